@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` and `make test`.
+# Everything else here is a building block of those two.
+
+SHELL := /bin/bash
+BAZEL ?= bazel
+BAZEL_FLAGS ?=
+CONFIG ?= config/default.yaml
+SERVER_ARGS ?=
+PACKAGES := $(shell grep -v '^\s*\#' bazel/debian-packages.txt | grep -v '^\s*$$')
+
+.PHONY: run test deps build bench clean help
+
+help:
+	@echo "make run    install missing Debian packages, build, start the server ($(CONFIG))"
+	@echo "make test   install missing Debian packages, build, run every test"
+	@echo "make build  build everything"
+	@echo "make bench  run the benchmarks (see docs/benchmarks.md)"
+
+# Installs only what is missing, so the second run costs a dpkg query.
+deps:
+	@missing=$$(dpkg-query -W -f='$${Package} $${db:Status-Abbrev}\n' $(PACKAGES) 2>/dev/null \
+	    | awk '$$2 != "ii" {print $$1}'; \
+	  for p in $(PACKAGES); do dpkg-query -W $$p >/dev/null 2>&1 || echo $$p; done | sort -u); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing missing Debian packages:" $$missing; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(BAZEL) build $(BAZEL_FLAGS) //...
+
+run: build
+	./bazel-bin/server/rtsp_test_server --config=$(CONFIG) $(SERVER_ARGS)
+
+test: build
+	$(BAZEL) test $(BAZEL_FLAGS) //...
+
+bench: build
+	bench/run_all.sh
+
+clean:
+	$(BAZEL) clean
