@@ -38,6 +38,13 @@ def rts_repositories():
     _debian_rules_cc(name = "rules_cc")
     native.local_repository(name = "rules_java", path = _DEBIAN_RULES + "/java")
     _empty_coverage_tools(name = "remote_coverage_tools")
+
+    # grpc.health.v1 and friends, from Debian's grpc-proto package.
+    native.new_local_repository(
+        name = "grpc_proto",
+        path = "/usr/share/grpc-proto",
+        build_file_content = 'exports_files(glob(["**/*.proto"]))',
+    )
     pkg_config_repository(
         name = "system",
         packages = {
