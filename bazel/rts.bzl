@@ -41,7 +41,7 @@ def rts_cc_plugin(name, srcs, deps = [], copts = [], visibility = None, **kwargs
     cc_binary(
         name = "lib%s.so" % name,
         srcs = srcs,
-        copts = RTS_COPTS + ["-fvisibility=hidden", "-fvisibility-inlines-hidden"] + copts,
+        copts = RTS_COPTS + ["-fvisibility=hidden"] + copts,
         deps = deps + ["//plugins/sdk"],
         linkshared = True,
         linkstatic = True,

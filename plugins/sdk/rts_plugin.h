@@ -112,6 +112,10 @@ typedef const rts_plugin_descriptor *(*rts_plugin_entry_fn)(void);
 #define RTS_PLUGIN_EXPORT
 #endif
 
+/* Declared here, inside extern "C", so that the definition emitted by the
+ * macros below keeps the C symbol name even in a C++ translation unit. */
+RTS_PLUGIN_EXPORT const rts_plugin_descriptor *rts_plugin_get_descriptor(void);
+
 #define RTS_PLUGIN_DEFINE_WITH(name_, version_, description_, params_, count_, \
                                create_)                                       \
   RTS_PLUGIN_EXPORT const rts_plugin_descriptor *rts_plugin_get_descriptor(    \
