@@ -1,0 +1,82 @@
+// RtspClient: a small blocking RTSP/1.0 client over a raw socket, for load
+// generation (rtsp_bench) and churn tests.
+//
+// It speaks just enough RTSP to behave like a camera viewer (OPTIONS,
+// DESCRIBE, SETUP per track over TCP-interleaved or UDP, PLAY, TEARDOWN) and
+// can abort at any step, politely (FIN) or with a TCP reset, which is what
+// misbehaving real clients do. Every call is bounded by a deadline.
+#ifndef RTSPTEST_BENCH_RTSP_CLIENT_RTSP_CLIENT_H_
+#define RTSPTEST_BENCH_RTSP_CLIENT_RTSP_CLIENT_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace rtsptest::bench {
+
+struct RtspResponse {
+  int status_code = 0;
+  std::string status_line;
+  std::map<std::string, std::string> headers;  // keys lower-cased
+  std::string body;
+};
+
+enum class Transport { kTcpInterleaved, kUdp };
+
+class RtspClient {
+ public:
+  // `url` like rtsp://127.0.0.1:8554/cam1 (IPv6 hosts in brackets).
+  explicit RtspClient(std::string url);
+  ~RtspClient();
+
+  RtspClient(const RtspClient&) = delete;
+  RtspClient& operator=(const RtspClient&) = delete;
+
+  absl::Status Connect(absl::Duration timeout);
+  absl::StatusOr<RtspResponse> Options(absl::Duration timeout);
+  // DESCRIBE, and remembers the SDP's track control URLs.
+  absl::StatusOr<RtspResponse> Describe(absl::Duration timeout);
+  // SETUP of every track of the last DESCRIBE.
+  absl::Status SetupAll(Transport transport, absl::Duration timeout);
+  absl::StatusOr<RtspResponse> Play(absl::Duration timeout);
+  absl::Status Teardown(absl::Duration timeout);
+
+  // Reads media for `duration` and returns the number of RTP packets seen
+  // (interleaved frames on TCP, datagrams on UDP). Stops early on error.
+  absl::StatusOr<int64_t> ReadMedia(absl::Duration duration);
+  int64_t media_bytes() const { return media_bytes_; }
+
+  // Closes the connection with FIN, or with RST when `reset` is true.
+  void Close(bool reset = false);
+
+  const std::vector<std::string>& track_urls() const { return track_urls_; }
+  const std::string& session() const { return session_; }
+
+ private:
+  absl::StatusOr<RtspResponse> Request(absl::string_view method, absl::string_view url,
+                                       const std::vector<std::string>& extra_headers,
+                                       absl::Duration timeout);
+  absl::StatusOr<RtspResponse> ReadResponse(absl::Time deadline);
+  absl::Status FillBuffer(absl::Time deadline);
+
+  std::string url_;
+  std::string host_;
+  uint16_t port_ = 0;
+  int fd_ = -1;
+  int cseq_ = 0;
+  std::string buffer_;
+  std::string session_;
+  std::vector<std::string> track_urls_;
+  std::vector<int> udp_fds_;
+  int64_t media_bytes_ = 0;
+};
+
+}  // namespace rtsptest::bench
+
+#endif  // RTSPTEST_BENCH_RTSP_CLIENT_RTSP_CLIENT_H_

@@ -1,0 +1,94 @@
+// RtspListener: one RTSP port, served by its own gst-rtsp-server instance on
+// its own GLib main loop thread.
+//
+// Why a thread per listener: a stalled or crashed loop must take down only its
+// own port, so that the k-of-n health rule sees exactly what a client sees.
+// The media (pipelines) are not owned here: factories are shared across
+// listeners (see server/media), so one pipeline serves every port.
+#ifndef RTSPTEST_SERVER_LISTENER_RTSP_LISTENER_H_
+#define RTSPTEST_SERVER_LISTENER_RTSP_LISTENER_H_
+
+#include <gst/rtsp-server/rtsp-server.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace rtsptest::server {
+
+class RtspListener {
+ public:
+  RtspListener(std::string name, std::string bind_address, uint32_t port);
+  ~RtspListener();
+
+  RtspListener(const RtspListener&) = delete;
+  RtspListener& operator=(const RtspListener&) = delete;
+
+  // Binds the port and starts serving. On failure (port in use, bad address)
+  // the listener stays down and the error says which address and port.
+  absl::Status Start();
+  // Stops accepting and serving, closes every client. Idempotent.
+  void Stop();
+
+  const std::string& name() const { return name_; }
+  const std::string& bind_address() const { return bind_address_; }
+  uint32_t configured_port() const { return configured_port_; }
+  // The port actually bound (differs from the configured one when that is 0);
+  // 0 while down.
+  uint32_t bound_port() const { return bound_port_.load(); }
+  bool is_serving() const { return bound_port_.load() != 0; }
+  // Why the listener is down ("" while serving).
+  std::string last_error() const;
+
+  // Exposes `factory` at `path` on this port. Takes its own reference.
+  void Mount(absl::string_view path, GstRTSPMediaFactory* factory);
+  void Unmount(absl::string_view path);
+
+  // Number of RTSP connections currently open on this port.
+  int connected_clients() const { return clients_.load(); }
+  // Total RTSP connections accepted since start.
+  int64_t accepted_clients() const { return accepted_.load(); }
+
+  // Stops accepting new connections but keeps existing ones (drain).
+  void CloseListeningSocket();
+  // Test hook: re-binds the same port after CloseListeningSocket().
+  absl::Status ReopenListeningSocket();
+  // Test hook: blocks this listener's loop for `duration`, so that it accepts
+  // TCP connections (the kernel does) but never answers RTSP.
+  void StallLoopFor(absl::Duration duration);
+
+ private:
+  static void OnClientConnected(GstRTSPServer* server, GstRTSPClient* client, gpointer self);
+  static void OnClientClosed(GstRTSPClient* client, gpointer self);
+  absl::Status AttachListeningSource();
+  void RunLoop();
+
+  const std::string name_;
+  const std::string bind_address_;
+  const uint32_t configured_port_;
+
+  GstRTSPServer* server_ = nullptr;        // owned
+  GstRTSPMountPoints* mounts_ = nullptr;   // owned
+  GMainContext* context_ = nullptr;        // owned
+  GMainLoop* loop_ = nullptr;              // owned
+  std::thread thread_;
+
+  mutable absl::Mutex mutex_;
+  GSource* listen_source_ ABSL_GUARDED_BY(mutex_) = nullptr;   // owned
+  GSource* session_gc_source_ ABSL_GUARDED_BY(mutex_) = nullptr;  // owned
+  std::string last_error_ ABSL_GUARDED_BY(mutex_);
+
+  std::atomic<uint32_t> bound_port_{0};
+  std::atomic<int> clients_{0};
+  std::atomic<int64_t> accepted_{0};
+};
+
+}  // namespace rtsptest::server
+
+#endif  // RTSPTEST_SERVER_LISTENER_RTSP_LISTENER_H_

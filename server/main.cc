@@ -1,0 +1,249 @@
+// rtsp_test_server: simulated RTSP cameras for testing video pipelines.
+//
+// Exit codes: 0 after a clean stop (SIGTERM/SIGINT), 1 when nothing could be
+// served (no port could bind), 2 for a bad configuration or bad flags.
+#include <gst/gst.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "server/config/config_loader.h"
+#include "server/config/overrides.h"
+#include "server/logging/log.h"
+#include "server/server.h"
+
+ABSL_FLAG(std::string, config, "",
+          "YAML or JSON config file (default: $RTSP_TEST_CONFIG, else four listeners "
+          "8554-8557 and no streams). See config/default.yaml.");
+ABSL_FLAG(std::string, rtsp_ports, "",
+          "Comma-separated RTSP ports, e.g. 8554,8555,8556,8557. Overrides the config "
+          "($RTSP_TEST_RTSP_PORTS).");
+ABSL_FLAG(std::string, bind, "", "Address every RTSP listener binds, e.g. 0.0.0.0 or :: ($RTSP_TEST_BIND).");
+ABSL_FLAG(std::vector<std::string>, plugin_dir, {},
+          "Plugin directories searched for lib<name>.so, comma-separated ($RTSP_TEST_PLUGIN_DIR, "
+          "colon-separated). Default: next to the binary, then /usr/lib/rtsp-test-server/plugins.");
+ABSL_FLAG(std::string, log_level, "", "debug | info | warning | error ($RTSP_TEST_LOG_LEVEL).");
+ABSL_FLAG(std::string, drain_timeout, "",
+          "How long readers may go on after SIGTERM, e.g. 10s; 0 exits at once "
+          "($RTSP_TEST_DRAIN_TIMEOUT).");
+ABSL_FLAG(bool, list_plugins, false, "Print the available plugins and their parameters, then exit.");
+ABSL_FLAG(bool, check_config, false,
+          "Load and validate the config, including each stream's plugin and parameters, then "
+          "exit: 0 when valid, 2 when not.");
+ABSL_FLAG(bool, version, false, "Print the version and exit.");
+
+namespace rtsptest {
+namespace {
+
+constexpr char kVersion[] = "0.1.0";
+using config::kConfigErrorExitCode;
+
+int ConfigError(const std::string& message) {
+  std::cerr << "rtsp_test_server: configuration error: " << message << "\n";
+  Log(LogLevel::kError, "configuration error", {{"error", message}});
+  return kConfigErrorExitCode;
+}
+
+// Turns the flags into the same override structure as the environment.
+absl::StatusOr<config::ConfigOverrides> OverridesFromFlags() {
+  config::ConfigOverrides overrides;
+  if (!absl::GetFlag(FLAGS_config).empty()) overrides.config_path = absl::GetFlag(FLAGS_config);
+  if (std::string ports = absl::GetFlag(FLAGS_rtsp_ports); !ports.empty()) {
+    absl::StatusOr<std::vector<uint32_t>> parsed = config::ParsePortList(ports);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--rtsp_ports='", ports, "': ", parsed.status().message()));
+    }
+    overrides.rtsp_ports = *parsed;
+  }
+  if (!absl::GetFlag(FLAGS_bind).empty()) overrides.bind = absl::GetFlag(FLAGS_bind);
+  overrides.plugin_dirs = absl::GetFlag(FLAGS_plugin_dir);
+  if (std::string level = absl::GetFlag(FLAGS_log_level); !level.empty()) {
+    absl::StatusOr<config::v1::Logging::Level> parsed = config::ParseLogLevel(level);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--log_level='", level, "': ", parsed.status().message()));
+    }
+    overrides.log_level = *parsed;
+  }
+  if (std::string drain = absl::GetFlag(FLAGS_drain_timeout); !drain.empty()) {
+    absl::Duration duration;
+    if (!absl::ParseDuration(drain, &duration)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--drain_timeout='", drain, "': not a duration (e.g. 10s, 500ms)"));
+    }
+    overrides.drain_timeout = duration;
+  }
+  return overrides;
+}
+
+void ApplyLogLevel(const config::v1::ServerConfig& config) {
+  switch (config.logging().level()) {
+    case config::v1::Logging::DEBUG:
+      SetLogLevel(LogLevel::kDebug);
+      break;
+    case config::v1::Logging::WARNING:
+      SetLogLevel(LogLevel::kWarning);
+      break;
+    case config::v1::Logging::ERROR:
+      SetLogLevel(LogLevel::kError);
+      break;
+    default:
+      SetLogLevel(LogLevel::kInfo);
+  }
+}
+
+const char* TypeName(rts_param_type type) {
+  switch (type) {
+    case RTS_PARAM_TYPE_INT:
+      return "int";
+    case RTS_PARAM_TYPE_DOUBLE:
+      return "double";
+    case RTS_PARAM_TYPE_BOOL:
+      return "bool";
+    case RTS_PARAM_TYPE_STRING:
+      return "string";
+    case RTS_PARAM_TYPE_ENUM:
+      return "enum";
+    default:
+      return "?";
+  }
+}
+
+int ListPlugins(server::PluginLoader& loader) {
+  std::vector<std::string> names = loader.ListAvailable();
+  if (names.empty()) {
+    std::cout << "no plugins found in: " << absl::StrJoin(loader.plugin_dirs(), ", ") << "\n";
+    return 1;
+  }
+  for (const std::string& name : names) {
+    absl::StatusOr<std::shared_ptr<const server::Plugin>> plugin = loader.Load(name);
+    if (!plugin.ok()) {
+      std::cout << name << ": NOT LOADABLE: " << plugin.status().message() << "\n\n";
+      continue;
+    }
+    const rts_plugin_descriptor& d = (*plugin)->descriptor();
+    std::cout << d.name << " " << d.version << " (" << (*plugin)->path() << ")\n  " << d.description << "\n";
+    for (size_t i = 0; i < d.param_count; ++i) {
+      const rts_param_spec& p = d.params[i];
+      std::cout << "  " << p.name << " (" << TypeName(p.type);
+      if (p.type == RTS_PARAM_TYPE_ENUM && p.allowed_values != nullptr) {
+        std::vector<std::string> values;
+        for (const char* const* v = p.allowed_values; *v != nullptr; ++v) values.push_back(*v);
+        std::cout << ": " << absl::StrJoin(values, "|");
+      } else if ((p.type == RTS_PARAM_TYPE_INT || p.type == RTS_PARAM_TYPE_DOUBLE) && p.min != p.max) {
+        std::cout << ": " << p.min << ".." << p.max;
+      }
+      std::cout << ", default " << (p.default_value ? p.default_value : "<required>") << ")";
+      if (p.help != nullptr) std::cout << "  " << p.help;
+      std::cout << "\n";
+    }
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+// Checks every stream against its plugin without starting anything.
+int CheckStreams(const config::v1::ServerConfig& config, server::PluginLoader& loader) {
+  int errors = 0;
+  for (const config::v1::Stream& stream : config.streams()) {
+    absl::StatusOr<std::shared_ptr<const server::Plugin>> plugin = loader.Load(stream.plugin());
+    absl::Status status = plugin.status();
+    if (plugin.ok()) {
+      std::map<std::string, std::string> raw(stream.parameters().begin(), stream.parameters().end());
+      status = (*plugin)->ValidateParameters(stream.path(), raw).status();
+    }
+    if (!status.ok()) {
+      std::cerr << "stream " << stream.path() << ": " << status.message() << "\n";
+      ++errors;
+    }
+  }
+  if (errors > 0) return kConfigErrorExitCode;
+  std::cout << "config OK: " << config.listeners_size() << " listeners, " << config.streams_size()
+            << " streams\n";
+  return 0;
+}
+
+// Waits for SIGTERM or SIGINT. The signals are blocked in every thread (the
+// mask is set before any thread starts) and taken here synchronously, so no
+// async-signal-safety concerns reach the rest of the program.
+int WaitForStopSignal() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int signal = 0;
+  sigwait(&signals, &signal);
+  return signal;
+}
+
+int Main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Serves simulated RTSP cameras on several ports.\n\n"
+      "  rtsp_test_server --config=config/default.yaml\n"
+      "  rtsp_test_server --config=cams.yaml --rtsp_ports=9554,9555 --bind=127.0.0.1\n"
+      "  rtsp_test_server --list_plugins\n\n"
+      "Flags override RTSP_TEST_* environment variables, which override the config file.\n"
+      "Exit codes: 0 clean stop, 1 nothing could be served, 2 bad configuration.");
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) return ConfigError(absl::StrCat("unexpected argument '", rest[1], "'"));
+  if (absl::GetFlag(FLAGS_version)) {
+    std::cout << "rtsp_test_server " << kVersion << " (plugin ABI " << RTS_PLUGIN_ABI_MAJOR << "."
+              << RTS_PLUGIN_ABI_MINOR << ", GStreamer " << GST_VERSION_MAJOR << "." << GST_VERSION_MINOR
+              << ")\n";
+    return 0;
+  }
+  absl::StatusOr<config::ConfigOverrides> flags = OverridesFromFlags();
+  if (!flags.ok()) return ConfigError(std::string(flags.status().message()));
+  absl::StatusOr<config::ConfigOverrides> env = config::OverridesFromEnvironment();
+  if (!env.ok()) return ConfigError(std::string(env.status().message()));
+  absl::StatusOr<config::v1::ServerConfig> loaded = config::LoadServerConfig(*flags, *env);
+  if (!loaded.ok()) return ConfigError(std::string(loaded.status().message()));
+  config::v1::ServerConfig config = *std::move(loaded);
+
+  // Block the stop signals before GStreamer and the listeners start threads,
+  // so that every thread inherits the mask and only sigwait() sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  ApplyLogLevel(config);
+  gst_init(nullptr, nullptr);
+  InstallGstLogRouting();
+
+  server::Server server(config);
+  if (absl::GetFlag(FLAGS_list_plugins)) return ListPlugins(server.plugins());
+  if (absl::GetFlag(FLAGS_check_config)) return CheckStreams(config, server.plugins());
+  if (config.streams_size() == 0) {
+    Log(LogLevel::kWarning, "no streams configured; pass --config=config/default.yaml for the default cameras");
+  }
+  Log(LogLevel::kInfo, "starting", {{"version", kVersion},
+                                    {"plugin_dirs", absl::StrJoin(server.plugins().plugin_dirs(), ":")}});
+  absl::Status started = server.Start();
+  if (!started.ok()) {
+    Log(LogLevel::kError, "cannot serve", {{"error", std::string(started.message())}});
+    return 1;
+  }
+  int signal = WaitForStopSignal();
+  Log(LogLevel::kInfo, "stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  server.Stop();
+  Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace rtsptest
+
+int main(int argc, char** argv) { return rtsptest::Main(argc, argv); }

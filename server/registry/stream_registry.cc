@@ -1,0 +1,126 @@
+// StreamRegistry implementation.
+#include "server/registry/stream_registry.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "server/logging/log.h"
+
+namespace rtsptest::server {
+namespace {
+
+absl::Status Prefixed(absl::string_view path, const absl::Status& status) {
+  std::string prefix = absl::StrCat("stream ", path, ": ");
+  if (absl::StartsWith(status.message(), prefix)) return status;
+  return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
+}
+
+}  // namespace
+
+StreamRegistry::StreamRegistry(PluginLoader* loader, std::vector<RtspListener*> listeners)
+    : loader_(loader), listeners_(std::move(listeners)) {}
+
+StreamRegistry::~StreamRegistry() {
+  absl::MutexLock lock(&mutex_);
+  for (auto& [path, entry] : streams_) Unmount(*entry);
+  streams_.clear();
+}
+
+absl::Status StreamRegistry::Add(const config::v1::Stream& stream) {
+  const std::string& path = stream.path();
+  {
+    absl::MutexLock lock(&mutex_);
+    if (streams_.count(path) != 0) {
+      return absl::AlreadyExistsError(absl::StrCat("stream ", path, ": path already in use"));
+    }
+  }
+  // Resolve listeners first: cheap, and a typo must not cost a pipeline.
+  std::vector<RtspListener*> targets;
+  for (RtspListener* listener : listeners_) {
+    bool wanted = stream.listeners().empty();
+    for (const std::string& name : stream.listeners()) wanted |= name == listener->name();
+    if (wanted) targets.push_back(listener);
+  }
+  for (const std::string& name : stream.listeners()) {
+    bool found = false;
+    for (RtspListener* listener : targets) found |= listener->name() == name;
+    if (!found) {
+      return absl::NotFoundError(absl::StrCat("stream ", path, ": no listener named '", name, "'"));
+    }
+  }
+
+  absl::StatusOr<std::shared_ptr<const Plugin>> plugin = loader_->Load(stream.plugin());
+  if (!plugin.ok()) return Prefixed(path, plugin.status());
+  std::map<std::string, std::string> raw(stream.parameters().begin(), stream.parameters().end());
+  absl::StatusOr<ParameterList> parameters = (*plugin)->ValidateParameters(path, raw);
+  if (!parameters.ok()) return parameters.status();
+
+  auto entry = std::make_unique<Entry>();
+  entry->info.config = stream;
+  entry->info.parameters = *std::move(parameters);
+  // The builder runs when gst-rtsp-server asks for a media: once, through the
+  // keeper below (see stream_media_factory.h). Its error is kept so that the
+  // caller learns the plugin's own message, not just "no media".
+  std::shared_ptr<const Plugin> owner = *plugin;
+  auto build_error = std::make_shared<absl::Status>();
+  entry->factory = NewStreamMediaFactory(path, [owner, path, raw, build_error] {
+    absl::StatusOr<GstPtr<GstElement>> element = owner->CreateElement(path, raw);
+    if (!element.ok()) *build_error = element.status();
+    return element;
+  });
+  // Build and start the pipeline before mounting, so that readers never see
+  // a stream whose plugin fails.
+  absl::StatusOr<std::unique_ptr<SharedMediaKeeper>> keeper =
+      SharedMediaKeeper::Create(entry->factory.get(), path);
+  if (!keeper.ok()) return build_error->ok() ? keeper.status() : *build_error;
+  entry->keeper = *std::move(keeper);
+
+  absl::MutexLock lock(&mutex_);
+  if (streams_.count(path) != 0) {
+    return absl::AlreadyExistsError(absl::StrCat("stream ", path, ": path already in use"));
+  }
+  for (RtspListener* listener : targets) {
+    listener->Mount(path, entry->factory.get());
+    entry->info.listeners.push_back(listener->name());
+  }
+  Log(LogLevel::kInfo, "stream mounted",
+      {{"stream", path}, {"plugin", stream.plugin()},
+       {"listeners", absl::StrJoin(entry->info.listeners, ",")}});
+  streams_.emplace(path, std::move(entry));
+  return absl::OkStatus();
+}
+
+absl::Status StreamRegistry::Remove(absl::string_view path) {
+  std::unique_ptr<Entry> entry;
+  {
+    absl::MutexLock lock(&mutex_);
+    auto it = streams_.find(path);
+    if (it == streams_.end()) {
+      return absl::NotFoundError(absl::StrCat("stream ", path, ": no such stream"));
+    }
+    entry = std::move(it->second);
+    streams_.erase(it);
+    Unmount(*entry);
+  }
+  Log(LogLevel::kInfo, "stream removed", {{"stream", std::string(path)}});
+  return absl::OkStatus();
+}
+
+void StreamRegistry::Unmount(const Entry& entry) {
+  for (RtspListener* listener : listeners_) {
+    for (const std::string& name : entry.info.listeners) {
+      if (name == listener->name()) listener->Unmount(entry.info.config.path());
+    }
+  }
+}
+
+std::vector<StreamInfo> StreamRegistry::List() const {
+  absl::MutexLock lock(&mutex_);
+  std::vector<StreamInfo> result;
+  for (const auto& [path, entry] : streams_) result.push_back(entry->info);
+  return result;
+}
+
+}  // namespace rtsptest::server

@@ -1,0 +1,68 @@
+// StreamRegistry: the streams the server serves, and their mounts.
+//
+// Adding a stream loads its plugin, validates its parameters, builds its one
+// shared pipeline (SharedMediaKeeper) and mounts it on its listeners. Any
+// failure leaves the registry and the other streams untouched, so a bad
+// stream in a config or an RPC never takes the server down.
+#ifndef RTSPTEST_SERVER_REGISTRY_STREAM_REGISTRY_H_
+#define RTSPTEST_SERVER_REGISTRY_STREAM_REGISTRY_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "rtsptest/config/v1/config.pb.h"
+#include "server/listener/rtsp_listener.h"
+#include "server/media/stream_media_factory.h"
+#include "server/plugin_loader/plugin_loader.h"
+
+namespace rtsptest::server {
+
+// What a caller may know about a mounted stream.
+struct StreamInfo {
+  config::v1::Stream config;
+  // Every schema parameter with defaults filled in, in schema order.
+  ParameterList parameters;
+  // Names of the listeners the stream is mounted on.
+  std::vector<std::string> listeners;
+};
+
+class StreamRegistry {
+ public:
+  // `loader` and the listeners must outlive the registry.
+  StreamRegistry(PluginLoader* loader, std::vector<RtspListener*> listeners);
+  // Unmounts every stream and releases its pipeline.
+  ~StreamRegistry();
+
+  StreamRegistry(const StreamRegistry&) = delete;
+  StreamRegistry& operator=(const StreamRegistry&) = delete;
+
+  // Codes: AlreadyExists (path taken), NotFound (unknown listener or
+  // plugin), the plugin loader's codes, InvalidArgument (bad parameters or
+  // the plugin could not build the pipeline). Messages start "stream <path>: ".
+  absl::Status Add(const config::v1::Stream& stream) ABSL_LOCKS_EXCLUDED(mutex_);
+  // NotFound if no stream has `path`. Readers of the stream are cut off.
+  absl::Status Remove(absl::string_view path) ABSL_LOCKS_EXCLUDED(mutex_);
+  std::vector<StreamInfo> List() const ABSL_LOCKS_EXCLUDED(mutex_);
+
+ private:
+  struct Entry {
+    StreamInfo info;
+    GObjectPtr<GstRTSPMediaFactory> factory;
+    std::unique_ptr<SharedMediaKeeper> keeper;
+  };
+  void Unmount(const Entry& entry);
+
+  PluginLoader* const loader_;
+  const std::vector<RtspListener*> listeners_;
+  mutable absl::Mutex mutex_;
+  std::map<std::string, std::unique_ptr<Entry>, std::less<>> streams_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace rtsptest::server
+
+#endif  // RTSPTEST_SERVER_REGISTRY_STREAM_REGISTRY_H_

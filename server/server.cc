@@ -1,0 +1,104 @@
+// Server: listeners + plugins + streams.
+#include "server/server.h"
+
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/logging/log.h"
+
+namespace rtsptest::server {
+namespace {
+
+std::string ExecutableDir() {
+  char buffer[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
+  if (n <= 0) return ".";
+  std::string path(buffer, static_cast<size_t>(n));
+  return path.substr(0, path.rfind('/'));
+}
+
+std::vector<std::string> ResolvePluginDirs(const config::v1::ServerConfig& config) {
+  if (config.plugin_dirs_size() > 0) {
+    return {config.plugin_dirs().begin(), config.plugin_dirs().end()};
+  }
+  return DefaultPluginDirs();
+}
+
+}  // namespace
+
+std::vector<std::string> DefaultPluginDirs() {
+  std::string exe_dir = ExecutableDir();
+  std::string exe_name;
+  {
+    char buffer[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
+    if (n > 0) exe_name = std::string(buffer, static_cast<size_t>(n)).substr(exe_dir.size() + 1);
+  }
+  std::vector<std::string> dirs = {
+      // bazel-bin/server/rtsp_test_server -> bazel-bin/plugins
+      absl::StrCat(exe_dir, "/../plugins"),
+      // Runfiles of a Bazel-run binary or test.
+      absl::StrCat(exe_dir, "/", exe_name, ".runfiles/rtsp_test_server/plugins"),
+      // Container / package install.
+      "/usr/lib/rtsp-test-server/plugins",
+  };
+  if (const char* srcdir = std::getenv("TEST_SRCDIR")) {
+    dirs.insert(dirs.begin(), absl::StrCat(srcdir, "/rtsp_test_server/plugins"));
+  }
+  return dirs;
+}
+
+Server::Server(config::v1::ServerConfig config)
+    : config_(std::move(config)),
+      loader_(std::make_unique<PluginLoader>(ResolvePluginDirs(config_))) {
+  std::vector<RtspListener*> raw;
+  for (const config::v1::Listener& listener : config_.listeners()) {
+    listeners_.push_back(
+        std::make_unique<RtspListener>(listener.name(), listener.bind_address(), listener.port()));
+    raw.push_back(listeners_.back().get());
+  }
+  registry_ = std::make_unique<StreamRegistry>(loader_.get(), std::move(raw));
+}
+
+Server::~Server() { Stop(); }
+
+absl::Status Server::Start() {
+  int bound = 0;
+  for (auto& listener : listeners_) {
+    // A taken port is logged by the listener; the others go on.
+    if (listener->Start().ok()) ++bound;
+  }
+  if (bound == 0) {
+    return absl::FailedPreconditionError("no RTSP listener could bind; see the errors above");
+  }
+  int mounted = 0;
+  for (const config::v1::Stream& stream : config_.streams()) {
+    absl::Status status = registry_->Add(stream);
+    if (status.ok()) {
+      ++mounted;
+      continue;
+    }
+    Log(LogLevel::kError, "stream skipped",
+        {{"stream", stream.path()}, {"plugin", stream.plugin()},
+         {"code", absl::StatusCodeToString(status.code())},
+         {"error", std::string(status.message())}});
+  }
+  Log(LogLevel::kInfo, "server started",
+      {{"listeners_bound", bound}, {"listeners_total", static_cast<int>(listeners_.size())},
+       {"streams_mounted", mounted}, {"streams_total", config_.streams_size()}});
+  return absl::OkStatus();
+}
+
+void Server::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  // Listeners first: no new readers while pipelines go away.
+  for (auto& listener : listeners_) listener->Stop();
+  registry_.reset();
+}
+
+}  // namespace rtsptest::server
