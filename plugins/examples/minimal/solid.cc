@@ -35,6 +35,4 @@ static void* Create(const rts_stream_context* context, char* error,
   return bin;  // Floating; the host takes ownership.
 }
 
-extern "C" {
 RTS_PLUGIN_DEFINE("solid", "1.0.0", "A solid colour, H.264", kParams, Create)
-}
