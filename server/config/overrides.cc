@@ -1,0 +1,207 @@
+// Command-line and environment overrides of the config file (see header).
+#include "server/config/overrides.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "server/config/config_validator.h"
+#include "server/config/proto_yaml_mapper.h"
+
+namespace rtsptest::config {
+namespace {
+
+// The value of `name`, or nullopt when it is unset or empty.
+std::optional<std::string> GetEnv(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+absl::Status EnvError(const char* name, absl::string_view value, const absl::Status& status) {
+  return absl::InvalidArgumentError(absl::StrCat(name, "='", value, "': ", status.message()));
+}
+
+// Replaces the listeners by one per port (the "different count" branch of
+// ConfigOverrides::rtsp_ports).
+void ReplaceListeners(const std::vector<uint32_t>& ports, v1::ServerConfig* config) {
+  absl::flat_hash_set<std::string> addresses;
+  for (const v1::Listener& listener : config->listeners()) {
+    addresses.insert(listener.bind_address());
+  }
+  std::string bind = addresses.size() == 1 ? *addresses.begin() : "";
+  config->clear_listeners();
+  for (size_t i = 0; i < ports.size(); ++i) {
+    v1::Listener* listener = config->add_listeners();
+    listener->set_name(DefaultListenerName(ports[i], static_cast<int>(i)));
+    listener->set_bind_address(bind);
+    listener->set_port(ports[i]);
+  }
+  for (v1::Stream& stream : *config->mutable_streams()) stream.clear_listeners();
+}
+
+// Changes each listener's port in place (the "same count" branch).
+void ReplacePorts(const std::vector<uint32_t>& ports, v1::ServerConfig* config) {
+  absl::flat_hash_map<std::string, std::string> renames;
+  for (int i = 0; i < config->listeners_size(); ++i) {
+    v1::Listener* listener = config->mutable_listeners(i);
+    // An unnamed listener is already known by its default name, and streams
+    // may refer to it that way.
+    std::string old_name =
+        listener->name().empty() ? DefaultListenerName(listener->port(), i) : listener->name();
+    if (old_name == DefaultListenerName(listener->port(), i)) {
+      std::string new_name = DefaultListenerName(ports[i], i);
+      if (new_name != old_name) renames[old_name] = new_name;
+      listener->set_name(new_name);
+    }
+    listener->set_port(ports[i]);
+  }
+  if (renames.empty()) return;
+  // One lookup per reference, so swapped ports (8554,8555 -> 8555,8554)
+  // rename correctly instead of chaining.
+  for (v1::Stream& stream : *config->mutable_streams()) {
+    for (std::string& name : *stream.mutable_listeners()) {
+      auto it = renames.find(name);
+      if (it != renames.end()) name = it->second;
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<uint32_t>> ParsePortList(absl::string_view text) {
+  if (absl::StripAsciiWhitespace(text).empty()) {
+    return absl::InvalidArgumentError("the port list is empty");
+  }
+  std::vector<uint32_t> ports;
+  absl::flat_hash_set<uint32_t> seen;
+  int position = 0;
+  for (absl::string_view item : absl::StrSplit(text, ',')) {
+    ++position;
+    item = absl::StripAsciiWhitespace(item);
+    if (item.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("item ", position, " is empty"));
+    }
+    if (!std::all_of(item.begin(), item.end(),
+                     [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("item ", position, ": '", item, "' is not a port number"));
+    }
+    uint64_t port;
+    // SimpleAtoi fails only on overflow here: the item is all digits.
+    if (!absl::SimpleAtoi(item, &port) || port > kMaxPort) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("item ", position, ": ", item, " is out of range (0..", kMaxPort, ")"));
+    }
+    if (port != 0 && !seen.insert(static_cast<uint32_t>(port)).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("item ", position, ": port ", port, " is listed twice"));
+    }
+    ports.push_back(static_cast<uint32_t>(port));
+  }
+  return ports;
+}
+
+absl::StatusOr<v1::Logging::Level> ParseLogLevel(absl::string_view text) {
+  const auto* type = v1::Logging::Level_descriptor();
+  std::vector<std::string> choices;
+  for (int i = 0; i < type->value_count(); ++i) {
+    const auto* value = type->value(i);
+    if (value->number() == v1::Logging::LEVEL_UNSPECIFIED) continue;
+    if (absl::EqualsIgnoreCase(value->name(), text)) {
+      return static_cast<v1::Logging::Level>(value->number());
+    }
+    choices.push_back(absl::AsciiStrToLower(value->name()));
+  }
+  if (absl::EqualsIgnoreCase(text, "warn")) return v1::Logging::WARNING;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown log level '", text, "' (expected one of: ", absl::StrJoin(choices, ", "), ")"));
+}
+
+absl::StatusOr<ConfigOverrides> OverridesFromEnvironment() {
+  ConfigOverrides overrides;
+  overrides.config_path = GetEnv(kEnvConfig);
+
+  if (auto value = GetEnv(kEnvRtspPorts)) {
+    auto ports = ParsePortList(*value);
+    if (!ports.ok()) return EnvError(kEnvRtspPorts, *value, ports.status());
+    overrides.rtsp_ports = *std::move(ports);
+  }
+
+  // Checked when the final config is validated (the error then names
+  // listeners[i].bind_address); a flag may still override a bad value.
+  overrides.bind = GetEnv(kEnvBind);
+
+  if (auto value = GetEnv(kEnvPluginDir)) {
+    int position = 0;
+    for (absl::string_view dir : absl::StrSplit(*value, ':')) {
+      ++position;
+      if (dir.empty()) {
+        return EnvError(kEnvPluginDir, *value,
+                        absl::InvalidArgumentError(absl::StrCat("item ", position, " is empty")));
+      }
+      overrides.plugin_dirs.emplace_back(dir);
+    }
+  }
+
+  if (auto value = GetEnv(kEnvLogLevel)) {
+    auto level = ParseLogLevel(*value);
+    if (!level.ok()) return EnvError(kEnvLogLevel, *value, level.status());
+    overrides.log_level = *level;
+  }
+
+  if (auto value = GetEnv(kEnvDrainTimeout)) {
+    auto drain = ParseConfigDuration(*value);
+    if (!drain.ok()) return EnvError(kEnvDrainTimeout, *value, drain.status());
+    if (*drain < absl::ZeroDuration() || *drain > kMaxDrainTimeout) {
+      return EnvError(kEnvDrainTimeout, *value,
+                      absl::InvalidArgumentError(absl::StrCat(
+                          "out of range (0s..", absl::FormatDuration(kMaxDrainTimeout), ")")));
+    }
+    overrides.drain_timeout = *drain;
+  }
+  return overrides;
+}
+
+void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config) {
+  if (overrides.rtsp_ports.has_value() && !overrides.rtsp_ports->empty()) {
+    const std::vector<uint32_t>& ports = *overrides.rtsp_ports;
+    if (ports.size() == static_cast<size_t>(config->listeners_size())) {
+      ReplacePorts(ports, config);
+    } else {
+      ReplaceListeners(ports, config);
+    }
+  }
+  if (overrides.bind.has_value()) {
+    for (v1::Listener& listener : *config->mutable_listeners()) {
+      listener.set_bind_address(*overrides.bind);
+    }
+  }
+  if (!overrides.plugin_dirs.empty()) {
+    config->clear_plugin_dirs();
+    for (const std::string& dir : overrides.plugin_dirs) config->add_plugin_dirs(dir);
+  }
+  if (overrides.log_level.has_value()) {
+    config->mutable_logging()->set_level(*overrides.log_level);
+  }
+  if (overrides.drain_timeout.has_value()) {
+    absl::Duration remainder;
+    int64_t seconds = absl::IDivDuration(*overrides.drain_timeout, absl::Seconds(1), &remainder);
+    config->mutable_drain_timeout()->set_seconds(seconds);
+    config->mutable_drain_timeout()->set_nanos(
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(remainder)));
+  }
+}
+
+}  // namespace rtsptest::config

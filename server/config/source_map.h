@@ -1,0 +1,54 @@
+// SourceMap: where each field of a parsed config file came from.
+//
+// Parsing and semantic validation are separate steps, but an error found by
+// the validator ("duplicate listener name") is far more useful when it points
+// at the line in the file. The mapper records the position of every field it
+// sets, keyed by field path ("streams[2].parameters.fps"); the validator looks
+// the path up when it reports an error.
+#ifndef RTSPTEST_SERVER_CONFIG_SOURCE_MAP_H_
+#define RTSPTEST_SERVER_CONFIG_SOURCE_MAP_H_
+
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+
+namespace rtsptest::config {
+
+class SourceMap {
+ public:
+  // `source_name` is how the file is named in messages, usually its path.
+  explicit SourceMap(std::string source_name = "") : source_name_(std::move(source_name)) {}
+
+  const std::string& source_name() const { return source_name_; }
+
+  // Records that `path` was set at the 1-based `line` and `column`.
+  void Record(absl::string_view path, int line, int column);
+
+  // "file:line:column" of `path`, or of its nearest recorded ancestor
+  // ("listeners[1].name" falls back to "listeners[1]"), which is where a
+  // value filled in by a default belongs. Empty when nothing is known.
+  std::string Locate(absl::string_view path) const;
+
+  // Forgets `path` and everything under it, and stops Locate() from falling
+  // back past it to an ancestor. Called for values an override replaced, so
+  // that an error about them never blames the file.
+  void Forget(absl::string_view path);
+
+ private:
+  struct Position {
+    int line;  // 0: forgotten, see Forget()
+    int column;
+  };
+  std::string source_name_;
+  absl::flat_hash_map<std::string, Position> positions_;
+};
+
+// Joins the parts of an error message, leaving out the empty ones:
+// "config.yaml:12:7: streams[2].parameters: expected a map, got a sequence".
+std::string FormatFieldError(absl::string_view location, absl::string_view path,
+                             absl::string_view message);
+
+}  // namespace rtsptest::config
+
+#endif  // RTSPTEST_SERVER_CONFIG_SOURCE_MAP_H_
