@@ -1,0 +1,142 @@
+// Churn: bursts of readers that connect to one shared stream and drop at
+// random points must neither crash the server nor disturb a steady reader.
+//
+// Stock gst-rtsp-server 1.22 aborts in gst_rtsp_media_get_rates() under this
+// load when the shared media is prepared and torn down by its readers (see
+// server/media/stream_media_factory.h for the cause and the design that
+// prevents it). This test runs the real binary and real sockets.
+#include <signal.h>
+
+#include <atomic>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "bench/rtsp_client/rtsp_client.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/server_process.h"
+
+namespace rtsptest::testing {
+namespace {
+
+using bench::RtspClient;
+using bench::Transport;
+
+constexpr int kRounds = 10;
+constexpr int kReadersPerRound = 150;
+constexpr absl::Duration kStepTimeout = absl::Seconds(10);
+
+constexpr char kConfig[] = R"yaml(
+listeners:
+  - {name: churn, bind_address: 127.0.0.1, port: 0}
+streams:
+  - path: /shared
+    plugin: testpattern
+    parameters: {width: 320, height: 240, fps: 15, codec: h264, overlay: false, gop: 15}
+drain_timeout: 0s
+)yaml";
+
+// Where a churning reader gives up.
+enum class DropPoint { kAfterConnect, kAfterOptions, kAfterDescribe, kAfterSetup, kAfterPlay, kMidStream };
+
+// One reader that drops at `drop`, with a FIN or a TCP reset.
+void ChurnOnce(const std::string& url, DropPoint drop, bool reset, Transport transport,
+               absl::Duration stream_for) {
+  RtspClient client(url);
+  if (!client.Connect(kStepTimeout).ok() || drop == DropPoint::kAfterConnect) return client.Close(reset);
+  if (!client.Options(kStepTimeout).ok() || drop == DropPoint::kAfterOptions) return client.Close(reset);
+  if (!client.Describe(kStepTimeout).ok() || drop == DropPoint::kAfterDescribe) return client.Close(reset);
+  if (!client.SetupAll(transport, kStepTimeout).ok() || drop == DropPoint::kAfterSetup) {
+    return client.Close(reset);
+  }
+  if (!client.Play(kStepTimeout).ok() || drop == DropPoint::kAfterPlay) return client.Close(reset);
+  (void)client.ReadMedia(stream_for);
+  client.Close(reset);
+}
+
+// A reader that stays for the whole test and records packets per round.
+class SteadyReader {
+ public:
+  explicit SteadyReader(std::string url) : client_(std::move(url)) {}
+
+  absl::Status Begin() {
+    if (absl::Status s = client_.Connect(kStepTimeout); !s.ok()) return s;
+    if (absl::Status s = client_.Describe(kStepTimeout).status(); !s.ok()) return s;
+    if (absl::Status s = client_.SetupAll(Transport::kTcpInterleaved, kStepTimeout); !s.ok()) return s;
+    if (absl::Status s = client_.Play(kStepTimeout).status(); !s.ok()) return s;
+    thread_ = std::thread([this] {
+      while (!stop_.load()) {
+        absl::StatusOr<int64_t> packets = client_.ReadMedia(absl::Milliseconds(100));
+        if (!packets.ok()) {
+          failed_.store(true);
+          return;
+        }
+        packets_.fetch_add(*packets);
+      }
+    });
+    return absl::OkStatus();
+  }
+  void End() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+  int64_t packets() const { return packets_.load(); }
+  bool failed() const { return failed_.load(); }
+
+ private:
+  RtspClient client_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> failed_{false};
+  std::atomic<int64_t> packets_{0};
+};
+
+TEST(ChurnTest, ServerSurvivesReaderChurnAndKeepsServingASteadyReader) {
+  ServerProcess server;
+  ASSERT_TRUE(server.StartWithConfig(kConfig).ok()) << server.output();
+  const std::string url = server.url("churn", "/shared");
+
+  SteadyReader steady(url);
+  ASSERT_TRUE(steady.Begin().ok());
+
+  std::mt19937 rng(20261123);
+  for (int round = 0; round < kRounds; ++round) {
+    const int64_t packets_before = steady.packets();
+    std::vector<std::thread> readers;
+    for (int i = 0; i < kReadersPerRound; ++i) {
+      auto drop = static_cast<DropPoint>(rng() % 6);
+      bool reset = rng() % 2 == 0;
+      Transport transport = rng() % 2 == 0 ? Transport::kTcpInterleaved : Transport::kUdp;
+      absl::Duration stream_for = absl::Milliseconds(rng() % 400);
+      readers.emplace_back(ChurnOnce, url, drop, reset, transport, stream_for);
+    }
+    for (std::thread& reader : readers) reader.join();
+
+    ASSERT_TRUE(server.IsRunning()) << "server died in round " << round << "\n" << server.output();
+    // The steady reader got media while this round's readers came and went.
+    EXPECT_GT(steady.packets(), packets_before) << "round " << round;
+    ASSERT_FALSE(steady.failed()) << "steady reader lost its connection in round " << round;
+  }
+
+  // After the churn, a brand-new reader still gets media.
+  RtspClient late(url);
+  ASSERT_TRUE(late.Connect(kStepTimeout).ok());
+  ASSERT_TRUE(late.Describe(kStepTimeout).ok());
+  ASSERT_TRUE(late.SetupAll(Transport::kTcpInterleaved, kStepTimeout).ok());
+  ASSERT_TRUE(late.Play(kStepTimeout).ok());
+  absl::StatusOr<int64_t> late_packets = late.ReadMedia(absl::Seconds(2));
+  ASSERT_TRUE(late_packets.ok());
+  EXPECT_GT(*late_packets, 0);
+  late.Close();
+
+  steady.End();
+  absl::StatusOr<int> exit_code = server.Stop(SIGTERM);
+  ASSERT_TRUE(exit_code.ok());
+  EXPECT_EQ(*exit_code, 0);
+  EXPECT_EQ(server.output().find("assertion failed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rtsptest::testing

@@ -1,0 +1,188 @@
+// ServerProcess implementation: fork/exec with a pipe on stdout and stderr.
+#include "tests/e2e/server_process.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace rtsptest::testing {
+namespace {
+
+// Extracts "key":"value" or "key":number from one JSON log line.
+std::string JsonField(absl::string_view line, absl::string_view key) {
+  std::string needle = absl::StrCat("\"", key, "\":");
+  size_t at = line.find(needle);
+  if (at == absl::string_view::npos) return "";
+  absl::string_view rest = line.substr(at + needle.size());
+  if (absl::ConsumePrefix(&rest, "\"")) return std::string(rest.substr(0, rest.find('"')));
+  return std::string(rest.substr(0, rest.find_first_of(",}")));
+}
+
+}  // namespace
+
+std::string RunfilePath(const std::string& relative) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  return absl::StrCat(srcdir ? srcdir : ".", "/rtsp_test_server/", relative);
+}
+
+std::string WriteTempFile(const std::string& name, const std::string& content) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string path = absl::StrCat(tmp ? tmp : "/tmp", "/", name);
+  std::ofstream(path) << content;
+  return path;
+}
+
+int PickFreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+ServerProcess::~ServerProcess() {
+  if (IsRunning()) {
+    kill(pid_, SIGKILL);
+    int status;
+    waitpid(pid_, &status, 0);
+  }
+  if (reader_.joinable()) reader_.join();
+}
+
+absl::Status ServerProcess::StartWithConfig(const std::string& yaml, std::vector<std::string> args,
+                                            absl::Duration timeout) {
+  static int counter = 0;
+  std::string path = WriteTempFile(absl::StrCat("config_", getpid(), "_", ++counter, ".yaml"), yaml);
+  args.insert(args.begin(), absl::StrCat("--config=", path));
+  return Start(std::move(args), timeout);
+}
+
+absl::Status ServerProcess::Start(std::vector<std::string> args, absl::Duration timeout) {
+  std::string binary = RunfilePath("server/rtsp_test_server");
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(pipe_fds[1], STDOUT_FILENO);
+    dup2(pipe_fds[1], STDERR_FILENO);
+    std::vector<char*> argv;
+    argv.push_back(binary.data());
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  reader_ = std::thread([this, fd = pipe_fds[0]] { ReadOutput(fd); });
+  absl::Time deadline = absl::Now() + timeout;
+  absl::MutexLock lock(&mutex_);
+  auto started = [this]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
+    return absl::StrContains(output_, "\"msg\":\"server started\"") ||
+           absl::StrContains(output_, "<eof>");
+  };
+  mutex_.AwaitWithDeadline(absl::Condition(&started), deadline);
+  if (absl::StrContains(output_, "\"msg\":\"server started\"")) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("server did not start; output:\n", output_));
+}
+
+void ServerProcess::ReadOutput(int fd) {
+  char buffer[8192];
+  std::string pending;
+  while (true) {
+    ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n <= 0) break;
+    pending.append(buffer, static_cast<size_t>(n));
+    size_t newline;
+    while ((newline = pending.find('\n')) != std::string::npos) {
+      std::string line = pending.substr(0, newline + 1);
+      pending.erase(0, newline + 1);
+      absl::MutexLock lock(&mutex_);
+      if (absl::StrContains(line, "\"msg\":\"listener serving\"")) {
+        int port = 0;
+        if (absl::SimpleAtoi(JsonField(line, "port"), &port)) ports_[JsonField(line, "listener")] = port;
+      }
+      output_ += line;
+    }
+  }
+  close(fd);
+  absl::MutexLock lock(&mutex_);
+  output_ += pending + "<eof>";
+}
+
+bool ServerProcess::IsRunning() {
+  if (pid_ <= 0 || exit_code_.has_value()) return false;
+  int status;
+  pid_t done = waitpid(pid_, &status, WNOHANG);
+  if (done == pid_) {
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    return false;
+  }
+  return true;
+}
+
+absl::StatusOr<int> ServerProcess::WaitForExit(absl::Duration timeout) {
+  if (exit_code_.has_value()) return *exit_code_;
+  if (pid_ <= 0) return absl::FailedPreconditionError("server was never started");
+  // The output pipe reaches EOF when the process exits (it starts no
+  // children), so await that instead of polling waitpid.
+  {
+    absl::MutexLock lock(&mutex_);
+    auto eof = [this]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
+      return absl::EndsWith(output_, "<eof>");
+    };
+    if (!mutex_.AwaitWithTimeout(absl::Condition(&eof), timeout)) {
+      return absl::DeadlineExceededError("server did not exit");
+    }
+  }
+  int status;
+  waitpid(pid_, &status, 0);
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  if (reader_.joinable()) reader_.join();
+  return *exit_code_;
+}
+
+absl::StatusOr<int> ServerProcess::Stop(int signal, absl::Duration timeout) {
+  if (IsRunning()) kill(pid_, signal);
+  return WaitForExit(timeout);
+}
+
+int ServerProcess::port(const std::string& listener) const {
+  absl::MutexLock lock(&mutex_);
+  auto it = ports_.find(listener);
+  return it == ports_.end() ? 0 : it->second;
+}
+
+std::string ServerProcess::url(const std::string& listener, const std::string& path) const {
+  return absl::StrCat("rtsp://127.0.0.1:", port(listener), path);
+}
+
+std::string ServerProcess::output() const {
+  absl::MutexLock lock(&mutex_);
+  return output_;
+}
+
+bool ServerProcess::WaitForOutput(const std::string& text, absl::Duration timeout) {
+  absl::MutexLock lock(&mutex_);
+  auto found = [this, &text]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
+    return absl::StrContains(output_, text) || absl::StrContains(output_, "<eof>");
+  };
+  mutex_.AwaitWithTimeout(absl::Condition(&found), timeout);
+  return absl::StrContains(output_, text);
+}
+
+}  // namespace rtsptest::testing

@@ -1,0 +1,73 @@
+// ServerProcess: runs the real rtsp_test_server binary for end-to-end tests.
+//
+// The server is started with a config written into $TEST_TMPDIR, usually with
+// port 0 listeners; the bound ports are learned from the server's own JSON
+// log ("listener serving" lines), so tests never guess free ports. Start()
+// returns once the server logged "server started" (or exited).
+#ifndef RTSPTEST_TESTS_E2E_SERVER_PROCESS_H_
+#define RTSPTEST_TESTS_E2E_SERVER_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace rtsptest::testing {
+
+// Path of a file in the test's runfiles, e.g. "server/rtsp_test_server".
+std::string RunfilePath(const std::string& relative);
+// Writes `content` to a new file under $TEST_TMPDIR and returns its path.
+std::string WriteTempFile(const std::string& name, const std::string& content);
+// A TCP port that was free a moment ago (for tests that must name a port).
+int PickFreePort();
+
+class ServerProcess {
+ public:
+  ServerProcess() = default;
+  ~ServerProcess();  // SIGKILLs a server that is still running.
+
+  // Starts rtsp_test_server with `args`; waits up to `timeout` for "server
+  // started". Fails if the process exits first (see exit_code()).
+  absl::Status Start(std::vector<std::string> args, absl::Duration timeout = absl::Seconds(30));
+  // Starts with `--config=<yaml written to a temp file>` plus `args`.
+  absl::Status StartWithConfig(const std::string& yaml, std::vector<std::string> args = {},
+                               absl::Duration timeout = absl::Seconds(30));
+
+  // Sends `signal` and waits for the exit; returns the exit code, or -signal
+  // if it was killed by a signal.
+  absl::StatusOr<int> Stop(int signal, absl::Duration timeout = absl::Seconds(30));
+  // Waits for the process to exit by itself.
+  absl::StatusOr<int> WaitForExit(absl::Duration timeout);
+  bool IsRunning();
+  pid_t pid() const { return pid_; }
+
+  // Bound port of a listener by name (from the log); 0 if unknown.
+  int port(const std::string& listener) const;
+  std::string url(const std::string& listener, const std::string& path) const;
+  // Everything the server printed so far (stdout and stderr).
+  std::string output() const;
+  // Waits until the output contains `text`.
+  bool WaitForOutput(const std::string& text, absl::Duration timeout);
+
+ private:
+  void ReadOutput(int fd);
+
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  std::thread reader_;
+  mutable absl::Mutex mutex_;
+  std::string output_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, int> ports_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace rtsptest::testing
+
+#endif  // RTSPTEST_TESTS_E2E_SERVER_PROCESS_H_
