@@ -5,7 +5,9 @@
 #include <gst/gst.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -21,6 +23,8 @@
 #include "server/config/config_loader.h"
 #include "server/config/overrides.h"
 #include "server/logging/log.h"
+#include "server/app.h"
+#include "server/config/proto_yaml_mapper.h"
 #include "server/server.h"
 
 ABSL_FLAG(std::string, config, "",
@@ -37,6 +41,12 @@ ABSL_FLAG(std::string, log_level, "", "debug | info | warning | error ($RTSP_TES
 ABSL_FLAG(std::string, drain_timeout, "",
           "How long readers may go on after SIGTERM, e.g. 10s; 0 exits at once "
           "($RTSP_TEST_DRAIN_TIMEOUT).");
+ABSL_FLAG(std::string, grpc_port, "",
+          "gRPC port for grpc.health.v1, reflection and the control API (default 50051; "
+          "$RTSP_TEST_GRPC_PORT). 0 picks a free port.");
+ABSL_FLAG(std::string, min_healthy_listeners, "",
+          "k of the k-of-n health rule: SERVING while at least k RTSP ports answer "
+          "(default ceil(0.75 n); $RTSP_TEST_MIN_HEALTHY).");
 ABSL_FLAG(bool, list_plugins, false, "Print the available plugins and their parameters, then exit.");
 ABSL_FLAG(bool, check_config, false,
           "Load and validate the config, including each stream's plugin and parameters, then "
@@ -76,12 +86,26 @@ absl::StatusOr<config::ConfigOverrides> OverridesFromFlags() {
     overrides.log_level = *parsed;
   }
   if (std::string drain = absl::GetFlag(FLAGS_drain_timeout); !drain.empty()) {
-    absl::Duration duration;
-    if (!absl::ParseDuration(drain, &duration)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--drain_timeout='", drain, "': not a duration (e.g. 10s, 500ms)"));
+    absl::StatusOr<absl::Duration> parsed = config::ParseConfigDuration(drain);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--drain_timeout='", drain, "': ", parsed.status().message()));
     }
-    overrides.drain_timeout = duration;
+    overrides.drain_timeout = *parsed;
+  }
+  if (std::string port = absl::GetFlag(FLAGS_grpc_port); !port.empty()) {
+    absl::StatusOr<uint32_t> parsed = config::ParseBoundedUint(port, 65535);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--grpc_port: ", parsed.status().message()));
+    }
+    overrides.grpc_port = *parsed;
+  }
+  if (std::string k = absl::GetFlag(FLAGS_min_healthy_listeners); !k.empty()) {
+    absl::StatusOr<uint32_t> parsed = config::ParseBoundedUint(k, 65535);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--min_healthy_listeners: ", parsed.status().message()));
+    }
+    overrides.min_healthy = *parsed;
   }
   return overrides;
 }
@@ -173,17 +197,36 @@ int CheckStreams(const config::v1::ServerConfig& config, server::PluginLoader& l
   return 0;
 }
 
-// Waits for SIGTERM or SIGINT. The signals are blocked in every thread (the
-// mask is set before any thread starts) and taken here synchronously, so no
+// The stop signals. They are blocked in every thread (the mask is set before
+// any thread starts) and taken synchronously with sigwait/sigtimedwait, so no
 // async-signal-safety concerns reach the rest of the program.
-int WaitForStopSignal() {
+sigset_t StopSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
-  int signal = 0;
-  sigwait(&signals, &signal);
-  return signal;
+  return signals;
+}
+
+const char* SignalName(int signal) { return signal == SIGTERM ? "SIGTERM" : "SIGINT"; }
+
+// Drain after the first stop signal: health is already NOT_SERVING and the
+// RTSP ports refuse new connections; open sessions go on until they end or
+// `timeout` passes. A second signal exits at once.
+void Drain(server::App& app, absl::Duration timeout) {
+  sigset_t signals = StopSignals();
+  absl::Time deadline = absl::Now() + timeout;
+  while (app.OpenRtspConnections() > 0 && absl::Now() < deadline) {
+    // Wake every 100 ms to notice the last session ending.
+    timespec slice = absl::ToTimespec(std::min(absl::Milliseconds(100), deadline - absl::Now()));
+    int signal = sigtimedwait(&signals, nullptr, &slice);
+    if (signal > 0) {
+      Log(LogLevel::kWarning, "second stop signal: exiting without finishing the drain",
+          {{"signal", SignalName(signal)}});
+      std::_Exit(0);
+    }
+  }
+  Log(LogLevel::kInfo, "drain finished", {{"open_rtsp_connections", app.OpenRtspConnections()}});
 }
 
 int Main(int argc, char** argv) {
@@ -212,10 +255,7 @@ int Main(int argc, char** argv) {
 
   // Block the stop signals before GStreamer and the listeners start threads,
   // so that every thread inherits the mask and only sigwait() sees them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
+  sigset_t signals = StopSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -223,22 +263,33 @@ int Main(int argc, char** argv) {
   gst_init(nullptr, nullptr);
   InstallGstLogRouting();
 
-  server::Server server(config);
-  if (absl::GetFlag(FLAGS_list_plugins)) return ListPlugins(server.plugins());
-  if (absl::GetFlag(FLAGS_check_config)) return CheckStreams(config, server.plugins());
+  if (absl::GetFlag(FLAGS_list_plugins) || absl::GetFlag(FLAGS_check_config)) {
+    server::Server server(config);
+    return absl::GetFlag(FLAGS_list_plugins) ? ListPlugins(server.plugins())
+                                             : CheckStreams(config, server.plugins());
+  }
   if (config.streams_size() == 0) {
     Log(LogLevel::kWarning, "no streams configured; pass --config=config/default.yaml for the default cameras");
   }
+  server::App app(config);
   Log(LogLevel::kInfo, "starting", {{"version", kVersion},
-                                    {"plugin_dirs", absl::StrJoin(server.plugins().plugin_dirs(), ":")}});
-  absl::Status started = server.Start();
+                                    {"plugin_dirs", absl::StrJoin(app.server().plugins().plugin_dirs(), ":")}});
+  absl::Status started = app.Start();
   if (!started.ok()) {
     Log(LogLevel::kError, "cannot serve", {{"error", std::string(started.message())}});
     return 1;
   }
-  int signal = WaitForStopSignal();
-  Log(LogLevel::kInfo, "stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  server.Stop();
+  sigset_t stop_signals = StopSignals();
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  absl::Duration drain_timeout = absl::Seconds(config.drain_timeout().seconds()) +
+                                 absl::Nanoseconds(config.drain_timeout().nanos());
+  app.BeginDrain();
+  Log(LogLevel::kInfo, "draining",
+      {{"signal", SignalName(signal)}, {"drain_timeout", absl::FormatDuration(drain_timeout)},
+       {"open_rtsp_connections", app.OpenRtspConnections()}});
+  Drain(app, drain_timeout);
+  app.Stop();
   Log(LogLevel::kInfo, "stopped");
   return 0;
 }

@@ -87,7 +87,7 @@ absl::Status Server::Start() {
          {"code", absl::StatusCodeToString(status.code())},
          {"error", std::string(status.message())}});
   }
-  Log(LogLevel::kInfo, "server started",
+  Log(LogLevel::kInfo, "rtsp serving",
       {{"listeners_bound", bound}, {"listeners_total", static_cast<int>(listeners_.size())},
        {"streams_mounted", mounted}, {"streams_total", config_.streams_size()}});
   return absl::OkStatus();

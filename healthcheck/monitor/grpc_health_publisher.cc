@@ -3,7 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 
 std::string GrpcHealthPublisher::ListenerName(int port) { return absl::StrCat("rtsp:", port); }
 
@@ -50,4 +50,4 @@ void GrpcHealthPublisher::SetLocked(const std::string& name, bool serving) {
   service_->SetServingStatus(name, serving);
 }
 
-}  // namespace rts::health
+}  // namespace rtsptest::health

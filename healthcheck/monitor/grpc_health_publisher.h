@@ -20,7 +20,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "healthcheck/monitor/health_snapshot.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 
 class GrpcHealthPublisher : public HealthPublisher {
  public:
@@ -51,6 +51,6 @@ class GrpcHealthPublisher : public HealthPublisher {
   bool drained_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-}  // namespace rts::health
+}  // namespace rtsptest::health
 
 #endif  // HEALTHCHECK_MONITOR_GRPC_HEALTH_PUBLISHER_H_

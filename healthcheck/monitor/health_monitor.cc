@@ -6,7 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 namespace {
 
 const char* LevelName(LogLevel level) {
@@ -286,4 +286,4 @@ void HealthMonitor::LogChanges(const HealthSnapshot& before, const HealthSnapsho
                 {"min_healthy", std::to_string(rule_.k())}});
 }
 
-}  // namespace rts::health
+}  // namespace rtsptest::health

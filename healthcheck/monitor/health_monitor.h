@@ -25,7 +25,7 @@
 #include "healthcheck/probe/rtsp_prober.h"
 #include "healthcheck/rule/k_of_n_rule.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 
 enum class LogLevel { kInfo, kWarning, kError };
 using LogFields = std::vector<std::pair<std::string, std::string>>;
@@ -121,6 +121,6 @@ class HealthMonitor {
   std::thread thread_;
 };
 
-}  // namespace rts::health
+}  // namespace rtsptest::health
 
 #endif  // HEALTHCHECK_MONITOR_HEALTH_MONITOR_H_

@@ -13,7 +13,7 @@
 #include "absl/time/time.h"
 #include "healthcheck/probe/rtsp_prober.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 
 // One RTSP listener as the server configured it.
 struct ListenerSpec {
@@ -55,6 +55,6 @@ class HealthPublisher {
   virtual void Publish(const HealthSnapshot& snapshot) = 0;
 };
 
-}  // namespace rts::health
+}  // namespace rtsptest::health
 
 #endif  // HEALTHCHECK_MONITOR_HEALTH_SNAPSHOT_H_

@@ -8,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 namespace {
 
 // strconv.ParseBool's accepted spellings.
@@ -144,4 +144,4 @@ absl::Status GoFlags::Parse(int argc, const char* const* argv) {
   return absl::OkStatus();
 }
 
-}  // namespace rts::health
+}  // namespace rtsptest::health

@@ -17,7 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 
 class GoFlags {
  public:
@@ -54,6 +54,6 @@ absl::Status ParseGoDuration(absl::string_view text, absl::Duration* out);
 // Go's time.Duration.String()-like: "1s", "200ms", "1.5s", "1m0s".
 std::string FormatGoDuration(absl::Duration d);
 
-}  // namespace rts::health
+}  // namespace rtsptest::health
 
 #endif  // HEALTHCHECK_PROBE_GO_FLAGS_H_

@@ -39,7 +39,7 @@
 #include "healthcheck/probe/rtsp_prober.h"
 #include "healthcheck/rule/k_of_n_rule.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 namespace {
 
 constexpr char kVersion[] = "health_probe (rtsp-test-server) 0.1.0, grpc_health_probe compatible";
@@ -516,6 +516,6 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace rts::health
+}  // namespace rtsptest::health
 
-int main(int argc, char** argv) { return rts::health::Main(argc, argv); }
+int main(int argc, char** argv) { return rtsptest::health::Main(argc, argv); }

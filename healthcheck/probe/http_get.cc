@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "healthcheck/probe/socket_util.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 
 absl::StatusOr<HttpUrl> ParseHttpUrl(absl::string_view url) {
   constexpr absl::string_view kScheme = "http://";
@@ -92,4 +92,4 @@ HttpGetResult HttpGet(const HttpUrl& url, absl::Duration timeout, const std::str
   return result;
 }
 
-}  // namespace rts::health
+}  // namespace rtsptest::health

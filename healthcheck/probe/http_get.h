@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 
 struct HttpUrl {
   std::string host;  // Without brackets for IPv6.
@@ -43,6 +43,6 @@ struct HttpGetResult {
 // GETs `url` within `timeout` (connect, send and the status line together).
 HttpGetResult HttpGet(const HttpUrl& url, absl::Duration timeout, const std::string& user_agent);
 
-}  // namespace rts::health
+}  // namespace rtsptest::health
 
 #endif  // HEALTHCHECK_PROBE_HTTP_GET_H_

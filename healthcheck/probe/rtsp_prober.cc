@@ -15,7 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "healthcheck/probe/socket_util.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 namespace {
 
 // RTSP headers are small; anything larger is not the reply we asked for.
@@ -239,4 +239,4 @@ std::vector<ProbeResult> RtspProber::ProbeAll(const std::vector<ProbeTarget>& ta
   return results;
 }
 
-}  // namespace rts::health
+}  // namespace rtsptest::health

@@ -18,7 +18,7 @@
 
 #include "absl/time/time.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 
 // Why a probe failed. kNone when it passed.
 enum class ProbeFailure {
@@ -89,6 +89,6 @@ class RtspProber {
   ProbeOptions options_;
 };
 
-}  // namespace rts::health
+}  // namespace rtsptest::health
 
 #endif  // HEALTHCHECK_PROBE_RTSP_PROBER_H_

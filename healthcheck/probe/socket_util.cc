@@ -16,7 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace rts::health::net {
+namespace rtsptest::health::net {
 namespace {
 
 // Milliseconds left before `deadline` for poll(2), rounded up so that a
@@ -207,4 +207,4 @@ absl::Status ReadAtLeast(const Socket& socket, std::string* buffer, size_t size,
   return absl::OkStatus();
 }
 
-}  // namespace rts::health::net
+}  // namespace rtsptest::health::net

@@ -21,7 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace rts::health::net {
+namespace rtsptest::health::net {
 
 using Clock = std::chrono::steady_clock;
 
@@ -71,6 +71,6 @@ absl::StatusOr<size_t> ReadUntil(const Socket& socket, std::string* buffer,
 absl::Status ReadAtLeast(const Socket& socket, std::string* buffer, size_t size,
                          Clock::time_point deadline);
 
-}  // namespace rts::health::net
+}  // namespace rtsptest::health::net
 
 #endif  // HEALTHCHECK_PROBE_SOCKET_UTIL_H_

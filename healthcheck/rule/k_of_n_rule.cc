@@ -6,7 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 
 int KOfNRule::DefaultK(int n) {
   // ceil(3n / 4) in integers, so that no float rounding can move a boundary.
@@ -32,4 +32,4 @@ bool KOfNRule::Evaluate(const std::vector<bool>& passing) const {
 
 std::string KOfNRule::ToString() const { return absl::StrCat(k_, " of ", n_); }
 
-}  // namespace rts::health
+}  // namespace rtsptest::health

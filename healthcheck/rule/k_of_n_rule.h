@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 
 class KOfNRule {
  public:
@@ -41,6 +41,6 @@ class KOfNRule {
   int n_;
 };
 
-}  // namespace rts::health
+}  // namespace rtsptest::health
 
 #endif  // HEALTHCHECK_RULE_K_OF_N_RULE_H_

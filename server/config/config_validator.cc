@@ -77,6 +77,16 @@ void ApplyDefaults(v1::ServerConfig* config) {
   if (!config->has_drain_timeout()) {
     config->mutable_drain_timeout()->set_seconds(absl::ToInt64Seconds(kDefaultDrainTimeout));
   }
+  v1::Health* health = config->mutable_health();
+  if (!health->has_probe_interval()) {
+    health->mutable_probe_interval()->set_seconds(absl::ToInt64Seconds(kDefaultProbeInterval));
+  }
+  if (!health->has_probe_timeout()) {
+    health->mutable_probe_timeout()->set_seconds(absl::ToInt64Seconds(kDefaultProbeTimeout));
+  }
+  v1::ControlPlane* control = config->mutable_control();
+  if (control->bind_address().empty()) control->set_bind_address(kDefaultBindAddress);
+  if (!control->has_port()) control->set_port(kDefaultControlPort);
   if (config->logging().level() == v1::Logging::LEVEL_UNSPECIFIED) {
     config->mutable_logging()->set_level(v1::Logging::INFO);
   }
@@ -219,6 +229,30 @@ absl::Status ConfigValidator::ValidateGlobals(const v1::ServerConfig& config) co
                    absl::StrCat(absl::FormatDuration(drain), " is longer than the maximum ",
                                 absl::FormatDuration(kMaxDrainTimeout)));
     }
+  }
+  if (config.health().min_healthy_listeners() > static_cast<uint32_t>(config.listeners_size())) {
+    return Error("health.min_healthy_listeners",
+                 absl::StrCat(config.health().min_healthy_listeners(), " is more than the ",
+                              config.listeners_size(), " listeners"));
+  }
+  for (const auto& [path, proto] :
+       {std::pair<const char*, const google::protobuf::Duration*>{"health.probe_interval",
+                                                                   &config.health().probe_interval()},
+        {"health.probe_timeout", &config.health().probe_timeout()}}) {
+    absl::Duration value = absl::Seconds(proto->seconds()) + absl::Nanoseconds(proto->nanos());
+    if (value <= absl::ZeroDuration() || value > kMaxProbeTiming) {
+      return Error(path, absl::StrCat(absl::FormatDuration(value), " must be in (0, ",
+                                      absl::FormatDuration(kMaxProbeTiming), "]"));
+    }
+  }
+  if (config.control().port() > kMaxPort) {
+    return Error("control.port", absl::StrCat(config.control().port(), " is out of range (0..",
+                                              kMaxPort, ")"));
+  }
+  if (!config.control().bind_address().empty() &&
+      NormalizeAddress(config.control().bind_address()).empty()) {
+    return Error("control.bind_address",
+                 absl::StrCat("'", config.control().bind_address(), "' is not an IPv4 or IPv6 address"));
   }
   if (!v1::Logging::Level_IsValid(config.logging().level())) {
     return Error("logging.level",

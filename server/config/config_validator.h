@@ -23,6 +23,11 @@ inline constexpr char kDefaultBindAddress[] = "0.0.0.0";
 inline constexpr uint32_t kMaxPort = 65535;
 inline constexpr absl::Duration kDefaultDrainTimeout = absl::Seconds(10);
 inline constexpr absl::Duration kMaxDrainTimeout = absl::Hours(1);
+inline constexpr uint32_t kDefaultControlPort = 50051;
+inline constexpr absl::Duration kDefaultProbeInterval = absl::Seconds(2);
+inline constexpr absl::Duration kDefaultProbeTimeout = absl::Seconds(2);
+// Probe timings above this are a typo, not a policy.
+inline constexpr absl::Duration kMaxProbeTiming = absl::Minutes(1);
 
 // The name a listener gets when the config gives none: "rtsp-<port>". Port 0
 // (ephemeral, used by tests) would make every such listener "rtsp-0", so

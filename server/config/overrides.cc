@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -171,7 +172,28 @@ absl::StatusOr<ConfigOverrides> OverridesFromEnvironment() {
     }
     overrides.drain_timeout = *drain;
   }
+
+  if (auto value = GetEnv(kEnvGrpcPort)) {
+    auto port = ParseBoundedUint(*value, kMaxPort);
+    if (!port.ok()) return EnvError(kEnvGrpcPort, *value, port.status());
+    overrides.grpc_port = *port;
+  }
+  if (auto value = GetEnv(kEnvMinHealthy)) {
+    auto k = ParseBoundedUint(*value, kMaxPort);
+    if (!k.ok()) return EnvError(kEnvMinHealthy, *value, k.status());
+    overrides.min_healthy = *k;
+  }
   return overrides;
+}
+
+absl::StatusOr<uint32_t> ParseBoundedUint(absl::string_view text, uint32_t max) {
+  uint32_t value = 0;
+  if (text.empty() || !absl::c_all_of(text, absl::ascii_isdigit) || !absl::SimpleAtoi(text, &value) ||
+      value > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not a whole number in 0..", max));
+  }
+  return value;
 }
 
 void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config) {
@@ -201,6 +223,10 @@ void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config) 
     config->mutable_drain_timeout()->set_seconds(seconds);
     config->mutable_drain_timeout()->set_nanos(
         static_cast<int32_t>(absl::ToInt64Nanoseconds(remainder)));
+  }
+  if (overrides.grpc_port.has_value()) config->mutable_control()->set_port(*overrides.grpc_port);
+  if (overrides.min_healthy.has_value()) {
+    config->mutable_health()->set_min_healthy_listeners(*overrides.min_healthy);
   }
 }
 

@@ -34,6 +34,8 @@ inline constexpr char kEnvBind[] = "RTSP_TEST_BIND";                   // "0.0.0
 inline constexpr char kEnvPluginDir[] = "RTSP_TEST_PLUGIN_DIR";        // "/a:/b"
 inline constexpr char kEnvLogLevel[] = "RTSP_TEST_LOG_LEVEL";          // "debug"
 inline constexpr char kEnvDrainTimeout[] = "RTSP_TEST_DRAIN_TIMEOUT";  // "10s"
+inline constexpr char kEnvGrpcPort[] = "RTSP_TEST_GRPC_PORT";         // "50051"
+inline constexpr char kEnvMinHealthy[] = "RTSP_TEST_MIN_HEALTHY";     // "3"
 
 // One source of overrides; every unset member leaves the config alone.
 struct ConfigOverrides {
@@ -60,7 +62,14 @@ struct ConfigOverrides {
   std::optional<v1::Logging::Level> log_level;
 
   std::optional<absl::Duration> drain_timeout;
+  // control.port: the gRPC (health + control) port.
+  std::optional<uint32_t> grpc_port;
+  // health.min_healthy_listeners: k of the k-of-n rule.
+  std::optional<uint32_t> min_healthy;
 };
+
+// Parses a non-negative integer no larger than `max` ("50051", "3").
+absl::StatusOr<uint32_t> ParseBoundedUint(absl::string_view text, uint32_t max);
 
 // Parses a comma-separated port list, e.g. "8554,8555,8556,8557" (spaces
 // around items are allowed). Each port is 0..65535; 0 (an ephemeral port)

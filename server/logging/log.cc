@@ -143,7 +143,7 @@ void AppendJsonString(std::string* out, absl::string_view text) {
 }
 
 std::string FormatLogLine(LogLevel level, absl::string_view message,
-                          std::initializer_list<LogField> fields) {
+                          absl::Span<const LogField> fields) {
   std::string line = "{\"ts\":";
   AppendJsonString(&line, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()));
   absl::StrAppend(&line, ",\"level\":\"", LevelName(level), "\",\"msg\":");
@@ -159,6 +159,11 @@ std::string FormatLogLine(LogLevel level, absl::string_view message,
 }
 
 void Log(LogLevel level, absl::string_view message, std::initializer_list<LogField> fields) {
+  if (static_cast<int>(level) < g_level.load()) return;
+  WriteLine(FormatLogLine(level, message, fields));
+}
+
+void Log(LogLevel level, absl::string_view message, const std::vector<LogField>& fields) {
   if (static_cast<int>(level) < g_level.load()) return;
   WriteLine(FormatLogLine(level, message, fields));
 }

@@ -11,8 +11,10 @@
 #include <initializer_list>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace rtsptest {
 
@@ -44,10 +46,12 @@ bool ParseLogLevel(absl::string_view text, LogLevel* level);
 
 // Writes one JSON line. Thread-safe; lines never interleave.
 void Log(LogLevel level, absl::string_view message, std::initializer_list<LogField> fields = {});
+// The same, for fields assembled at run time.
+void Log(LogLevel level, absl::string_view message, const std::vector<LogField>& fields);
 
 // Formats one line without writing it (for tests and for the JSON encoder's users).
 std::string FormatLogLine(LogLevel level, absl::string_view message,
-                          std::initializer_list<LogField> fields);
+                          absl::Span<const LogField> fields);
 
 // Appends `text` as a JSON string literal, quotes included.
 void AppendJsonString(std::string* out, absl::string_view text);

@@ -116,6 +116,9 @@ void ServerProcess::ReadOutput(int fd) {
         int port = 0;
         if (absl::SimpleAtoi(JsonField(line, "port"), &port)) ports_[JsonField(line, "listener")] = port;
       }
+      if (absl::StrContains(line, "\"msg\":\"control plane serving\"")) {
+        absl::SimpleAtoi(JsonField(line, "grpc_port"), &grpc_port_);
+      }
       output_ += line;
     }
   }

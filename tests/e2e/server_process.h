@@ -52,6 +52,11 @@ class ServerProcess {
   // Bound port of a listener by name (from the log); 0 if unknown.
   int port(const std::string& listener) const;
   std::string url(const std::string& listener, const std::string& path) const;
+  // The gRPC (health, control) port, from the log; 0 if unknown.
+  int grpc_port() const {
+    absl::MutexLock lock(&mutex_);
+    return grpc_port_;
+  }
   // Everything the server printed so far (stdout and stderr).
   std::string output() const;
   // Waits until the output contains `text`.
@@ -66,6 +71,7 @@ class ServerProcess {
   mutable absl::Mutex mutex_;
   std::string output_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, int> ports_ ABSL_GUARDED_BY(mutex_);
+  int grpc_port_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace rtsptest::testing

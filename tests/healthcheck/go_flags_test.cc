@@ -7,7 +7,7 @@
 #include "gtest/gtest.h"
 #include "healthcheck/probe/http_get.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 namespace {
 
 struct Parsed {
@@ -123,4 +123,4 @@ TEST(HttpUrlTest, RejectsWhatItCannotDo) {
 }
 
 }  // namespace
-}  // namespace rts::health
+}  // namespace rtsptest::health

@@ -15,7 +15,7 @@
 #include "tests/healthcheck/grpc_health_test_util.h"
 #include "tests/healthcheck/loopback_responder.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 namespace {
 
 using grpc::health::v1::Health;
@@ -194,4 +194,4 @@ TEST_F(GrpcHealthPublisherTest, MonitorDrivesGrpcHealthEndToEnd) {
 }
 
 }  // namespace
-}  // namespace rts::health
+}  // namespace rtsptest::health

@@ -9,7 +9,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 
-namespace rts::health::testing {
+namespace rtsptest::health::testing {
 
 struct TestGrpcServer {
   std::unique_ptr<grpc::Server> server;
@@ -30,6 +30,6 @@ inline TestGrpcServer StartTestGrpcServer(bool with_health) {
   return s;
 }
 
-}  // namespace rts::health::testing
+}  // namespace rtsptest::health::testing
 
 #endif  // TESTS_HEALTHCHECK_GRPC_HEALTH_TEST_UTIL_H_

@@ -13,7 +13,7 @@
 #include "gtest/gtest.h"
 #include "tests/healthcheck/loopback_responder.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 namespace {
 
 using testing::LoopbackResponder;
@@ -303,4 +303,4 @@ TEST_F(HealthMonitorTest, CreateValidatesOptions) {
 }
 
 }  // namespace
-}  // namespace rts::health
+}  // namespace rtsptest::health

@@ -24,7 +24,7 @@
 
 extern char** environ;
 
-namespace rts::health {
+namespace rtsptest::health {
 namespace {
 
 using testing::LoopbackResponder;
@@ -287,4 +287,4 @@ TEST_F(HealthProbeTest, HealthyChecksAreFast) {
 }
 
 }  // namespace
-}  // namespace rts::health
+}  // namespace rtsptest::health

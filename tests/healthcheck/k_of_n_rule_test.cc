@@ -7,7 +7,7 @@
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 namespace {
 
 TEST(KOfNRuleTest, DefaultKIsCeilOfThreeQuarters) {
@@ -66,4 +66,4 @@ TEST(KOfNRuleTest, ErrorNamesTheValue) {
 }
 
 }  // namespace
-}  // namespace rts::health
+}  // namespace rtsptest::health

@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace rts::health::testing {
+namespace rtsptest::health::testing {
 namespace {
 
 absl::Status Errno(const std::string& what) {
@@ -240,4 +240,4 @@ bool HaveIpv6Loopback() {
   return true;
 }
 
-}  // namespace rts::health::testing
+}  // namespace rtsptest::health::testing

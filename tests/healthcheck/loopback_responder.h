@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace rts::health::testing {
+namespace rtsptest::health::testing {
 
 class LoopbackResponder {
  public:
@@ -90,6 +90,6 @@ class BacklogFullListener {
 // True when ::1 can be bound here (some containers have no IPv6).
 bool HaveIpv6Loopback();
 
-}  // namespace rts::health::testing
+}  // namespace rtsptest::health::testing
 
 #endif  // TESTS_HEALTHCHECK_LOOPBACK_RESPONDER_H_

@@ -10,7 +10,7 @@
 #include "gtest/gtest.h"
 #include "tests/healthcheck/loopback_responder.h"
 
-namespace rts::health {
+namespace rtsptest::health {
 namespace {
 
 using testing::LoopbackResponder;
@@ -190,4 +190,4 @@ TEST(RtspProberTest, ProbeAllBoundsThreads) {
 }
 
 }  // namespace
-}  // namespace rts::health
+}  // namespace rtsptest::health

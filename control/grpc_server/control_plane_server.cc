@@ -1,0 +1,39 @@
+// ControlPlaneServer implementation.
+#include "control/grpc_server/control_plane_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace rtsptest::control {
+
+absl::StatusOr<std::unique_ptr<ControlPlaneServer>> ControlPlaneServer::Start(
+    const std::string& address, uint32_t port, const std::vector<grpc::Service*>& services) {
+  // Both switches are read when the server is built, process-wide.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  std::string host = absl::StrContains(address, ':') ? absl::StrCat("[", address, "]") : address;
+  int bound_port = 0;
+  builder.AddListeningPort(absl::StrCat(host, ":", port), grpc::InsecureServerCredentials(),
+                           &bound_port);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || bound_port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("control plane: cannot listen on ", host, ":", port, " (port in use?)"));
+  }
+  return std::unique_ptr<ControlPlaneServer>(new ControlPlaneServer(std::move(server), bound_port));
+}
+
+ControlPlaneServer::~ControlPlaneServer() { Shutdown(absl::ZeroDuration()); }
+
+void ControlPlaneServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+}
+
+}  // namespace rtsptest::control

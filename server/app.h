@@ -1,0 +1,52 @@
+// App: the whole rtsp_test_server process minus main(): the RTSP server, the
+// gRPC control plane, and the health monitor that ties them together.
+//
+// Lifecycle: Start() -> (serving) -> BeginDrain() on SIGTERM -> Stop().
+#ifndef RTSPTEST_SERVER_APP_H_
+#define RTSPTEST_SERVER_APP_H_
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "control/grpc_server/control_plane_server.h"
+#include "healthcheck/monitor/grpc_health_publisher.h"
+#include "healthcheck/monitor/health_monitor.h"
+#include "rtsptest/config/v1/config.pb.h"
+#include "server/server.h"
+
+namespace rtsptest::server {
+
+class App {
+ public:
+  explicit App(config::v1::ServerConfig config);
+  ~App();
+
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Starts RTSP listeners and streams, the gRPC port and health probing.
+  // FailedPrecondition when no RTSP port could bind, Unavailable when the
+  // gRPC port cannot bind, InvalidArgument for an impossible health rule.
+  absl::Status Start();
+  // Drain: every health name turns NOT_SERVING before this returns, and the
+  // RTSP ports stop accepting connections; sessions already open go on.
+  void BeginDrain();
+  // RTSP connections still open, over every listener.
+  int OpenRtspConnections() const;
+  // Stops everything. Idempotent.
+  void Stop();
+
+  Server& server() { return server_; }
+  health::HealthMonitor* monitor() { return monitor_.get(); }
+  int grpc_port() const { return control_ ? control_->port() : 0; }
+
+ private:
+  Server server_;
+  std::unique_ptr<control::ControlPlaneServer> control_;
+  std::unique_ptr<health::GrpcHealthPublisher> publisher_;
+  std::unique_ptr<health::HealthMonitor> monitor_;
+};
+
+}  // namespace rtsptest::server
+
+#endif  // RTSPTEST_SERVER_APP_H_
