@@ -6,12 +6,29 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/logging/log.h"
+#include "server/version.h"
 
 namespace rtsptest::server {
 namespace {
 
 absl::Duration FromProto(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+google::protobuf::Duration ToProtoDuration(absl::Duration d) {
+  google::protobuf::Duration out;
+  out.set_seconds(absl::IDivDuration(d, absl::Seconds(1), &d));
+  out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
+  return out;
+}
+
+google::protobuf::Timestamp ToProtoTimestamp(absl::Time t) {
+  google::protobuf::Timestamp out;
+  if (t == absl::Time()) return out;
+  timespec ts = absl::ToTimespec(t);
+  out.set_seconds(ts.tv_sec);
+  out.set_nanos(static_cast<int32_t>(ts.tv_nsec));
+  return out;
 }
 
 // Where a probe can reach a listener: wildcard binds are probed on loopback.
@@ -42,9 +59,11 @@ App::~App() { Stop(); }
 absl::Status App::Start() {
   if (absl::Status status = server_.Start(); !status.ok()) return status;
   const config::v1::ServerConfig& config = server_.config();
+  control_service_ = std::make_unique<control::ControlServiceImpl>([this] { return BuildHealthReport(); });
 
   absl::StatusOr<std::unique_ptr<control::ControlPlaneServer>> control =
-      control::ControlPlaneServer::Start(config.control().bind_address(), config.control().port(), {});
+      control::ControlPlaneServer::Start(config.control().bind_address(), config.control().port(),
+                                         {control_service_.get()});
   if (!control.ok()) return control.status();
   control_ = *std::move(control);
   Log(LogLevel::kInfo, "control plane serving",
@@ -103,11 +122,68 @@ void App::Stop() {
     monitor_->SetDraining();
     monitor_->Stop();
   }
-  server_.Stop();
+  // RPCs in flight read the server, so the gRPC port goes before it.
   if (control_) control_->Shutdown(absl::Milliseconds(500));
+  server_.Stop();
   monitor_.reset();
   publisher_.reset();
   control_.reset();
+  control_service_.reset();
+}
+
+control::v1::HealthReport App::BuildHealthReport() const {
+  control::v1::HealthReport report;
+  report.set_version(kVersion);
+  health::HealthSnapshot snapshot = monitor_ ? monitor_->snapshot() : health::HealthSnapshot{};
+  report.set_serving(snapshot.serving);
+  report.set_first_round_done(snapshot.first_round_done);
+  report.set_draining(snapshot.draining);
+  report.set_min_healthy_listeners(static_cast<uint32_t>(snapshot.min_healthy_listeners));
+  report.set_total_listeners(static_cast<uint32_t>(server_.listeners().size()));
+  report.set_healthy_listeners(static_cast<uint32_t>(snapshot.healthy_listeners));
+  *report.mutable_checked_at() = ToProtoTimestamp(snapshot.time);
+  *report.mutable_uptime() = ToProtoDuration(absl::Now() - started_at_);
+  report.set_probe_rounds(snapshot.round);
+  auto& services = *report.mutable_services();
+  services[""] = snapshot.serving;
+  services["rtsp"] = snapshot.serving;
+  services["control"] = !snapshot.draining;
+  uint64_t opened = 0, open_now = 0;
+  for (const auto& listener : server_.listeners()) {
+    control::v1::ListenerReport* out = report.add_listeners();
+    out->set_name(listener->name());
+    out->set_bind_address(listener->bind_address());
+    out->set_bound(listener->is_serving());
+    out->set_port(listener->bound_port() != 0 ? listener->bound_port() : listener->configured_port());
+    out->set_open_connections(static_cast<uint32_t>(listener->connected_clients()));
+    out->set_connections_accepted(static_cast<uint64_t>(listener->accepted_clients()));
+    opened += static_cast<uint64_t>(listener->accepted_clients());
+    open_now += static_cast<uint64_t>(listener->connected_clients());
+    for (const health::ListenerHealth& probed : snapshot.listeners) {
+      if (probed.listener.name != listener->name()) continue;
+      out->set_port(static_cast<uint32_t>(probed.listener.port));
+      out->set_bound(probed.listener.bound);
+      out->set_healthy(probed.serving);
+      out->set_last_error(probed.last_error);
+      *out->mutable_last_probe_latency() = ToProtoDuration(probed.last_latency);
+      out->set_consecutive_failures(static_cast<uint32_t>(probed.consecutive_failures));
+      services[health::GrpcHealthPublisher::ListenerName(probed.listener.port)] =
+          probed.serving && !snapshot.draining;
+    }
+  }
+  report.set_rtsp_connections_opened(opened);
+  report.set_rtsp_connections_closed(opened - open_now);
+  for (const StreamInfo& stream : server_.streams().List()) {
+    control::v1::StreamReport* out = report.add_streams();
+    out->set_path(stream.config.path());
+    out->set_plugin(stream.config.plugin());
+    out->set_description(stream.config.description());
+    for (const std::string& name : stream.listeners) out->add_listeners(name);
+    out->set_readers(static_cast<uint32_t>(stream.readers));
+    out->set_bytes_produced(stream.bytes_produced);
+    for (const auto& [key, value] : stream.parameters) (*out->mutable_parameters())[key] = value;
+  }
+  return report;
 }
 
 }  // namespace rtsptest::server

@@ -7,8 +7,11 @@
 
 #include <memory>
 
+#include "absl/time/time.h"
+
 #include "absl/status/status.h"
 #include "control/grpc_server/control_plane_server.h"
+#include "control/service/control_service.h"
 #include "healthcheck/monitor/grpc_health_publisher.h"
 #include "healthcheck/monitor/health_monitor.h"
 #include "rtsptest/config/v1/config.pb.h"
@@ -35,13 +38,17 @@ class App {
   int OpenRtspConnections() const;
   // Stops everything. Idempotent.
   void Stop();
+  // What GetHealthReport answers: the last probe round plus live counters.
+  control::v1::HealthReport BuildHealthReport() const;
 
   Server& server() { return server_; }
   health::HealthMonitor* monitor() { return monitor_.get(); }
   int grpc_port() const { return control_ ? control_->port() : 0; }
 
  private:
+  const absl::Time started_at_ = absl::Now();
   Server server_;
+  std::unique_ptr<control::ControlServiceImpl> control_service_;
   std::unique_ptr<control::ControlPlaneServer> control_;
   std::unique_ptr<health::GrpcHealthPublisher> publisher_;
   std::unique_ptr<health::HealthMonitor> monitor_;

@@ -26,6 +26,7 @@
 #include "server/app.h"
 #include "server/config/proto_yaml_mapper.h"
 #include "server/server.h"
+#include "server/version.h"
 
 ABSL_FLAG(std::string, config, "",
           "YAML or JSON config file (default: $RTSP_TEST_CONFIG, else four listeners "
@@ -56,7 +57,6 @@ ABSL_FLAG(bool, version, false, "Print the version and exit.");
 namespace rtsptest {
 namespace {
 
-constexpr char kVersion[] = "0.1.0";
 using config::kConfigErrorExitCode;
 
 int ConfigError(const std::string& message) {

@@ -98,7 +98,7 @@ void Server::Stop() {
   stopped_ = true;
   // Listeners first: no new readers while pipelines go away.
   for (auto& listener : listeners_) listener->Stop();
-  registry_.reset();
+  registry_->RemoveAll();
 }
 
 }  // namespace rtsptest::server

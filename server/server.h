@@ -43,6 +43,7 @@ class Server {
   const config::v1::ServerConfig& config() const { return config_; }
   const std::vector<std::unique_ptr<RtspListener>>& listeners() const { return listeners_; }
   StreamRegistry& streams() { return *registry_; }
+  const StreamRegistry& streams() const { return *registry_; }
   PluginLoader& plugins() { return *loader_; }
 
  private:

@@ -61,6 +61,36 @@ void rts_stream_factory_init(RtsStreamFactory* self) {
   self->builder = nullptr;
 }
 
+using ByteCounter = std::shared_ptr<std::atomic<uint64_t>>;
+
+// Counts the RTP bytes leaving a payloader. Runs on the streaming thread for
+// every buffer, so it only does a relaxed atomic add.
+GstPadProbeReturn CountBytes(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* counter = static_cast<ByteCounter*>(data);
+  uint64_t bytes = 0;
+  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    bytes = gst_buffer_get_size(GST_PAD_PROBE_INFO_BUFFER(info));
+  } else if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    bytes = gst_buffer_list_calculate_size(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+  }
+  (*counter)->fetch_add(bytes, std::memory_order_relaxed);
+  return GST_PAD_PROBE_OK;
+}
+
+void CountBytesOfEveryStream(GstRTSPMedia* media, const ByteCounter& counter) {
+  guint n = gst_rtsp_media_n_streams(media);
+  for (guint i = 0; i < n; ++i) {
+    GstRTSPStream* stream = gst_rtsp_media_get_stream(media, i);
+    GstPad* pad = gst_rtsp_stream_get_srcpad(stream);
+    if (pad == nullptr) continue;
+    gst_pad_add_probe(
+        pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+        &CountBytes, new ByteCounter(counter),
+        [](gpointer data) { delete static_cast<ByteCounter*>(data); });
+    gst_object_unref(pad);
+  }
+}
+
 }  // namespace
 
 GObjectPtr<GstRTSPMediaFactory> NewStreamMediaFactory(std::string path, ElementBuilder builder) {
@@ -107,9 +137,21 @@ absl::StatusOr<std::unique_ptr<SharedMediaKeeper>> SharedMediaKeeper::Create(
     return absl::UnavailableError(
         absl::StrCat("stream ", path, ": the pipeline failed to start (see log)"));
   }
-  return std::unique_ptr<SharedMediaKeeper>(new SharedMediaKeeper(std::move(media)));
+  auto bytes = std::make_shared<std::atomic<uint64_t>>(0);
+  CountBytesOfEveryStream(media.get(), bytes);
+  return std::unique_ptr<SharedMediaKeeper>(new SharedMediaKeeper(std::move(media), std::move(bytes)));
 }
 
 SharedMediaKeeper::~SharedMediaKeeper() { gst_rtsp_media_unprepare(media_.get()); }
+
+int SharedMediaKeeper::readers() const {
+  if (gst_rtsp_media_n_streams(media_.get()) == 0) return 0;
+  GstRTSPStream* stream = gst_rtsp_media_get_stream(media_.get(), 0);
+  // With no filter function, every transport is returned with a reference.
+  GList* transports = gst_rtsp_stream_transport_filter(stream, nullptr, nullptr);
+  int count = static_cast<int>(g_list_length(transports));
+  g_list_free_full(transports, g_object_unref);
+  return count;
+}
 
 }  // namespace rtsptest::server

@@ -22,6 +22,8 @@
 
 #include <gst/rtsp-server/rtsp-server.h>
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -55,10 +57,18 @@ class SharedMediaKeeper {
   SharedMediaKeeper& operator=(const SharedMediaKeeper&) = delete;
 
   GstRTSPMedia* media() const { return media_.get(); }
+  // Readers set up on the stream now: transports on its first track.
+  int readers() const;
+  // RTP bytes the payloaders have produced since the media was prepared.
+  uint64_t bytes_produced() const { return bytes_->load(std::memory_order_relaxed); }
 
  private:
-  explicit SharedMediaKeeper(GObjectPtr<GstRTSPMedia> media) : media_(std::move(media)) {}
+  SharedMediaKeeper(GObjectPtr<GstRTSPMedia> media, std::shared_ptr<std::atomic<uint64_t>> bytes)
+      : media_(std::move(media)), bytes_(std::move(bytes)) {}
   GObjectPtr<GstRTSPMedia> media_;
+  // Shared with the pad probes, which may outlive the keeper by as long as
+  // readers hold the media.
+  std::shared_ptr<std::atomic<uint64_t>> bytes_;
 };
 
 }  // namespace rtsptest::server

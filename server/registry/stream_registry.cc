@@ -22,7 +22,9 @@ absl::Status Prefixed(absl::string_view path, const absl::Status& status) {
 StreamRegistry::StreamRegistry(PluginLoader* loader, std::vector<RtspListener*> listeners)
     : loader_(loader), listeners_(std::move(listeners)) {}
 
-StreamRegistry::~StreamRegistry() {
+StreamRegistry::~StreamRegistry() { RemoveAll(); }
+
+void StreamRegistry::RemoveAll() {
   absl::MutexLock lock(&mutex_);
   for (auto& [path, entry] : streams_) Unmount(*entry);
   streams_.clear();
@@ -119,7 +121,12 @@ void StreamRegistry::Unmount(const Entry& entry) {
 std::vector<StreamInfo> StreamRegistry::List() const {
   absl::MutexLock lock(&mutex_);
   std::vector<StreamInfo> result;
-  for (const auto& [path, entry] : streams_) result.push_back(entry->info);
+  for (const auto& [path, entry] : streams_) {
+    StreamInfo info = entry->info;
+    info.readers = entry->keeper->readers();
+    info.bytes_produced = entry->keeper->bytes_produced();
+    result.push_back(std::move(info));
+  }
   return result;
 }
 

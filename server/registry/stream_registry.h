@@ -29,6 +29,9 @@ struct StreamInfo {
   ParameterList parameters;
   // Names of the listeners the stream is mounted on.
   std::vector<std::string> listeners;
+  // Live counters, as of the List() call.
+  int readers = 0;
+  uint64_t bytes_produced = 0;
 };
 
 class StreamRegistry {
@@ -48,6 +51,8 @@ class StreamRegistry {
   // NotFound if no stream has `path`. Readers of the stream are cut off.
   absl::Status Remove(absl::string_view path) ABSL_LOCKS_EXCLUDED(mutex_);
   std::vector<StreamInfo> List() const ABSL_LOCKS_EXCLUDED(mutex_);
+  // Unmounts and releases every stream.
+  void RemoveAll() ABSL_LOCKS_EXCLUDED(mutex_);
 
  private:
   struct Entry {
