@@ -31,6 +31,8 @@ void RunOnContext(GMainContext* context, Fn fn) {
   call.done.WaitForNotification();
 }
 
+constexpr int kListenBacklog = 1024;
+
 gboolean CleanupSessions(GstRTSPSessionPool* pool, gpointer) {
   gst_rtsp_session_pool_cleanup(pool);
   return G_SOURCE_CONTINUE;
@@ -41,6 +43,10 @@ gboolean CleanupSessions(GstRTSPSessionPool* pool, gpointer) {
 RtspListener::RtspListener(std::string name, std::string bind_address, uint32_t port)
     : name_(std::move(name)), bind_address_(std::move(bind_address)), configured_port_(port) {
   server_ = gst_rtsp_server_new();
+  // gst-rtsp-server's default accept backlog is 5: a burst of readers (a
+  // load test, a fleet of clients reconnecting after a blip) then waits out
+  // SYN retransmits of 1, 3, 7 s. The kernel caps this at somaxconn.
+  gst_rtsp_server_set_backlog(server_, kListenBacklog);
   mounts_ = gst_rtsp_server_get_mount_points(server_);
   context_ = g_main_context_new();
   loop_ = g_main_loop_new(context_, FALSE);
