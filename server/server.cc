@@ -13,12 +13,11 @@
 namespace rtsptest::server {
 namespace {
 
-std::string ExecutableDir() {
+// The running binary's path, e.g. /work/bazel-bin/server/rtsp_test_server.
+std::string ExecutablePath() {
   char buffer[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
-  if (n <= 0) return ".";
-  std::string path(buffer, static_cast<size_t>(n));
-  return path.substr(0, path.rfind('/'));
+  return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "./rtsp_test_server";
 }
 
 std::vector<std::string> ResolvePluginDirs(const config::v1::ServerConfig& config) {
@@ -31,18 +30,13 @@ std::vector<std::string> ResolvePluginDirs(const config::v1::ServerConfig& confi
 }  // namespace
 
 std::vector<std::string> DefaultPluginDirs() {
-  std::string exe_dir = ExecutableDir();
-  std::string exe_name;
-  {
-    char buffer[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
-    if (n > 0) exe_name = std::string(buffer, static_cast<size_t>(n)).substr(exe_dir.size() + 1);
-  }
+  const std::string exe = ExecutablePath();
+  const std::string exe_dir = exe.substr(0, exe.rfind('/'));
   std::vector<std::string> dirs = {
       // bazel-bin/server/rtsp_test_server -> bazel-bin/plugins
       absl::StrCat(exe_dir, "/../plugins"),
       // Runfiles of a Bazel-run binary or test.
-      absl::StrCat(exe_dir, "/", exe_name, ".runfiles/rtsp_test_server/plugins"),
+      absl::StrCat(exe, ".runfiles/rtsp_test_server/plugins"),
       // Container / package install.
       "/usr/lib/rtsp-test-server/plugins",
   };
