@@ -62,6 +62,7 @@ ServerProcess::~ServerProcess() {
     waitpid(pid_, &status, 0);
   }
   if (reader_.joinable()) reader_.join();
+  if (error_reader_.joinable()) error_reader_.join();
 }
 
 absl::Status ServerProcess::StartWithConfig(const std::string& yaml, std::vector<std::string> args,
@@ -74,12 +75,26 @@ absl::Status ServerProcess::StartWithConfig(const std::string& yaml, std::vector
 
 absl::Status ServerProcess::Start(std::vector<std::string> args, absl::Duration timeout) {
   std::string binary = RunfilePath("server/rtsp_test_server");
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
+  // The gRPC control plane defaults to the fixed port 50051; tests run in
+  // parallel, so it gets a kernel-chosen port unless the test picks one.
+  bool grpc_port_given = env_.count("RTSP_TEST_GRPC_PORT") != 0;
+  for (const std::string& arg : args) grpc_port_given |= absl::StartsWith(arg, "--grpc_port");
+  if (!grpc_port_given) args.push_back("--grpc_port=0");
+  // Separate pipes for stdout and stderr, so that tests can tell where a
+  // message went; output() still interleaves both, line by line.
+  int out_fds[2];
+  int err_fds[2];
+  if (pipe2(out_fds, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
+  if (pipe2(err_fds, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
+  {
+    absl::MutexLock lock(&mutex_);
+    open_pipes_ = 2;
+  }
   pid_ = fork();
   if (pid_ == 0) {
-    dup2(pipe_fds[1], STDOUT_FILENO);
-    dup2(pipe_fds[1], STDERR_FILENO);
+    dup2(out_fds[1], STDOUT_FILENO);
+    dup2(err_fds[1], STDERR_FILENO);
+    for (const auto& [name, value] : env_) setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> argv;
     argv.push_back(binary.data());
     for (std::string& arg : args) argv.push_back(arg.data());
@@ -87,8 +102,10 @@ absl::Status ServerProcess::Start(std::vector<std::string> args, absl::Duration 
     execv(binary.c_str(), argv.data());
     _exit(127);
   }
-  close(pipe_fds[1]);
-  reader_ = std::thread([this, fd = pipe_fds[0]] { ReadOutput(fd); });
+  close(out_fds[1]);
+  close(err_fds[1]);
+  reader_ = std::thread([this, fd = out_fds[0]] { ReadOutput(fd, false); });
+  error_reader_ = std::thread([this, fd = err_fds[0]] { ReadOutput(fd, true); });
   absl::Time deadline = absl::Now() + timeout;
   absl::MutexLock lock(&mutex_);
   auto started = [this]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
@@ -100,7 +117,7 @@ absl::Status ServerProcess::Start(std::vector<std::string> args, absl::Duration 
   return absl::UnavailableError(absl::StrCat("server did not start; output:\n", output_));
 }
 
-void ServerProcess::ReadOutput(int fd) {
+void ServerProcess::ReadOutput(int fd, bool is_stderr) {
   char buffer[8192];
   std::string pending;
   while (true) {
@@ -120,11 +137,14 @@ void ServerProcess::ReadOutput(int fd) {
         absl::SimpleAtoi(JsonField(line, "grpc_port"), &grpc_port_);
       }
       output_ += line;
+      if (is_stderr) error_output_ += line;
     }
   }
   close(fd);
   absl::MutexLock lock(&mutex_);
-  output_ += pending + "<eof>";
+  output_ += pending;
+  if (is_stderr) error_output_ += pending;
+  if (--open_pipes_ == 0) output_ += "<eof>";
 }
 
 bool ServerProcess::IsRunning() {
@@ -156,6 +176,7 @@ absl::StatusOr<int> ServerProcess::WaitForExit(absl::Duration timeout) {
   waitpid(pid_, &status, 0);
   exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
   if (reader_.joinable()) reader_.join();
+  if (error_reader_.joinable()) error_reader_.join();
   return *exit_code_;
 }
 
@@ -177,6 +198,11 @@ std::string ServerProcess::url(const std::string& listener, const std::string& p
 std::string ServerProcess::output() const {
   absl::MutexLock lock(&mutex_);
   return output_;
+}
+
+std::string ServerProcess::error_output() const {
+  absl::MutexLock lock(&mutex_);
+  return error_output_;
 }
 
 bool ServerProcess::WaitForOutput(const std::string& text, absl::Duration timeout) {

@@ -35,7 +35,8 @@ class ServerProcess {
   ~ServerProcess();  // SIGKILLs a server that is still running.
 
   // Starts rtsp_test_server with `args`; waits up to `timeout` for "server
-  // started". Fails if the process exits first (see exit_code()).
+  // started". Fails if the process exits first (see WaitForExit()). Adds
+  // --grpc_port=0 unless `args` or SetEnv() choose the gRPC port.
   absl::Status Start(std::vector<std::string> args, absl::Duration timeout = absl::Seconds(30));
   // Starts with `--config=<yaml written to a temp file>` plus `args`.
   absl::Status StartWithConfig(const std::string& yaml, std::vector<std::string> args = {},
@@ -49,6 +50,9 @@ class ServerProcess {
   bool IsRunning();
   pid_t pid() const { return pid_; }
 
+  // Sets an environment variable for the next Start() (e.g. RTSP_TEST_*).
+  void SetEnv(const std::string& name, const std::string& value) { env_[name] = value; }
+
   // Bound port of a listener by name (from the log); 0 if unknown.
   int port(const std::string& listener) const;
   std::string url(const std::string& listener, const std::string& path) const;
@@ -59,17 +63,23 @@ class ServerProcess {
   }
   // Everything the server printed so far (stdout and stderr).
   std::string output() const;
+  // What the server printed on stderr only.
+  std::string error_output() const;
   // Waits until the output contains `text`.
   bool WaitForOutput(const std::string& text, absl::Duration timeout);
 
  private:
-  void ReadOutput(int fd);
+  void ReadOutput(int fd, bool is_stderr);
 
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
   std::thread reader_;
+  std::thread error_reader_;
+  std::map<std::string, std::string> env_;
   mutable absl::Mutex mutex_;
   std::string output_ ABSL_GUARDED_BY(mutex_);
+  std::string error_output_ ABSL_GUARDED_BY(mutex_);
+  int open_pipes_ ABSL_GUARDED_BY(mutex_) = 0;  // "<eof>" ends output_ once both closed
   std::map<std::string, int> ports_ ABSL_GUARDED_BY(mutex_);
   int grpc_port_ ABSL_GUARDED_BY(mutex_) = 0;
 };

@@ -1,0 +1,92 @@
+// Lifecycle: SIGTERM and SIGINT stop the server cleanly (exit 0, a "stopped"
+// log line), and everything it logs on stdout is one JSON object per line
+// with "ts", "level" and "msg".
+#include <signal.h>
+
+#include <set>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "bench/rtsp_client/rtsp_client.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/server_process.h"
+
+namespace rtsptest::testing {
+namespace {
+
+using bench::RtspClient;
+using bench::Transport;
+
+constexpr absl::Duration kStepTimeout = absl::Seconds(10);
+
+constexpr char kConfig[] = R"yaml(
+listeners:
+  - {name: a, bind_address: 127.0.0.1, port: 0}
+streams:
+  - {path: /cam, plugin: testpattern, parameters: {codec: h264, width: 320, height: 240, fps: 10, gop: 10}}
+drain_timeout: 0s
+)yaml";
+
+// Checks that `line` looks like one of the server's JSON log records: an
+// object with a string "ts", a known "level" and a string "msg".
+void ExpectJsonLogLine(absl::string_view line) {
+  EXPECT_TRUE(absl::StartsWith(line, "{\"ts\":\"")) << line;
+  EXPECT_TRUE(absl::EndsWith(line, "}")) << line;
+  static const std::set<std::string> kLevels = {"debug", "info", "warning", "error"};
+  bool known_level = false;
+  for (const std::string& level : kLevels) {
+    known_level |= absl::StrContains(line, absl::StrCat(",\"level\":\"", level, "\","));
+  }
+  EXPECT_TRUE(known_level) << line;
+  EXPECT_TRUE(absl::StrContains(line, ",\"msg\":\"")) << line;
+  // Quotes are balanced once escaped ones are skipped: no line is cut short.
+  int quotes = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '\\') {
+      ++i;
+    } else if (line[i] == '"') {
+      ++quotes;
+    }
+  }
+  EXPECT_EQ(quotes % 2, 0) << line;
+}
+
+void ExpectCleanStopOn(int signal, bool with_reader) {
+  ServerProcess server;
+  ASSERT_TRUE(server.StartWithConfig(kConfig).ok()) << server.output();
+  RtspClient reader(server.url("a", "/cam"));
+  if (with_reader) {
+    ASSERT_TRUE(reader.Connect(kStepTimeout).ok());
+    ASSERT_TRUE(reader.Describe(kStepTimeout).ok());
+    ASSERT_TRUE(reader.SetupAll(Transport::kTcpInterleaved, kStepTimeout).ok());
+    ASSERT_TRUE(reader.Play(kStepTimeout).ok());
+  }
+
+  absl::StatusOr<int> exit_code = server.Stop(signal, absl::Seconds(20));
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status() << "\n" << server.output();
+  EXPECT_EQ(*exit_code, 0) << server.output();
+
+  const std::string output = server.output();
+  ASSERT_TRUE(absl::EndsWith(output, "<eof>"));
+  EXPECT_TRUE(absl::StrContains(output, "\"msg\":\"stopped\"")) << output;
+  // Nothing but the JSON log: stderr stays empty, GStreamer's warnings go
+  // into the log.
+  EXPECT_EQ(server.error_output(), "");
+  int lines = 0;
+  for (absl::string_view line : absl::StrSplit(output.substr(0, output.size() - 5), '\n', absl::SkipEmpty())) {
+    ExpectJsonLogLine(line);
+    ++lines;
+  }
+  EXPECT_GT(lines, 3);
+}
+
+TEST(LifecycleTest, SigtermWithAReaderConnectedExitsZeroAndLogsStopped) {
+  ExpectCleanStopOn(SIGTERM, /*with_reader=*/true);
+}
+
+TEST(LifecycleTest, SigintExitsZeroAndLogsStopped) { ExpectCleanStopOn(SIGINT, /*with_reader=*/false); }
+
+}  // namespace
+}  // namespace rtsptest::testing
