@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "healthcheck/gateway/gateway.h"
 #include "server/config/config_loader.h"
 #include "server/config/overrides.h"
 #include "server/logging/log.h"
@@ -48,6 +49,10 @@ ABSL_FLAG(std::string, grpc_port, "",
 ABSL_FLAG(std::string, min_healthy_listeners, "",
           "k of the k-of-n health rule: SERVING while at least k RTSP ports answer "
           "(default ceil(0.75 n); $RTSP_TEST_MIN_HEALTHY).");
+ABSL_FLAG(int, http_port, 0,
+          "Also serve the HTTP health gateway (/health, /ready, /live, /rtsp-urls, /, /metrics) on "
+          "this port, on all interfaces, in-process; 0 = off. Same code as the health_gateway "
+          "binary (docs/gateway.md).");
 ABSL_FLAG(bool, list_plugins, false, "Print the available plugins and their parameters, then exit.");
 ABSL_FLAG(bool, check_config, false,
           "Load and validate the config, including each stream's plugin and parameters, then "
@@ -208,6 +213,15 @@ sigset_t StopSignals() {
   return signals;
 }
 
+// Where the embedded gateway reaches this process's gRPC port: wildcard binds
+// on loopback.
+std::string LocalGrpcAddress(const std::string& bind_address, int port) {
+  if (bind_address.empty() || bind_address == "0.0.0.0") return absl::StrCat("127.0.0.1:", port);
+  if (bind_address == "::") return absl::StrCat("[::1]:", port);
+  if (bind_address.find(':') != std::string::npos) return absl::StrCat("[", bind_address, "]:", port);
+  return absl::StrCat(bind_address, ":", port);
+}
+
 const char* SignalName(int signal) { return signal == SIGTERM ? "SIGTERM" : "SIGINT"; }
 
 // Drain after the first stop signal: health is already NOT_SERVING and the
@@ -279,6 +293,22 @@ int Main(int argc, char** argv) {
     Log(LogLevel::kError, "cannot serve", {{"error", std::string(started.message())}});
     return 1;
   }
+  // The embedded HTTP gateway follows this process over its own gRPC port,
+  // exactly as the sidecar would, so both report the same thing.
+  std::unique_ptr<gateway::Gateway> http_gateway;
+  if (int http_port = absl::GetFlag(FLAGS_http_port); http_port != 0) {
+    gateway::GatewayOptions options;
+    options.http.port = http_port;
+    options.follower.grpc_addr = LocalGrpcAddress(config.control().bind_address(), app.grpc_port());
+    absl::StatusOr<std::unique_ptr<gateway::Gateway>> started_gateway = gateway::Gateway::Start(options);
+    if (!started_gateway.ok()) {
+      Log(LogLevel::kError, "cannot serve the HTTP gateway",
+          {{"http_port", http_port}, {"error", std::string(started_gateway.status().message())}});
+      app.Stop();
+      return 1;
+    }
+    http_gateway = *std::move(started_gateway);
+  }
   sigset_t stop_signals = StopSignals();
   int signal = 0;
   sigwait(&stop_signals, &signal);
@@ -289,6 +319,8 @@ int Main(int argc, char** argv) {
       {{"signal", SignalName(signal)}, {"drain_timeout", absl::FormatDuration(drain_timeout)},
        {"open_rtsp_connections", app.OpenRtspConnections()}});
   Drain(app, drain_timeout);
+  // After the drain, so that load balancers see 503 "draining" throughout.
+  if (http_gateway) http_gateway->Stop();
   app.Stop();
   Log(LogLevel::kInfo, "stopped");
   return 0;
