@@ -42,7 +42,7 @@ ABSL_FLAG(absl::Duration, header_timeout, absl::Seconds(10),
 ABSL_FLAG(int, max_header_bytes, 16 * 1024,
           "Per-connection memory for the request line and headers; larger requests get 431.");
 ABSL_FLAG(int, max_body_bytes, 1024, "Largest request body accepted (GET/HEAD need none); larger: 413.");
-ABSL_FLAG(absl::Duration, report_interval, absl::Seconds(1),
+ABSL_FLAG(absl::Duration, report_interval, absl::Milliseconds(500),
           "How often the health report (ports, streams, counters) is fetched; status changes "
           "arrive at once through Watch regardless.");
 ABSL_FLAG(absl::Duration, rpc_timeout, absl::Milliseconds(500),

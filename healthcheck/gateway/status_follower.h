@@ -12,9 +12,10 @@
 //     call bounded by rpc_timeout. A failed call also marks the control plane
 //     unreachable: it covers what a stream cannot see, e.g. a server that is
 //     stopped (SIGSTOP) or a network that drops packets without a reset.
-// So HTTP handlers read state that is at most report_interval old for the
-// details, and current for the status; and an unreachable control plane
-// shows within max(~0, rpc_timeout) — well under a second with defaults.
+// So HTTP handlers read a status that is current and details at most
+// report_interval old. A killed server (its sockets reset) shows as
+// unreachable within milliseconds; a hung one within report_interval +
+// rpc_timeout (1 s with the defaults 500 ms + 500 ms).
 #ifndef RTSPTEST_HEALTHCHECK_GATEWAY_STATUS_FOLLOWER_H_
 #define RTSPTEST_HEALTHCHECK_GATEWAY_STATUS_FOLLOWER_H_
 
@@ -36,7 +37,7 @@ namespace rtsptest::gateway {
 struct StatusFollowerOptions {
   // host:port of the server's gRPC port.
   std::string grpc_addr = "127.0.0.1:50051";
-  absl::Duration report_interval = absl::Seconds(1);
+  absl::Duration report_interval = absl::Milliseconds(500);
   absl::Duration rpc_timeout = absl::Milliseconds(500);
   absl::Duration min_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(1);

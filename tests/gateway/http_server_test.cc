@@ -1,0 +1,231 @@
+// HttpServer (libmicrohttpd wrapper): HEAD, keep-alive, and the limits —
+// 431 for oversized headers, 414 for a huge request line, 413 for a body,
+// the header timeout against slow clients, garbage bytes. Real sockets and
+// the curl binary; the handler is a fixed one.
+#include "healthcheck/gateway/http_server.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/gateway/gateway_test_util.h"
+
+namespace rtsptest::gateway {
+namespace {
+
+using testing::Curl;
+using testing::HttpReply;
+using testing::RunProgram;
+
+int ConnectLoopback(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Reads until the peer closes or `timeout` passes. `closed` tells which.
+std::string ReadUntilClosed(int fd, absl::Duration timeout, bool* closed) {
+  std::string data;
+  absl::Time deadline = absl::Now() + timeout;
+  *closed = false;
+  char buffer[4096];
+  while (absl::Now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    int ready = poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now())) + 1);
+    if (ready <= 0) continue;
+    ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) {
+      *closed = true;
+      break;
+    }
+    data.append(buffer, static_cast<size_t>(n));
+  }
+  return data;
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void StartServer(HttpServerOptions options) {
+    options.bind_address = "127.0.0.1";
+    options.port = 0;
+    absl::StatusOr<std::unique_ptr<HttpServer>> server =
+        HttpServer::Start(options, [this](const HttpRequest& request) {
+          ++requests_;
+          HttpResponse response;
+          auto q = request.query.find("q");
+          response.body = absl::StrCat("hello ", request.path, " ",
+                                       q == request.query.end() ? "" : q->second, "\n");
+          return response;
+        });
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+  std::string Url(const std::string& path) { return absl::StrCat("http://127.0.0.1:", server_->port(), path); }
+
+  std::atomic<int> requests_{0};
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerTest, GetPassesPathAndQuery) {
+  StartServer({});
+  HttpReply reply = Curl(Url("/x?q=42"));
+  EXPECT_EQ(reply.status, 200) << reply.error;
+  EXPECT_EQ(reply.body, "hello /x 42\n");
+}
+
+TEST_F(HttpServerTest, HeadSendsLengthButNoBody) {
+  StartServer({});
+  HttpReply reply = Curl(Url("/x"), {"-I"});
+  EXPECT_EQ(reply.status, 200) << reply.error;
+  EXPECT_EQ(reply.headers["content-length"], "10");
+  EXPECT_EQ(reply.body, "");
+}
+
+TEST_F(HttpServerTest, KeepAliveReusesTheConnection) {
+  StartServer({});
+  testing::ProgramResult run = RunProgram("/usr/bin/curl", {"-sv", "--max-time", "5", Url("/a"), Url("/b")},
+                                          absl::Seconds(7));
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "hello /a \nhello /b \n");
+  EXPECT_TRUE(absl::StrContains(run.err, "Re-using existing connection")) << run.err;
+}
+
+TEST_F(HttpServerTest, OversizedHeadersGet431) {
+  HttpServerOptions options;
+  options.max_header_bytes = 8 * 1024;
+  StartServer(options);
+  int fd = ConnectLoopback(server_->port());
+  ASSERT_GE(fd, 0);
+  std::string request = absl::StrCat("GET /x HTTP/1.1\r\nHost: h\r\nX-Big: ", std::string(64 * 1024, 'a'), "\r\n\r\n");
+  send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  bool closed = false;
+  std::string reply = ReadUntilClosed(fd, absl::Seconds(5), &closed);
+  close(fd);
+  EXPECT_TRUE(absl::StartsWith(reply, "HTTP/1.1 431 ")) << reply;
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(requests_.load(), 0);
+}
+
+TEST_F(HttpServerTest, HugeRequestLineGets414) {
+  StartServer({});
+  int fd = ConnectLoopback(server_->port());
+  ASSERT_GE(fd, 0);
+  std::string request = absl::StrCat("GET /x?q=", std::string(64 * 1024, 'a'), " HTTP/1.1\r\nHost: h\r\n\r\n");
+  send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  bool closed = false;
+  std::string reply = ReadUntilClosed(fd, absl::Seconds(5), &closed);
+  close(fd);
+  EXPECT_TRUE(absl::StartsWith(reply, "HTTP/1.1 414 ")) << reply;
+}
+
+TEST_F(HttpServerTest, DeclaredLargeBodyGets413AndClose) {
+  StartServer({});
+  HttpReply reply = Curl(Url("/x"), {"-H", "Content-Length: 100000", "-H", "Expect:"});
+  EXPECT_EQ(reply.status, 413) << reply.error;
+  EXPECT_EQ(reply.headers["connection"], "close");
+  EXPECT_EQ(requests_.load(), 0);
+}
+
+TEST_F(HttpServerTest, SmallBodyIsDiscardedAndAnswered) {
+  StartServer({});
+  HttpReply reply = Curl(Url("/x"), {"--data", "abc", "-X", "GET"});
+  EXPECT_EQ(reply.status, 200) << reply.error;
+}
+
+TEST_F(HttpServerTest, SlowHeadersAreCutAtTheHeaderTimeout) {
+  HttpServerOptions options;
+  options.header_timeout = absl::Milliseconds(600);
+  StartServer(options);
+  int fd = ConnectLoopback(server_->port());
+  ASSERT_GE(fd, 0);
+  absl::Time start = absl::Now();
+  std::string partial = "GET /x HTTP/1.1\r\nHost: h\r\nX-Slow: ";
+  send(fd, partial.data(), partial.size(), MSG_NOSIGNAL);
+  // One byte every 100 ms: never idle, never finished.
+  bool closed = false;
+  while (!closed && absl::Now() - start < absl::Seconds(5)) {
+    if (send(fd, "a", 1, MSG_NOSIGNAL) != 1) break;
+    ReadUntilClosed(fd, absl::Milliseconds(100), &closed);
+  }
+  absl::Duration took = absl::Now() - start;
+  close(fd);
+  EXPECT_LT(took, absl::Seconds(2)) << "a slow client kept its connection for " << took;
+  EXPECT_EQ(requests_.load(), 0);
+}
+
+TEST_F(HttpServerTest, GarbageGetsAnErrorOrAClose) {
+  HttpServerOptions options;
+  options.header_timeout = absl::Seconds(1);
+  StartServer(options);
+  for (const std::string& garbage : {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),
+                                     std::string("BLAH\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
+                                     std::string("\x00\x01\x02\xff\xfe garbage\r\n\r\n", 19)}) {
+    int fd = ConnectLoopback(server_->port());
+    ASSERT_GE(fd, 0);
+    send(fd, garbage.data(), garbage.size(), MSG_NOSIGNAL);
+    bool closed = false;
+    std::string reply = ReadUntilClosed(fd, absl::Seconds(3), &closed);
+    close(fd);
+    EXPECT_TRUE(closed || absl::StartsWith(reply, "HTTP/1.1 4")) << reply;
+    EXPECT_FALSE(absl::StartsWith(reply, "HTTP/1.1 200")) << reply;
+  }
+  // And the server still answers.
+  EXPECT_EQ(Curl(Url("/after")).status, 200);
+}
+
+TEST_F(HttpServerTest, ConnectionsBeyondTheLimitWaitForAFreeSlot) {
+  HttpServerOptions options;
+  options.max_connections = 4;
+  options.threads = 1;
+  StartServer(options);
+  std::vector<int> held;
+  for (int i = 0; i < 4; ++i) held.push_back(ConnectLoopback(server_->port()));
+  absl::SleepFor(absl::Milliseconds(200));
+  int extra = ConnectLoopback(server_->port());
+  ASSERT_GE(extra, 0);  // The kernel's backlog accepts; MHD does not.
+  std::string request = "GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+  send(extra, request.data(), request.size(), MSG_NOSIGNAL);
+  bool closed = false;
+  EXPECT_EQ(ReadUntilClosed(extra, absl::Milliseconds(500), &closed), "");
+  EXPECT_EQ(requests_.load(), 0);
+  for (int fd : held) close(fd);
+  std::string reply = ReadUntilClosed(extra, absl::Seconds(3), &closed);
+  close(extra);
+  EXPECT_TRUE(absl::StartsWith(reply, "HTTP/1.1 200 ")) << reply;
+}
+
+TEST(HttpServerStartTest, RejectsABadBindAddress) {
+  HttpServerOptions options;
+  options.bind_address = "not-an-address";
+  auto server = HttpServer::Start(options, [](const HttpRequest&) { return HttpResponse(); });
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(HttpServerStartTest, PortInUseIsUnavailable) {
+  HttpServerOptions options;
+  options.bind_address = "127.0.0.1";
+  options.port = 0;
+  auto first = HttpServer::Start(options, [](const HttpRequest&) { return HttpResponse(); });
+  ASSERT_TRUE(first.ok());
+  options.port = (*first)->port();
+  auto second = HttpServer::Start(options, [](const HttpRequest&) { return HttpResponse(); });
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace rtsptest::gateway
