@@ -16,6 +16,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -181,7 +182,9 @@ int ListPlugins(server::PluginLoader& loader) {
   return 0;
 }
 
-// Checks every stream against its plugin without starting anything.
+// Checks every stream against its plugin without serving anything: loads the
+// plugin, validates the parameters and builds the stream's element once (so a
+// bad pipeline description or a missing file fails here, not at start-up).
 int CheckStreams(const config::v1::ServerConfig& config, server::PluginLoader& loader) {
   int errors = 0;
   for (const config::v1::Stream& stream : config.streams()) {
@@ -189,10 +192,12 @@ int CheckStreams(const config::v1::ServerConfig& config, server::PluginLoader& l
     absl::Status status = plugin.status();
     if (plugin.ok()) {
       std::map<std::string, std::string> raw(stream.parameters().begin(), stream.parameters().end());
-      status = (*plugin)->ValidateParameters(stream.path(), raw).status();
+      status = (*plugin)->CreateElement(stream.path(), raw).status();
     }
     if (!status.ok()) {
-      std::cerr << "stream " << stream.path() << ": " << status.message() << "\n";
+      std::string message(status.message());
+      std::string prefix = absl::StrCat("stream ", stream.path(), ": ");
+      std::cerr << (absl::StartsWith(message, prefix) ? "" : prefix) << message << "\n";
       ++errors;
     }
   }

@@ -3,6 +3,8 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 
+#include "grpc/health/v1/health.pb.h"
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
@@ -12,6 +14,10 @@ absl::StatusOr<std::unique_ptr<ControlPlaneServer>> ControlPlaneServer::Start(
     const std::string& address, uint32_t port, const std::vector<grpc::Service*>& services) {
   // Both switches are read when the server is built, process-wide.
   grpc::EnableDefaultHealthCheckService(true);
+  // gRPC's built-in health service does not register grpc.health.v1's
+  // descriptors; reflection (grpcurl) finds them only if the generated code is
+  // linked in, and a static link keeps it only if something refers to it.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   std::string host = absl::StrContains(address, ':') ? absl::StrCat("[", address, "]") : address;

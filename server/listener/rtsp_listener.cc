@@ -1,6 +1,8 @@
 // RtspListener: gst-rtsp-server on a dedicated GLib main loop thread.
 #include "server/listener/rtsp_listener.h"
 
+#include <gio/gio.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -75,8 +77,8 @@ absl::Status RtspListener::AttachListeningSource() {
   uint32_t port = bound_port_.load() != 0 ? bound_port_.load() : configured_port_;
   gst_rtsp_server_set_service(server_, std::to_string(port).c_str());
   GError* raw_error = nullptr;
-  GSource* source = gst_rtsp_server_create_source(server_, nullptr, &raw_error);
-  if (source == nullptr) {
+  GSocket* socket = gst_rtsp_server_create_socket(server_, nullptr, &raw_error);
+  if (socket == nullptr) {
     GErrorPtr error(raw_error);
     absl::Status status = StatusFromGError(
         absl::StrCat("listener ", name_, ": bind ", bind_address_, ":", port), error.get());
@@ -84,11 +86,23 @@ absl::Status RtspListener::AttachListeningSource() {
     last_error_ = std::string(status.message());
     return status;
   }
+  // What gst_rtsp_server_create_source() does, minus its private reference
+  // to the socket.
+  GSource* source = g_socket_create_source(
+      socket, static_cast<GIOCondition>(G_IO_IN | G_IO_ERR | G_IO_HUP | G_IO_NVAL), nullptr);
+  g_source_set_callback(source, reinterpret_cast<GSourceFunc>(&gst_rtsp_server_io_func),
+                        g_object_ref(server_), g_object_unref);
+  uint32_t bound = port;
+  if (GSocketAddress* local = g_socket_get_local_address(socket, nullptr)) {
+    bound = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
+    g_object_unref(local);
+  }
   g_source_attach(source, context_);
   absl::MutexLock lock(&mutex_);
+  listen_socket_ = socket;
   listen_source_ = source;
   last_error_.clear();
-  bound_port_.store(static_cast<uint32_t>(gst_rtsp_server_get_bound_port(server_)));
+  bound_port_.store(bound);
   return absl::OkStatus();
 }
 
@@ -117,16 +131,20 @@ absl::Status RtspListener::Start() {
 
 void RtspListener::CloseListeningSocket() {
   GSource* source;
+  GSocket* socket;
   {
     absl::MutexLock lock(&mutex_);
     source = std::exchange(listen_source_, nullptr);
+    socket = std::exchange(listen_socket_, nullptr);
     last_error_ = "listening socket closed";
   }
   if (source == nullptr) return;
-  // Destroying the source drops the last reference to the listening socket,
-  // which closes it: new connections are refused from here on.
   g_source_destroy(source);
   g_source_unref(source);
+  // Close explicitly: the source may still be dispatching on the loop thread
+  // and hold a reference, but new connections must be refused from now on.
+  g_socket_close(socket, nullptr);
+  g_object_unref(socket);
 }
 
 absl::Status RtspListener::ReopenListeningSocket() {

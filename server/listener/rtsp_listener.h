@@ -80,6 +80,10 @@ class RtspListener {
   std::thread thread_;
 
   mutable absl::Mutex mutex_;
+  // The listening socket is ours (not gst-rtsp-server's), so that closing it
+  // takes effect at once, even while the loop thread is mid-accept and GLib
+  // still holds the source.
+  GSocket* listen_socket_ ABSL_GUARDED_BY(mutex_) = nullptr;   // owned
   GSource* listen_source_ ABSL_GUARDED_BY(mutex_) = nullptr;   // owned
   GSource* session_gc_source_ ABSL_GUARDED_BY(mutex_) = nullptr;  // owned
   std::string last_error_ ABSL_GUARDED_BY(mutex_);

@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "server/logging/log.h"
 
 namespace rtsptest::server {
@@ -91,6 +93,26 @@ void CountBytesOfEveryStream(GstRTSPMedia* media, const ByteCounter& counter) {
   }
 }
 
+// How long a new stream may take to produce its first packets.
+constexpr absl::Duration kStartTimeout = absl::Seconds(10);
+
+// The anchor's transports discard what they are given.
+gboolean DropBuffer(GstBuffer*, guint8, gpointer) { return TRUE; }
+gboolean DropBufferList(GstBufferList*, guint8, gpointer) { return TRUE; }
+
+// A TCP-interleaved transport description for track `index`.
+GstRTSPTransport* NewTcpTransport(guint index) {
+  GstRTSPTransport* transport = nullptr;
+  gst_rtsp_transport_new(&transport);
+  transport->trans = GST_RTSP_TRANS_RTP;
+  transport->profile = GST_RTSP_PROFILE_AVP;
+  transport->lower_transport = GST_RTSP_LOWER_TRANS_TCP;
+  transport->mode_play = TRUE;
+  transport->interleaved.min = static_cast<gint>(2 * index);
+  transport->interleaved.max = static_cast<gint>(2 * index + 1);
+  return transport;
+}
+
 }  // namespace
 
 GObjectPtr<GstRTSPMediaFactory> NewStreamMediaFactory(std::string path, ElementBuilder builder) {
@@ -139,17 +161,77 @@ absl::StatusOr<std::unique_ptr<SharedMediaKeeper>> SharedMediaKeeper::Create(
   }
   auto bytes = std::make_shared<std::atomic<uint64_t>>(0);
   CountBytesOfEveryStream(media.get(), bytes);
-  return std::unique_ptr<SharedMediaKeeper>(new SharedMediaKeeper(std::move(media), std::move(bytes)));
+  std::unique_ptr<SharedMediaKeeper> keeper(new SharedMediaKeeper(std::move(media), std::move(bytes)));
+  if (absl::Status status = keeper->StartAnchor(path); !status.ok()) return status;
+  return keeper;
 }
 
-SharedMediaKeeper::~SharedMediaKeeper() { gst_rtsp_media_unprepare(media_.get()); }
+absl::Status SharedMediaKeeper::StartAnchor(const std::string& path) {
+  GstRTSPMedia* media = media_.get();
+  guint n = gst_rtsp_media_n_streams(media);
+  anchors_ = g_ptr_array_new_with_free_func(g_object_unref);
+  for (guint i = 0; i < n; ++i) {
+    GstRTSPStream* stream = gst_rtsp_media_get_stream(media, i);
+    // Takes ownership of the transport description.
+    GstRTSPStreamTransport* anchor = gst_rtsp_stream_transport_new(stream, NewTcpTransport(i));
+    gst_rtsp_stream_transport_set_callbacks(anchor, &DropBuffer, &DropBuffer, nullptr, nullptr);
+    gst_rtsp_stream_transport_set_list_callbacks(anchor, &DropBufferList, &DropBufferList, nullptr,
+                                                 nullptr);
+    g_ptr_array_add(anchors_, anchor);
+  }
+  // Adds the sinks a TCP reader needs, as a first SETUP would.
+  if (!gst_rtsp_media_complete_pipeline(media, anchors_)) {
+    return absl::InternalError(absl::StrCat("stream ", path, ": cannot complete the pipeline"));
+  }
+  for (guint i = 0; i < n; ++i) {
+    auto* anchor = static_cast<GstRTSPStreamTransport*>(g_ptr_array_index(anchors_, i));
+    gst_rtsp_stream_add_transport(gst_rtsp_stream_transport_get_stream(anchor), anchor);
+  }
+  if (!gst_rtsp_media_set_state(media, GST_STATE_PLAYING, anchors_)) {
+    return absl::InternalError(absl::StrCat("stream ", path, ": the pipeline did not start"));
+  }
+  // Wait for the first segment on every track: the condition that
+  // gst_rtsp_media_get_rates() asserts on. It has no signal of its own, so
+  // it is polled; this runs once per stream, at mount time, bounded.
+  absl::Time deadline = absl::Now() + kStartTimeout;
+  for (guint i = 0; i < n; ++i) {
+    GstRTSPStream* stream = gst_rtsp_media_get_stream(media, i);
+    gdouble rate = 0, applied_rate = 0;
+    while (!gst_rtsp_stream_get_rates(stream, &rate, &applied_rate)) {
+      if (absl::Now() > deadline) {
+        return absl::UnavailableError(absl::StrCat("stream ", path, ": track ", i,
+                                                   " produced no media within ",
+                                                   absl::FormatDuration(kStartTimeout)));
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
+  return absl::OkStatus();
+}
+
+SharedMediaKeeper::~SharedMediaKeeper() {
+  if (anchors_ != nullptr) {
+    // Detach the anchors without gst_rtsp_media_set_state(NULL): that would
+    // unprepare the media (dropping the keeper's prepare count) only when no
+    // reader is active, so the count below would be dropped twice or never.
+    for (guint i = 0; i < anchors_->len; ++i) {
+      auto* anchor = static_cast<GstRTSPStreamTransport*>(g_ptr_array_index(anchors_, i));
+      gst_rtsp_stream_transport_set_active(anchor, FALSE);
+      gst_rtsp_stream_remove_transport(gst_rtsp_stream_transport_get_stream(anchor), anchor);
+    }
+    g_ptr_array_unref(anchors_);
+  }
+  // The pipeline stops once readers have dropped their counts too.
+  gst_rtsp_media_unprepare(media_.get());
+}
 
 int SharedMediaKeeper::readers() const {
   if (gst_rtsp_media_n_streams(media_.get()) == 0) return 0;
   GstRTSPStream* stream = gst_rtsp_media_get_stream(media_.get(), 0);
   // With no filter function, every transport is returned with a reference.
   GList* transports = gst_rtsp_stream_transport_filter(stream, nullptr, nullptr);
-  int count = static_cast<int>(g_list_length(transports));
+  // One of them is the anchor.
+  int count = static_cast<int>(g_list_length(transports)) - (anchors_ != nullptr ? 1 : 0);
   g_list_free_full(transports, g_object_unref);
   return count;
 }

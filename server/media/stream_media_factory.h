@@ -1,22 +1,24 @@
 // StreamMediaFactory: the gst-rtsp-server media factory of one stream, and the
 // policy that keeps that stream's single shared pipeline alive.
 //
-// The known hazard (docs/architecture.md, "Churn"): with stock
-// gst-rtsp-server 1.22, a shared media is prepared by the first client and
-// unprepared when the last one leaves. Under churn, a client's PLAY can run
-// against a media that another client's disconnect is tearing down at that
-// very moment; gst_rtsp_media_get_rates() then finds no streams and aborts the
-// process (g_assert). Our design removes the race instead of narrowing it:
-//   1. the factory builds the pipeline once, when the stream is mounted, and
-//      the server itself holds one prepare count on it (SharedMediaKeeper);
-//      client churn can then only move the prepare count between N+1 and 1,
-//      never to 0, so no client ever sees a media being prepared or torn down;
-//   2. the cache key ignores host and port, so every listener (port) gets the
+// The known hazard (docs/architecture.md, "Churn"): stock gst-rtsp-server
+// 1.22 aborts the process in gst_rtsp_media_get_rates() ("complete stream
+// without rate") whenever a reader's PLAY meets a media whose tracks carry no
+// segment yet: a shared media being prepared for, or torn down by, other
+// readers, or one whose first PLAY is still starting it. Our design removes
+// every such moment instead of narrowing it:
+//   1. the stream's one pipeline is built, prepared and started when the
+//      stream is mounted, before any reader can see the mount, and the
+//      server holds it (SharedMediaKeeper) until the stream is removed;
+//   2. the keeper attaches an "anchor": one TCP-interleaved transport per
+//      track whose send callbacks discard the data. With it the pipeline is
+//      complete and PLAYING from the start, so it never changes state again
+//      while readers come and go, and every track has a segment before the
+//      mount appears. Readers join a running stream like a real camera's;
+//   3. the cache key ignores host and port, so every listener (port) gets the
 //      same media: one pipeline and one encoder per stream, whatever the
-//      number of readers or ports;
-//   3. a prepared but unwatched live pipeline sits in PAUSED, so an idle
-//      stream costs no encoding; the first PLAY moves it to PLAYING.
-// The pipeline is released only when the stream is removed or at shutdown.
+//      number of readers or ports.
+// The cost is that a stream encodes while nobody watches, like a camera.
 #ifndef RTSPTEST_SERVER_MEDIA_STREAM_MEDIA_FACTORY_H_
 #define RTSPTEST_SERVER_MEDIA_STREAM_MEDIA_FACTORY_H_
 
@@ -65,7 +67,12 @@ class SharedMediaKeeper {
  private:
   SharedMediaKeeper(GObjectPtr<GstRTSPMedia> media, std::shared_ptr<std::atomic<uint64_t>> bytes)
       : media_(std::move(media)), bytes_(std::move(bytes)) {}
+  // Completes the pipeline with the anchor transports, plays it, and waits
+  // until every track has carried data.
+  absl::Status StartAnchor(const std::string& path);
+
   GObjectPtr<GstRTSPMedia> media_;
+  GPtrArray* anchors_ = nullptr;  // owned; GstRTSPStreamTransport*, one per track
   // Shared with the pad probes, which may outlive the keeper by as long as
   // readers hold the media.
   std::shared_ptr<std::atomic<uint64_t>> bytes_;

@@ -231,7 +231,7 @@ streams:
 // Fails today: main.cc CheckStreams() prefixes "stream <path>: " to a status
 // whose message already starts with it ("stream /zero_fps: stream /zero_fps:
 // plugin testpattern: ..."). Enable once server/main.cc is fixed.
-TEST(CheckConfigTest, DISABLED_NamesTheStreamOnce) {
+TEST(CheckConfigTest, NamesTheStreamOnce) {
   const std::string path = WriteTempFile("check_prefix.yaml", R"yaml(
 streams:
   - {path: /zero_fps, plugin: testpattern, parameters: {fps: 0}}
