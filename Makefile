@@ -42,3 +42,17 @@ bench: build
 
 clean:
 	$(BAZEL) clean
+
+# Synthesizes the ECS CDK app (deploy/ecs/cdk) in a temporary copy and asserts
+# the template's key properties (circuit breaker rollback, health check
+# command, ports, NLB health checks). Needs node >= 20 and the npm registry;
+# not part of `make test`.
+.PHONY: deploy-check
+deploy-check:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	cp -r deploy/ecs "$$tmp/ecs" && rm -rf "$$tmp/ecs/cdk/node_modules" "$$tmp/ecs/cdk/cdk.out" && \
+	cd "$$tmp/ecs/cdk" && \
+	npm ci --no-audit --no-fund --loglevel=error && \
+	npx tsc --noEmit && \
+	env -u CDK_DEFAULT_ACCOUNT -u CDK_DEFAULT_REGION npx cdk synth --quiet --no-notices && \
+	node scripts/check-template.js cdk.out/RtspTestServer.template.json
