@@ -28,7 +28,7 @@ cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   sleep 0.5
   for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$TMP"
+  if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs kept in $TMP" >&2; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
 
@@ -43,9 +43,9 @@ log_field() {
   done
   echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; return 1
 }
-# wrk output -> "<requests/s> <p99>"
+# wrk output -> "<requests/s> <p99> <non-2xx responses>"
 wrk_summary() {
-  awk '/Requests\/sec:/ {rps=$2} /^ +99%/ {p99=$2} END {print rps, p99}' "$1"
+  awk '/Requests\/sec:/ {rps=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$NF} END {print rps, p99, bad+0}' "$1"
 }
 
 # --- rtsp_test_server + health_gateway ------------------------------------
@@ -115,8 +115,8 @@ echo "== wrk -t2 -c32 -d$DURATION --latency: health_gateway /health" >&2
 wrk -t2 -c32 -d"$DURATION" --latency "http://127.0.0.1:$GW_PORT/health" | tee "$TMP/wrk-gateway.txt" >&2
 kill "$(cat "$TMP/nginx/nginx.pid")" 2>/dev/null || true
 
-read -r NGINX_RPS NGINX_P99 < <(wrk_summary "$TMP/wrk-nginx.txt")
-read -r GW_RPS GW_P99 < <(wrk_summary "$TMP/wrk-gateway.txt")
+read -r NGINX_RPS NGINX_P99 NGINX_BAD < <(wrk_summary "$TMP/wrk-nginx.txt")
+read -r GW_RPS GW_P99 GW_BAD < <(wrk_summary "$TMP/wrk-gateway.txt")
 
 # --- /health under N RTSP readers ------------------------------------------
 echo "== starting $READERS RTSP readers (TCP-interleaved) on /cheap" >&2
@@ -131,25 +131,31 @@ done
 cat "$TMP/swarm.log" >&2
 sleep 2
 HELD="$(curl -s "http://127.0.0.1:$GW_PORT/metrics" | awk '/^rtsp_test_server_stream_readers\{path="\/cheap"\}/ {print $2}')"
-echo "server reports $HELD readers on /cheap" >&2
+echo "server reports ${HELD:-?} readers on /cheap; /health: $(curl -s "http://127.0.0.1:$GW_PORT/health")" >&2
+if [ -z "$HELD" ]; then
+  echo "the server stopped answering under the reader swarm; its log ends:" >&2
+  tail -20 "$TMP/server.log" >&2
+fi
 echo "== wrk -t2 -c32 -d$DURATION --latency: /health with $HELD readers" >&2
 wrk -t2 -c32 -d"$DURATION" --latency "http://127.0.0.1:$GW_PORT/health" | tee "$TMP/wrk-loaded.txt" >&2
 echo "== wrk -t1 -c1 -d$DURATION --latency: /health with $HELD readers (a lone health checker)" >&2
 wrk -t1 -c1 -d"$DURATION" --latency "http://127.0.0.1:$GW_PORT/health" | tee "$TMP/wrk-loaded-1.txt" >&2
 HELD_AFTER="$(curl -s "http://127.0.0.1:$GW_PORT/metrics" | awk '/^rtsp_test_server_stream_readers\{path="\/cheap"\}/ {print $2}')"
-read -r LOADED_RPS LOADED_P99 < <(wrk_summary "$TMP/wrk-loaded.txt")
-read -r ONE_RPS ONE_P99 < <(wrk_summary "$TMP/wrk-loaded-1.txt")
+read -r LOADED_RPS LOADED_P99 LOADED_BAD < <(wrk_summary "$TMP/wrk-loaded.txt")
+read -r ONE_RPS ONE_P99 ONE_BAD < <(wrk_summary "$TMP/wrk-loaded-1.txt")
 STATUS_AFTER="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GW_PORT/health")"
+SWARM_UP="$(grep -m1 '"event":"up"' "$TMP/swarm.log" || true)"
 
 RATIO="$(python3 -c "print(f'{float(\"$GW_RPS\")/float(\"$NGINX_RPS\"):.2f}')")"
 cat <<EOF
 
 == summary ($(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ))
-| target | wrk | requests/s | p99 |
-|---|---|---|---|
-| nginx-light fixed 200 | -t2 -c32 -d$DURATION | $NGINX_RPS | $NGINX_P99 |
-| health_gateway /health | -t2 -c32 -d$DURATION | $GW_RPS | $GW_P99 |
-| health_gateway /health, $HELD readers | -t2 -c32 -d$DURATION | $LOADED_RPS | $LOADED_P99 |
-| health_gateway /health, $HELD readers | -t1 -c1 -d$DURATION | $ONE_RPS | $ONE_P99 |
-gateway/nginx throughput ratio: $RATIO (goal >= 0.5); readers held before/after: $HELD/$HELD_AFTER; /health after: $STATUS_AFTER
+| target | wrk | requests/s | p99 | non-2xx |
+|---|---|---|---|---|
+| nginx-light fixed 200 | -t2 -c32 -d$DURATION | $NGINX_RPS | $NGINX_P99 | $NGINX_BAD |
+| health_gateway /health | -t2 -c32 -d$DURATION | $GW_RPS | $GW_P99 | $GW_BAD |
+| health_gateway /health, ${HELD:-?} readers | -t2 -c32 -d$DURATION | $LOADED_RPS | $LOADED_P99 | $LOADED_BAD |
+| health_gateway /health, ${HELD:-?} readers | -t1 -c1 -d$DURATION | $ONE_RPS | $ONE_P99 | $ONE_BAD |
+gateway/nginx throughput ratio: $RATIO (goal >= 0.5); reader swarm: $SWARM_UP
+readers held before/after the /health runs: ${HELD:-?}/${HELD_AFTER:-?}; /health after: $STATUS_AFTER
 EOF
