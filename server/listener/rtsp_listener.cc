@@ -143,6 +143,10 @@ void RtspListener::CloseListeningSocket() {
   g_source_unref(source);
   // Close explicitly: the source may still be dispatching on the loop thread
   // and hold a reference, but new connections must be refused from now on.
+  // shutdown() first: while the loop thread sits in poll() on the descriptor,
+  // close() alone may leave the kernel socket listening until poll returns;
+  // shutdown() of a listening socket stops listening at once.
+  g_socket_shutdown(socket, TRUE, TRUE, nullptr);
   g_socket_close(socket, nullptr);
   g_object_unref(socket);
 }
