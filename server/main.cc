@@ -11,6 +11,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -227,6 +228,9 @@ std::string LocalGrpcAddress(const std::string& bind_address, int port) {
   return absl::StrCat(bind_address, ":", port);
 }
 
+// How long stopping may take after the drain before the process just exits.
+constexpr absl::Duration kStopWatchdog = absl::Seconds(5);
+
 const char* SignalName(int signal) { return signal == SIGTERM ? "SIGTERM" : "SIGINT"; }
 
 // Drain after the first stop signal: health is already NOT_SERVING and the
@@ -324,11 +328,23 @@ int Main(int argc, char** argv) {
       {{"signal", SignalName(signal)}, {"drain_timeout", absl::FormatDuration(drain_timeout)},
        {"open_rtsp_connections", app.OpenRtspConnections()}});
   Drain(app, drain_timeout);
+  // A stop that hangs (a GStreamer element that never finishes its state
+  // change, a client thread stuck in a send) must not turn a clean SIGTERM
+  // into an orchestrator's SIGKILL: the watchdog ends the process anyway.
+  std::thread([] {
+    absl::SleepFor(kStopWatchdog);
+    Log(LogLevel::kError, "shutdown did not finish; exiting without it",
+        {{"watchdog", absl::FormatDuration(kStopWatchdog)}});
+    std::_Exit(0);
+  }).detach();
   // After the drain, so that load balancers see 503 "draining" throughout.
   if (http_gateway) http_gateway->Stop();
   app.Stop();
   Log(LogLevel::kInfo, "stopped");
-  return 0;
+  // Everything that matters is closed and the log is flushed; static
+  // destructors and GStreamer's own teardown only add exit latency.
+  std::fflush(stdout);
+  std::_Exit(0);
 }
 
 }  // namespace
