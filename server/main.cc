@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -55,6 +56,13 @@ ABSL_FLAG(int, http_port, 0,
           "Also serve the HTTP health gateway (/health, /ready, /live, /rtsp-urls, /, /metrics) on "
           "this port, on all interfaces, in-process; 0 = off. Same code as the health_gateway "
           "binary (docs/gateway.md).");
+ABSL_FLAG(std::string, probe_interval, "",
+          "Time between health probe rounds, e.g. 2s ($RTSP_TEST_PROBE_INTERVAL).");
+ABSL_FLAG(std::string, probe_timeout, "",
+          "Budget of one probe (TCP connect + RTSP OPTIONS), e.g. 2s ($RTSP_TEST_PROBE_TIMEOUT).");
+ABSL_FLAG(std::string, deep_check, "",
+          "true: probes also DESCRIBE one stream per listener and require an SDP "
+          "($RTSP_TEST_DEEP_CHECK).");
 ABSL_FLAG(bool, list_plugins, false, "Print the available plugins and their parameters, then exit.");
 ABSL_FLAG(bool, check_config, false,
           "Load and validate the config, including each stream's plugin and parameters, then "
@@ -92,12 +100,25 @@ absl::StatusOr<config::ConfigOverrides> OverridesFromFlags() {
     }
     overrides.log_level = *parsed;
   }
-  if (std::string drain = absl::GetFlag(FLAGS_drain_timeout); !drain.empty()) {
-    absl::StatusOr<absl::Duration> parsed = config::ParseConfigDuration(drain);
+  for (auto [flag, name, target] :
+       {std::tuple{&FLAGS_drain_timeout, "drain_timeout", &overrides.drain_timeout},
+        std::tuple{&FLAGS_probe_interval, "probe_interval", &overrides.probe_interval},
+        std::tuple{&FLAGS_probe_timeout, "probe_timeout", &overrides.probe_timeout}}) {
+    std::string text = absl::GetFlag(*flag);
+    if (text.empty()) continue;
+    absl::StatusOr<absl::Duration> parsed = config::ParseConfigDuration(text);
     if (!parsed.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("--drain_timeout='", drain, "': ", parsed.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, "='", text, "': ", parsed.status().message()));
     }
-    overrides.drain_timeout = *parsed;
+    *target = *parsed;
+  }
+  if (std::string deep = absl::GetFlag(FLAGS_deep_check); !deep.empty()) {
+    absl::StatusOr<bool> parsed = config::ParseBool(deep);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--deep_check: ", parsed.status().message()));
+    }
+    overrides.deep_check = *parsed;
   }
   if (std::string port = absl::GetFlag(FLAGS_grpc_port); !port.empty()) {
     absl::StatusOr<uint32_t> parsed = config::ParseBoundedUint(port, 65535);

@@ -42,9 +42,10 @@ struct ProbeOptions {
   // Bounds the whole probe: connect, OPTIONS and (deep) DESCRIBE together,
   // so that a monitor round never takes longer than this.
   absl::Duration timeout = absl::Seconds(2);
-  // Also DESCRIBE rtsp://host:port/<describe_path>. It makes the server
-  // prepare the media (a pipeline, an encoder) when no reader holds it:
-  // tens of milliseconds of CPU per probe instead of microseconds.
+  // Also DESCRIBE rtsp://host:port/<describe_path> and require an SDP. On
+  // rtsp_test_server this reuses the stream's running media (about 0.4 ms of
+  // server CPU, docs/benchmarks.md); on a stock gst-rtsp-server it may
+  // prepare a pipeline per probe.
   bool deep_check = false;
   std::string user_agent = "rtsp-test-server-health/1";
 };

@@ -183,7 +183,26 @@ absl::StatusOr<ConfigOverrides> OverridesFromEnvironment() {
     if (!k.ok()) return EnvError(kEnvMinHealthy, *value, k.status());
     overrides.min_healthy = *k;
   }
+  for (auto [name, target] : {std::pair{kEnvProbeInterval, &overrides.probe_interval},
+                              std::pair{kEnvProbeTimeout, &overrides.probe_timeout}}) {
+    if (auto value = GetEnv(name)) {
+      auto duration = ParseConfigDuration(*value);
+      if (!duration.ok()) return EnvError(name, *value, duration.status());
+      *target = *duration;
+    }
+  }
+  if (auto value = GetEnv(kEnvDeepCheck)) {
+    auto deep = ParseBool(*value);
+    if (!deep.ok()) return EnvError(kEnvDeepCheck, *value, deep.status());
+    overrides.deep_check = *deep;
+  }
   return overrides;
+}
+
+absl::StatusOr<bool> ParseBool(absl::string_view text) {
+  if (absl::EqualsIgnoreCase(text, "true")) return true;
+  if (absl::EqualsIgnoreCase(text, "false")) return false;
+  return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not true or false"));
 }
 
 absl::StatusOr<uint32_t> ParseBoundedUint(absl::string_view text, uint32_t max) {
@@ -217,16 +236,24 @@ void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config) 
   if (overrides.log_level.has_value()) {
     config->mutable_logging()->set_level(*overrides.log_level);
   }
-  if (overrides.drain_timeout.has_value()) {
-    absl::Duration remainder;
-    int64_t seconds = absl::IDivDuration(*overrides.drain_timeout, absl::Seconds(1), &remainder);
-    config->mutable_drain_timeout()->set_seconds(seconds);
-    config->mutable_drain_timeout()->set_nanos(
-        static_cast<int32_t>(absl::ToInt64Nanoseconds(remainder)));
-  }
   if (overrides.grpc_port.has_value()) config->mutable_control()->set_port(*overrides.grpc_port);
   if (overrides.min_healthy.has_value()) {
     config->mutable_health()->set_min_healthy_listeners(*overrides.min_healthy);
+  }
+  auto set_duration = [](absl::Duration d, google::protobuf::Duration* out) {
+    absl::Duration remainder;
+    out->set_seconds(absl::IDivDuration(d, absl::Seconds(1), &remainder));
+    out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(remainder)));
+  };
+  if (overrides.probe_interval.has_value()) {
+    set_duration(*overrides.probe_interval, config->mutable_health()->mutable_probe_interval());
+  }
+  if (overrides.probe_timeout.has_value()) {
+    set_duration(*overrides.probe_timeout, config->mutable_health()->mutable_probe_timeout());
+  }
+  if (overrides.deep_check.has_value()) config->mutable_health()->set_deep_check(*overrides.deep_check);
+  if (overrides.drain_timeout.has_value()) {
+    set_duration(*overrides.drain_timeout, config->mutable_drain_timeout());
   }
 }
 

@@ -36,6 +36,9 @@ inline constexpr char kEnvLogLevel[] = "RTSP_TEST_LOG_LEVEL";          // "debug
 inline constexpr char kEnvDrainTimeout[] = "RTSP_TEST_DRAIN_TIMEOUT";  // "10s"
 inline constexpr char kEnvGrpcPort[] = "RTSP_TEST_GRPC_PORT";         // "50051"
 inline constexpr char kEnvMinHealthy[] = "RTSP_TEST_MIN_HEALTHY";     // "3"
+inline constexpr char kEnvProbeInterval[] = "RTSP_TEST_PROBE_INTERVAL";  // "2s"
+inline constexpr char kEnvProbeTimeout[] = "RTSP_TEST_PROBE_TIMEOUT";    // "2s"
+inline constexpr char kEnvDeepCheck[] = "RTSP_TEST_DEEP_CHECK";          // "true"
 
 // One source of overrides; every unset member leaves the config alone.
 struct ConfigOverrides {
@@ -66,10 +69,16 @@ struct ConfigOverrides {
   std::optional<uint32_t> grpc_port;
   // health.min_healthy_listeners: k of the k-of-n rule.
   std::optional<uint32_t> min_healthy;
+  // health.probe_interval, health.probe_timeout, health.deep_check.
+  std::optional<absl::Duration> probe_interval;
+  std::optional<absl::Duration> probe_timeout;
+  std::optional<bool> deep_check;
 };
 
 // Parses a non-negative integer no larger than `max` ("50051", "3").
 absl::StatusOr<uint32_t> ParseBoundedUint(absl::string_view text, uint32_t max);
+// Parses "true" or "false" (case-insensitive).
+absl::StatusOr<bool> ParseBool(absl::string_view text);
 
 // Parses a comma-separated port list, e.g. "8554,8555,8556,8557" (spaces
 // around items are allowed). Each port is 0..65535; 0 (an ephemeral port)

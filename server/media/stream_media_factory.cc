@@ -93,6 +93,31 @@ void CountBytesOfEveryStream(GstRTSPMedia* media, const ByteCounter& counter) {
   }
 }
 
+// Answers "not seekable" for the stream. A stream is a live camera shared by
+// every reader: gst-rtsp-server would otherwise turn each PLAY's
+// "Range: npt=0-" into a flushing seek of the shared pipeline (videotestsrc
+// is seekable even when live). A flush wipes rtpbin's segments, and a PLAY
+// from another reader in that window hits the get_rates() assertion; it
+// would also restart every other reader's picture.
+GstPadProbeReturn RefuseSeeking(GstPad*, GstPadProbeInfo* info, gpointer) {
+  GstQuery* query = GST_PAD_PROBE_INFO_QUERY(info);
+  if (GST_QUERY_TYPE(query) != GST_QUERY_SEEKING) return GST_PAD_PROBE_OK;
+  GstFormat format = GST_FORMAT_TIME;
+  gst_query_parse_seeking(query, &format, nullptr, nullptr, nullptr);
+  gst_query_set_seeking(query, format, FALSE, 0, -1);
+  return GST_PAD_PROBE_HANDLED;
+}
+
+void MakeUnseekable(GstRTSPMedia* media) {
+  guint n = gst_rtsp_media_n_streams(media);
+  for (guint i = 0; i < n; ++i) {
+    GstPad* pad = gst_rtsp_stream_get_srcpad(gst_rtsp_media_get_stream(media, i));
+    if (pad == nullptr) continue;
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM, &RefuseSeeking, nullptr, nullptr);
+    gst_object_unref(pad);
+  }
+}
+
 // How long a new stream may take to produce its first packets.
 constexpr absl::Duration kStartTimeout = absl::Seconds(10);
 
@@ -142,6 +167,7 @@ absl::StatusOr<std::unique_ptr<SharedMediaKeeper>> SharedMediaKeeper::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("stream ", path, ": the plugin could not build the pipeline (see log)"));
   }
+  MakeUnseekable(media.get());
   // The media's bus is watched on this thread's loop. The media stops the
   // thread (quits the loop) when it is finally unprepared; the loop thread
   // holds its own loop reference, so it can be detached safely.

@@ -233,9 +233,9 @@ TEST_F(AppHealthTest, StalledListenersAcceptTcpButNeverAnswerRtspAndCountAsDown)
   StartFastApp();
   HealthWatch& watch = Watch("");
   ASSERT_EQ(StatusName(watch.Next(kWait)->status), "SERVING");
-  // Long enough for a probe round to time out on them and for the raw
-  // check below; they recover afterwards.
-  constexpr absl::Duration kStall = absl::Seconds(3);
+  // Long enough for a probe round to time out on them and for the checks
+  // below, with room for a loaded CI machine; they recover afterwards.
+  constexpr absl::Duration kStall = absl::Seconds(6);
   listener(0).StallLoopFor(kStall);
   listener(1).StallLoopFor(kStall);
 
