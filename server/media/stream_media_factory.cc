@@ -118,6 +118,34 @@ void MakeUnseekable(GstRTSPMedia* media) {
   }
 }
 
+// RTCP sender reports tell a reader how to line up audio with video; many
+// clients (ffmpeg among them) wait for the first one. rtpbin's default
+// minimum interval is 5 s, so a reader joining a running stream could wait
+// that long; 1 s costs a few bytes per second per reader.
+constexpr guint64 kRtcpMinInterval = GST_SECOND;
+
+void ShortenRtcpInterval(GstRTSPMedia* media) {
+  GstElement* element = gst_rtsp_media_get_element(media);
+  GstObject* pipeline = gst_object_get_parent(GST_OBJECT(element));
+  gst_object_unref(element);
+  if (pipeline == nullptr) return;
+  GstIterator* it = gst_bin_iterate_all_by_element_factory_name(GST_BIN(pipeline), "rtpbin");
+  GValue item = G_VALUE_INIT;
+  if (it != nullptr && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    GstElement* rtpbin = GST_ELEMENT(g_value_get_object(&item));
+    for (guint i = 0; i < gst_rtsp_media_n_streams(media); ++i) {
+      GObject* session = nullptr;
+      g_signal_emit_by_name(rtpbin, "get-internal-session", i, &session);
+      if (session == nullptr) continue;
+      g_object_set(session, "rtcp-min-interval", kRtcpMinInterval, nullptr);
+      g_object_unref(session);
+    }
+    g_value_unset(&item);
+  }
+  if (it != nullptr) gst_iterator_free(it);
+  gst_object_unref(pipeline);
+}
+
 // How long a new stream may take to produce its first packets.
 constexpr absl::Duration kStartTimeout = absl::Seconds(10);
 
@@ -187,6 +215,7 @@ absl::StatusOr<std::unique_ptr<SharedMediaKeeper>> SharedMediaKeeper::Create(
   }
   auto bytes = std::make_shared<std::atomic<uint64_t>>(0);
   CountBytesOfEveryStream(media.get(), bytes);
+  ShortenRtcpInterval(media.get());
   std::unique_ptr<SharedMediaKeeper> keeper(new SharedMediaKeeper(std::move(media), std::move(bytes)));
   if (absl::Status status = keeper->StartAnchor(path); !status.ok()) return status;
   return keeper;

@@ -121,12 +121,12 @@ struct Probe {
 };
 
 Probe RunFfprobe(const std::string& url) {
-  // `timeout` bounds a hung probe. -read_intervals %+#150 reads 150 packets
-  // (1-5 s of these streams) for the timestamp check: a count, because a
+  // `timeout` bounds a hung probe. -read_intervals %+#300 reads 300 packets
+  // (2-10 s of these streams) for the timestamp check: a count, because a
   // time interval is measured from the first packet of any stream, and the
   // RTCP re-timing described above can put all video beyond it.
   const std::string command = absl::StrCat(
-      "timeout 30 /usr/bin/ffprobe -v error -rtsp_transport tcp -read_intervals %+#150 -show_entries "
+      "timeout 30 /usr/bin/ffprobe -v error -rtsp_transport tcp -read_intervals %+#300 -show_entries "
       "stream=index,codec_type,codec_name,width,height,r_frame_rate,avg_frame_rate,sample_rate,time_base"
       ":packet=stream_index,pts -of json '",
       url, "' 2>&1");
@@ -212,15 +212,19 @@ class FfprobeDefaultConfigTest : public ::testing::TestWithParam<int> {};
 TEST_P(FfprobeDefaultConfigTest, ReportsConfiguredCodecResolutionAndFrameRateOnEachPort) {
   ASSERT_LT(static_cast<size_t>(GetParam()), expectations->size());
   const ExpectedStream& expected = (*expectations)[GetParam()];
-  // The first port is probed alone, then the other ports at once (one shared
-  // media serves them all). Probing all four at once on a never-played
-  // stream can abort the server today: see concurrent_first_play_test.cc.
+  // Every port at once: one shared media serves them all.
   std::vector<Probe> probes(kPorts);
   std::vector<std::thread> probers;
   for (int index : expected.listener_indexes) {
     const std::string url = server->url(absl::StrCat("rtsp-", (*ports)[index]), expected.path);
-    probers.emplace_back([&probes, index, url] { probes[index] = RunFfprobe(url); });
-    if (probers.size() == 1) probers.back().join();
+    probers.emplace_back([&probes, index, url] {
+      probes[index] = RunFfprobe(url);
+      // ffmpeg sometimes holds a joining reader's video back (while it lines
+      // streams up by RTCP) past the packet budget, on a loaded machine. A
+      // probe with too few video packets to measure says nothing either way;
+      // it is repeated once, and a second starved probe fails the test.
+      if (MeasuredFps(probes[index].video_pts) == 0) probes[index] = RunFfprobe(url);
+    });
   }
   for (std::thread& prober : probers) {
     if (prober.joinable()) prober.join();
