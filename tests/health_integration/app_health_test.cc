@@ -230,7 +230,9 @@ TEST_F(AppHealthTest, ReopenedListenersTurnOverallServingAgain) {
 }
 
 TEST_F(AppHealthTest, StalledListenersAcceptTcpButNeverAnswerRtspAndCountAsDown) {
-  StartFastApp();
+  // Probe timings with room for a loaded machine: the healthy listeners must
+  // not time out too, or NOT_SERVING would prove nothing about the stalled ones.
+  StartApp(MakeConfig(absl::Milliseconds(500), absl::Seconds(1)));
   HealthWatch& watch = Watch("");
   ASSERT_EQ(StatusName(watch.Next(kWait)->status), "SERVING");
   // Long enough for a probe round to time out on them and for the checks

@@ -84,9 +84,15 @@ class PlayingReader {
     if (absl::Status s = client_.SetupAll(Transport::kTcpInterleaved, kStep); !s.ok()) return s;
     if (absl::Status s = client_.Play(kStep).status(); !s.ok()) return s;
     // Media flows before the test goes on.
-    absl::StatusOr<int64_t> first = client_.ReadMedia(absl::Seconds(1));
-    if (!first.ok()) return first.status();
-    if (*first == 0) return absl::UnavailableError("no media within 1s of PLAY");
+    // A generous bound: a loaded CI machine may take a while.
+    const absl::Time deadline = absl::Now() + kStep;
+    int64_t first = 0;
+    while (first == 0 && absl::Now() < deadline) {
+      absl::StatusOr<int64_t> packets = client_.ReadMedia(absl::Milliseconds(100));
+      if (!packets.ok()) return packets.status();
+      first = *packets;
+    }
+    if (first == 0) return absl::UnavailableError("no media within 5s of PLAY");
     thread_ = std::thread([this] {
       while (!stop_.load()) {
         absl::StatusOr<int64_t> packets = client_.ReadMedia(absl::Milliseconds(50));
