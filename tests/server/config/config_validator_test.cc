@@ -35,6 +35,42 @@ TEST(ApplyDefaultsTest, FillsNamesAddressesDrainAndLevel) {
   EXPECT_TRUE(ConfigValidator().Validate(config).ok());
 }
 
+TEST(ApplyDefaultsTest, FillsHealthTimingsAndControlPort) {
+  v1::ServerConfig config;
+  config.add_listeners()->set_port(8554);
+  ApplyDefaults(&config);
+  EXPECT_EQ(config.health().probe_interval().seconds(), 2);
+  EXPECT_EQ(config.health().probe_timeout().seconds(), 2);
+  EXPECT_EQ(config.health().min_healthy_listeners(), 0u);  // 0 = ceil(0.75 n)
+  EXPECT_EQ(config.control().port(), 50051u);
+  EXPECT_EQ(config.control().bind_address(), "0.0.0.0");
+}
+
+TEST(ApplyDefaultsTest, KeepsExplicitEphemeralControlPort) {
+  v1::ServerConfig config;
+  config.mutable_control()->set_port(0);
+  ApplyDefaults(&config);
+  EXPECT_EQ(config.control().port(), 0u);
+}
+
+TEST(ValidateHealthTest, RejectsMoreHealthyListenersThanListeners) {
+  absl::Status status = ValidateText("listeners: [{port: 1}, {port: 2}]\nhealth: {min_healthy_listeners: 3}");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "health.min_healthy_listeners: 3 is more than the 2 listeners");
+}
+
+TEST(ValidateHealthTest, RejectsZeroProbeInterval) {
+  absl::Status status = ValidateText("listeners: [{port: 1}]\nhealth: {probe_interval: 0s}");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("health.probe_interval: 0 must be in"));
+}
+
+TEST(ValidateHealthTest, RejectsControlPortOutOfRange) {
+  absl::Status status = ValidateText("listeners: [{port: 1}]\ncontrol: {port: 70000}");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("control.port"));
+}
+
 TEST(ApplyDefaultsTest, KeepsExplicitZeroDrainTimeout) {
   v1::ServerConfig config;
   config.mutable_drain_timeout()->set_seconds(0);

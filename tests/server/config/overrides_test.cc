@@ -79,7 +79,8 @@ class EnvironmentTest : public ::testing::Test {
   void TearDown() override { ClearAll(); }
   static void ClearAll() {
     for (const char* name :
-         {kEnvConfig, kEnvRtspPorts, kEnvBind, kEnvPluginDir, kEnvLogLevel, kEnvDrainTimeout}) {
+         {kEnvConfig, kEnvRtspPorts, kEnvBind, kEnvPluginDir, kEnvLogLevel, kEnvDrainTimeout,
+          kEnvGrpcPort, kEnvMinHealthy, kEnvProbeInterval, kEnvProbeTimeout, kEnvDeepCheck}) {
       unsetenv(name);
     }
   }
@@ -111,6 +112,29 @@ TEST_F(EnvironmentTest, ReadsEveryVariable) {
   EXPECT_THAT(overrides->plugin_dirs, ElementsAre("/opt/a", "/opt/b"));
   EXPECT_EQ(overrides->log_level, v1::Logging::DEBUG);
   EXPECT_EQ(overrides->drain_timeout, absl::Milliseconds(1500));
+}
+
+TEST_F(EnvironmentTest, ReadsHealthAndControlVariables) {
+  setenv("RTSP_TEST_GRPC_PORT", "50052", 1);
+  setenv("RTSP_TEST_MIN_HEALTHY", "2", 1);
+  setenv("RTSP_TEST_PROBE_INTERVAL", "500ms", 1);
+  setenv("RTSP_TEST_PROBE_TIMEOUT", "1", 1);
+  setenv("RTSP_TEST_DEEP_CHECK", "TRUE", 1);
+  auto overrides = OverridesFromEnvironment();
+  ASSERT_TRUE(overrides.ok()) << overrides.status();
+  EXPECT_EQ(overrides->grpc_port, 50052u);
+  EXPECT_EQ(overrides->min_healthy, 2u);
+  EXPECT_EQ(overrides->probe_interval, absl::Milliseconds(500));
+  EXPECT_EQ(overrides->probe_timeout, absl::Seconds(1));
+  EXPECT_EQ(overrides->deep_check, true);
+
+  v1::ServerConfig config = BuiltInServerConfig();
+  ApplyOverrides(*overrides, &config);
+  EXPECT_EQ(config.control().port(), 50052u);
+  EXPECT_EQ(config.health().min_healthy_listeners(), 2u);
+  EXPECT_EQ(config.health().probe_interval().nanos(), 500000000);
+  EXPECT_EQ(config.health().probe_timeout().seconds(), 1);
+  EXPECT_TRUE(config.health().deep_check());
 }
 
 TEST_F(EnvironmentTest, EmptyVariableCountsAsUnset) {
@@ -154,7 +178,13 @@ INSTANTIATE_TEST_SUITE_P(
                      "RTSP_TEST_DRAIN_TIMEOUT='soon': invalid duration 'soon' (expected e.g. "
                      "\"2s\", \"500ms\", \"1.5s\", \"1m\" or a number of seconds)"},
         EnvErrorCase{"RTSP_TEST_DRAIN_TIMEOUT", "2h",
-                     "RTSP_TEST_DRAIN_TIMEOUT='2h': out of range (0s..1h)"}));
+                     "RTSP_TEST_DRAIN_TIMEOUT='2h': out of range (0s..1h)"},
+        EnvErrorCase{"RTSP_TEST_GRPC_PORT", "70000",
+                     "RTSP_TEST_GRPC_PORT='70000': '70000' is not a whole number in 0..65535"},
+        EnvErrorCase{"RTSP_TEST_MIN_HEALTHY", "-1",
+                     "RTSP_TEST_MIN_HEALTHY='-1': '-1' is not a whole number in 0..65535"},
+        EnvErrorCase{"RTSP_TEST_DEEP_CHECK", "maybe",
+                     "RTSP_TEST_DEEP_CHECK='maybe': 'maybe' is not true or false"}));
 
 // Four listeners 8554..8557 and streams that name some of them.
 v1::ServerConfig ConfigWithStreams() {
