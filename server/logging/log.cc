@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -52,15 +53,28 @@ void WriteLine(const std::string& line) {
   fflush(stdout);
 }
 
+// GStreamer warnings that are expected in this server's design and say
+// nothing to an operator: logged at debug level instead of flooding the log.
+// - a shared media is held prepared by the server, so every reader's
+//   suspend attempt finds it "prepared by other client" (two per reader);
+// - rtpbin sends before the first reader reports a latency.
+bool IsExpectedGstWarning(absl::string_view message) {
+  return absl::StrContains(message, "was prepared by other client") ||
+         absl::StrContains(message, "without knowing configured latency");
+}
+
 // GStreamer debug messages. Runs on whichever streaming thread logged, so it
 // only formats and writes; it never calls back into GStreamer objects.
 void OnGstLog(GstDebugCategory* category, GstDebugLevel level, const gchar* file,
               const gchar* function, gint line, GObject* object, GstDebugMessage* message,
               gpointer) {
   if (level > GST_LEVEL_WARNING) return;
-  LogLevel ours = level == GST_LEVEL_ERROR ? LogLevel::kError : LogLevel::kWarning;
-  if (static_cast<int>(ours) < g_level.load()) return;
   const gchar* text = gst_debug_message_get(message);
+  LogLevel ours = level == GST_LEVEL_ERROR ? LogLevel::kError : LogLevel::kWarning;
+  if (ours == LogLevel::kWarning && text != nullptr && IsExpectedGstWarning(text)) {
+    ours = LogLevel::kDebug;
+  }
+  if (static_cast<int>(ours) < g_level.load()) return;
   std::string where = absl::StrCat(file ? file : "?", ":", line);
   std::string origin;
   if (object != nullptr && GST_IS_OBJECT(object)) {
