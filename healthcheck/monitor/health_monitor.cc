@@ -242,12 +242,20 @@ void HealthMonitor::PublishLocked(HealthSnapshot snapshot) {
     snapshot.draining = true;
     snapshot.serving = false;
   }
+  // The snapshot is stored before it is published: whoever reacts to the
+  // published status (a Watch client, the gateway's GetHealthReport) must
+  // find snapshot() at least as new as that status.
+  bool new_round;
+  {
+    absl::MutexLock lock(&mu_);
+    new_round = snapshot.round > snapshot_.round;
+    snapshot_ = snapshot;
+  }
   publisher_->Publish(snapshot);
   // Waiters (ProbeNow, AwaitRound) wake only after the publisher has seen
   // the round, so a test can check the publisher right after they return.
   absl::MutexLock lock(&mu_);
-  if (snapshot.round > snapshot_.round) ++rounds_completed_;
-  snapshot_ = std::move(snapshot);
+  if (new_round) ++rounds_completed_;
 }
 
 void HealthMonitor::LogChanges(const HealthSnapshot& before, const HealthSnapshot& after,

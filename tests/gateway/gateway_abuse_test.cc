@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/util/loopback.h"
 #include "tests/e2e/server_process.h"
 #include "tests/gateway/gateway_test_util.h"
 
@@ -28,19 +29,6 @@ constexpr int kOversizeWorkers = 4;
 constexpr int kGarbageWorkers = 4;
 constexpr absl::Duration kAttack = absl::Seconds(5);
 constexpr absl::Duration kHeaderTimeout = absl::Seconds(2);
-
-int ConnectLoopback(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // Waits up to `timeout` for data or a close; returns what was read, and
 // sets `closed` when the peer closed.

@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/util/loopback.h"
 #include "tests/gateway/gateway_test_util.h"
 
 namespace rtsptest::gateway {
@@ -24,19 +25,7 @@ namespace {
 using testing::Curl;
 using testing::HttpReply;
 using testing::RunProgram;
-
-int ConnectLoopback(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
+using testing::ConnectLoopback;
 
 // Reads until the peer closes or `timeout` passes. `closed` tells which.
 std::string ReadUntilClosed(int fd, absl::Duration timeout, bool* closed) {

@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "bench/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
+#include "tests/util/loopback.h"
 #include "healthcheck/monitor/health_monitor.h"
 #include "rtsptest/config/v1/config.pb.h"
 #include "server/app.h"
@@ -322,18 +323,6 @@ TEST_F(AppHealthTest, ListenerWhosePortWasTakenBeforeStartIsDownWhileThreeOfFour
   for (int i : {0, 1, 3}) {
     EXPECT_EQ(StatusName(client_->CheckStatus(name(i))), "SERVING") << name(i);
   }
-}
-
-// errno of a plain TCP connect to 127.0.0.1:port (0 when it connects).
-int ConnectErrno(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int result = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 ? 0 : errno;
-  close(fd);
-  return result;
 }
 
 // The drain relies on this: once CloseListeningSocket() returns, the port

@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "bench/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
+#include "tests/util/loopback.h"
 #include "tests/e2e/server_process.h"
 #include "tests/health_integration/health_client.h"
 
@@ -57,18 +58,6 @@ control: {bind_address: 127.0.0.1, port: 0}
 drain_timeout: DRAIN
 )yaml",
                              {{"DRAIN", drain_timeout}});
-}
-
-// errno of a plain TCP connect to 127.0.0.1:port (0 when it connects).
-int ConnectErrno(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int result = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 ? 0 : errno;
-  close(fd);
-  return result;
 }
 
 // A reader that is PLAYING over TCP-interleaved and records when packets
