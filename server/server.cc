@@ -56,6 +56,12 @@ Server::Server(config::v1::ServerConfig config)
     raw.push_back(listeners_.back().get());
   }
   registry_ = std::make_unique<StreamRegistry>(loader_.get(), std::move(raw));
+  // A joining reader gets a key frame at once rather than at the next GOP.
+  for (auto& listener : listeners_) {
+    listener->SetPlayObserver([registry = registry_.get()](absl::string_view path) {
+      registry->OnPlay(path);
+    });
+  }
 }
 
 Server::~Server() { Stop(); }

@@ -253,6 +253,10 @@ absl::Status RtspClient::Teardown(absl::Duration timeout) {
 }
 
 absl::StatusOr<int64_t> RtspClient::ReadMedia(absl::Duration duration) {
+  return ReadMedia(duration, nullptr);
+}
+
+absl::StatusOr<int64_t> RtspClient::ReadMedia(absl::Duration duration, const PacketFn& on_packet) {
   absl::Time deadline = absl::Now() + duration;
   int64_t packets = 0;
   std::vector<pollfd> fds;
@@ -282,8 +286,14 @@ absl::StatusOr<int64_t> RtspClient::ReadMedia(absl::Duration duration) {
       while (buffer_.size() >= 4 && buffer_[0] == '$') {
         size_t len = (static_cast<unsigned char>(buffer_[2]) << 8) | static_cast<unsigned char>(buffer_[3]);
         if (buffer_.size() < 4 + len) break;
-        if (static_cast<unsigned char>(buffer_[1]) % 2 == 0) ++packets;
+        const int channel = static_cast<unsigned char>(buffer_[1]);
+        bool more = true;
+        if (channel % 2 == 0) {
+          ++packets;
+          if (on_packet) more = on_packet(channel, absl::string_view(buffer_).substr(4, len));
+        }
         buffer_.erase(0, 4 + len);
+        if (!more) return packets;
       }
       // Anything else (e.g. a server request) is dropped.
       if (!buffer_.empty() && buffer_[0] != '$') {

@@ -9,6 +9,7 @@
 #define RTSPTEST_BENCH_RTSP_CLIENT_RTSP_CLIENT_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -50,12 +51,18 @@ class RtspClient {
   // Reads media for `duration` and returns the number of RTP packets seen
   // (interleaved frames on TCP, datagrams on UDP). Stops early on error.
   absl::StatusOr<int64_t> ReadMedia(absl::Duration duration);
+  // The same, handing every TCP-interleaved RTP packet (channel, bytes from
+  // the RTP header on) to `on_packet`; returning false stops reading early.
+  using PacketFn = std::function<bool(int channel, absl::string_view rtp)>;
+  absl::StatusOr<int64_t> ReadMedia(absl::Duration duration, const PacketFn& on_packet);
   int64_t media_bytes() const { return media_bytes_; }
 
   // Closes the connection with FIN, or with RST when `reset` is true.
   void Close(bool reset = false);
 
   const std::vector<std::string>& track_urls() const { return track_urls_; }
+  // For clients that know the tracks and skip DESCRIBE (SETUP comes next).
+  void set_track_urls(std::vector<std::string> urls) { track_urls_ = std::move(urls); }
   const std::string& session() const { return session_; }
 
  private:

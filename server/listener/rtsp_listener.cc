@@ -214,6 +214,14 @@ void RtspListener::OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpoi
   listener->clients_.fetch_add(1);
   listener->accepted_.fetch_add(1);
   g_signal_connect(client, "closed", G_CALLBACK(&RtspListener::OnClientClosed), self);
+  if (listener->play_observer_) {
+    g_signal_connect(client, "play-request", G_CALLBACK(&RtspListener::OnPlayRequest), self);
+  }
+}
+
+void RtspListener::OnPlayRequest(GstRTSPClient*, GstRTSPContext* context, gpointer self) {
+  if (context == nullptr || context->uri == nullptr || context->uri->abspath == nullptr) return;
+  static_cast<RtspListener*>(self)->play_observer_(context->uri->abspath);
 }
 
 void RtspListener::OnClientClosed(GstRTSPClient*, gpointer self) {

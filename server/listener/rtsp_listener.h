@@ -11,6 +11,7 @@
 #include <gst/rtsp-server/rtsp-server.h>
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -55,6 +56,12 @@ class RtspListener {
   // Total RTSP connections accepted since start.
   int64_t accepted_clients() const { return accepted_.load(); }
 
+  // Called on this listener's loop thread with the URL path of every PLAY
+  // request, before it is handled. Set before Start().
+  void SetPlayObserver(std::function<void(absl::string_view path)> observer) {
+    play_observer_ = std::move(observer);
+  }
+
   // Stops accepting new connections but keeps existing ones (drain).
   void CloseListeningSocket();
   // Test hook: re-binds the same port after CloseListeningSocket().
@@ -66,6 +73,7 @@ class RtspListener {
  private:
   static void OnClientConnected(GstRTSPServer* server, GstRTSPClient* client, gpointer self);
   static void OnClientClosed(GstRTSPClient* client, gpointer self);
+  static void OnPlayRequest(GstRTSPClient* client, GstRTSPContext* context, gpointer self);
   absl::Status AttachListeningSource();
   void RunLoop();
 
@@ -88,6 +96,7 @@ class RtspListener {
   GSource* session_gc_source_ ABSL_GUARDED_BY(mutex_) = nullptr;  // owned
   std::string last_error_ ABSL_GUARDED_BY(mutex_);
 
+  std::function<void(absl::string_view)> play_observer_;
   std::atomic<uint32_t> bound_port_{0};
   std::atomic<int> clients_{0};
   std::atomic<int64_t> accepted_{0};

@@ -1,6 +1,8 @@
 // StreamMediaFactory (a GstRTSPMediaFactory subclass) and SharedMediaKeeper.
 #include "server/media/stream_media_factory.h"
 
+#include <gst/video/video.h>
+
 #include <new>
 #include <utility>
 
@@ -278,6 +280,25 @@ SharedMediaKeeper::~SharedMediaKeeper() {
   }
   // The pipeline stops once readers have dropped their counts too.
   gst_rtsp_media_unprepare(media_.get());
+}
+
+void SharedMediaKeeper::RequestKeyFrame() {
+  // Many readers joining at once (a churn burst) share one key frame.
+  constexpr int64_t kMinIntervalNs = 250 * 1000 * 1000;
+  int64_t now = absl::GetCurrentTimeNanos();
+  int64_t last = last_key_frame_request_ns_.load();
+  if (now - last < kMinIntervalNs || !last_key_frame_request_ns_.compare_exchange_strong(last, now)) {
+    return;
+  }
+  guint n = gst_rtsp_media_n_streams(media_.get());
+  for (guint i = 0; i < n; ++i) {
+    GstPad* pad = gst_rtsp_stream_get_srcpad(gst_rtsp_media_get_stream(media_.get(), i));
+    if (pad == nullptr) continue;
+    // Upstream from the payloader to the encoder; elements that have no key
+    // frames (audio, MJPEG) ignore it.
+    gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+    gst_object_unref(pad);
+  }
 }
 
 int SharedMediaKeeper::readers() const {

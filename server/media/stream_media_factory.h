@@ -61,6 +61,10 @@ class SharedMediaKeeper {
   GstRTSPMedia* media() const { return media_.get(); }
   // Readers set up on the stream now: transports on its first track.
   int readers() const;
+  // Asks the encoders for a key frame now, so that a reader who joins the
+  // running stream can start decoding at once instead of at the next GOP.
+  // At most one request per kKeyFrameInterval; extra calls are dropped.
+  void RequestKeyFrame();
   // RTP bytes the payloaders have produced since the media was prepared.
   uint64_t bytes_produced() const { return bytes_->load(std::memory_order_relaxed); }
 
@@ -72,6 +76,7 @@ class SharedMediaKeeper {
   absl::Status StartAnchor(const std::string& path);
 
   GObjectPtr<GstRTSPMedia> media_;
+  std::atomic<int64_t> last_key_frame_request_ns_{0};
   GPtrArray* anchors_ = nullptr;  // owned; GstRTSPStreamTransport*, one per track
   // Shared with the pad probes, which may outlive the keeper by as long as
   // readers hold the media.

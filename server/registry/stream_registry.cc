@@ -24,6 +24,21 @@ StreamRegistry::StreamRegistry(PluginLoader* loader, std::vector<RtspListener*> 
 
 StreamRegistry::~StreamRegistry() { RemoveAll(); }
 
+void StreamRegistry::OnPlay(absl::string_view url_path) const {
+  absl::MutexLock lock(&mutex_);
+  // The mount whose path is the longest prefix of the URL path at a '/'.
+  for (absl::string_view path = url_path; !path.empty();) {
+    auto it = streams_.find(path);
+    if (it != streams_.end()) {
+      it->second->keeper->RequestKeyFrame();
+      return;
+    }
+    size_t slash = path.rfind('/');
+    if (slash == absl::string_view::npos || slash == 0) return;
+    path = path.substr(0, slash);
+  }
+}
+
 void StreamRegistry::RemoveAll() {
   absl::MutexLock lock(&mutex_);
   for (auto& [path, entry] : streams_) Unmount(*entry);

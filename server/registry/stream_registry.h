@@ -51,6 +51,9 @@ class StreamRegistry {
   // NotFound if no stream has `path`. Readers of the stream are cut off.
   absl::Status Remove(absl::string_view path) ABSL_LOCKS_EXCLUDED(mutex_);
   std::vector<StreamInfo> List() const ABSL_LOCKS_EXCLUDED(mutex_);
+  // A reader is about to PLAY `url_path` (the request's path, possibly with
+  // a track suffix): the stream asks its encoders for a key frame.
+  void OnPlay(absl::string_view url_path) const ABSL_LOCKS_EXCLUDED(mutex_);
   // Unmounts and releases every stream.
   void RemoveAll() ABSL_LOCKS_EXCLUDED(mutex_);
 

@@ -77,6 +77,7 @@ streams:
     parameters:
       description: "videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=10/1 ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 ! rtph264pay name=pay0 pt=96 config-interval=-1"
   - {path: /only_a, plugin: testpattern, listeners: [a], parameters: {codec: mjpeg, overlay: false, )yaml", video, R"yaml(}}
+  - {path: /long_gop, plugin: testpattern, parameters: {codec: h264, width: 320, height: 240, fps: 10, gop: 1000, overlay: false}}
 drain_timeout: 0s
 )yaml");
 }
@@ -105,7 +106,7 @@ class ServerEnvironment : public ::testing::Environment {
     EXPECT_EQ(*exit_code, 0) << server->output();
     // Every configured stream was mounted (none was skipped with an error).
     const std::string output = server->output();
-    EXPECT_EQ(CountOccurrences(output, "\"msg\":\"stream mounted\""), std::size(kStreams) + 1) << output;
+    EXPECT_EQ(CountOccurrences(output, "\"msg\":\"stream mounted\""), std::size(kStreams) + 2) << output;
     EXPECT_EQ(CountOccurrences(output, "\"msg\":\"stream skipped\""), 0u) << output;
     delete server;
     server = nullptr;
@@ -148,6 +149,55 @@ INSTANTIATE_TEST_SUITE_P(
       return absl::StrCat(absl::StrReplaceAll(path.substr(1), {{"/", "_"}}),
                           std::get<1>(info.param) == RtspProtocol::kTcp ? "_Tcp" : "_Udp");
     });
+
+// True when an H.264 RTP payload (RFC 6184) carries or starts an IDR slice.
+bool IsH264IdrPacket(absl::string_view rtp) {
+  if (rtp.size() < 14) return false;
+  const size_t header = 12 + 4 * (static_cast<unsigned char>(rtp[0]) & 0x0f);
+  if (rtp.size() <= header + 1) return false;
+  const int nal_type = static_cast<unsigned char>(rtp[header]) & 0x1f;
+  if (nal_type == 5) return true;                                    // single NAL unit
+  if (nal_type == 28) return (static_cast<unsigned char>(rtp[header + 1]) & 0x1f) == 5;  // FU-A
+  if (nal_type == 24) {                                              // STAP-A
+    for (size_t at = header + 1; at + 2 < rtp.size();) {
+      const size_t size = (static_cast<unsigned char>(rtp[at]) << 8) | static_cast<unsigned char>(rtp[at + 1]);
+      if (at + 2 < rtp.size() && (static_cast<unsigned char>(rtp[at + 2]) & 0x1f) == 5) return true;
+      at += 2 + size;
+    }
+  }
+  return false;
+}
+
+// Plays /long_gop over TCP and reads for up to `duration`; true as soon as an
+// IDR arrives. Like many camera clients that cache the stream layout, it
+// skips DESCRIBE and goes straight to SETUP of the known track.
+bool SeesIdrWithin(absl::Duration duration) {
+  const std::string url = server->url("b", "/long_gop");
+  bench::RtspClient client(url);
+  client.set_track_urls({url + "/stream=0"});
+  if (!client.Connect(absl::Seconds(5)).ok() ||
+      !client.SetupAll(bench::Transport::kTcpInterleaved, absl::Seconds(5)).ok() ||
+      !client.Play(absl::Seconds(5)).ok()) {
+    ADD_FAILURE() << "cannot play /long_gop";
+    return false;
+  }
+  bool idr = false;
+  absl::StatusOr<int64_t> packets = client.ReadMedia(duration, [&](int channel, absl::string_view rtp) {
+    idr = channel == 0 && IsH264IdrPacket(rtp);
+    return !idr;
+  });
+  EXPECT_TRUE(packets.ok()) << packets.status();
+  return idr;
+}
+
+TEST(KeyFrameOnJoinTest, ReaderJoiningARunningLongGopStreamGetsAKeyFrameAtOnce) {
+  // /long_gop has a key frame every 100 s. A first reader plays it for 3 s,
+  // so that whatever key frames the encoder made at start-up are long gone;
+  // the second reader then sees an IDR quickly only because its PLAY asks
+  // the encoder for one.
+  (void)SeesIdrWithin(absl::Seconds(3));
+  EXPECT_TRUE(SeesIdrWithin(absl::Seconds(3))) << "no IDR within 3 s of PLAY";
+}
 
 TEST(SharedMediaTest, OneStreamDecodesOnBothListenersAtOnce) {
   // Two readers at the same time, one per port: the listeners share the
