@@ -5,7 +5,7 @@ SHELL := /bin/bash
 BAZEL ?= bazel
 BAZEL_FLAGS ?=
 CONFIG ?= config/default.yaml
-SERVER_ARGS ?=
+SERVER_ARGS ?= --http_port=8080
 PACKAGES := $(shell grep -v '^\s*\#' bazel/debian-packages.txt | grep -v '^\s*$$')
 
 .PHONY: run test deps build bench clean help
