@@ -31,9 +31,10 @@ google::protobuf::Timestamp ToProtoTimestamp(absl::Time t) {
   return out;
 }
 
-// Where a probe can reach a listener: wildcard binds are probed on loopback.
-std::string ProbeHost(const std::string& bind_address) {
-  if (bind_address == "0.0.0.0") return "127.0.0.1";
+// Where this process reaches one of its own sockets: wildcard binds are
+// reached on loopback.
+std::string LocalHost(const std::string& bind_address) {
+  if (bind_address.empty() || bind_address == "0.0.0.0") return "127.0.0.1";
   if (bind_address == "::") return "::1";
   return bind_address;
 }
@@ -74,7 +75,7 @@ absl::Status App::Start() {
   for (const auto& listener : server_.listeners()) {
     health::ListenerSpec spec;
     spec.name = listener->name();
-    spec.host = ProbeHost(listener->bind_address());
+    spec.host = LocalHost(listener->bind_address());
     spec.bound = listener->is_serving();
     spec.port = spec.bound ? static_cast<int>(listener->bound_port())
                            : static_cast<int>(listener->configured_port());
@@ -131,6 +132,12 @@ void App::Stop() {
   publisher_.reset();
   control_.reset();
   control_service_.reset();
+}
+
+std::string App::local_grpc_address() const {
+  std::string host = LocalHost(server_.config().control().bind_address());
+  if (host.find(':') != std::string::npos) host = absl::StrCat("[", host, "]");
+  return absl::StrCat(host, ":", grpc_port());
 }
 
 control::v1::HealthReport App::BuildHealthReport() const {

@@ -44,6 +44,9 @@ class App {
   Server& server() { return server_; }
   health::HealthMonitor* monitor() { return monitor_.get(); }
   int grpc_port() const { return control_ ? control_->port() : 0; }
+  // host:port at which this process reaches its own gRPC port (a wildcard
+  // bind is reached on loopback), e.g. for the embedded HTTP gateway.
+  std::string local_grpc_address() const;
 
  private:
   const absl::Time started_at_ = absl::Now();

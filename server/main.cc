@@ -240,15 +240,6 @@ sigset_t StopSignals() {
   return signals;
 }
 
-// Where the embedded gateway reaches this process's gRPC port: wildcard binds
-// on loopback.
-std::string LocalGrpcAddress(const std::string& bind_address, int port) {
-  if (bind_address.empty() || bind_address == "0.0.0.0") return absl::StrCat("127.0.0.1:", port);
-  if (bind_address == "::") return absl::StrCat("[::1]:", port);
-  if (bind_address.find(':') != std::string::npos) return absl::StrCat("[", bind_address, "]:", port);
-  return absl::StrCat(bind_address, ":", port);
-}
-
 // How long stopping may take after the drain before the process just exits.
 constexpr absl::Duration kStopWatchdog = absl::Seconds(5);
 
@@ -329,7 +320,7 @@ int Main(int argc, char** argv) {
   if (int http_port = absl::GetFlag(FLAGS_http_port); http_port != 0) {
     gateway::GatewayOptions options;
     options.http.port = http_port;
-    options.follower.grpc_addr = LocalGrpcAddress(config.control().bind_address(), app.grpc_port());
+    options.follower.grpc_addr = app.local_grpc_address();
     absl::StatusOr<std::unique_ptr<gateway::Gateway>> started_gateway = gateway::Gateway::Start(options);
     if (!started_gateway.ok()) {
       Log(LogLevel::kError, "cannot serve the HTTP gateway",
