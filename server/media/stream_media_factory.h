@@ -15,7 +15,9 @@
 //      complete and PLAYING from the start, so it never changes state again
 //      while readers come and go, and every track has a segment before the
 //      mount appears. Readers join a running stream like a real camera's;
-//   3. the cache key ignores host and port, so every listener (port) gets the
+//   3. the stream answers SEEKING with "no", so a PLAY's Range never turns
+//      into a flushing seek that would wipe the segments under other readers;
+//   4. the cache key ignores host and port, so every listener (port) gets the
 //      same media: one pipeline and one encoder per stream, whatever the
 //      number of readers or ports.
 // The cost is that a stream encodes while nobody watches, like a camera.
@@ -48,7 +50,8 @@ GObjectPtr<GstRTSPMediaFactory> NewStreamMediaFactory(std::string path, ElementB
 class SharedMediaKeeper {
  public:
   // Constructs the media through `factory` (so that it lands in the factory's
-  // shared cache) and prepares it on a media thread owned by the keeper.
+  // shared cache), prepares it on a media thread owned by the keeper, and
+  // starts it with the anchor. Returns once every track has carried data.
   static absl::StatusOr<std::unique_ptr<SharedMediaKeeper>> Create(
       GstRTSPMediaFactory* factory, const std::string& path);
   // Drops the server's prepare count: the pipeline stops once the last
@@ -63,7 +66,7 @@ class SharedMediaKeeper {
   int readers() const;
   // Asks the encoders for a key frame now, so that a reader who joins the
   // running stream can start decoding at once instead of at the next GOP.
-  // At most one request per kKeyFrameInterval; extra calls are dropped.
+  // At most one request per 250 ms; extra calls are dropped.
   void RequestKeyFrame();
   // RTP bytes the payloaders have produced since the media was prepared.
   uint64_t bytes_produced() const { return bytes_->load(std::memory_order_relaxed); }
