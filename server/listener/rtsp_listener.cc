@@ -34,6 +34,7 @@ void RunOnContext(GMainContext* context, Fn fn) {
 }
 
 constexpr int kListenBacklog = 1024;
+constexpr int kClientThreads = 8;
 
 gboolean CleanupSessions(GstRTSPSessionPool* pool, gpointer) {
   gst_rtsp_session_pool_cleanup(pool);
@@ -49,6 +50,13 @@ RtspListener::RtspListener(std::string name, std::string bind_address, uint32_t 
   // load test, a fleet of clients reconnecting after a blip) then waits out
   // SYN retransmits of 1, 3, 7 s. The kernel caps this at somaxconn.
   gst_rtsp_server_set_backlog(server_, kListenBacklog);
+  // Clients get threads of their own (up to kClientThreads, then shared):
+  // a burst of connecting readers, whose requests and TCP-interleaved media
+  // would otherwise all queue on this listener's one loop, cannot starve
+  // the readers already playing. Accepting stays on the listener's loop.
+  GstRTSPThreadPool* pool = gst_rtsp_server_get_thread_pool(server_);
+  gst_rtsp_thread_pool_set_max_threads(pool, kClientThreads);
+  g_object_unref(pool);
   mounts_ = gst_rtsp_server_get_mount_points(server_);
   context_ = g_main_context_new();
   loop_ = g_main_loop_new(context_, FALSE);
