@@ -6,30 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/logging/log.h"
+#include "server/proto_time/proto_time.h"
 #include "server/version.h"
 
 namespace rtsptest::server {
 namespace {
-
-absl::Duration FromProto(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
-
-google::protobuf::Duration ToProtoDuration(absl::Duration d) {
-  google::protobuf::Duration out;
-  out.set_seconds(absl::IDivDuration(d, absl::Seconds(1), &d));
-  out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
-  return out;
-}
-
-google::protobuf::Timestamp ToProtoTimestamp(absl::Time t) {
-  google::protobuf::Timestamp out;
-  if (t == absl::Time()) return out;
-  timespec ts = absl::ToTimespec(t);
-  out.set_seconds(ts.tv_sec);
-  out.set_nanos(static_cast<int32_t>(ts.tv_nsec));
-  return out;
-}
 
 // Where this process reaches one of its own sockets: wildcard binds are
 // reached on loopback.
@@ -88,8 +69,8 @@ absl::Status App::Start() {
     }
     options.listeners.push_back(std::move(spec));
   }
-  options.interval = FromProto(config.health().probe_interval());
-  options.timeout = FromProto(config.health().probe_timeout());
+  options.interval = FromProtoDuration(config.health().probe_interval());
+  options.timeout = FromProtoDuration(config.health().probe_timeout());
   options.deep_check = config.health().deep_check();
   if (config.health().min_healthy_listeners() > 0) {
     options.min_healthy_listeners = static_cast<int>(config.health().min_healthy_listeners());

@@ -29,6 +29,7 @@
 #include "server/logging/log.h"
 #include "server/app.h"
 #include "server/config/proto_yaml_mapper.h"
+#include "server/proto_time/proto_time.h"
 #include "server/server.h"
 #include "server/version.h"
 
@@ -333,8 +334,7 @@ int Main(int argc, char** argv) {
   sigset_t stop_signals = StopSignals();
   int signal = 0;
   sigwait(&stop_signals, &signal);
-  absl::Duration drain_timeout = absl::Seconds(config.drain_timeout().seconds()) +
-                                 absl::Nanoseconds(config.drain_timeout().nanos());
+  absl::Duration drain_timeout = FromProtoDuration(config.drain_timeout());
   app.BeginDrain();
   Log(LogLevel::kInfo, "draining",
       {{"signal", SignalName(signal)}, {"drain_timeout", absl::FormatDuration(drain_timeout)},

@@ -1,6 +1,8 @@
 // The status page.
 #include "healthcheck/gateway/html_renderer.h"
 
+#include "server/proto_time/proto_time.h"
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "healthcheck/gateway/json_renderer.h"
@@ -21,10 +23,6 @@ th{background:#eaeef2}code{font-size:13px}
 .meta{color:#57606a;font-size:13px;margin-top:6px}
 )css";
 
-absl::Duration FromProto(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
-
 std::string FormatBytes(uint64_t bytes) {
   if (bytes >= 1024ull * 1024 * 1024) return absl::StrFormat("%.1f GiB", bytes / (1024.0 * 1024 * 1024));
   if (bytes >= 1024ull * 1024) return absl::StrFormat("%.1f MiB", bytes / (1024.0 * 1024));
@@ -39,7 +37,7 @@ void AppendPorts(std::string* out, const control::v1::HealthReport& report) {
     const char* state = !listener.bound() ? "unbound" : listener.healthy() ? "healthy" : "unhealthy";
     absl::StrAppend(out, "<tr><td>", HtmlEscape(listener.name()), "</td><td>", listener.port(),
                     "</td><td>", state, "</td><td>",
-                    absl::StrFormat("%.2f ms", absl::ToDoubleMilliseconds(FromProto(listener.last_probe_latency()))),
+                    absl::StrFormat("%.2f ms", absl::ToDoubleMilliseconds(FromProtoDuration(listener.last_probe_latency()))),
                     "</td><td>", HtmlEscape(listener.last_error()), "</td><td>",
                     listener.open_connections(), "</td></tr>\n");
   }
@@ -119,13 +117,12 @@ std::string RenderStatusPage(const ControlPlaneView& view, const Verdict& health
                     report.total_listeners(), " RTSP ports healthy; the rule needs ",
                     report.min_healthy_listeners(), " of ", report.total_listeners(), ".</p>\n");
     absl::StrAppend(&out, "<p class=\"meta\">version ", HtmlEscape(report.version()), " &middot; uptime ",
-                    HtmlEscape(absl::FormatDuration(absl::Trunc(FromProto(report.uptime()), absl::Seconds(1)))),
+                    HtmlEscape(absl::FormatDuration(absl::Trunc(FromProtoDuration(report.uptime()), absl::Seconds(1)))),
                     " &middot; RTSP connections opened ", report.rtsp_connections_opened(), ", closed ",
                     report.rtsp_connections_closed());
     if (report.has_checked_at() && report.checked_at().seconds() > 0) {
       absl::StrAppend(&out, " &middot; last probe round ",
-                      Rfc3339(absl::FromUnixSeconds(report.checked_at().seconds()) +
-                              absl::Nanoseconds(report.checked_at().nanos())));
+                      Rfc3339(FromProtoTimestamp(report.checked_at())));
     }
     if (!view.reachable) out.append(" &middot; <b>figures are from before the control plane was lost</b>");
     out.append("</p>\n");

@@ -1,6 +1,8 @@
 // JSON rendering for the gateway's machine-readable endpoints.
 #include "healthcheck/gateway/json_renderer.h"
 
+#include "server/proto_time/proto_time.h"
+
 #include <cinttypes>
 #include <map>
 
@@ -21,14 +23,6 @@ void AppendKey(std::string* out, absl::string_view key) {
 void AppendStringField(std::string* out, absl::string_view key, absl::string_view value) {
   AppendKey(out, key);
   AppendJsonString(out, value);
-}
-
-absl::Duration FromProto(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
 std::string Number(double value) { return absl::StrFormat("%.3f", value); }
@@ -70,7 +64,7 @@ void AppendDetails(std::string* out, const ControlPlaneView& view) {
     AppendStringField(out, "state", view.reachable ? PortState(listener) : "unknown");
     AppendStringField(out, "last_error", listener.last_error());
     AppendKey(out, "latency_ms");
-    absl::StrAppend(out, Number(absl::ToDoubleMilliseconds(FromProto(listener.last_probe_latency()))));
+    absl::StrAppend(out, Number(absl::ToDoubleMilliseconds(FromProtoDuration(listener.last_probe_latency()))));
     AppendKey(out, "consecutive_failures");
     absl::StrAppend(out, listener.consecutive_failures());
     out->push_back('}');
@@ -81,7 +75,7 @@ void AppendDetails(std::string* out, const ControlPlaneView& view) {
   absl::StrAppend(out, "{\"k\":", report.min_healthy_listeners(), ",\"n\":", report.total_listeners(), "}");
   AppendKey(out, "checked_at");
   if (report.has_checked_at() && report.checked_at().seconds() > 0) {
-    AppendJsonString(out, Rfc3339(FromProto(report.checked_at())));
+    AppendJsonString(out, Rfc3339(FromProtoTimestamp(report.checked_at())));
   } else {
     out->append("null");
   }

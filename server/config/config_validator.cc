@@ -1,6 +1,8 @@
 // Built-in defaults and semantic validation of a ServerConfig (see header).
 #include "server/config/config_validator.h"
 
+#include "server/proto_time/proto_time.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -219,7 +221,7 @@ absl::Status ConfigValidator::ValidateGlobals(const v1::ServerConfig& config) co
       return Error("drain_timeout", absl::StrCat("malformed duration (seconds=", proto.seconds(),
                                                  ", nanos=", proto.nanos(), ")"));
     }
-    absl::Duration drain = absl::Seconds(proto.seconds()) + absl::Nanoseconds(proto.nanos());
+    absl::Duration drain = FromProtoDuration(proto);
     if (drain < absl::ZeroDuration()) {
       return Error("drain_timeout",
                    absl::StrCat(absl::FormatDuration(drain), " is negative (0 exits at once)"));
@@ -239,7 +241,7 @@ absl::Status ConfigValidator::ValidateGlobals(const v1::ServerConfig& config) co
        {std::pair<const char*, const google::protobuf::Duration*>{"health.probe_interval",
                                                                    &config.health().probe_interval()},
         {"health.probe_timeout", &config.health().probe_timeout()}}) {
-    absl::Duration value = absl::Seconds(proto->seconds()) + absl::Nanoseconds(proto->nanos());
+    absl::Duration value = FromProtoDuration(*proto);
     if (value <= absl::ZeroDuration() || value > kMaxProbeTiming) {
       return Error(path, absl::StrCat(absl::FormatDuration(value), " must be in (0, ",
                                       absl::FormatDuration(kMaxProbeTiming), "]"));

@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "server/config/config_validator.h"
 #include "server/config/proto_yaml_mapper.h"
+#include "server/proto_time/proto_time.h"
 
 namespace rtsptest::config {
 namespace {
@@ -240,20 +241,15 @@ void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config) 
   if (overrides.min_healthy.has_value()) {
     config->mutable_health()->set_min_healthy_listeners(*overrides.min_healthy);
   }
-  auto set_duration = [](absl::Duration d, google::protobuf::Duration* out) {
-    absl::Duration remainder;
-    out->set_seconds(absl::IDivDuration(d, absl::Seconds(1), &remainder));
-    out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(remainder)));
-  };
   if (overrides.probe_interval.has_value()) {
-    set_duration(*overrides.probe_interval, config->mutable_health()->mutable_probe_interval());
+    *config->mutable_health()->mutable_probe_interval() = ToProtoDuration(*overrides.probe_interval);
   }
   if (overrides.probe_timeout.has_value()) {
-    set_duration(*overrides.probe_timeout, config->mutable_health()->mutable_probe_timeout());
+    *config->mutable_health()->mutable_probe_timeout() = ToProtoDuration(*overrides.probe_timeout);
   }
   if (overrides.deep_check.has_value()) config->mutable_health()->set_deep_check(*overrides.deep_check);
   if (overrides.drain_timeout.has_value()) {
-    set_duration(*overrides.drain_timeout, config->mutable_drain_timeout());
+    *config->mutable_drain_timeout() = ToProtoDuration(*overrides.drain_timeout);
   }
 }
 
