@@ -81,18 +81,26 @@ GstPadProbeReturn CountBytes(GstPad*, GstPadProbeInfo* info, gpointer data) {
   return GST_PAD_PROBE_OK;
 }
 
-void CountBytesOfEveryStream(GstRTSPMedia* media, const ByteCounter& counter) {
+// Calls `fn` with each track's source pad: the media element's ghost pad of
+// the track's payloader (pay0..payN).
+template <typename Fn>
+void ForEachTrackPad(GstRTSPMedia* media, Fn fn) {
   guint n = gst_rtsp_media_n_streams(media);
   for (guint i = 0; i < n; ++i) {
-    GstRTSPStream* stream = gst_rtsp_media_get_stream(media, i);
-    GstPad* pad = gst_rtsp_stream_get_srcpad(stream);
+    GstPad* pad = gst_rtsp_stream_get_srcpad(gst_rtsp_media_get_stream(media, i));
     if (pad == nullptr) continue;
+    fn(pad);
+    gst_object_unref(pad);
+  }
+}
+
+void CountBytesOfEveryStream(GstRTSPMedia* media, const ByteCounter& counter) {
+  ForEachTrackPad(media, [&counter](GstPad* pad) {
     gst_pad_add_probe(
         pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
         &CountBytes, new ByteCounter(counter),
         [](gpointer data) { delete static_cast<ByteCounter*>(data); });
-    gst_object_unref(pad);
-  }
+  });
 }
 
 // Answers "not seekable" for the stream. A stream is a live camera shared by
@@ -111,13 +119,9 @@ GstPadProbeReturn RefuseSeeking(GstPad*, GstPadProbeInfo* info, gpointer) {
 }
 
 void MakeUnseekable(GstRTSPMedia* media) {
-  guint n = gst_rtsp_media_n_streams(media);
-  for (guint i = 0; i < n; ++i) {
-    GstPad* pad = gst_rtsp_stream_get_srcpad(gst_rtsp_media_get_stream(media, i));
-    if (pad == nullptr) continue;
+  ForEachTrackPad(media, [](GstPad* pad) {
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM, &RefuseSeeking, nullptr, nullptr);
-    gst_object_unref(pad);
-  }
+  });
 }
 
 // RTCP sender reports tell a reader how to line up audio with video; many
@@ -290,15 +294,11 @@ void SharedMediaKeeper::RequestKeyFrame() {
   if (now - last < kMinIntervalNs || !last_key_frame_request_ns_.compare_exchange_strong(last, now)) {
     return;
   }
-  guint n = gst_rtsp_media_n_streams(media_.get());
-  for (guint i = 0; i < n; ++i) {
-    GstPad* pad = gst_rtsp_stream_get_srcpad(gst_rtsp_media_get_stream(media_.get(), i));
-    if (pad == nullptr) continue;
-    // Upstream from the payloader to the encoder; elements that have no key
-    // frames (audio, MJPEG) ignore it.
+  // Upstream from the payloader to the encoder; elements that have no key
+  // frames (audio, MJPEG) ignore it.
+  ForEachTrackPad(media_.get(), [](GstPad* pad) {
     gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
-    gst_object_unref(pad);
-  }
+  });
 }
 
 int SharedMediaKeeper::readers() const {
