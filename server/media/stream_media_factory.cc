@@ -155,9 +155,23 @@ void ShortenRtcpInterval(GstRTSPMedia* media) {
 // How long a new stream may take to produce its first packets.
 constexpr absl::Duration kStartTimeout = absl::Seconds(10);
 
-// The anchor's transports discard what they are given.
-gboolean DropBuffer(GstBuffer*, guint8, gpointer) { return TRUE; }
-gboolean DropBufferList(GstBufferList*, guint8, gpointer) { return TRUE; }
+// The anchor's transports discard what they are given, and report it sent at
+// once, as a client whose socket never fills would. The report matters:
+// gst-rtsp-server's TCP send thread (rtsp-stream.c, send_func) hands out one
+// message per wake-up and is woken by new samples and by these reports. With
+// no report, a wake-up spent on RTCP leaves the RTP sample in its appsink
+// (max-buffers 1), the appsink blocks, the tee blocks, and the whole stream
+// freezes, UDP readers included, until a real TCP reader's reports wake it.
+// Called on that send thread with no stream lock held; the transport's
+// backlog lock it takes again is recursive.
+gboolean DropBuffer(GstBuffer*, guint8, gpointer anchor) {
+  gst_rtsp_stream_transport_message_sent(static_cast<GstRTSPStreamTransport*>(anchor));
+  return TRUE;
+}
+gboolean DropBufferList(GstBufferList*, guint8, gpointer anchor) {
+  gst_rtsp_stream_transport_message_sent(static_cast<GstRTSPStreamTransport*>(anchor));
+  return TRUE;
+}
 
 // A TCP-interleaved transport description for track `index`.
 GstRTSPTransport* NewTcpTransport(guint index) {
@@ -169,6 +183,10 @@ GstRTSPTransport* NewTcpTransport(guint index) {
   transport->mode_play = TRUE;
   transport->interleaved.min = static_cast<gint>(2 * index);
   transport->interleaved.max = static_cast<gint>(2 * index + 1);
+  // gst-rtsp-server matches RTCP from UDP readers against every transport's
+  // destination with g_ascii_strcasecmp, which asserts on NULL. No reader
+  // sends from 0.0.0.0, so the anchor never matches one.
+  transport->destination = g_strdup("0.0.0.0");
   return transport;
 }
 
@@ -235,8 +253,9 @@ absl::Status SharedMediaKeeper::StartAnchor(const std::string& path) {
     GstRTSPStream* stream = gst_rtsp_media_get_stream(media, i);
     // Takes ownership of the transport description.
     GstRTSPStreamTransport* anchor = gst_rtsp_stream_transport_new(stream, NewTcpTransport(i));
-    gst_rtsp_stream_transport_set_callbacks(anchor, &DropBuffer, &DropBuffer, nullptr, nullptr);
-    gst_rtsp_stream_transport_set_list_callbacks(anchor, &DropBufferList, &DropBufferList, nullptr,
+    // The callbacks get the transport itself; they live as long as it does.
+    gst_rtsp_stream_transport_set_callbacks(anchor, &DropBuffer, &DropBuffer, anchor, nullptr);
+    gst_rtsp_stream_transport_set_list_callbacks(anchor, &DropBufferList, &DropBufferList, anchor,
                                                  nullptr);
     g_ptr_array_add(anchors_, anchor);
   }
