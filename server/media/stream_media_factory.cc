@@ -241,6 +241,7 @@ absl::StatusOr<std::unique_ptr<SharedMediaKeeper>> SharedMediaKeeper::Create(
   CountBytesOfEveryStream(media.get(), bytes);
   ShortenRtcpInterval(media.get());
   std::unique_ptr<SharedMediaKeeper> keeper(new SharedMediaKeeper(std::move(media), std::move(bytes)));
+  keeper->liveness_ = std::make_unique<MediaLiveness>(keeper->media());
   if (absl::Status status = keeper->StartAnchor(path); !status.ok()) return status;
   return keeper;
 }

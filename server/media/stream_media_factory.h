@@ -36,6 +36,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "server/glib/gst_ptr.h"
+#include "server/media/media_liveness.h"
 
 namespace rtsptest::server {
 
@@ -70,6 +71,8 @@ class SharedMediaKeeper {
   void RequestKeyFrame();
   // RTP bytes the payloaders have produced since the media was prepared.
   uint64_t bytes_produced() const { return bytes_->load(std::memory_order_relaxed); }
+  // Frames, last-frame times and failures of the stream's tracks.
+  const MediaLiveness& liveness() const { return *liveness_; }
 
  private:
   SharedMediaKeeper(GObjectPtr<GstRTSPMedia> media, std::shared_ptr<std::atomic<uint64_t>> bytes)
@@ -84,6 +87,7 @@ class SharedMediaKeeper {
   // Shared with the pad probes, which may outlive the keeper by as long as
   // readers hold the media.
   std::shared_ptr<std::atomic<uint64_t>> bytes_;
+  std::unique_ptr<MediaLiveness> liveness_;  // Set by Create() before the anchor starts.
 };
 
 }  // namespace rtsptest::server
