@@ -86,6 +86,7 @@ void ApplyDefaults(v1::ServerConfig* config) {
   if (!health->has_probe_timeout()) {
     health->mutable_probe_timeout()->set_seconds(absl::ToInt64Seconds(kDefaultProbeTimeout));
   }
+  if (!health->has_stall_timeout()) *health->mutable_stall_timeout() = ToProtoDuration(kDefaultStallTimeout);
   v1::ControlPlane* control = config->mutable_control();
   if (control->bind_address().empty()) control->set_bind_address(kDefaultBindAddress);
   if (!control->has_port()) control->set_port(kDefaultControlPort);
@@ -245,6 +246,15 @@ absl::Status ConfigValidator::ValidateGlobals(const v1::ServerConfig& config) co
     if (value <= absl::ZeroDuration() || value > kMaxProbeTiming) {
       return Error(path, absl::StrCat(absl::FormatDuration(value), " must be in (0, ",
                                       absl::FormatDuration(kMaxProbeTiming), "]"));
+    }
+  }
+  if (config.health().has_stall_timeout()) {
+    absl::Duration stall = FromProtoDuration(config.health().stall_timeout());
+    if (stall < kMinStallTimeout || stall > kMaxStallTimeout) {
+      return Error("health.stall_timeout",
+                   absl::StrCat(absl::FormatDuration(stall), " must be in [",
+                                absl::FormatDuration(kMinStallTimeout), ", ",
+                                absl::FormatDuration(kMaxStallTimeout), "]"));
     }
   }
   if (config.control().port() > kMaxPort) {

@@ -28,6 +28,12 @@ inline constexpr absl::Duration kDefaultProbeInterval = absl::Seconds(2);
 inline constexpr absl::Duration kDefaultProbeTimeout = absl::Seconds(2);
 // Probe timings above this are a typo, not a policy.
 inline constexpr absl::Duration kMaxProbeTiming = absl::Minutes(1);
+// health.stall_timeout: default and range. Below 100 ms a stream at a low
+// frame rate (or one waiting on a key frame) would flap; above a minute a
+// frozen camera would go unnoticed.
+inline constexpr absl::Duration kDefaultStallTimeout = absl::Seconds(2);
+inline constexpr absl::Duration kMinStallTimeout = absl::Milliseconds(100);
+inline constexpr absl::Duration kMaxStallTimeout = absl::Minutes(1);
 
 // The name a listener gets when the config gives none: "rtsp-<port>". Port 0
 // (ephemeral, used by tests) would make every such listener "rtsp-0", so
@@ -35,8 +41,9 @@ inline constexpr absl::Duration kMaxProbeTiming = absl::Minutes(1);
 std::string DefaultListenerName(uint32_t port, int index);
 
 // Fills in what the config may leave out: listener names, bind addresses
-// ("0.0.0.0"), drain_timeout (10s when unset; an explicit 0s is kept) and the
-// log level (INFO when unspecified). Idempotent.
+// ("0.0.0.0"), drain_timeout (10s when unset; an explicit 0s is kept), the
+// health timings (probe_interval, probe_timeout, stall_timeout) and the log
+// level (INFO when unspecified). Idempotent.
 void ApplyDefaults(v1::ServerConfig* config);
 
 // Checks a config after ApplyDefaults(). Errors are InvalidArgument and name

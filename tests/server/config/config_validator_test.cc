@@ -65,6 +65,37 @@ TEST(ValidateHealthTest, RejectsZeroProbeInterval) {
   EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("health.probe_interval: 0 must be in"));
 }
 
+TEST(ApplyDefaultsTest, StallTimeoutIsTwoSecondsAndStreamsAreNotRequiredLive) {
+  v1::ServerConfig config;
+  config.add_listeners()->set_port(8554);
+  ApplyDefaults(&config);
+  EXPECT_EQ(config.health().stall_timeout().seconds(), 2);
+  EXPECT_EQ(config.health().stall_timeout().nanos(), 0);
+  EXPECT_FALSE(config.health().require_live_streams());
+}
+
+TEST(ValidateHealthTest, AcceptsStallTimeoutAndRequireLiveStreamsFromYaml) {
+  absl::StatusOr<v1::ServerConfig> config = ParseServerConfig(
+      "listeners: [{port: 1}]\nhealth: {stall_timeout: 500ms, require_live_streams: true}", "config.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ApplyDefaults(&*config);
+  EXPECT_TRUE(ConfigValidator().Validate(*config).ok());
+  EXPECT_EQ(config->health().stall_timeout().nanos(), 500000000);
+  EXPECT_TRUE(config->health().require_live_streams());
+}
+
+TEST(ValidateHealthTest, RejectsStallTimeoutBelow100ms) {
+  absl::Status status = ValidateText("listeners: [{port: 1}]\nhealth: {stall_timeout: 50ms}");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "health.stall_timeout: 50ms must be in [100ms, 1m]");
+}
+
+TEST(ValidateHealthTest, RejectsStallTimeoutAboveAMinute) {
+  absl::Status status = ValidateText("listeners: [{port: 1}]\nhealth: {stall_timeout: 61s}");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "health.stall_timeout: 1m1s must be in [100ms, 1m]");
+}
+
 TEST(ValidateHealthTest, RejectsControlPortOutOfRange) {
   absl::Status status = ValidateText("listeners: [{port: 1}]\ncontrol: {port: 70000}");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
