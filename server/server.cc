@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/logging/log.h"
+#include "server/proto_time/proto_time.h"
 
 namespace rtsptest::server {
 namespace {
@@ -18,6 +19,13 @@ std::string ExecutablePath() {
   char buffer[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
   return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "./rtsp_test_server";
+}
+
+// health.stall_timeout, or the default for a config that did not go through
+// ApplyDefaults (tests build configs by hand).
+absl::Duration StallTimeout(const config::v1::ServerConfig& config) {
+  return config.health().has_stall_timeout() ? FromProtoDuration(config.health().stall_timeout())
+                                             : kDefaultStallTimeout;
 }
 
 std::vector<std::string> ResolvePluginDirs(const config::v1::ServerConfig& config) {
@@ -55,12 +63,13 @@ Server::Server(config::v1::ServerConfig config)
         std::make_unique<RtspListener>(listener.name(), listener.bind_address(), listener.port()));
     raw.push_back(listeners_.back().get());
   }
-  registry_ = std::make_unique<StreamRegistry>(loader_.get(), std::move(raw));
+  registry_ = std::make_unique<StreamRegistry>(loader_.get(), std::move(raw), StallTimeout(config_));
   // A joining reader gets a key frame at once rather than at the next GOP.
   for (auto& listener : listeners_) {
-    listener->SetPlayObserver([registry = registry_.get()](absl::string_view path) {
-      registry->OnPlay(path);
-    });
+    listener->SetPlayObserver(
+        [registry = registry_.get()](absl::string_view path, GstRTSPContext* context) {
+          registry->OnPlay(path, context);
+        });
   }
 }
 

@@ -229,7 +229,7 @@ void RtspListener::OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpoi
 
 void RtspListener::OnPlayRequest(GstRTSPClient*, GstRTSPContext* context, gpointer self) {
   if (context == nullptr || context->uri == nullptr || context->uri->abspath == nullptr) return;
-  static_cast<RtspListener*>(self)->play_observer_(context->uri->abspath);
+  static_cast<RtspListener*>(self)->play_observer_(context->uri->abspath, context);
 }
 
 void RtspListener::OnClientClosed(GstRTSPClient*, gpointer self) {

@@ -56,9 +56,11 @@ class RtspListener {
   // Total RTSP connections accepted since start.
   int64_t accepted_clients() const { return accepted_.load(); }
 
-  // Called on this listener's loop thread with the URL path of every PLAY
-  // request, before it is handled. Set before Start().
-  void SetPlayObserver(std::function<void(absl::string_view path)> observer) {
+  // Called on the client's thread with the URL path and the context of every
+  // PLAY request, once it has activated the reader's transports (the
+  // "play-request" signal; the media's lock is held). Set before Start().
+  using PlayObserver = std::function<void(absl::string_view path, GstRTSPContext* context)>;
+  void SetPlayObserver(PlayObserver observer) {
     play_observer_ = std::move(observer);
   }
 
@@ -96,7 +98,7 @@ class RtspListener {
   GSource* session_gc_source_ ABSL_GUARDED_BY(mutex_) = nullptr;  // owned
   std::string last_error_ ABSL_GUARDED_BY(mutex_);
 
-  std::function<void(absl::string_view)> play_observer_;
+  PlayObserver play_observer_;
   std::atomic<uint32_t> bound_port_{0};
   std::atomic<int> clients_{0};
   std::atomic<int64_t> accepted_{0};

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/logging/log.h"
+#include "server/media/key_frame_gate.h"
 
 namespace rtsptest::server {
 namespace {
@@ -124,6 +125,14 @@ void MakeUnseekable(GstRTSPMedia* media) {
   });
 }
 
+// The media's pipeline (the parent of its element), with a reference.
+GstElement* PipelineOf(GstRTSPMedia* media) {
+  GstElement* element = gst_rtsp_media_get_element(media);
+  GstObject* pipeline = gst_object_get_parent(GST_OBJECT(element));
+  gst_object_unref(element);
+  return pipeline != nullptr ? GST_ELEMENT(pipeline) : nullptr;
+}
+
 // RTCP sender reports tell a reader how to line up audio with video; many
 // clients (ffmpeg among them) wait for the first one. rtpbin's default
 // minimum interval is 5 s, so a reader joining a running stream could wait
@@ -131,9 +140,7 @@ void MakeUnseekable(GstRTSPMedia* media) {
 constexpr guint64 kRtcpMinInterval = GST_SECOND;
 
 void ShortenRtcpInterval(GstRTSPMedia* media) {
-  GstElement* element = gst_rtsp_media_get_element(media);
-  GstObject* pipeline = gst_object_get_parent(GST_OBJECT(element));
-  gst_object_unref(element);
+  GstElement* pipeline = PipelineOf(media);
   if (pipeline == nullptr) return;
   GstIterator* it = gst_bin_iterate_all_by_element_factory_name(GST_BIN(pipeline), "rtpbin");
   GValue item = G_VALUE_INIT;
@@ -164,13 +171,40 @@ constexpr absl::Duration kStartTimeout = absl::Seconds(10);
 // freezes, UDP readers included, until a real TCP reader's reports wake it.
 // Called on that send thread with no stream lock held; the transport's
 // backlog lock it takes again is recursive.
-gboolean DropBuffer(GstBuffer*, guint8, gpointer anchor) {
-  gst_rtsp_stream_transport_message_sent(static_cast<GstRTSPStreamTransport*>(anchor));
+struct AnchorSink {
+  GstRTSPStreamTransport* anchor;  // borrowed: the sink lives as long as it
+  // RTP items handed out, for the track's key-frame gate; null if ungated.
+  std::shared_ptr<std::atomic<uint64_t>> rtp_items;
+
+  void Sent(guint8 channel) {
+    if (rtp_items != nullptr && channel % 2 == 0) rtp_items->fetch_add(1);
+    gst_rtsp_stream_transport_message_sent(anchor);
+  }
+  static void Free(gpointer sink) { delete static_cast<AnchorSink*>(sink); }
+};
+
+gboolean DropBuffer(GstBuffer*, guint8 channel, gpointer sink) {
+  static_cast<AnchorSink*>(sink)->Sent(channel);
   return TRUE;
 }
-gboolean DropBufferList(GstBufferList*, guint8, gpointer anchor) {
-  gst_rtsp_stream_transport_message_sent(static_cast<GstRTSPStreamTransport*>(anchor));
+gboolean DropBufferList(GstBufferList*, guint8 channel, gpointer sink) {
+  static_cast<AnchorSink*>(sink)->Sent(channel);
   return TRUE;
+}
+
+// The RTP encoding name a track's payloader produces ("H264", "OPUS", ...).
+std::string EncodingNameOf(GstRTSPStream* stream) {
+  std::string name;
+  GstPad* pad = gst_rtsp_stream_get_srcpad(stream);
+  if (pad == nullptr) return name;
+  GstCaps* caps = gst_pad_query_caps(pad, nullptr);
+  if (caps != nullptr && gst_caps_get_size(caps) > 0) {
+    const gchar* value = gst_structure_get_string(gst_caps_get_structure(caps, 0), "encoding-name");
+    if (value != nullptr) name = value;
+  }
+  if (caps != nullptr) gst_caps_unref(caps);
+  gst_object_unref(pad);
+  return name;
 }
 
 // A TCP-interleaved transport description for track `index`.
@@ -242,6 +276,7 @@ absl::StatusOr<std::unique_ptr<SharedMediaKeeper>> SharedMediaKeeper::Create(
   ShortenRtcpInterval(media.get());
   std::unique_ptr<SharedMediaKeeper> keeper(new SharedMediaKeeper(std::move(media), std::move(bytes)));
   keeper->liveness_ = std::make_unique<MediaLiveness>(keeper->media());
+  keeper->InstallKeyFrameGates();
   if (absl::Status status = keeper->StartAnchor(path); !status.ok()) return status;
   return keeper;
 }
@@ -254,10 +289,13 @@ absl::Status SharedMediaKeeper::StartAnchor(const std::string& path) {
     GstRTSPStream* stream = gst_rtsp_media_get_stream(media, i);
     // Takes ownership of the transport description.
     GstRTSPStreamTransport* anchor = gst_rtsp_stream_transport_new(stream, NewTcpTransport(i));
-    // The callbacks get the transport itself; they live as long as it does.
-    gst_rtsp_stream_transport_set_callbacks(anchor, &DropBuffer, &DropBuffer, anchor, nullptr);
-    gst_rtsp_stream_transport_set_list_callbacks(anchor, &DropBufferList, &DropBufferList, anchor,
-                                                 nullptr);
+    std::shared_ptr<std::atomic<uint64_t>> rtp_items;
+    if (KeyFrameGate* gate = GateOf(stream); gate != nullptr) rtp_items = gate->anchor_rtp_items();
+    gst_rtsp_stream_transport_set_callbacks(anchor, &DropBuffer, &DropBuffer,
+                                            new AnchorSink{anchor, rtp_items}, &AnchorSink::Free);
+    gst_rtsp_stream_transport_set_list_callbacks(anchor, &DropBufferList, &DropBufferList,
+                                                 new AnchorSink{anchor, rtp_items},
+                                                 &AnchorSink::Free);
     g_ptr_array_add(anchors_, anchor);
   }
   // Adds the sinks a TCP reader needs, as a first SETUP would.
@@ -290,7 +328,34 @@ absl::Status SharedMediaKeeper::StartAnchor(const std::string& path) {
   return absl::OkStatus();
 }
 
+void SharedMediaKeeper::InstallKeyFrameGates() {
+  GstElement* pipeline = PipelineOf(media_.get());
+  if (pipeline == nullptr) return;
+  for (guint i = 0; i < gst_rtsp_media_n_streams(media_.get()); ++i) {
+    GstRTSPStream* stream = gst_rtsp_media_get_stream(media_.get(), i);
+    EntryPointFormat format;
+    if (!EntryPointFormatFor(EncodingNameOf(stream), &format)) continue;
+    gates_.push_back(std::make_unique<KeyFrameGate>(stream, pipeline, format,
+                                                    [this] { RequestKeyFrame(); }));
+  }
+  // The media holds the pipeline, and so outlives the gates.
+  gst_object_unref(pipeline);
+}
+
+KeyFrameGate* SharedMediaKeeper::GateOf(GstRTSPStream* stream) const {
+  for (const std::unique_ptr<KeyFrameGate>& gate : gates_) {
+    if (gate->stream() == stream) return gate.get();
+  }
+  return nullptr;
+}
+
+void SharedMediaKeeper::OnReaderPlaying(GstRTSPContext* context) {
+  for (const std::unique_ptr<KeyFrameGate>& gate : gates_) gate->Hold(context);
+}
+
 SharedMediaKeeper::~SharedMediaKeeper() {
+  // First, so that no gate asks this keeper for a key frame any more.
+  gates_.clear();
   if (anchors_ != nullptr) {
     // Detach the anchors without gst_rtsp_media_set_state(NULL): that would
     // unprepare the media (dropping the keeper's prepare count) only when no

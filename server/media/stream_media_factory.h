@@ -32,10 +32,12 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "server/glib/gst_ptr.h"
+#include "server/media/key_frame_gate.h"
 #include "server/media/media_liveness.h"
 
 namespace rtsptest::server {
@@ -65,6 +67,10 @@ class SharedMediaKeeper {
   GstRTSPMedia* media() const { return media_.get(); }
   // Readers set up on the stream now: transports on its first track.
   int readers() const;
+  // A reader's PLAY has just activated its transports (its client thread,
+  // gst-rtsp-server's "play-request"): its video starts at the next key
+  // frame, which is requested now (see KeyFrameGate).
+  void OnReaderPlaying(GstRTSPContext* context);
   // Asks the encoders for a key frame now, so that a reader who joins the
   // running stream can start decoding at once instead of at the next GOP.
   // At most one request per 250 ms; extra calls are dropped.
@@ -80,8 +86,12 @@ class SharedMediaKeeper {
   // Completes the pipeline with the anchor transports, plays it, and waits
   // until every track has carried data.
   absl::Status StartAnchor(const std::string& path);
+  // One gate per track whose payload format has entry points (video).
+  void InstallKeyFrameGates();
+  KeyFrameGate* GateOf(GstRTSPStream* stream) const;
 
   GObjectPtr<GstRTSPMedia> media_;
+  std::vector<std::unique_ptr<KeyFrameGate>> gates_;
   std::atomic<int64_t> last_key_frame_request_ns_{0};
   GPtrArray* anchors_ = nullptr;  // owned; GstRTSPStreamTransport*, one per track
   // Shared with the pad probes, which may outlive the keeper by as long as

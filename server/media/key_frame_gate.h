@@ -1,0 +1,86 @@
+// KeyFrameGate: makes a reader who joins a running shared stream start on a
+// decodable picture, so that its first video payload is a key frame (with its
+// parameter sets), never the tail of a predicted frame.
+//
+// gst-rtsp-server 1.22 fans one media out to every reader and has no
+// per-reader start point: a PLAY activates the reader's transport at once,
+// wherever the encoder is in its GOP. The gate, one per video track:
+//   1. on the reader's PLAY (its client thread, right after activation) takes
+//      the reader's transport back out of the track (Hold) and asks the
+//      encoder for a key frame;
+//   2. on the streaming thread, at the first RTP packet of the next key frame
+//      (a parameter set, an IDR/IRAP, or a JPEG frame's first fragment), waits
+//      until every earlier packet has left the server's send paths, then has
+//      each held transport put back on its own client's thread, where every
+//      other change to that reader's session happens, so a reader that left
+//      meanwhile is never put back; then lets the key frame through.
+// Both waits are bounded; a reader not admitted at one key frame waits for
+// the next (and asks again for one).
+#ifndef RTSPTEST_SERVER_MEDIA_KEY_FRAME_GATE_H_
+#define RTSPTEST_SERVER_MEDIA_KEY_FRAME_GATE_H_
+
+#include <gst/rtsp-server/rtsp-server.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace rtsptest::server {
+
+// Where a decoder can start, by RTP payload format.
+enum class EntryPointFormat { kH264, kH265, kJpeg };
+
+// The format whose entry points gate a track with this RTP encoding name
+// ("H264", "H265", "JPEG"); false for formats that need no gate (audio).
+bool EntryPointFormatFor(const std::string& encoding_name, EntryPointFormat* format);
+
+// True if an RTP payload of `format` starts a picture a decoder can begin at:
+// H.264 SPS or IDR (single, STAP-A, or first FU-A fragment), H.265 VPS/SPS or
+// IRAP (single, AP, or first FU fragment), or a JPEG frame's offset 0.
+bool StartsEntryPoint(EntryPointFormat format, const uint8_t* payload, size_t size);
+
+class KeyFrameGate {
+ public:
+  // Gates track `stream` (borrowed; a track lives as long as its media) of a
+  // media whose pipeline is `pipeline` (borrowed, same lifetime).
+  // `request_key_frame` asks the encoder for a key frame; it may be called
+  // on any thread and should rate-limit itself. Install the gate before the
+  // media plays: it counts the track's RTP items from the first one.
+  KeyFrameGate(GstRTSPStream* stream, GstElement* pipeline, EntryPointFormat format,
+               std::function<void()> request_key_frame);
+  // Removes the probe. Readers still held stay out (their stream is going
+  // away); a put-back already queued on a client thread is dropped.
+  ~KeyFrameGate();
+
+  KeyFrameGate(const KeyFrameGate&) = delete;
+  KeyFrameGate& operator=(const KeyFrameGate&) = delete;
+
+  // A reader's PLAY has just activated `context->sessmedia`'s transport on
+  // this track: take it out until the next entry point. Must run on the
+  // reader's client thread (gst-rtsp-server's "play-request" signal).
+  void Hold(GstRTSPContext* context);
+
+  // The count the anchor transport bumps for each RTP item (buffer or list)
+  // of this track it is handed: once it equals the items the payloader
+  // pushed, nothing older is left on the TCP send path.
+  std::shared_ptr<std::atomic<uint64_t>> anchor_rtp_items() const;
+
+  // Readers currently held out of the track.
+  int held() const;
+  GstRTSPStream* stream() const;
+
+  // The gate's state, shared with its probe and with put-backs queued on
+  // client threads, both of which may outlive the gate. Internal.
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+  GstPad* pad_ = nullptr;  // owned reference to the payloader's source pad
+  gulong probe_id_ = 0;
+};
+
+}  // namespace rtsptest::server
+
+#endif  // RTSPTEST_SERVER_MEDIA_KEY_FRAME_GATE_H_
