@@ -4,6 +4,7 @@
 // order. The last test wires a real HealthMonitor to it.
 #include "healthcheck/monitor/grpc_health_publisher.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -108,6 +109,67 @@ TEST_F(GrpcHealthPublisherTest, DrainTurnsEveryNameNotServingForGood) {
   publisher.Publish(Snapshot({true, true, true, true}, true));  // Too late.
   EXPECT_EQ(Check(""), NOT_SERVING);
   EXPECT_EQ(Check("control"), NOT_SERVING);
+}
+
+TEST_F(GrpcHealthPublisherTest, StreamNamesAreRegisteredNotServingAndFollowLiveness) {
+  GrpcHealthPublisher publisher(server_.health(), listeners_, {"/cam1", "/cam2"});
+  EXPECT_EQ(Check("stream:/cam1"), NOT_SERVING);
+  EXPECT_EQ(Check("stream:/cam2"), NOT_SERVING);
+  EXPECT_EQ(Check("stream:/nope"), -static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  publisher.PublishStreams({{"/cam1", true}, {"/cam2", false}});
+  EXPECT_EQ(Check("stream:/cam1"), SERVING);
+  EXPECT_EQ(Check("stream:/cam2"), NOT_SERVING);
+  publisher.PublishStreams({{"/cam1", false}, {"/cam2", true}});
+  EXPECT_EQ(Check("stream:/cam1"), NOT_SERVING);
+  EXPECT_EQ(Check("stream:/cam2"), SERVING);
+}
+
+TEST_F(GrpcHealthPublisherTest, ByDefaultOverallIgnoresStreams) {
+  GrpcHealthPublisher publisher(server_.health(), listeners_, {"/cam1"});
+  publisher.Publish(Snapshot({true, true, true, true}, true));
+  publisher.PublishStreams({{"/cam1", false}});
+  EXPECT_EQ(Check(""), SERVING);
+  EXPECT_EQ(Check("rtsp"), SERVING);
+  EXPECT_EQ(Check("stream:/cam1"), NOT_SERVING);
+}
+
+TEST_F(GrpcHealthPublisherTest, RequireLiveStreamsMakesOverallFollowEveryStream) {
+  GrpcHealthPublisher publisher(server_.health(), listeners_, {"/cam1", "/cam2"},
+                                /*require_live_streams=*/true);
+  publisher.Publish(Snapshot({true, true, true, true}, true));
+  EXPECT_EQ(Check(""), NOT_SERVING);  // Streams not evaluated yet.
+  publisher.PublishStreams({{"/cam1", true}, {"/cam2", true}});
+  EXPECT_EQ(Check(""), SERVING);
+  publisher.PublishStreams({{"/cam1", true}, {"/cam2", false}});
+  EXPECT_EQ(Check(""), NOT_SERVING);
+  EXPECT_EQ(Check("rtsp"), SERVING);  // The port rule alone.
+  publisher.PublishStreams({{"/cam1", true}, {"/cam2", true}});
+  EXPECT_EQ(Check(""), SERVING);
+  // The port rule still applies.
+  publisher.Publish(Snapshot({true, false, false, true}, false));
+  EXPECT_EQ(Check(""), NOT_SERVING);
+}
+
+TEST_F(GrpcHealthPublisherTest, RemovedStreamTurnsNotServing) {
+  GrpcHealthPublisher publisher(server_.health(), listeners_, {"/cam1", "/cam2"});
+  publisher.PublishStreams({{"/cam1", true}, {"/cam2", true}});
+  publisher.PublishStreams({{"/cam1", true}});
+  EXPECT_EQ(Check("stream:/cam1"), SERVING);
+  EXPECT_EQ(Check("stream:/cam2"), NOT_SERVING);
+  std::map<std::string, bool> statuses = publisher.Statuses();
+  EXPECT_EQ(statuses.at("stream:/cam1"), true);
+  EXPECT_EQ(statuses.at("stream:/cam2"), false);
+}
+
+TEST_F(GrpcHealthPublisherTest, DrainTurnsStreamNamesNotServingForGood) {
+  GrpcHealthPublisher publisher(server_.health(), listeners_, {"/cam1"});
+  publisher.PublishStreams({{"/cam1", true}});
+  HealthSnapshot drain = Snapshot({true, true, true, true}, false);
+  drain.draining = true;
+  publisher.Publish(drain);
+  EXPECT_EQ(Check("stream:/cam1"), NOT_SERVING);
+  publisher.PublishStreams({{"/cam1", true}});  // Too late.
+  EXPECT_EQ(Check("stream:/cam1"), NOT_SERVING);
 }
 
 TEST_F(GrpcHealthPublisherTest, WatchSeesEachTransitionOnceInOrder) {
