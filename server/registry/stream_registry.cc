@@ -1,6 +1,7 @@
 // StreamRegistry implementation.
 #include "server/registry/stream_registry.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -19,18 +20,19 @@ absl::Status Prefixed(absl::string_view path, const absl::Status& status) {
 
 }  // namespace
 
-StreamRegistry::StreamRegistry(PluginLoader* loader, std::vector<RtspListener*> listeners)
-    : loader_(loader), listeners_(std::move(listeners)) {}
+StreamRegistry::StreamRegistry(PluginLoader* loader, std::vector<RtspListener*> listeners,
+                               absl::Duration stall_timeout)
+    : loader_(loader), listeners_(std::move(listeners)), stall_timeout_(stall_timeout) {}
 
 StreamRegistry::~StreamRegistry() { RemoveAll(); }
 
-void StreamRegistry::OnPlay(absl::string_view url_path) const {
+void StreamRegistry::OnPlay(absl::string_view url_path, GstRTSPContext* context) const {
   absl::MutexLock lock(&mutex_);
   // The mount whose path is the longest prefix of the URL path at a '/'.
   for (absl::string_view path = url_path; !path.empty();) {
     auto it = streams_.find(path);
     if (it != streams_.end()) {
-      it->second->keeper->RequestKeyFrame();
+      it->second->keeper->OnReaderPlaying(context);
       return;
     }
     size_t slash = path.rfind('/');
@@ -93,6 +95,7 @@ absl::Status StreamRegistry::Add(const config::v1::Stream& stream) {
       SharedMediaKeeper::Create(entry->factory.get(), path);
   if (!keeper.ok()) return build_error->ok() ? keeper.status() : *build_error;
   entry->keeper = *std::move(keeper);
+  entry->health = std::make_unique<StreamHealth>(stall_timeout_);
 
   absl::MutexLock lock(&mutex_);
   if (streams_.count(path) != 0) {
@@ -140,9 +143,54 @@ std::vector<StreamInfo> StreamRegistry::List() const {
     StreamInfo info = entry->info;
     info.readers = entry->keeper->readers();
     info.bytes_produced = entry->keeper->bytes_produced();
+    info.health = entry->health->report();
     result.push_back(std::move(info));
   }
   return result;
+}
+
+std::vector<StreamLiveness> StreamRegistry::EvaluateLiveness() {
+  absl::MutexLock lock(&mutex_);
+  std::vector<StreamLiveness> result;
+  result.reserve(streams_.size());
+  for (const auto& [path, entry] : streams_) {
+    std::optional<StreamHealth::Transition> change =
+        entry->health->Update(entry->keeper->liveness().Read(), MonotonicNow());
+    if (change.has_value()) {
+      const StreamHealthReport& report = entry->health->report();
+      LogLevel level = change->to == StreamState::kFailed    ? LogLevel::kError
+                       : change->to == StreamState::kStalled ? LogLevel::kWarning
+                                                             : LogLevel::kInfo;
+      Log(level,
+          absl::StrCat("stream ", path, ": ", StreamStateName(change->from), " -> ",
+                       StreamStateName(change->to)),
+          {{"stream", path},
+           {"from", StreamStateName(change->from)},
+           {"to", StreamStateName(change->to)},
+           {"reason", change->reason},
+           {"frames", static_cast<int64_t>(report.frames_produced)},
+           {"stall_timeout_ms", static_cast<int64_t>(absl::ToInt64Milliseconds(stall_timeout_))}});
+    }
+    result.push_back({path, entry->health->report().state});
+  }
+  return result;
+}
+
+absl::StatusOr<GstPtr<GstElement>> StreamRegistry::FindElement(absl::string_view path,
+                                                               absl::string_view name) const {
+  absl::MutexLock lock(&mutex_);
+  auto it = streams_.find(path);
+  if (it == streams_.end()) return absl::NotFoundError(absl::StrCat("stream ", path, ": no such stream"));
+  GstPtr<GstElement> top(gst_rtsp_media_get_element(it->second->keeper->media()));
+  if (top == nullptr || !GST_IS_BIN(top.get())) {
+    return absl::NotFoundError(absl::StrCat("stream ", path, ": no element named '", name, "'"));
+  }
+  // Searches the stream's bin and every bin inside it.
+  GstPtr<GstElement> found(gst_bin_get_by_name(GST_BIN(top.get()), std::string(name).c_str()));
+  if (found == nullptr) {
+    return absl::NotFoundError(absl::StrCat("stream ", path, ": no element named '", name, "'"));
+  }
+  return found;
 }
 
 }  // namespace rtsptest::server

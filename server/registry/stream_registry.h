@@ -13,12 +13,15 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "rtsptest/config/v1/config.pb.h"
 #include "server/listener/rtsp_listener.h"
 #include "server/media/stream_media_factory.h"
 #include "server/plugin_loader/plugin_loader.h"
+#include "server/registry/stream_liveness.h"
 
 namespace rtsptest::server {
 
@@ -32,12 +35,22 @@ struct StreamInfo {
   // Live counters, as of the List() call.
   int readers = 0;
   uint64_t bytes_produced = 0;
+  // Liveness as of the last EvaluateLiveness() (starting before the first).
+  StreamHealthReport health;
+};
+
+// A stream's state after an EvaluateLiveness().
+struct StreamLiveness {
+  std::string path;
+  StreamState state = StreamState::kStarting;
 };
 
 class StreamRegistry {
  public:
-  // `loader` and the listeners must outlive the registry.
-  StreamRegistry(PluginLoader* loader, std::vector<RtspListener*> listeners);
+  // `loader` and the listeners must outlive the registry. A stream with no
+  // frame for longer than `stall_timeout` is stalled (stream_liveness.h).
+  StreamRegistry(PluginLoader* loader, std::vector<RtspListener*> listeners,
+                 absl::Duration stall_timeout = kDefaultStallTimeout);
   // Unmounts every stream and releases its pipeline.
   ~StreamRegistry();
 
@@ -51,22 +64,39 @@ class StreamRegistry {
   // NotFound if no stream has `path`. Readers of the stream are cut off.
   absl::Status Remove(absl::string_view path) ABSL_LOCKS_EXCLUDED(mutex_);
   std::vector<StreamInfo> List() const ABSL_LOCKS_EXCLUDED(mutex_);
-  // A reader is about to PLAY `url_path` (the request's path, possibly with
-  // a track suffix): the stream asks its encoders for a key frame.
-  void OnPlay(absl::string_view url_path) const ABSL_LOCKS_EXCLUDED(mutex_);
+  // A reader's PLAY of `url_path` (the request's path, possibly with a track
+  // suffix) has just activated its transports; runs on its client thread.
+  // The stream starts the reader's video at the next key frame.
+  void OnPlay(absl::string_view url_path, GstRTSPContext* context) const
+      ABSL_LOCKS_EXCLUDED(mutex_);
   // Unmounts and releases every stream.
   void RemoveAll() ABSL_LOCKS_EXCLUDED(mutex_);
+
+  // Re-evaluates every stream's liveness from what its media measured, now,
+  // logs each change of state once, and returns every stream's state. The
+  // registry is the one owner of stream states: nothing else changes them.
+  // Call it periodically (StreamLivenessChecker).
+  std::vector<StreamLiveness> EvaluateLiveness() ABSL_LOCKS_EXCLUDED(mutex_);
+  absl::Duration stall_timeout() const { return stall_timeout_; }
+
+  // The element named `name` inside the stream's pipeline (e.g. a valve in
+  // a `pipeline` plugin description), for fault injection in tests. NotFound
+  // for an unknown stream or element.
+  absl::StatusOr<GstPtr<GstElement>> FindElement(absl::string_view path, absl::string_view name) const
+      ABSL_LOCKS_EXCLUDED(mutex_);
 
  private:
   struct Entry {
     StreamInfo info;
     GObjectPtr<GstRTSPMediaFactory> factory;
     std::unique_ptr<SharedMediaKeeper> keeper;
+    std::unique_ptr<StreamHealth> health;
   };
   void Unmount(const Entry& entry);
 
   PluginLoader* const loader_;
   const std::vector<RtspListener*> listeners_;
+  const absl::Duration stall_timeout_;
   mutable absl::Mutex mutex_;
   std::map<std::string, std::unique_ptr<Entry>, std::less<>> streams_ ABSL_GUARDED_BY(mutex_);
 };
