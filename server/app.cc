@@ -1,6 +1,7 @@
 // App: wiring of server, control plane and health.
 #include "server/app.h"
 
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,16 @@ std::string LocalHost(const std::string& bind_address) {
   if (bind_address.empty() || bind_address == "0.0.0.0") return "127.0.0.1";
   if (bind_address == "::") return "::1";
   return bind_address;
+}
+
+control::v1::StreamState ToProto(StreamState state) {
+  switch (state) {
+    case StreamState::kStarting: return control::v1::STREAM_STATE_STARTING;
+    case StreamState::kLive: return control::v1::STREAM_STATE_LIVE;
+    case StreamState::kStalled: return control::v1::STREAM_STATE_STALLED;
+    case StreamState::kFailed: return control::v1::STREAM_STATE_FAILED;
+  }
+  return control::v1::STREAM_STATE_UNSPECIFIED;
 }
 
 void LogHealthEvent(health::LogLevel level, const std::string& message,
@@ -76,7 +87,20 @@ absl::Status App::Start() {
     options.min_healthy_listeners = static_cast<int>(config.health().min_healthy_listeners());
   }
   options.log = &LogHealthEvent;
-  publisher_ = std::make_unique<health::GrpcHealthPublisher>(control_->health(), options.listeners);
+  std::vector<std::string> stream_paths;
+  for (const StreamInfo& stream : streams) stream_paths.push_back(stream.config.path());
+  publisher_ = std::make_unique<health::GrpcHealthPublisher>(
+      control_->health(), options.listeners, stream_paths, config.health().require_live_streams());
+  // "stream:<path>" names: on the checker's own timer, since probe rounds
+  // may be seconds apart.
+  liveness_ = std::make_unique<StreamLivenessChecker>(
+      &server_.streams(), StreamLivenessChecker::IntervalFor(server_.streams().stall_timeout()),
+      [publisher = publisher_.get()](const std::vector<StreamLiveness>& states) {
+        std::map<std::string, bool> live;
+        for (const StreamLiveness& stream : states) live[stream.path] = stream.state == StreamState::kLive;
+        publisher->PublishStreams(live);
+      });
+  liveness_->Start();
   absl::StatusOr<std::unique_ptr<health::HealthMonitor>> monitor =
       health::HealthMonitor::Create(options, publisher_.get());
   if (!monitor.ok()) return monitor.status();
@@ -104,12 +128,14 @@ void App::Stop() {
     monitor_->SetDraining();
     monitor_->Stop();
   }
+  if (liveness_) liveness_->Stop();
   // RPCs in flight read the server, so the gRPC port goes before it.
   // Watch streams never end by themselves, so any grace would always be spent
   // in full; health has said NOT_SERVING for the whole drain already.
   if (control_) control_->Shutdown(absl::Milliseconds(50));
   server_.Stop();
   monitor_.reset();
+  liveness_.reset();
   publisher_.reset();
   control_.reset();
   control_service_.reset();
@@ -134,6 +160,8 @@ control::v1::HealthReport App::BuildHealthReport() const {
   *report.mutable_checked_at() = ToProtoTimestamp(snapshot.time);
   *report.mutable_uptime() = ToProtoDuration(absl::Now() - started_at_);
   report.set_probe_rounds(snapshot.round);
+  report.set_require_live_streams(server_.config().health().require_live_streams());
+  *report.mutable_stall_timeout() = ToProtoDuration(server_.streams().stall_timeout());
   auto& services = *report.mutable_services();
   services[""] = snapshot.serving;
   services["rtsp"] = snapshot.serving;
@@ -161,6 +189,12 @@ control::v1::HealthReport App::BuildHealthReport() const {
           probed.serving && !snapshot.draining;
     }
   }
+  // What Check answers now: "" may also follow the streams
+  // (require_live_streams), and "stream:<path>" names are only there.
+  if (publisher_) {
+    for (const auto& [name, serving] : publisher_->Statuses()) services[name] = serving;
+    report.set_serving(services[""]);
+  }
   report.set_rtsp_connections_opened(opened);
   report.set_rtsp_connections_closed(opened - open_now);
   for (const StreamInfo& stream : server_.streams().List()) {
@@ -172,6 +206,21 @@ control::v1::HealthReport App::BuildHealthReport() const {
     out->set_readers(static_cast<uint32_t>(stream.readers));
     out->set_bytes_produced(stream.bytes_produced);
     for (const auto& [key, value] : stream.parameters) (*out->mutable_parameters())[key] = value;
+    const StreamHealthReport& health = stream.health;
+    out->set_state(ToProto(health.state));
+    out->set_state_reason(health.reason);
+    if (health.last_frame_age.has_value()) *out->mutable_last_frame_age() = ToProtoDuration(*health.last_frame_age);
+    out->set_fps(health.fps);
+    out->set_bits_per_second(health.bits_per_second);
+    out->set_frames_produced(health.frames_produced);
+    for (const TrackHealth& track : health.tracks) {
+      control::v1::TrackReport* t = out->add_tracks();
+      t->set_media(TrackMediaName(track.media));
+      t->set_frames_produced(track.frames_produced);
+      t->set_fps(track.fps);
+      t->set_bits_per_second(track.bits_per_second);
+      if (track.last_frame_age.has_value()) *t->mutable_last_frame_age() = ToProtoDuration(*track.last_frame_age);
+    }
   }
   return report;
 }

@@ -1,5 +1,6 @@
 // App: the whole rtsp_test_server process minus main(): the RTSP server, the
-// gRPC control plane, and the health monitor that ties them together.
+// gRPC control plane, and the health monitor and stream liveness checker
+// that tie them together.
 //
 // Lifecycle: Start() -> (serving) -> BeginDrain() on SIGTERM -> Stop().
 #ifndef RTSPTEST_SERVER_APP_H_
@@ -15,6 +16,7 @@
 #include "healthcheck/monitor/grpc_health_publisher.h"
 #include "healthcheck/monitor/health_monitor.h"
 #include "rtsptest/config/v1/config.pb.h"
+#include "server/registry/stream_liveness_checker.h"
 #include "server/server.h"
 
 namespace rtsptest::server {
@@ -38,7 +40,8 @@ class App {
   int OpenRtspConnections() const;
   // Stops everything. Idempotent.
   void Stop();
-  // What GetHealthReport answers: the last probe round plus live counters.
+  // What GetHealthReport answers: the last probe round, the streams' last
+  // liveness evaluation, and live counters.
   control::v1::HealthReport BuildHealthReport() const;
 
   Server& server() { return server_; }
@@ -55,6 +58,7 @@ class App {
   std::unique_ptr<control::ControlPlaneServer> control_;
   std::unique_ptr<health::GrpcHealthPublisher> publisher_;
   std::unique_ptr<health::HealthMonitor> monitor_;
+  std::unique_ptr<StreamLivenessChecker> liveness_;
 };
 
 }  // namespace rtsptest::server

@@ -1,7 +1,11 @@
 // Verdicts from a ControlPlaneView.
 #include "healthcheck/gateway/control_plane_view.h"
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace rtsptest::gateway {
 namespace {
@@ -33,8 +37,31 @@ Verdict EvaluateHealth(const ControlPlaneView& view) {
   }
   if (report == nullptr) return {false, "not serving"};
   if (!report->first_round_done()) return {false, "starting: first probe round not finished"};
+  if (report->require_live_streams() && report->healthy_listeners() >= report->min_healthy_listeners()) {
+    std::vector<std::string> streams;
+    for (const control::v1::StreamReport& stream : report->streams()) {
+      if (stream.state() == control::v1::STREAM_STATE_LIVE) continue;
+      std::string line = absl::StrCat("stream ", stream.path(), " ", StreamStateName(stream.state()));
+      if (!stream.state_reason().empty()) absl::StrAppend(&line, ": ", stream.state_reason());
+      streams.push_back(std::move(line));
+    }
+    // The report can trail the Watch by one refresh: then no stream is
+    // named yet, and the generic reason below stands.
+    if (!streams.empty()) return {false, absl::StrJoin(streams, "; ")};
+  }
   return {false, absl::StrCat(report->healthy_listeners(), " of ", report->total_listeners(),
                               " RTSP ports healthy, ", report->min_healthy_listeners(), " required")};
+}
+
+const char* StreamStateName(control::v1::StreamState state) {
+  switch (state) {
+    case control::v1::STREAM_STATE_STARTING: return "starting";
+    case control::v1::STREAM_STATE_LIVE: return "live";
+    case control::v1::STREAM_STATE_STALLED: return "stalled";
+    case control::v1::STREAM_STATE_FAILED: return "failed";
+    default: break;
+  }
+  return "unknown";
 }
 
 Verdict EvaluateReadiness(const ControlPlaneView& view) {

@@ -40,11 +40,17 @@ struct Verdict {
   std::string reason;
 };
 
-// 200 for /health: reachable and "" is SERVING.
+// 200 for /health: reachable and "" is SERVING. When the k-of-n rule holds
+// but "" is NOT_SERVING under health.require_live_streams, the reason names
+// the streams that are not live.
 Verdict EvaluateHealth(const ControlPlaneView& view);
 // 200 for /ready: reachable, the first probe round finished, not draining.
 // It does not follow the k-of-n rule (that is /health's job).
 Verdict EvaluateReadiness(const ControlPlaneView& view);
+
+// "starting", "live", "stalled", "failed" ("unknown" for anything else), as
+// the server logs them; used in every gateway output.
+const char* StreamStateName(control::v1::StreamState state);
 
 }  // namespace rtsptest::gateway
 

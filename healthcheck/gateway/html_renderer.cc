@@ -21,7 +21,17 @@ table{border-collapse:collapse;background:#fff;min-width:60%}
 th,td{border:1px solid #d0d7de;padding:6px 10px;text-align:left;vertical-align:top}
 th{background:#eaeef2}code{font-size:13px}
 .meta{color:#57606a;font-size:13px;margin-top:6px}
+.state{font-weight:700}.state.live{color:#1f883d}.state.starting{color:#57606a}
+tr.stalled td,tr.failed td{background:#ffebe9}.state.stalled,.state.failed{color:#cf222e}
+.why{display:block;font-weight:400;font-size:12px;color:#57606a}
 )css";
+
+// "1.2 Mbit/s", "850 kbit/s".
+std::string FormatBitrate(double bits_per_second) {
+  if (bits_per_second >= 1e6) return absl::StrFormat("%.2f Mbit/s", bits_per_second / 1e6);
+  if (bits_per_second >= 1e3) return absl::StrFormat("%.0f kbit/s", bits_per_second / 1e3);
+  return absl::StrFormat("%.0f bit/s", bits_per_second);
+}
 
 std::string FormatBytes(uint64_t bytes) {
   if (bytes >= 1024ull * 1024 * 1024) return absl::StrFormat("%.1f GiB", bytes / (1024.0 * 1024 * 1024));
@@ -50,14 +60,25 @@ void AppendStreams(std::string* out, const control::v1::HealthReport& report, ab
     out->append("<p>No streams configured.</p>\n");
     return;
   }
-  absl::StrAppend(out, "<table id=\"streams\"><tr><th>Path</th><th>Description</th><th>Readers</th>"
+  absl::StrAppend(out, "<table id=\"streams\"><tr><th>Path</th><th>Description</th><th>State</th>"
+                       "<th>FPS</th><th>Bitrate</th><th>Last frame</th><th>Readers</th>"
                        "<th>Sent</th><th>URLs</th></tr>\n");
   for (const StreamUrls& entry : BuildStreamUrls(report, host)) {
     const control::v1::StreamReport& stream = *entry.stream;
-    absl::StrAppend(out, "<tr><td><code>", HtmlEscape(stream.path()), "</code></td><td>",
+    // A frozen or failed stream's whole row stands out (class on the row).
+    const char* state = StreamStateName(stream.state());
+    std::string age = stream.has_last_frame_age()
+                          ? absl::StrFormat("%.1f s ago", absl::ToDoubleSeconds(FromProtoDuration(stream.last_frame_age())))
+                          : "none yet";
+    absl::StrAppend(out, "<tr class=\"", state, "\"><td><code>", HtmlEscape(stream.path()), "</code></td><td>",
                     HtmlEscape(stream.description()), " <small>(", HtmlEscape(stream.plugin()),
-                    ")</small></td><td>", stream.readers(), "</td><td>",
-                    FormatBytes(stream.bytes_produced()), "</td><td>");
+                    ")</small></td><td class=\"state ", state, "\">", state);
+    if (!stream.state_reason().empty()) {
+      absl::StrAppend(out, "<span class=\"why\">", HtmlEscape(stream.state_reason()), "</span>");
+    }
+    absl::StrAppend(out, "</td><td>", absl::StrFormat("%.1f", stream.fps()), "</td><td>",
+                    FormatBitrate(stream.bits_per_second()), "</td><td>", age, "</td><td>", stream.readers(),
+                    "</td><td>", FormatBytes(stream.bytes_produced()), "</td><td>");
     for (size_t i = 0; i < entry.urls.size(); ++i) {
       if (i > 0) out->append("<br>");
       std::string url = HtmlEscape(entry.urls[i]);
@@ -116,6 +137,15 @@ std::string RenderStatusPage(const ControlPlaneView& view, const Verdict& health
     absl::StrAppend(&out, "<p>", view.reachable ? report.healthy_listeners() : 0, " of ",
                     report.total_listeners(), " RTSP ports healthy; the rule needs ",
                     report.min_healthy_listeners(), " of ", report.total_listeners(), ".</p>\n");
+    if (report.streams_size() > 0) {
+      int live = 0;
+      for (const control::v1::StreamReport& stream : report.streams()) {
+        if (stream.state() == control::v1::STREAM_STATE_LIVE) ++live;
+      }
+      absl::StrAppend(&out, "<p id=\"streams-live\">", live, " of ", report.streams_size(),
+                      " streams live", report.require_live_streams() ? " (all required for health)" : "",
+                      ".</p>\n");
+    }
     absl::StrAppend(&out, "<p class=\"meta\">version ", HtmlEscape(report.version()), " &middot; uptime ",
                     HtmlEscape(absl::FormatDuration(absl::Trunc(FromProtoDuration(report.uptime()), absl::Seconds(1)))),
                     " &middot; RTSP connections opened ", report.rtsp_connections_opened(), ", closed ",

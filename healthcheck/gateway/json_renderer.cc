@@ -79,6 +79,34 @@ void AppendDetails(std::string* out, const ControlPlaneView& view) {
   } else {
     out->append("null");
   }
+
+  AppendKey(out, "require_live_streams");
+  out->append(report.require_live_streams() ? "true" : "false");
+  AppendKey(out, "stall_timeout_seconds");
+  out->append(Number(absl::ToDoubleSeconds(FromProtoDuration(report.stall_timeout()))));
+  AppendKey(out, "streams");
+  out->push_back('[');
+  for (const control::v1::StreamReport& stream : report.streams()) {
+    if (out->back() != '[') out->push_back(',');
+    out->push_back('{');
+    AppendStringField(out, "path", stream.path());
+    AppendStringField(out, "state", view.reachable ? StreamStateName(stream.state()) : "unknown");
+    AppendStringField(out, "reason", stream.state_reason());
+    AppendKey(out, "last_frame_age_seconds");
+    if (stream.has_last_frame_age()) {
+      out->append(Number(absl::ToDoubleSeconds(FromProtoDuration(stream.last_frame_age()))));
+    } else {
+      out->append("null");
+    }
+    AppendKey(out, "fps");
+    out->append(Number(stream.fps()));
+    AppendKey(out, "bitrate_bps");
+    absl::StrAppend(out, static_cast<uint64_t>(stream.bits_per_second() + 0.5));
+    AppendKey(out, "frames_produced");
+    absl::StrAppend(out, stream.frames_produced());
+    out->push_back('}');
+  }
+  out->push_back(']');
 }
 
 }  // namespace

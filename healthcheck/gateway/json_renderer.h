@@ -18,10 +18,13 @@ namespace rtsptest::gateway {
 //  "timestamp":<unix seconds, 3 decimals>[,"reason":...]}
 // With `detailed`: also "version", "services" (name -> "healthy" |
 // "unhealthy"), "ports" ([{port,name,state,last_error,latency_ms,
-// consecutive_failures}]), "rule" ({"k","n"}) and "checked_at" (RFC 3339 or
-// null). open_ports counts listeners that passed their last probe; while the
-// control plane is unreachable it is 0 and total_ports is the last known
-// count.
+// consecutive_failures}]), "rule" ({"k","n"}), "checked_at" (RFC 3339 or
+// null), "require_live_streams" (bool), "stall_timeout_seconds" and "streams"
+// ([{path,state,reason,last_frame_age_seconds (null before the first
+// frame),fps,bitrate_bps,frames_produced}], state "unknown" while
+// unreachable). open_ports counts listeners that passed their last probe;
+// while the control plane is unreachable it is 0 and total_ports is the last
+// known count.
 std::string RenderHealthJson(const ControlPlaneView& view, const Verdict& verdict, absl::Time now,
                              bool detailed);
 

@@ -119,6 +119,35 @@ std::string RenderMetrics(const ControlPlaneView& view, const Verdict& health, a
   for (const auto& stream : report.streams()) {
     bytes.Sample({{"path", stream.path()}}, static_cast<double>(stream.bytes_produced()));
   }
+  Family live(&out, "stream_live", "gauge",
+              "1 while the stream is live (a frame within the stall timeout): its stream:<path> health name is SERVING.");
+  for (const auto& stream : report.streams()) {
+    live.Sample({{"path", stream.path()}}, stream.state() == control::v1::STREAM_STATE_LIVE ? 1 : 0);
+  }
+  Family state(&out, "stream_state", "gauge", "1 for the stream's current liveness state, 0 for the others.");
+  for (const auto& stream : report.streams()) {
+    for (control::v1::StreamState s : {control::v1::STREAM_STATE_STARTING, control::v1::STREAM_STATE_LIVE,
+                                       control::v1::STREAM_STATE_STALLED, control::v1::STREAM_STATE_FAILED}) {
+      state.Sample({{"path", stream.path()}, {"state", StreamStateName(s)}}, stream.state() == s ? 1 : 0);
+    }
+  }
+  Family age(&out, "stream_last_frame_age_seconds", "gauge",
+             "Time since the stream's last video frame (audio-only: last packet); absent before the first frame.");
+  for (const auto& stream : report.streams()) {
+    if (stream.has_last_frame_age()) age.Sample({{"path", stream.path()}}, Seconds(stream.last_frame_age()));
+  }
+  Family fps(&out, "stream_fps", "gauge", "Frames per second the stream produced over the last 5 s.");
+  for (const auto& stream : report.streams()) fps.Sample({{"path", stream.path()}}, stream.fps());
+  Family bitrate(&out, "stream_bitrate_bits_per_second", "gauge",
+                 "RTP bits per second the stream produced over the last 5 s, all tracks.");
+  for (const auto& stream : report.streams()) bitrate.Sample({{"path", stream.path()}}, stream.bits_per_second());
+  Family frames(&out, "stream_frames_produced_total", "counter",
+                "Video frames the stream produced since it was mounted (audio-only: RTP packets).");
+  for (const auto& stream : report.streams()) {
+    frames.Sample({{"path", stream.path()}}, static_cast<double>(stream.frames_produced()));
+  }
+  Family(&out, "stream_stall_timeout_seconds", "gauge", "health.stall_timeout: no frame for longer is a stall.")
+      .Sample(Seconds(report.stall_timeout()));
   Family(&out, "rtsp_connections_opened_total", "counter", "RTSP connections accepted, over all listeners.")
       .Sample(static_cast<double>(report.rtsp_connections_opened()));
   Family(&out, "rtsp_connections_closed_total", "counter", "RTSP connections closed, over all listeners.")

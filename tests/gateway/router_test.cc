@@ -56,9 +56,22 @@ control::v1::HealthReport FourPortReport(int healthy) {
   for (int i = 0; i < 4; ++i) cam->add_listeners("rtsp-" + std::to_string(8554 + i));
   cam->set_readers(2);
   cam->set_bytes_produced(123456);
+  cam->set_state(control::v1::STREAM_STATE_LIVE);
+  cam->mutable_last_frame_age()->set_nanos(40000000);
+  cam->set_fps(29.97);
+  cam->set_bits_per_second(1234567);
+  cam->set_frames_produced(1200);
+  (*report.mutable_services())["stream:/cam1"] = true;
   control::v1::StreamReport* only = report.add_streams();
   only->set_path("/cam4");
   only->add_listeners("rtsp-8557");
+  only->set_state(control::v1::STREAM_STATE_STALLED);
+  only->set_state_reason("no frame for 3.2s (track 0; stall_timeout 2s)");
+  only->mutable_last_frame_age()->set_seconds(3);
+  only->mutable_last_frame_age()->set_nanos(200000000);
+  only->set_frames_produced(77);
+  (*report.mutable_services())["stream:/cam4"] = false;
+  report.mutable_stall_timeout()->set_seconds(2);
   return report;
 }
 
@@ -94,6 +107,25 @@ TEST(VerdictTest, HealthyWhenServing) {
 
 TEST(VerdictTest, KOfNReasonWhenNotServing) {
   EXPECT_EQ(EvaluateHealth(Reachable(2)).reason, "2 of 4 RTSP ports healthy, 3 required");
+}
+
+TEST(VerdictTest, RequireLiveStreamsReasonNamesTheStreamsThatAreNotLive) {
+  ControlPlaneView view = Reachable(4);
+  view.overall = WatchedStatus::kNotServing;
+  view.report->set_require_live_streams(true);
+  EXPECT_EQ(EvaluateHealth(view).reason, "stream /cam4 stalled: no frame for 3.2s (track 0; stall_timeout 2s)");
+  // Ports below k: the rule is the reason, whatever the streams.
+  ControlPlaneView ports = Reachable(2);
+  ports.report->set_require_live_streams(true);
+  EXPECT_EQ(EvaluateHealth(ports).reason, "2 of 4 RTSP ports healthy, 3 required");
+}
+
+TEST(VerdictTest, StreamStateNames) {
+  EXPECT_STREQ(StreamStateName(control::v1::STREAM_STATE_STARTING), "starting");
+  EXPECT_STREQ(StreamStateName(control::v1::STREAM_STATE_LIVE), "live");
+  EXPECT_STREQ(StreamStateName(control::v1::STREAM_STATE_STALLED), "stalled");
+  EXPECT_STREQ(StreamStateName(control::v1::STREAM_STATE_FAILED), "failed");
+  EXPECT_STREQ(StreamStateName(control::v1::STREAM_STATE_UNSPECIFIED), "unknown");
 }
 
 TEST(VerdictTest, DrainingWinsOverServing) {
@@ -157,6 +189,38 @@ TEST(RouterTest, DetailedHealthHasEveryField) {
   EXPECT_EQ(f.at("rule").struct_value().fields().at("k").number_value(), 3);
   EXPECT_EQ(f.at("rule").struct_value().fields().at("n").number_value(), 4);
   EXPECT_EQ(f.at("checked_at").string_value(), "2023-08-27T18:33:54.500Z");
+  EXPECT_EQ(f.at("require_live_streams").bool_value(), false);
+  EXPECT_EQ(f.at("stall_timeout_seconds").number_value(), 2);
+  EXPECT_EQ(f.at("services").struct_value().fields().at("stream:/cam4").string_value(), "unhealthy");
+  const auto& streams = f.at("streams").list_value().values();
+  ASSERT_EQ(streams.size(), 2);
+  const auto& cam1 = streams[0].struct_value().fields();
+  EXPECT_EQ(cam1.at("path").string_value(), "/cam1");
+  EXPECT_EQ(cam1.at("state").string_value(), "live");
+  EXPECT_EQ(cam1.at("reason").string_value(), "");
+  EXPECT_DOUBLE_EQ(cam1.at("last_frame_age_seconds").number_value(), 0.04);
+  EXPECT_DOUBLE_EQ(cam1.at("fps").number_value(), 29.97);
+  EXPECT_EQ(cam1.at("bitrate_bps").number_value(), 1234567);
+  EXPECT_EQ(cam1.at("frames_produced").number_value(), 1200);
+  const auto& cam4 = streams[1].struct_value().fields();
+  EXPECT_EQ(cam4.at("state").string_value(), "stalled");
+  EXPECT_EQ(cam4.at("reason").string_value(), "no frame for 3.2s (track 0; stall_timeout 2s)");
+  EXPECT_DOUBLE_EQ(cam4.at("last_frame_age_seconds").number_value(), 3.2);
+}
+
+TEST(RouterTest, DetailedHealthStreamsWithoutAFrameHaveNullAgeAndUnknownStateWhileUnreachable) {
+  HttpRequest request = Get("/health");
+  request.query["detailed"] = "true";
+  ControlPlaneView view = Reachable(4);
+  view.report->mutable_streams(1)->clear_last_frame_age();
+  view.reachable = false;
+  absl::StatusOr<google::protobuf::Struct> json = ParseJsonObject(RouteAt(request, view).body);
+  ASSERT_TRUE(json.ok()) << json.status();
+  const auto& streams = json->fields().at("streams").list_value().values();
+  ASSERT_EQ(streams.size(), 2);
+  EXPECT_EQ(streams[0].struct_value().fields().at("state").string_value(), "unknown");
+  EXPECT_EQ(streams[1].struct_value().fields().at("last_frame_age_seconds").kind_case(),
+            google::protobuf::Value::kNullValue);
 }
 
 TEST(RouterTest, OtherMethodsGet405WithAllow) {
@@ -225,6 +289,21 @@ TEST(HtmlRendererTest, EscapesServerTextAndListsStreams) {
   EXPECT_FALSE(absl::StrContains(page, "<script"));
 }
 
+TEST(HtmlRendererTest, ShowsEachStreamsStateRatesAndAFrozenStreamStandsOut) {
+  ControlPlaneView view = Reachable(4);
+  std::string page = RenderStatusPage(view, EvaluateHealth(view), "h", kNow);
+  EXPECT_TRUE(absl::StrContains(page, "<p id=\"streams-live\">1 of 2 streams live.</p>")) << page;
+  EXPECT_TRUE(absl::StrContains(page, "<tr class=\"live\"><td><code>/cam1</code>")) << page;
+  EXPECT_TRUE(absl::StrContains(page, "<td class=\"state live\">live</td><td>30.0</td><td>1.23 Mbit/s</td>"
+                                      "<td>0.0 s ago</td>"))
+      << page;
+  EXPECT_TRUE(absl::StrContains(page, "<tr class=\"stalled\"><td><code>/cam4</code>")) << page;
+  EXPECT_TRUE(absl::StrContains(page, "<td class=\"state stalled\">stalled<span class=\"why\">no frame for "
+                                      "3.2s (track 0; stall_timeout 2s)</span></td><td>0.0</td><td>0 bit/s</td>"
+                                      "<td>3.2 s ago</td>"))
+      << page;
+}
+
 TEST(HtmlRendererTest, ShowsTheReasonWhenUnhealthy) {
   ControlPlaneView view = Reachable(1);
   std::string page = RenderStatusPage(view, EvaluateHealth(view), "h", kNow);
@@ -255,6 +334,35 @@ TEST(PrometheusRendererTest, ParsesStrictlyAndCarriesTheFigures) {
   EXPECT_EQ(families->at("rtsp_test_server_build_info").samples[0].labels.at("version"), "0.1.0");
   EXPECT_DOUBLE_EQ(families->at("rtsp_test_server_probe_latency_seconds").samples[0].value, 0.0015);
   EXPECT_EQ(families->at("rtsp_test_server_probe_consecutive_failures").samples[3].value, 3);
+}
+
+TEST(PrometheusRendererTest, StreamLivenessFamiliesWithUnits) {
+  ControlPlaneView view = Reachable(4);
+  view.report->mutable_streams(1)->clear_last_frame_age();  // No frame yet: no age sample.
+  auto families = ParsePrometheusText(RenderMetrics(view, EvaluateHealth(view), kNow));
+  ASSERT_TRUE(families.ok()) << families.status();
+  const auto& live = families->at("rtsp_test_server_stream_live");
+  EXPECT_EQ(live.type, "gauge");
+  ASSERT_EQ(live.samples.size(), 2u);
+  EXPECT_EQ(live.samples[0].labels.at("path"), "/cam1");
+  EXPECT_EQ(live.samples[0].value, 1);
+  EXPECT_EQ(live.samples[1].value, 0);
+  // One sample per state and stream; 1 for the current state only.
+  const auto& state = families->at("rtsp_test_server_stream_state");
+  ASSERT_EQ(state.samples.size(), 8u);
+  for (const auto& sample : state.samples) {
+    bool current = (sample.labels.at("path") == "/cam1" && sample.labels.at("state") == "live") ||
+                   (sample.labels.at("path") == "/cam4" && sample.labels.at("state") == "stalled");
+    EXPECT_EQ(sample.value, current ? 1 : 0) << sample.labels.at("path") << " " << sample.labels.at("state");
+  }
+  const auto& age = families->at("rtsp_test_server_stream_last_frame_age_seconds");
+  ASSERT_EQ(age.samples.size(), 1u);
+  EXPECT_DOUBLE_EQ(age.samples[0].value, 0.04);
+  EXPECT_DOUBLE_EQ(families->at("rtsp_test_server_stream_fps").samples[0].value, 29.97);
+  EXPECT_DOUBLE_EQ(families->at("rtsp_test_server_stream_bitrate_bits_per_second").samples[0].value, 1234567);
+  EXPECT_EQ(families->at("rtsp_test_server_stream_frames_produced_total").type, "counter");
+  EXPECT_EQ(families->at("rtsp_test_server_stream_frames_produced_total").samples[1].value, 77);
+  EXPECT_EQ(families->at("rtsp_test_server_stream_stall_timeout_seconds").samples[0].value, 2);
 }
 
 TEST(PrometheusRendererTest, UnreachableWritesOnlyGatewayFamilies) {
