@@ -67,8 +67,9 @@ Server::Server(config::v1::ServerConfig config)
   // A joining reader gets a key frame at once rather than at the next GOP.
   for (auto& listener : listeners_) {
     listener->SetPlayObserver(
-        [registry = registry_.get()](absl::string_view path, GstRTSPContext* context) {
-          registry->OnPlay(path, context);
+        [registry = registry_.get()](PlayPhase phase, absl::string_view path,
+                                     GstRTSPContext* context) {
+          registry->OnPlay(phase, path, context);
         });
   }
 }

@@ -278,7 +278,14 @@ absl::StatusOr<int64_t> RtspClient::ReadMedia(absl::Duration duration, const Pac
       }
       media_bytes_ += n;
       if (i > 0) {
-        if (i % 2 == 1) ++packets;  // RTP sockets are the odd entries.
+        // RTP sockets are the odd entries; track k's is entry 2k + 1, and
+        // its packets go to `on_packet` as channel 2k, as on TCP.
+        if (i % 2 == 1) {
+          ++packets;
+          if (on_packet && !on_packet(static_cast<int>(i) - 1, absl::string_view(chunk, n))) {
+            return packets;
+          }
+        }
         continue;
       }
       buffer_.append(chunk, static_cast<size_t>(n));

@@ -51,8 +51,9 @@ class RtspClient {
   // Reads media for `duration` and returns the number of RTP packets seen
   // (interleaved frames on TCP, datagrams on UDP). Stops early on error.
   absl::StatusOr<int64_t> ReadMedia(absl::Duration duration);
-  // The same, handing every TCP-interleaved RTP packet (channel, bytes from
-  // the RTP header on) to `on_packet`; returning false stops reading early.
+  // The same, handing every RTP packet (channel, bytes from the RTP header
+  // on) to `on_packet`; returning false stops reading early. Over UDP, track
+  // k's RTP packets come as channel 2k, as they would interleaved.
   using PacketFn = std::function<bool(int channel, absl::string_view rtp)>;
   absl::StatusOr<int64_t> ReadMedia(absl::Duration duration, const PacketFn& on_packet);
   int64_t media_bytes() const { return media_bytes_; }

@@ -223,13 +223,25 @@ void RtspListener::OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpoi
   listener->accepted_.fetch_add(1);
   g_signal_connect(client, "closed", G_CALLBACK(&RtspListener::OnClientClosed), self);
   if (listener->play_observer_) {
+    g_signal_connect(client, "pre-play-request", G_CALLBACK(&RtspListener::OnPrePlayRequest),
+                     self);
     g_signal_connect(client, "play-request", G_CALLBACK(&RtspListener::OnPlayRequest), self);
   }
 }
 
+GstRTSPStatusCode RtspListener::OnPrePlayRequest(GstRTSPClient*, GstRTSPContext* context,
+                                                gpointer self) {
+  if (context != nullptr && context->uri != nullptr && context->uri->abspath != nullptr) {
+    static_cast<RtspListener*>(self)->play_observer_(PlayPhase::kActivating,
+                                                     context->uri->abspath, context);
+  }
+  return GST_RTSP_STS_OK;
+}
+
 void RtspListener::OnPlayRequest(GstRTSPClient*, GstRTSPContext* context, gpointer self) {
   if (context == nullptr || context->uri == nullptr || context->uri->abspath == nullptr) return;
-  static_cast<RtspListener*>(self)->play_observer_(context->uri->abspath, context);
+  static_cast<RtspListener*>(self)->play_observer_(PlayPhase::kPlaying, context->uri->abspath,
+                                                   context);
 }
 
 void RtspListener::OnClientClosed(GstRTSPClient*, gpointer self) {

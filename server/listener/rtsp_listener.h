@@ -23,6 +23,12 @@
 
 namespace rtsptest::server {
 
+// The two moments of a PLAY that a listener reports.
+enum class PlayPhase {
+  kActivating,  // gst-rtsp-server's "pre-play-request": transports not yet active
+  kPlaying,     // its "play-request": transports active, answer sent
+};
+
 class RtspListener {
  public:
   RtspListener(std::string name, std::string bind_address, uint32_t port);
@@ -57,9 +63,10 @@ class RtspListener {
   int64_t accepted_clients() const { return accepted_.load(); }
 
   // Called on the client's thread with the URL path and the context of every
-  // PLAY request, once it has activated the reader's transports (the
-  // "play-request" signal; the media's lock is held). Set before Start().
-  using PlayObserver = std::function<void(absl::string_view path, GstRTSPContext* context)>;
+  // PLAY request, twice: before and after it activates the reader's
+  // transports (the media's lock is held both times). Set before Start().
+  using PlayObserver =
+      std::function<void(PlayPhase phase, absl::string_view path, GstRTSPContext* context)>;
   void SetPlayObserver(PlayObserver observer) {
     play_observer_ = std::move(observer);
   }
@@ -75,6 +82,8 @@ class RtspListener {
  private:
   static void OnClientConnected(GstRTSPServer* server, GstRTSPClient* client, gpointer self);
   static void OnClientClosed(GstRTSPClient* client, gpointer self);
+  static GstRTSPStatusCode OnPrePlayRequest(GstRTSPClient* client, GstRTSPContext* context,
+                                            gpointer self);
   static void OnPlayRequest(GstRTSPClient* client, GstRTSPContext* context, gpointer self);
   absl::Status AttachListeningSource();
   void RunLoop();

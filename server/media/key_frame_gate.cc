@@ -2,7 +2,9 @@
 #include "server/media/key_frame_gate.h"
 
 #include <gst/rtp/gstrtpbuffer.h>
+#include <gst/video/video.h>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -20,12 +22,16 @@ namespace {
 // next entry point.
 constexpr absl::Duration kDrainTimeout = absl::Milliseconds(100);
 constexpr absl::Duration kAdmitTimeout = absl::Milliseconds(200);
-// While readers are held, ask again for a key frame this often (the first
-// request may have been merged into an earlier one that already passed).
-constexpr absl::Duration kRequestInterval = absl::Milliseconds(500);
+// How long the streaming thread may wait for one PLAY to activate its reader.
+constexpr absl::Duration kJoinTimeout = absl::Milliseconds(250);
+// A key frame requested this long ago and not seen is asked for again (an
+// encoder may drop a request it gets while starting or reconfiguring).
+constexpr absl::Duration kRequestRetry = absl::Seconds(1);
 
 bool H264EntryNal(uint8_t type) { return type == 7 || type == 5; }   // SPS, IDR
 bool H265EntryNal(uint8_t type) { return type == 32 || type == 33 || (type >= 16 && type <= 21); }
+bool H264PrefixNal(uint8_t type) { return type == 9 || type == 6; }                 // AUD, SEI
+bool H265PrefixNal(uint8_t type) { return type == 35 || type == 39 || type == 40; }  // AUD, SEI
 
 // True if the session still has `media` (not torn down, not closed).
 bool SessionHasMedia(GstRTSPSession* session, GstRTSPSessionMedia* media) {
@@ -78,26 +84,40 @@ bool EntryPointFormatFor(const std::string& encoding_name, EntryPointFormat* for
   return true;
 }
 
-bool StartsEntryPoint(EntryPointFormat format, const uint8_t* p, size_t size) {
+EntryPointRole RoleOf(EntryPointFormat format, const uint8_t* p, size_t size) {
+  auto role = [](bool entry, bool prefix) {
+    return entry ? EntryPointRole::kEntry : prefix ? EntryPointRole::kPrefix : EntryPointRole::kOther;
+  };
   switch (format) {
     case EntryPointFormat::kH264: {  // RFC 6184
-      if (size < 1) return false;
+      if (size < 1) return EntryPointRole::kOther;
       uint8_t type = p[0] & 0x1f;
-      if (type == 24) return size >= 4 && H264EntryNal(p[3] & 0x1f);  // STAP-A
-      if (type == 28) return size >= 2 && (p[1] & 0x80) && H264EntryNal(p[1] & 0x1f);  // FU-A
-      return H264EntryNal(type);
+      if (type == 24) {  // STAP-A: its first unit decides
+        return size >= 4 ? role(H264EntryNal(p[3] & 0x1f), H264PrefixNal(p[3] & 0x1f))
+                         : EntryPointRole::kOther;
+      }
+      if (type == 28) {  // FU-A
+        return role(size >= 2 && (p[1] & 0x80) && H264EntryNal(p[1] & 0x1f), false);
+      }
+      return role(H264EntryNal(type), H264PrefixNal(type));
     }
     case EntryPointFormat::kH265: {  // RFC 7798
-      if (size < 2) return false;
+      if (size < 2) return EntryPointRole::kOther;
       uint8_t type = (p[0] >> 1) & 0x3f;
-      if (type == 48) return size >= 5 && H265EntryNal((p[4] >> 1) & 0x3f);  // AP
-      if (type == 49) return size >= 3 && (p[2] & 0x80) && H265EntryNal(p[2] & 0x3f);  // FU
-      return H265EntryNal(type);
+      if (type == 48) {  // AP: its first unit decides
+        if (size < 5) return EntryPointRole::kOther;
+        uint8_t first = (p[4] >> 1) & 0x3f;
+        return role(H265EntryNal(first), H265PrefixNal(first));
+      }
+      if (type == 49) {  // FU
+        return role(size >= 3 && (p[2] & 0x80) && H265EntryNal(p[2] & 0x3f), false);
+      }
+      return role(H265EntryNal(type), H265PrefixNal(type));
     }
     case EntryPointFormat::kJpeg:  // RFC 2435: fragment offset 0 starts a frame
-      return size >= 4 && p[1] == 0 && p[2] == 0 && p[3] == 0;
+      return role(size >= 4 && p[1] == 0 && p[2] == 0 && p[3] == 0, false);
   }
-  return false;
+  return EntryPointRole::kOther;
 }
 
 // Everything the probe and the client-thread callbacks touch. Shared, since
@@ -105,26 +125,52 @@ bool StartsEntryPoint(EntryPointFormat format, const uint8_t* p, size_t size) {
 struct KeyFrameGate::State {
   GstRTSPStream* stream;  // borrowed; lives as long as the media
   GstElement* pipeline;   // borrowed; same
+  GstPad* pad;  // owned reference: the payloader's (ghost) source pad
   EntryPointFormat format;
-  std::function<void()> request_key_frame;
   std::shared_ptr<std::atomic<uint64_t>> anchor_rtp_items =
       std::make_shared<std::atomic<uint64_t>>(0);
-  uint64_t pushed = 0;  // streaming thread only
+  std::atomic<uint64_t> pushed{0};  // RTP items the payloader pushed
   std::atomic<int> held_count{0};
 
   absl::Mutex mutex;
   bool closed ABSL_GUARDED_BY(mutex) = false;
   std::vector<std::unique_ptr<Held>> held ABSL_GUARDED_BY(mutex);
-  absl::Time last_request ABSL_GUARDED_BY(mutex) = absl::InfinitePast();
+  // PLAYs between BeginJoin and Hold, and when the streaming thread stops
+  // waiting for them (a PLAY that fails after BeginJoin never calls Hold).
+  int joining ABSL_GUARDED_BY(mutex) = 0;
+  absl::Time joining_until ABSL_GUARDED_BY(mutex) = absl::InfinitePast();
 
-  void RequestKeyFrameEvery(absl::Duration interval) {
+  // Streaming thread: no item passes while a PLAY is activating a reader.
+  void AwaitNoJoin() {
+    absl::MutexLock lock(&mutex);
+    if (joining == 0) return;
+    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) { return joining == 0; };
+    if (!mutex.AwaitWithDeadline(absl::Condition(&done), joining_until)) joining = 0;
+  }
+
+  // When the pending key-frame request was sent; InfinitePast if none is
+  // pending. Readers held at once share one request: a burst of joins costs
+  // one key frame, not one each.
+  absl::Time requested ABSL_GUARDED_BY(mutex) = absl::InfinitePast();
+
+  ~State() { gst_object_unref(pad); }
+
+  // Asks the encoder for a key frame unless a request is pending. The event
+  // goes upstream from the payloader's pad to the encoder; it does not take
+  // the streaming lock, so the streaming thread may send it from its probe.
+  void RequestKeyFrame() {
     {
       absl::MutexLock lock(&mutex);
       absl::Time now = absl::Now();
-      if (now - last_request < interval) return;
-      last_request = now;
+      if (now - requested < kRequestRetry) return;
+      requested = now;
     }
-    request_key_frame();
+    gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+  }
+
+  void KeyFrameSeen() {
+    absl::MutexLock lock(&mutex);
+    requested = absl::InfinitePast();
   }
 
   // True once nothing older than item `index` is left in the send paths:
@@ -138,6 +184,15 @@ struct KeyFrameGate::State {
       absl::SleepFor(absl::Microseconds(200));
     }
     return true;
+  }
+
+  EntryPointRole RoleOfPacket(GstBuffer* buffer) {
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) return EntryPointRole::kOther;
+    EntryPointRole role = RoleOf(format, static_cast<const uint8_t*>(gst_rtp_buffer_get_payload(&rtp)),
+                                 gst_rtp_buffer_get_payload_len(&rtp));
+    gst_rtp_buffer_unmap(&rtp);
+    return role;
   }
 
   bool SinkQueuesEmpty() {
@@ -201,40 +256,38 @@ static gboolean RunPutBack(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
-KeyFrameGate::KeyFrameGate(GstRTSPStream* stream, GstElement* pipeline, EntryPointFormat format,
-                           std::function<void()> request_key_frame)
+KeyFrameGate::KeyFrameGate(GstRTSPStream* stream, GstElement* pipeline, EntryPointFormat format)
     : state_(std::make_shared<State>()) {
   state_->stream = stream;
   state_->pipeline = pipeline;
+  state_->pad = gst_rtsp_stream_get_srcpad(stream);
   state_->format = format;
-  state_->request_key_frame = std::move(request_key_frame);
-  pad_ = gst_rtsp_stream_get_srcpad(stream);
-  if (pad_ == nullptr) return;
   probe_id_ = gst_pad_add_probe(
-      pad_, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      state_->pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
       [](GstPad*, GstPadProbeInfo* info, gpointer data) {
         State& state = **static_cast<std::shared_ptr<State>*>(data);
-        uint64_t index = state.pushed++;
+        state.AwaitNoJoin();
+        uint64_t index = state.pushed.fetch_add(1);
         if (state.held_count.load() == 0) return GST_PAD_PROBE_OK;
-        GstBuffer* buffer = nullptr;
+        // An item (one buffer, or a list: often a whole access unit) starts
+        // an entry point if its first packets are prefixes and the first
+        // other one is an entry.
+        bool entry = false;
         if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
-          buffer = GST_PAD_PROBE_INFO_BUFFER(info);
-        } else if (GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
-                   list != nullptr && gst_buffer_list_length(list) > 0) {
-          buffer = gst_buffer_list_get(list, 0);
+          entry = state.RoleOfPacket(GST_PAD_PROBE_INFO_BUFFER(info)) == EntryPointRole::kEntry;
+        } else if (GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info); list != nullptr) {
+          for (guint i = 0; i < gst_buffer_list_length(list); ++i) {
+            EntryPointRole role = state.RoleOfPacket(gst_buffer_list_get(list, i));
+            if (role == EntryPointRole::kPrefix) continue;
+            entry = role == EntryPointRole::kEntry;
+            break;
+          }
         }
-        GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-        if (buffer == nullptr || !gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) {
-          return GST_PAD_PROBE_OK;
-        }
-        bool entry = StartsEntryPoint(state.format,
-                                      static_cast<const uint8_t*>(gst_rtp_buffer_get_payload(&rtp)),
-                                      gst_rtp_buffer_get_payload_len(&rtp));
-        gst_rtp_buffer_unmap(&rtp);
         if (!entry) {
-          state.RequestKeyFrameEvery(kRequestInterval);
+          state.RequestKeyFrame();
           return GST_PAD_PROBE_OK;
         }
+        state.KeyFrameSeen();
         if (!state.AwaitDrained(index)) return GST_PAD_PROBE_OK;
         // Hand every held reader to its client thread, and wait for them.
         auto batch = std::make_shared<Batch>();
@@ -266,17 +319,30 @@ KeyFrameGate::KeyFrameGate(GstRTSPStream* stream, GstElement* pipeline, EntryPoi
 }
 
 KeyFrameGate::~KeyFrameGate() {
-  if (pad_ != nullptr) {
-    if (probe_id_ != 0) gst_pad_remove_probe(pad_, probe_id_);
-    gst_object_unref(pad_);
-  }
+  gst_pad_remove_probe(state_->pad, probe_id_);
   absl::MutexLock lock(&state_->mutex);
   state_->closed = true;
   state_->held.clear();
   state_->held_count.store(0);
 }
 
+void KeyFrameGate::BeginJoin() {
+  {
+    absl::MutexLock lock(&state_->mutex);
+    ++state_->joining;
+    state_->joining_until = std::max(state_->joining_until, absl::Now() + kJoinTimeout);
+  }
+  // Nothing enters the send paths from now on; let what is in them leave.
+  (void)state_->AwaitDrained(state_->pushed.load());
+}
+
 void KeyFrameGate::Hold(GstRTSPContext* context) {
+  HoldTransport(context);
+  absl::MutexLock lock(&state_->mutex);
+  if (state_->joining > 0) --state_->joining;
+}
+
+void KeyFrameGate::HoldTransport(GstRTSPContext* context) {
   if (context == nullptr || context->sessmedia == nullptr || context->session == nullptr) return;
   GstRTSPStreamTransport* transport = gst_rtsp_session_media_get_transport(
       context->sessmedia, gst_rtsp_stream_get_index(state_->stream));
@@ -296,7 +362,7 @@ void KeyFrameGate::Hold(GstRTSPContext* context) {
     state_->held.push_back(std::move(held));
     state_->held_count.fetch_add(1);
   }
-  state_->RequestKeyFrameEvery(absl::ZeroDuration());
+  state_->RequestKeyFrame();
 }
 
 std::shared_ptr<std::atomic<uint64_t>> KeyFrameGate::anchor_rtp_items() const {

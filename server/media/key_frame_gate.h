@@ -5,9 +5,11 @@
 // gst-rtsp-server 1.22 fans one media out to every reader and has no
 // per-reader start point: a PLAY activates the reader's transport at once,
 // wherever the encoder is in its GOP. The gate, one per video track:
-//   1. on the reader's PLAY (its client thread, right after activation) takes
-//      the reader's transport back out of the track (Hold) and asks the
-//      encoder for a key frame;
+//   1. while the reader's PLAY activates its transport (its client thread),
+//      stops the track's packets and drains the send paths (BeginJoin), so
+//      that the reader can get nothing yet; right after, takes the transport
+//      back out of the track (Hold) and asks the encoder for a key frame,
+//      unless one is already on its way;
 //   2. on the streaming thread, at the first RTP packet of the next key frame
 //      (a parameter set, an IDR/IRAP, or a JPEG frame's first fragment), waits
 //      until every earlier packet has left the server's send paths, then has
@@ -23,7 +25,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -36,20 +37,30 @@ enum class EntryPointFormat { kH264, kH265, kJpeg };
 // ("H264", "H265", "JPEG"); false for formats that need no gate (audio).
 bool EntryPointFormatFor(const std::string& encoding_name, EntryPointFormat* format);
 
-// True if an RTP payload of `format` starts a picture a decoder can begin at:
-// H.264 SPS or IDR (single, STAP-A, or first FU-A fragment), H.265 VPS/SPS or
-// IRAP (single, AP, or first FU fragment), or a JPEG frame's offset 0.
-bool StartsEntryPoint(EntryPointFormat format, const uint8_t* payload, size_t size);
+// What an RTP payload of `format` is to a decoder that has nothing yet.
+enum class EntryPointRole {
+  // Starts a picture a decoder can begin at: H.264 SPS or IDR (single,
+  // STAP-A, or first FU-A fragment), H.265 VPS/SPS or IRAP (single, AP, or
+  // first FU fragment), a JPEG frame's offset 0.
+  kEntry,
+  // May precede an entry point within its access unit without harm: an
+  // access unit delimiter or SEI (H.264, H.265).
+  kPrefix,
+  // Anything else: a predicted picture, a fragment, a lone PPS.
+  kOther,
+};
+EntryPointRole RoleOf(EntryPointFormat format, const uint8_t* payload, size_t size);
+inline bool StartsEntryPoint(EntryPointFormat format, const uint8_t* payload, size_t size) {
+  return RoleOf(format, payload, size) == EntryPointRole::kEntry;
+}
 
 class KeyFrameGate {
  public:
   // Gates track `stream` (borrowed; a track lives as long as its media) of a
-  // media whose pipeline is `pipeline` (borrowed, same lifetime).
-  // `request_key_frame` asks the encoder for a key frame; it may be called
-  // on any thread and should rate-limit itself. Install the gate before the
-  // media plays: it counts the track's RTP items from the first one.
-  KeyFrameGate(GstRTSPStream* stream, GstElement* pipeline, EntryPointFormat format,
-               std::function<void()> request_key_frame);
+  // media whose pipeline is `pipeline` (borrowed, same lifetime). Install
+  // the gate before the media plays: it counts the track's RTP items from the
+  // first one. The track must have a source pad (every payloader does).
+  KeyFrameGate(GstRTSPStream* stream, GstElement* pipeline, EntryPointFormat format);
   // Removes the probe. Readers still held stay out (their stream is going
   // away); a put-back already queued on a client thread is dropped.
   ~KeyFrameGate();
@@ -57,9 +68,15 @@ class KeyFrameGate {
   KeyFrameGate(const KeyFrameGate&) = delete;
   KeyFrameGate& operator=(const KeyFrameGate&) = delete;
 
-  // A reader's PLAY has just activated `context->sessmedia`'s transport on
-  // this track: take it out until the next entry point. Must run on the
-  // reader's client thread (gst-rtsp-server's "play-request" signal).
+  // A reader's PLAY is about to activate its transport on this track (its
+  // client thread, gst-rtsp-server's "pre-play-request"): stops new packets
+  // at the payloader until Hold, and waits (bounded) until the packets
+  // already past it have left the send paths, so that activation meets an
+  // empty pipe and the reader gets nothing before it is held.
+  void BeginJoin();
+  // The PLAY has activated `context->sessmedia`'s transport on this track:
+  // take it out until the next entry point, and let packets flow again. Must
+  // run on the reader's client thread (gst-rtsp-server's "play-request").
   void Hold(GstRTSPContext* context);
 
   // The count the anchor transport bumps for each RTP item (buffer or list)
@@ -76,8 +93,9 @@ class KeyFrameGate {
   struct State;
 
  private:
+  void HoldTransport(GstRTSPContext* context);
+
   std::shared_ptr<State> state_;
-  GstPad* pad_ = nullptr;  // owned reference to the payloader's source pad
   gulong probe_id_ = 0;
 };
 

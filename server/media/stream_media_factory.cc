@@ -335,8 +335,7 @@ void SharedMediaKeeper::InstallKeyFrameGates() {
     GstRTSPStream* stream = gst_rtsp_media_get_stream(media_.get(), i);
     EntryPointFormat format;
     if (!EntryPointFormatFor(EncodingNameOf(stream), &format)) continue;
-    gates_.push_back(std::make_unique<KeyFrameGate>(stream, pipeline, format,
-                                                    [this] { RequestKeyFrame(); }));
+    gates_.push_back(std::make_unique<KeyFrameGate>(stream, pipeline, format));
   }
   // The media holds the pipeline, and so outlives the gates.
   gst_object_unref(pipeline);
@@ -349,12 +348,15 @@ KeyFrameGate* SharedMediaKeeper::GateOf(GstRTSPStream* stream) const {
   return nullptr;
 }
 
+void SharedMediaKeeper::OnReaderActivating() {
+  for (const std::unique_ptr<KeyFrameGate>& gate : gates_) gate->BeginJoin();
+}
+
 void SharedMediaKeeper::OnReaderPlaying(GstRTSPContext* context) {
   for (const std::unique_ptr<KeyFrameGate>& gate : gates_) gate->Hold(context);
 }
 
 SharedMediaKeeper::~SharedMediaKeeper() {
-  // First, so that no gate asks this keeper for a key frame any more.
   gates_.clear();
   if (anchors_ != nullptr) {
     // Detach the anchors without gst_rtsp_media_set_state(NULL): that would
@@ -369,21 +371,6 @@ SharedMediaKeeper::~SharedMediaKeeper() {
   }
   // The pipeline stops once readers have dropped their counts too.
   gst_rtsp_media_unprepare(media_.get());
-}
-
-void SharedMediaKeeper::RequestKeyFrame() {
-  // Many readers joining at once (a churn burst) share one key frame.
-  constexpr int64_t kMinIntervalNs = 250 * 1000 * 1000;
-  int64_t now = absl::GetCurrentTimeNanos();
-  int64_t last = last_key_frame_request_ns_.load();
-  if (now - last < kMinIntervalNs || !last_key_frame_request_ns_.compare_exchange_strong(last, now)) {
-    return;
-  }
-  // Upstream from the payloader to the encoder; elements that have no key
-  // frames (audio, MJPEG) ignore it.
-  ForEachTrackPad(media_.get(), [](GstPad* pad) {
-    gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
-  });
 }
 
 int SharedMediaKeeper::readers() const {

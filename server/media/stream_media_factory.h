@@ -67,14 +67,11 @@ class SharedMediaKeeper {
   GstRTSPMedia* media() const { return media_.get(); }
   // Readers set up on the stream now: transports on its first track.
   int readers() const;
-  // A reader's PLAY has just activated its transports (its client thread,
-  // gst-rtsp-server's "play-request"): its video starts at the next key
-  // frame, which is requested now (see KeyFrameGate).
+  // A reader's PLAY is about to activate its transports, and then has (its
+  // client thread, gst-rtsp-server's "pre-play-request" and "play-request"):
+  // its video starts at the next key frame, requested now (KeyFrameGate).
+  void OnReaderActivating();
   void OnReaderPlaying(GstRTSPContext* context);
-  // Asks the encoders for a key frame now, so that a reader who joins the
-  // running stream can start decoding at once instead of at the next GOP.
-  // At most one request per 250 ms; extra calls are dropped.
-  void RequestKeyFrame();
   // RTP bytes the payloaders have produced since the media was prepared.
   uint64_t bytes_produced() const { return bytes_->load(std::memory_order_relaxed); }
   // Frames, last-frame times and failures of the stream's tracks.
@@ -92,7 +89,6 @@ class SharedMediaKeeper {
 
   GObjectPtr<GstRTSPMedia> media_;
   std::vector<std::unique_ptr<KeyFrameGate>> gates_;
-  std::atomic<int64_t> last_key_frame_request_ns_{0};
   GPtrArray* anchors_ = nullptr;  // owned; GstRTSPStreamTransport*, one per track
   // Shared with the pad probes, which may outlive the keeper by as long as
   // readers hold the media.

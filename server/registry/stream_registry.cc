@@ -26,13 +26,18 @@ StreamRegistry::StreamRegistry(PluginLoader* loader, std::vector<RtspListener*> 
 
 StreamRegistry::~StreamRegistry() { RemoveAll(); }
 
-void StreamRegistry::OnPlay(absl::string_view url_path, GstRTSPContext* context) const {
+void StreamRegistry::OnPlay(PlayPhase phase, absl::string_view url_path,
+                            GstRTSPContext* context) const {
   absl::MutexLock lock(&mutex_);
   // The mount whose path is the longest prefix of the URL path at a '/'.
   for (absl::string_view path = url_path; !path.empty();) {
     auto it = streams_.find(path);
     if (it != streams_.end()) {
-      it->second->keeper->OnReaderPlaying(context);
+      if (phase == PlayPhase::kActivating) {
+        it->second->keeper->OnReaderActivating();
+      } else {
+        it->second->keeper->OnReaderPlaying(context);
+      }
       return;
     }
     size_t slash = path.rfind('/');

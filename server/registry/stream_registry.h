@@ -65,9 +65,10 @@ class StreamRegistry {
   absl::Status Remove(absl::string_view path) ABSL_LOCKS_EXCLUDED(mutex_);
   std::vector<StreamInfo> List() const ABSL_LOCKS_EXCLUDED(mutex_);
   // A reader's PLAY of `url_path` (the request's path, possibly with a track
-  // suffix) has just activated its transports; runs on its client thread.
-  // The stream starts the reader's video at the next key frame.
-  void OnPlay(absl::string_view url_path, GstRTSPContext* context) const
+  // suffix) is about to activate its transports, or has (see PlayPhase); runs
+  // on its client thread. The stream starts the reader's video at the next
+  // key frame.
+  void OnPlay(PlayPhase phase, absl::string_view url_path, GstRTSPContext* context) const
       ABSL_LOCKS_EXCLUDED(mutex_);
   // Unmounts and releases every stream.
   void RemoveAll() ABSL_LOCKS_EXCLUDED(mutex_);

@@ -1,0 +1,209 @@
+// A reader who joins a running stream starts on a picture it can decode: its
+// first video RTP packet begins a key frame (parameter sets or IDR/IRAP for
+// H.264/H.265, a frame's first fragment for JPEG), over TCP and UDP, alone or
+// in a crowd. The streams have a key frame every 100 s, so only the server's
+// per-reader gate (server/media/key_frame_gate.h) can make this hold.
+#include <signal.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "bench/rtsp_client/rtsp_client.h"
+#include "gtest/gtest.h"
+#include "server/media/key_frame_gate.h"
+#include "tests/e2e/server_process.h"
+
+namespace rtsptest::testing {
+namespace {
+
+using bench::RtspClient;
+using bench::Transport;
+using server::EntryPointFormat;
+using server::StartsEntryPoint;
+
+constexpr absl::Duration kStepTimeout = absl::Seconds(5);
+// Time a joining reader may wait for its first video packet: the key frame
+// it asks for comes within a few frames (10 fps here).
+constexpr absl::Duration kFirstPacketTimeout = absl::Seconds(3);
+
+ServerProcess* server = nullptr;
+
+class ServerEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    const std::string video = "width: 320, height: 240, fps: 10, gop: 1000, overlay: false";
+    server = new ServerProcess();
+    ASSERT_TRUE(server
+                    ->StartWithConfig(absl::StrCat(R"yaml(
+listeners:
+  - {name: a, bind_address: 127.0.0.1, port: 0}
+streams:
+  - {path: /h264, plugin: testpattern, parameters: {codec: h264, audio: opus, )yaml", video, R"yaml(}}
+  - {path: /h265, plugin: testpattern, parameters: {codec: h265, )yaml", video, R"yaml(}}
+  - {path: /mjpeg, plugin: testpattern, parameters: {codec: mjpeg, )yaml", video, R"yaml(}}
+drain_timeout: 0s
+)yaml"))
+                    .ok())
+        << server->output();
+  }
+  void TearDown() override {
+    ASSERT_TRUE(server->IsRunning()) << "the server died during the suite:\n" << server->output();
+    absl::StatusOr<int> exit_code = server->Stop(SIGTERM);
+    ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+    EXPECT_EQ(*exit_code, 0) << server->output();
+    delete server;
+    server = nullptr;
+  }
+};
+
+const ::testing::Environment* const kEnvironment =
+    ::testing::AddGlobalTestEnvironment(new ServerEnvironment);
+
+// What one reader saw from PLAY on.
+struct Join {
+  std::string error;        // empty if the reader got a first video packet
+  std::string first_video;  // the first video RTP payload that is no prefix
+  int prefixes = 0;         // access unit delimiters or SEI before it
+  absl::Duration wait;      // from the PLAY answer to the first video packet
+};
+
+std::string RtpPayload(absl::string_view rtp) {
+  if (rtp.size() < 12) return "";
+  size_t header = 12 + 4 * (static_cast<unsigned char>(rtp[0]) & 0x0f);
+  if (static_cast<unsigned char>(rtp[0]) & 0x10) {  // header extension
+    if (rtp.size() < header + 4) return "";
+    header += 4 + 4 * ((static_cast<unsigned char>(rtp[header + 2]) << 8) |
+                       static_cast<unsigned char>(rtp[header + 3]));
+  }
+  return header < rtp.size() ? std::string(rtp.substr(header)) : "";
+}
+
+// Reads the reader's first video packets up to the first that is not an
+// access unit delimiter or SEI (`format` tells them apart).
+Join JoinAndReadFirstVideoPacket(const std::string& path, Transport transport,
+                                 EntryPointFormat format) {
+  Join join;
+  RtspClient client(server->url("a", path));
+  absl::Status status = client.Connect(kStepTimeout);
+  if (status.ok()) status = client.Describe(kStepTimeout).status();
+  if (status.ok()) status = client.SetupAll(transport, kStepTimeout);
+  if (status.ok()) status = client.Play(kStepTimeout).status();
+  if (!status.ok()) {
+    join.error = status.ToString();
+    return join;
+  }
+  absl::Time played = absl::Now();
+  bool seen = false;
+  absl::StatusOr<int64_t> packets =
+      client.ReadMedia(kFirstPacketTimeout, [&](int channel, absl::string_view rtp) {
+        if (channel != 0) return true;  // track 0 is the video
+        if (!seen) join.wait = absl::Now() - played;
+        seen = true;
+        join.first_video = RtpPayload(rtp);
+        if (server::RoleOf(format, reinterpret_cast<const uint8_t*>(join.first_video.data()),
+                           join.first_video.size()) == server::EntryPointRole::kPrefix) {
+          ++join.prefixes;
+          return true;
+        }
+        return false;
+      });
+  if (!packets.ok()) {
+    join.error = packets.status().ToString();
+  } else if (!seen) {
+    join.error = absl::StrCat("no video packet within ", absl::FormatDuration(kFirstPacketTimeout));
+  }
+  client.Close();
+  return join;
+}
+
+std::string Hex(const std::string& bytes) {
+  std::string out;
+  for (size_t i = 0; i < bytes.size() && i < 6; ++i) {
+    absl::StrAppend(&out, absl::Hex(static_cast<unsigned char>(bytes[i]), absl::kZeroPad2), " ");
+  }
+  return out;
+}
+
+void ExpectStartsOnEntryPoint(const Join& join, EntryPointFormat format, const std::string& what) {
+  ASSERT_TRUE(join.error.empty()) << what << ": " << join.error;
+  EXPECT_TRUE(StartsEntryPoint(format, reinterpret_cast<const uint8_t*>(join.first_video.data()),
+                               join.first_video.size()))
+      << what << ": the first video payload after " << join.prefixes << " delimiters starts "
+      << Hex(join.first_video) << "which begins no key frame";
+}
+
+struct Case {
+  const char* path;
+  EntryPointFormat format;
+  Transport transport;
+};
+
+class KeyFrameJoinTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(KeyFrameJoinTest, EveryJoiningReaderStartsOnAKeyFrame) {
+  const Case& c = GetParam();
+  absl::Duration longest;
+  for (int i = 0; i < 6; ++i) {
+    Join join = JoinAndReadFirstVideoPacket(c.path, c.transport, c.format);
+    ExpectStartsOnEntryPoint(join, c.format, absl::StrCat(c.path, " reader ", i));
+    longest = std::max(longest, join.wait);
+  }
+  std::cout << c.path << (c.transport == Transport::kUdp ? " udp" : " tcp")
+            << ": longest wait from PLAY to the first video packet " << longest << "\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Codecs, KeyFrameJoinTest,
+    ::testing::Values(Case{"/h264", EntryPointFormat::kH264, Transport::kTcpInterleaved},
+                      Case{"/h264", EntryPointFormat::kH264, Transport::kUdp},
+                      Case{"/h265", EntryPointFormat::kH265, Transport::kTcpInterleaved},
+                      Case{"/h265", EntryPointFormat::kH265, Transport::kUdp},
+                      Case{"/mjpeg", EntryPointFormat::kJpeg, Transport::kTcpInterleaved},
+                      Case{"/mjpeg", EntryPointFormat::kJpeg, Transport::kUdp}),
+    [](const ::testing::TestParamInfo<Case>& info) {
+      return absl::StrCat(std::string(info.param.path).substr(1),
+                          info.param.transport == Transport::kUdp ? "Udp" : "Tcp");
+    });
+
+TEST(KeyFrameJoinCrowdTest, TwentyReadersJoiningAtOnceAllStartOnAKeyFrame) {
+  constexpr int kReaders = 20;
+  std::vector<Join> joins(kReaders);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kReaders; ++i) {
+    threads.emplace_back([i, &joins] {
+      joins[i] = JoinAndReadFirstVideoPacket(
+          "/h264", i % 2 == 0 ? Transport::kTcpInterleaved : Transport::kUdp,
+          EntryPointFormat::kH264);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int i = 0; i < kReaders; ++i) {
+    ExpectStartsOnEntryPoint(joins[i], EntryPointFormat::kH264, absl::StrCat("reader ", i));
+  }
+}
+
+TEST(KeyFrameJoinChurnTest, ReadersLeavingBeforeTheirKeyFrameLeaveTheStreamServing) {
+  // Each of these readers is still held out of the stream when it goes; the
+  // gate must forget it, and a reader after them must still be served.
+  for (int i = 0; i < 20; ++i) {
+    RtspClient client(server->url("a", "/h265"));
+    ASSERT_TRUE(client.Connect(kStepTimeout).ok());
+    ASSERT_TRUE(client.Describe(kStepTimeout).ok());
+    ASSERT_TRUE(client.SetupAll(i % 2 == 0 ? Transport::kTcpInterleaved : Transport::kUdp,
+                                kStepTimeout)
+                    .ok());
+    ASSERT_TRUE(client.Play(kStepTimeout).ok());
+    client.Close(/*reset=*/i % 4 < 2);
+  }
+  ExpectStartsOnEntryPoint(
+      JoinAndReadFirstVideoPacket("/h265", Transport::kTcpInterleaved, EntryPointFormat::kH265),
+                           EntryPointFormat::kH265, "reader after the churn");
+  EXPECT_TRUE(server->IsRunning());
+}
+
+}  // namespace
+}  // namespace rtsptest::testing
