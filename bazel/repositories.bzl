@@ -53,6 +53,7 @@ def rts_repositories():
                      "absl_flags", "absl_flags_parse", "absl_flags_usage", "absl_synchronization",
                      "absl_time", "absl_random_random", "absl_hash", "absl_flat_hash_map"],
             "benchmark": ["benchmark"],
+            "fontconfig": ["fontconfig"],
             "glib": ["glib-2.0", "gobject-2.0", "gio-2.0"],
             "grpc": ["grpc++", "protobuf"],
             "gstreamer": ["gstreamer-1.0", "gstreamer-base-1.0", "gstreamer-app-1.0",

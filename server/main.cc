@@ -29,6 +29,7 @@
 #include "server/logging/log.h"
 #include "server/app.h"
 #include "server/config/proto_yaml_mapper.h"
+#include "server/font_cache/font_cache.h"
 #include "server/proto_time/proto_time.h"
 #include "server/server.h"
 #include "server/version.h"
@@ -296,6 +297,18 @@ int Main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   ApplyLogLevel(config);
+  // Before gst_init(): pango (text overlays) initialises fontconfig, which
+  // prints on stderr when it has no cache directory it can write.
+  absl::StatusOr<std::unique_ptr<server::PrivateFontCache>> font_cache =
+      server::PrivateFontCache::SetUpIfNeeded();
+  if (!font_cache.ok()) {
+    Log(LogLevel::kWarning, "fontconfig has no writable cache directory; text overlays may print "
+                            "'Fontconfig error' lines on stderr",
+        {{"error", std::string(font_cache.status().message())}});
+  } else if (*font_cache != nullptr) {
+    Log(LogLevel::kDebug, "fontconfig cache directories are not writable; using a private one",
+        {{"dir", (*font_cache)->dir()}});
+  }
   gst_init(nullptr, nullptr);
   InstallGstLogRouting();
 
@@ -353,6 +366,7 @@ int Main(int argc, char** argv) {
   if (http_gateway) http_gateway->Stop();
   app.Stop();
   Log(LogLevel::kInfo, "stopped");
+  if (font_cache.ok()) font_cache->reset();
   // Everything that matters is closed and the log is flushed; static
   // destructors and GStreamer's own teardown only add exit latency.
   std::fflush(stdout);

@@ -3,18 +3,25 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+
+extern char** environ;
 
 namespace rtsptest::testing {
 namespace {
@@ -29,7 +36,93 @@ std::string JsonField(absl::string_view line, absl::string_view key) {
   return std::string(rest.substr(0, rest.find_first_of(",}")));
 }
 
+// A bind mount ready for a forked child, which may only make system calls.
+struct PreparedMount {
+  std::string source;
+  std::string target;
+  // A remount must keep the flags of the mount it binds: in a user
+  // namespace (Bazel's sandbox) they are locked and dropping one fails.
+  unsigned long remount_flags;
+};
+
+PreparedMount PrepareReadOnlyMount(const std::string& source, const std::string& target) {
+  unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+  struct statvfs fs;
+  if (statvfs(source.c_str(), &fs) == 0) {
+    for (auto [st, ms] : {std::pair{ST_NOSUID, MS_NOSUID}, {ST_NODEV, MS_NODEV},
+                          {ST_NOEXEC, MS_NOEXEC}, {ST_NOATIME, MS_NOATIME},
+                          {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME}}) {
+      if (fs.f_flag & st) flags |= ms;
+    }
+  }
+  return {source, target, flags};
+}
+
+void WriteToStderr(const char* text) {
+  ssize_t ignored = write(STDERR_FILENO, text, std::strlen(text));
+  (void)ignored;
+}
+
+// In a forked child: a private mount namespace with `mounts` applied.
+// Async-signal-safe (system calls only). Returns false after printing why.
+bool MountPrivately(const std::vector<PreparedMount>& mounts) {
+  if (unshare(CLONE_NEWNS) != 0) {
+    WriteToStderr("server_process: unshare(CLONE_NEWNS) failed\n");
+    return false;
+  }
+  // Private first, so that nothing done here propagates to the host.
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    WriteToStderr("server_process: making / private failed\n");
+    return false;
+  }
+  for (const PreparedMount& m : mounts) {
+    if (mount(m.source.c_str(), m.target.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
+        mount(nullptr, m.target.c_str(), nullptr, m.remount_flags, nullptr) != 0) {
+      WriteToStderr("server_process: read-only bind mount failed: ");
+      WriteToStderr(m.target.c_str());
+      WriteToStderr("\n");
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+bool IsJsonLogLine(absl::string_view line) {
+  if (!absl::StartsWith(line, "{\"ts\":\"") || !absl::EndsWith(line, "}") ||
+      !absl::StrContains(line, ",\"msg\":\"")) {
+    return false;
+  }
+  bool known_level = false;
+  for (const char* level : {"debug", "info", "warning", "error"}) {
+    known_level |= absl::StrContains(line, absl::StrCat(",\"level\":\"", level, "\","));
+  }
+  // Quotes are balanced once escaped ones are skipped: no line is cut short.
+  int quotes = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '\\') {
+      ++i;
+    } else if (line[i] == '"') {
+      ++quotes;
+    }
+  }
+  return known_level && quotes % 2 == 0;
+}
+
+bool CanMountPrivately() {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::vector<PreparedMount> probe = {PrepareReadOnlyMount(tmp ? tmp : "/tmp", tmp ? tmp : "/tmp")};
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDERR_FILENO);
+    _exit(MountPrivately(probe) ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
 
 std::string RunfilePath(const std::string& relative) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
@@ -77,7 +170,8 @@ absl::Status ServerProcess::Start(std::vector<std::string> args, absl::Duration 
   std::string binary = RunfilePath("server/rtsp_test_server");
   // The gRPC control plane defaults to the fixed port 50051; tests run in
   // parallel, so it gets a kernel-chosen port unless the test picks one.
-  bool grpc_port_given = env_.count("RTSP_TEST_GRPC_PORT") != 0;
+  auto grpc_port_env = env_.find("RTSP_TEST_GRPC_PORT");
+  bool grpc_port_given = grpc_port_env != env_.end() && grpc_port_env->second.has_value();
   for (const std::string& arg : args) grpc_port_given |= absl::StartsWith(arg, "--grpc_port");
   if (!grpc_port_given) args.push_back("--grpc_port=0");
   // Separate pipes for stdout and stderr, so that tests can tell where a
@@ -90,16 +184,33 @@ absl::Status ServerProcess::Start(std::vector<std::string> args, absl::Duration 
     absl::MutexLock lock(&mutex_);
     open_pipes_ = 2;
   }
+  // Everything the child needs is built before fork(): a child of a
+  // threaded process may only make async-signal-safe calls.
+  std::vector<std::string> environment;
+  std::set<std::string> replaced;
+  for (const auto& [name, value] : env_) {
+    replaced.insert(name);
+    if (value.has_value()) environment.push_back(absl::StrCat(name, "=", *value));
+  }
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    absl::string_view text(*entry);
+    if (replaced.count(std::string(text.substr(0, text.find('=')))) == 0) environment.emplace_back(text);
+  }
+  std::vector<char*> envp;
+  for (std::string& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  std::vector<char*> argv;
+  argv.push_back(binary.data());
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<PreparedMount> mounts;
+  for (const Mount& m : read_only_mounts_) mounts.push_back(PrepareReadOnlyMount(m.source, m.target));
   pid_ = fork();
   if (pid_ == 0) {
     dup2(out_fds[1], STDOUT_FILENO);
     dup2(err_fds[1], STDERR_FILENO);
-    for (const auto& [name, value] : env_) setenv(name.c_str(), value.c_str(), 1);
-    std::vector<char*> argv;
-    argv.push_back(binary.data());
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
+    if (!mounts.empty() && !MountPrivately(mounts)) _exit(127);
+    execve(binary.c_str(), argv.data(), envp.data());
     _exit(127);
   }
   close(out_fds[1]);

@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -28,6 +29,13 @@ std::string RunfilePath(const std::string& relative);
 std::string WriteTempFile(const std::string& name, const std::string& content);
 // A TCP port that was free a moment ago (for tests that must name a port).
 int PickFreePort();
+// Whether `line` is one of the server's JSON log records: one object with a
+// string "ts", a known "level" and a string "msg", quotes balanced (no line
+// cut short).
+bool IsJsonLogLine(absl::string_view line);
+// Whether this process may give a child a private mount namespace (see
+// ServerProcess::AddReadOnlyBindMount): root, or Bazel's linux-sandbox.
+bool CanMountPrivately();
 
 class ServerProcess {
  public:
@@ -52,6 +60,15 @@ class ServerProcess {
 
   // Sets an environment variable for the next Start() (e.g. RTSP_TEST_*).
   void SetEnv(const std::string& name, const std::string& value) { env_[name] = value; }
+  // Removes an inherited environment variable for the next Start().
+  void UnsetEnv(const std::string& name) { env_[name] = std::nullopt; }
+  // Shows `source` at `target`, read-only, to the server alone: a bind mount
+  // in a private mount namespace of the child (the test's own view of the
+  // file system does not change). Needs CanMountPrivately(); a child that
+  // cannot mount prints why on stderr and exits 127.
+  void AddReadOnlyBindMount(const std::string& source, const std::string& target) {
+    read_only_mounts_.push_back({source, target});
+  }
 
   // Bound port of a listener by name (from the log); 0 if unknown.
   int port(const std::string& listener) const;
@@ -75,7 +92,12 @@ class ServerProcess {
   std::optional<int> exit_code_;
   std::thread reader_;
   std::thread error_reader_;
-  std::map<std::string, std::string> env_;
+  std::map<std::string, std::optional<std::string>> env_;  // nullopt: unset
+  struct Mount {
+    std::string source;
+    std::string target;
+  };
+  std::vector<Mount> read_only_mounts_;
   mutable absl::Mutex mutex_;
   std::string output_ ABSL_GUARDED_BY(mutex_);
   std::string error_output_ ABSL_GUARDED_BY(mutex_);

@@ -1,0 +1,132 @@
+// PrivateFontCache: fontconfig's cache directories, checked and, if need be,
+// supplemented (see font_cache.h).
+#include "server/font_cache/font_cache.h"
+
+#include <fontconfig/fontconfig.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace rtsptest::server {
+namespace {
+
+// Whether fontconfig can surely write a cache file into `dir`: the test it
+// makes first. It would also try to create a missing directory, which may or
+// may not work (it leaves a nonexistent $HOME alone, /proc refuses, ...), so
+// a missing one counts as not writable. Erring that way only costs a private
+// directory that goes unused: fontconfig writes into the first writable
+// directory of its list, and the private one comes last.
+bool FontconfigCanWrite(const std::string& dir) { return access(dir.c_str(), W_OK) == 0; }
+
+struct FontconfigPaths {
+  std::string config_file;  // what fontconfig would load; "" if none
+  std::vector<std::string> cache_dirs;
+};
+
+// Loads fontconfig's configuration into a private FcConfig, which scans no
+// font and writes nothing, and reads the file name and cache directories
+// from it. The process's current configuration must stay uninitialised,
+// since it would keep the FONTCONFIG_FILE it was loaded with: hence no call
+// that takes a null FcConfig (FcConfigFilename(NULL) initialises it).
+FontconfigPaths QueryFontconfig() {
+  FontconfigPaths paths;
+  FcConfig* config = FcInitLoadConfig();
+  if (config == nullptr) return paths;
+  if (FcChar8* file = FcConfigGetFilename(config, nullptr)) {
+    paths.config_file = reinterpret_cast<const char*>(file);
+    FcStrFree(file);
+  }
+  if (FcStrList* dirs = FcConfigGetCacheDirs(config)) {
+    while (FcChar8* dir = FcStrListNext(dirs)) {
+      paths.cache_dirs.emplace_back(reinterpret_cast<const char*>(dir));
+    }
+    FcStrListDone(dirs);
+  }
+  FcConfigDestroy(config);
+  return paths;
+}
+
+std::string XmlEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// A new directory only this user can enter, under the first temporary
+// directory that takes one.
+absl::StatusOr<std::string> MakePrivateDir() {
+  std::vector<std::string> bases;
+  if (const char* tmpdir = std::getenv("TMPDIR"); tmpdir != nullptr && *tmpdir != '\0') {
+    bases.emplace_back(tmpdir);
+  }
+  for (const char* base : {"/tmp", "/dev/shm", "/var/tmp"}) bases.emplace_back(base);
+  for (const std::string& base : bases) {
+    std::string pattern = absl::StrCat(base, "/rtsp_test_server-fonts-XXXXXX");
+    if (mkdtemp(pattern.data()) != nullptr) return pattern;
+  }
+  return absl::UnavailableError(absl::StrCat("no writable temporary directory for a font cache (tried ",
+                                             absl::StrJoin(bases, ", "), ")"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PrivateFontCache>> PrivateFontCache::SetUpIfNeeded() {
+  FontconfigPaths paths = QueryFontconfig();
+  for (const std::string& dir : paths.cache_dirs) {
+    if (FontconfigCanWrite(dir)) return nullptr;
+  }
+  // Without a configuration file fontconfig falls back to built-in defaults
+  // that a file of ours could not include; it complains about the missing
+  // file on its own then, and a cache directory would not change that.
+  if (paths.config_file.empty()) return nullptr;
+
+  absl::StatusOr<std::string> dir = MakePrivateDir();
+  if (!dir.ok()) return dir.status();
+  std::unique_ptr<PrivateFontCache> cache(new PrivateFontCache(*dir));
+  std::string file = absl::StrCat(*dir, "/fonts.conf");
+  {
+    std::ofstream out(file);
+    // The included file keeps its own <cachedir>s, which fontconfig still
+    // reads caches from (an image's `fc-cache` output, for one); it writes
+    // into the first writable directory, which is this one.
+    out << "<?xml version=\"1.0\"?>\n"
+        << "<!DOCTYPE fontconfig SYSTEM \"urn:fontconfig:fonts.dtd\">\n"
+        << "<!-- Written by rtsp_test_server: no cache directory of the configuration below "
+           "was writable. -->\n"
+        << "<fontconfig>\n"
+        << "  <include ignore_missing=\"no\">" << XmlEscape(paths.config_file) << "</include>\n"
+        << "  <cachedir>" << XmlEscape(*dir) << "</cachedir>\n"
+        << "</fontconfig>\n";
+    out.close();
+    if (!out) {
+      return absl::UnavailableError(absl::StrCat("cannot write ", file));
+    }
+  }
+  setenv("FONTCONFIG_FILE", file.c_str(), 1);
+  return cache;
+}
+
+PrivateFontCache::~PrivateFontCache() {
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+}  // namespace rtsptest::server
