@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -123,6 +124,66 @@ TEST_F(GatewayStatusTest, TwoOfFourIs503WithTheRuleAsReason) {
   EXPECT_EQ(head.body, "");
 }
 
+// health.require_live_streams through the real binaries: a stream whose
+// source ends (15 frames, then EOS) fails, so "" turns NOT_SERVING although
+// every port is up, and /health says which stream and why.
+TEST_F(GatewayStatusTest, RequireLiveStreamsTurnsHealth503NamingTheFailedStream) {
+  const std::string yaml =
+      "listeners:\n  - {name: l0, bind_address: 127.0.0.1, port: 0}\n"
+      "streams:\n"
+      "  - {path: /cam, plugin: testpattern, parameters: {width: 160, height: 120, fps: 5}}\n"
+      "  - path: /short\n"
+      "    plugin: pipeline\n"
+      "    parameters:\n"
+      "      description: \"videotestsrc is-live=true num-buffers=15 ! "
+      "video/x-raw,format=I420,width=160,height=120,framerate=10/1 ! jpegenc ! rtpjpegpay name=pay0\"\n"
+      "health: {probe_interval: 200ms, probe_timeout: 300ms, require_live_streams: true}\n"
+      "drain_timeout: 0s\n";
+  ASSERT_TRUE(server_.StartWithConfig(yaml).ok()) << server_.output();
+  ASSERT_TRUE(gateway_.Start(absl::StrCat("127.0.0.1:", server_.grpc_port())).ok()) << gateway_.output();
+  const std::string expected_reason = "stream /short failed: end of stream (track 0)";
+  // The Watch turns /health 503 first; the reason comes with the next report
+  // (report_interval 500 ms), so poll for it within a bound.
+  HttpReply reply = WaitForStatus(gateway_.url("/health"), 503, kSettle);
+  absl::Time deadline = absl::Now() + absl::Seconds(3);
+  while (!absl::StrContains(reply.body, expected_reason) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+    reply = Curl(gateway_.url("/health"));
+  }
+  ASSERT_EQ(reply.status, 503) << reply.body;
+  ExpectHealthBody(reply, "unhealthy", 1, 1);
+  absl::StatusOr<google::protobuf::Struct> json = ParseJsonObject(reply.body);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(Field(*json, "reason").string_value(), expected_reason);
+
+  HttpReply detailed = Curl(gateway_.url("/health?detailed=true"));
+  absl::StatusOr<google::protobuf::Struct> details = ParseJsonObject(detailed.body);
+  ASSERT_TRUE(details.ok()) << details.status();
+  EXPECT_TRUE(Field(*details, "require_live_streams").bool_value());
+  const auto& services = Field(*details, "services").struct_value().fields();
+  EXPECT_EQ(services.at("").string_value(), "unhealthy");
+  EXPECT_EQ(services.at("rtsp").string_value(), "healthy");
+  EXPECT_EQ(services.at("stream:/cam").string_value(), "healthy");
+  EXPECT_EQ(services.at("stream:/short").string_value(), "unhealthy");
+  for (const auto& stream : Field(*details, "streams").list_value().values()) {
+    const auto& fields = stream.struct_value().fields();
+    if (fields.at("path").string_value() == "/short") {
+      EXPECT_EQ(fields.at("state").string_value(), "failed");
+      EXPECT_EQ(fields.at("reason").string_value(), "end of stream (track 0)");
+    } else {
+      EXPECT_EQ(fields.at("state").string_value(), "live");
+      EXPECT_GT(fields.at("fps").number_value(), 0);
+      EXPECT_GT(fields.at("bitrate_bps").number_value(), 0);
+    }
+  }
+
+  auto families = ParsePrometheusText(Curl(gateway_.url("/metrics")).body);
+  ASSERT_TRUE(families.ok()) << families.status();
+  for (const auto& sample : families->at("rtsp_test_server_stream_live").samples) {
+    EXPECT_EQ(sample.value, sample.labels.at("path") == "/cam" ? 1 : 0) << sample.labels.at("path");
+  }
+}
+
 TEST_F(GatewayStatusTest, SigtermDrainIs503DrainingAtOnce) {
   Start({0, 0, 0, 0}, "5s");
   ASSERT_EQ(WaitForStatus(gateway_.url("/health"), 200, kSettle).status, 200);
@@ -226,11 +287,48 @@ TEST_F(EmbeddedDefaultConfigTest, MetricsParseAsPrometheusText) {
         "rtsp_test_server_probe_consecutive_failures", "rtsp_test_server_stream_readers",
         "rtsp_test_server_stream_bytes_produced_total", "rtsp_test_server_rtsp_connections_opened_total",
         "rtsp_test_server_rtsp_connections_closed_total", "rtsp_test_server_uptime_seconds",
-        "rtsp_test_server_build_info"}) {
+        "rtsp_test_server_build_info", "rtsp_test_server_stream_live", "rtsp_test_server_stream_state",
+        "rtsp_test_server_stream_fps", "rtsp_test_server_stream_bitrate_bits_per_second",
+        "rtsp_test_server_stream_last_frame_age_seconds", "rtsp_test_server_stream_frames_produced_total",
+        "rtsp_test_server_stream_stall_timeout_seconds"}) {
     ASSERT_EQ(families->count(name), 1u) << name << "\n" << reply.body;
     EXPECT_FALSE(families->at(name).help.empty()) << name;
   }
   EXPECT_EQ(families->at("rtsp_test_server_stream_readers").samples.size(), 5u);
+  EXPECT_EQ(families->at("rtsp_test_server_stream_state").samples.size(), 5u * 4u);
+  EXPECT_EQ(families->at("rtsp_test_server_stream_stall_timeout_seconds").samples[0].value, 2);
+  // Every stream of the shipped config produces media continuously: within
+  // a few seconds of start each is live with a measured frame rate. ("" may
+  // be SERVING before the first evaluations, by default it follows the
+  // ports only; and a rate needs two samples.) Bounded polling.
+  auto all = [](const PrometheusFamily& family, auto predicate) {
+    if (family.samples.size() != 5u) return false;
+    for (const auto& sample : family.samples) {
+      if (!predicate(sample.value)) return false;
+    }
+    return true;
+  };
+  auto settled = [&](const std::map<std::string, PrometheusFamily>& f) {
+    return all(f.at("rtsp_test_server_stream_live"), [](double v) { return v == 1; }) &&
+           all(f.at("rtsp_test_server_stream_fps"), [](double v) { return v > 0; }) &&
+           all(f.at("rtsp_test_server_stream_bitrate_bits_per_second"), [](double v) { return v > 0; });
+  };
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (!settled(*families) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+    auto again = ParsePrometheusText(Curl(Url("/metrics")).body);
+    ASSERT_TRUE(again.ok()) << again.status();
+    families = std::move(again);
+  }
+  for (const auto& sample : families->at("rtsp_test_server_stream_live").samples) {
+    EXPECT_EQ(sample.value, 1) << sample.labels.at("path");
+  }
+  for (const auto& sample : families->at("rtsp_test_server_stream_fps").samples) {
+    EXPECT_GT(sample.value, 0) << sample.labels.at("path");
+  }
+  for (const auto& sample : families->at("rtsp_test_server_stream_last_frame_age_seconds").samples) {
+    EXPECT_LT(sample.value, 2) << sample.labels.at("path");
+  }
   EXPECT_EQ(families->at("rtsp_test_server_probe_latency_seconds").samples.size(), 4u);
   EXPECT_EQ(families->at("rtsp_test_server_build_info").samples[0].labels.at("version"), "0.1.0");
   EXPECT_EQ(families->at("rtsp_test_server_gateway_control_plane_up").samples[0].value, 1);
