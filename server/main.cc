@@ -2,6 +2,7 @@
 //
 // Exit codes: 0 after a clean stop (SIGTERM/SIGINT), 1 when nothing could be
 // served (no port could bind), 2 for a bad configuration or bad flags.
+#include <arpa/inet.h>
 #include <gst/gst.h>
 #include <signal.h>
 
@@ -40,7 +41,15 @@ ABSL_FLAG(std::string, config, "",
 ABSL_FLAG(std::string, rtsp_ports, "",
           "Comma-separated RTSP ports, e.g. 8554,8555,8556,8557. Overrides the config "
           "($RTSP_TEST_RTSP_PORTS).");
-ABSL_FLAG(std::string, bind, "", "Address every RTSP listener binds, e.g. 0.0.0.0 or :: ($RTSP_TEST_BIND).");
+ABSL_FLAG(std::string, bind, "",
+          "Address every port binds (e.g. 127.0.0.1, 0.0.0.0 or '::'): the RTSP listeners, the "
+          "gRPC port unless --grpc_bind, and the --http_port gateway unless --http_bind "
+          "($RTSP_TEST_BIND).");
+ABSL_FLAG(std::string, grpc_bind, "",
+          "Address the gRPC port binds, overriding --bind for it (config control.bind_address, "
+          "default 0.0.0.0; $RTSP_TEST_GRPC_BIND).");
+ABSL_FLAG(std::string, http_bind, "",
+          "Address the --http_port gateway binds (default: where the gRPC port binds).");
 ABSL_FLAG(std::vector<std::string>, plugin_dir, {},
           "Plugin directories searched for lib<name>.so, comma-separated ($RTSP_TEST_PLUGIN_DIR, "
           "colon-separated). Default: next to the binary, then /usr/lib/rtsp-test-server/plugins.");
@@ -56,8 +65,8 @@ ABSL_FLAG(std::string, min_healthy_listeners, "",
           "(default ceil(0.75 n); $RTSP_TEST_MIN_HEALTHY).");
 ABSL_FLAG(int, http_port, 0,
           "Also serve the HTTP health gateway (/health, /ready, /live, /rtsp-urls, /, /metrics) on "
-          "this port, on all interfaces, in-process; 0 = off. Same code as the health_gateway "
-          "binary (docs/gateway.md).");
+          "this port, in-process, bound like the gRPC port (see --http_bind); 0 = off. Same code "
+          "as the health_gateway binary (docs/gateway.md).");
 ABSL_FLAG(std::string, probe_interval, "",
           "Time between health probe rounds, e.g. 2s ($RTSP_TEST_PROBE_INTERVAL).");
 ABSL_FLAG(std::string, probe_timeout, "",
@@ -94,6 +103,17 @@ absl::StatusOr<config::ConfigOverrides> OverridesFromFlags() {
     overrides.rtsp_ports = *parsed;
   }
   if (!absl::GetFlag(FLAGS_bind).empty()) overrides.bind = absl::GetFlag(FLAGS_bind);
+  if (!absl::GetFlag(FLAGS_grpc_bind).empty()) overrides.grpc_bind = absl::GetFlag(FLAGS_grpc_bind);
+  if (std::string http_bind = absl::GetFlag(FLAGS_http_bind); !http_bind.empty()) {
+    // Not part of the config; checked here so that a typo is a configuration
+    // error (exit 2) rather than a gateway that cannot start (exit 1).
+    in6_addr ignored;
+    if (inet_pton(AF_INET, http_bind.c_str(), &ignored) != 1 &&
+        inet_pton(AF_INET6, http_bind.c_str(), &ignored) != 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--http_bind='", http_bind, "': not an IPv4 or IPv6 address"));
+    }
+  }
   overrides.plugin_dirs = absl::GetFlag(FLAGS_plugin_dir);
   if (std::string level = absl::GetFlag(FLAGS_log_level); !level.empty()) {
     absl::StatusOr<config::v1::Logging::Level> parsed = config::ParseLogLevel(level);
@@ -334,6 +354,9 @@ int Main(int argc, char** argv) {
   if (int http_port = absl::GetFlag(FLAGS_http_port); http_port != 0) {
     gateway::GatewayOptions options;
     options.http.port = http_port;
+    options.http.bind_address = absl::GetFlag(FLAGS_http_bind).empty()
+                                    ? config.control().bind_address()
+                                    : absl::GetFlag(FLAGS_http_bind);
     options.follower.grpc_addr = app.local_grpc_address();
     absl::StatusOr<std::unique_ptr<gateway::Gateway>> started_gateway = gateway::Gateway::Start(options);
     if (!started_gateway.ok()) {

@@ -53,6 +53,9 @@ void ForgetOverridden(const ConfigOverrides& overrides, const v1::ServerConfig& 
       locations->Forget(absl::StrCat("listeners[", i, "].bind_address"));
     }
   }
+  if (overrides.bind.has_value() || overrides.grpc_bind.has_value()) {
+    locations->Forget("control.bind_address");
+  }
   if (!overrides.plugin_dirs.empty()) locations->Forget("plugin_dirs");
   if (overrides.log_level.has_value()) locations->Forget("logging.level");
   if (overrides.drain_timeout.has_value()) locations->Forget("drain_timeout");

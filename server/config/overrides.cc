@@ -144,6 +144,7 @@ absl::StatusOr<ConfigOverrides> OverridesFromEnvironment() {
   // Checked when the final config is validated (the error then names
   // listeners[i].bind_address); a flag may still override a bad value.
   overrides.bind = GetEnv(kEnvBind);
+  overrides.grpc_bind = GetEnv(kEnvGrpcBind);
 
   if (auto value = GetEnv(kEnvPluginDir)) {
     int position = 0;
@@ -229,7 +230,9 @@ void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config) 
     for (v1::Listener& listener : *config->mutable_listeners()) {
       listener.set_bind_address(*overrides.bind);
     }
+    config->mutable_control()->set_bind_address(*overrides.bind);
   }
+  if (overrides.grpc_bind.has_value()) config->mutable_control()->set_bind_address(*overrides.grpc_bind);
   if (!overrides.plugin_dirs.empty()) {
     config->clear_plugin_dirs();
     for (const std::string& dir : overrides.plugin_dirs) config->add_plugin_dirs(dir);

@@ -31,6 +31,7 @@ namespace rtsptest::config {
 inline constexpr char kEnvConfig[] = "RTSP_TEST_CONFIG";               // file path
 inline constexpr char kEnvRtspPorts[] = "RTSP_TEST_RTSP_PORTS";        // "8554,8555"
 inline constexpr char kEnvBind[] = "RTSP_TEST_BIND";                   // "0.0.0.0"
+inline constexpr char kEnvGrpcBind[] = "RTSP_TEST_GRPC_BIND";          // "127.0.0.1"
 inline constexpr char kEnvPluginDir[] = "RTSP_TEST_PLUGIN_DIR";        // "/a:/b"
 inline constexpr char kEnvLogLevel[] = "RTSP_TEST_LOG_LEVEL";          // "debug"
 inline constexpr char kEnvDrainTimeout[] = "RTSP_TEST_DRAIN_TIMEOUT";  // "10s"
@@ -56,8 +57,13 @@ struct ConfigOverrides {
   // listeners shared one, else they bind the default (0.0.0.0).
   std::optional<std::vector<uint32_t>> rtsp_ports;
 
-  // Sets every listener's bind_address (applied after rtsp_ports).
+  // Sets every listener's bind_address (applied after rtsp_ports) and, unless
+  // grpc_bind is set too, control.bind_address: a user who says loopback
+  // means every port. (main binds the embedded HTTP gateway where the gRPC
+  // port binds, unless --http_bind says otherwise.)
   std::optional<std::string> bind;
+  // control.bind_address: where the gRPC (health + control) port binds.
+  std::optional<std::string> grpc_bind;
 
   // Replaces the config's plugin_dirs when non-empty.
   std::vector<std::string> plugin_dirs;

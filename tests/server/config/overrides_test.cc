@@ -79,8 +79,9 @@ class EnvironmentTest : public ::testing::Test {
   void TearDown() override { ClearAll(); }
   static void ClearAll() {
     for (const char* name :
-         {kEnvConfig, kEnvRtspPorts, kEnvBind, kEnvPluginDir, kEnvLogLevel, kEnvDrainTimeout,
-          kEnvGrpcPort, kEnvMinHealthy, kEnvProbeInterval, kEnvProbeTimeout, kEnvDeepCheck}) {
+         {kEnvConfig, kEnvRtspPorts, kEnvBind, kEnvGrpcBind, kEnvPluginDir, kEnvLogLevel,
+          kEnvDrainTimeout, kEnvGrpcPort, kEnvMinHealthy, kEnvProbeInterval, kEnvProbeTimeout,
+          kEnvDeepCheck}) {
       unsetenv(name);
     }
   }
@@ -116,6 +117,7 @@ TEST_F(EnvironmentTest, ReadsEveryVariable) {
 
 TEST_F(EnvironmentTest, ReadsHealthAndControlVariables) {
   setenv("RTSP_TEST_GRPC_PORT", "50052", 1);
+  setenv("RTSP_TEST_GRPC_BIND", "127.0.0.1", 1);
   setenv("RTSP_TEST_MIN_HEALTHY", "2", 1);
   setenv("RTSP_TEST_PROBE_INTERVAL", "500ms", 1);
   setenv("RTSP_TEST_PROBE_TIMEOUT", "1", 1);
@@ -123,6 +125,7 @@ TEST_F(EnvironmentTest, ReadsHealthAndControlVariables) {
   auto overrides = OverridesFromEnvironment();
   ASSERT_TRUE(overrides.ok()) << overrides.status();
   EXPECT_EQ(overrides->grpc_port, 50052u);
+  EXPECT_EQ(overrides->grpc_bind, "127.0.0.1");
   EXPECT_EQ(overrides->min_healthy, 2u);
   EXPECT_EQ(overrides->probe_interval, absl::Milliseconds(500));
   EXPECT_EQ(overrides->probe_timeout, absl::Seconds(1));
@@ -131,6 +134,7 @@ TEST_F(EnvironmentTest, ReadsHealthAndControlVariables) {
   v1::ServerConfig config = BuiltInServerConfig();
   ApplyOverrides(*overrides, &config);
   EXPECT_EQ(config.control().port(), 50052u);
+  EXPECT_EQ(config.control().bind_address(), "127.0.0.1");
   EXPECT_EQ(config.health().min_healthy_listeners(), 2u);
   EXPECT_EQ(config.health().probe_interval().nanos(), 500000000);
   EXPECT_EQ(config.health().probe_timeout().seconds(), 1);
@@ -265,6 +269,25 @@ TEST(ApplyOverridesTest, SetsBindPluginDirsLevelAndDrain) {
   EXPECT_EQ(config.logging().level(), v1::Logging::ERROR);
   EXPECT_EQ(config.drain_timeout().seconds(), 2);
   EXPECT_EQ(config.drain_timeout().nanos(), 500000000);
+}
+
+TEST(ApplyOverridesTest, BindAlsoBindsTheGrpcPort) {
+  v1::ServerConfig config = ConfigWithStreams();
+  config.mutable_control()->set_bind_address("0.0.0.0");
+  ConfigOverrides overrides;
+  overrides.bind = "127.0.0.1";
+  ApplyOverrides(overrides, &config);
+  EXPECT_EQ(config.control().bind_address(), "127.0.0.1");
+}
+
+TEST(ApplyOverridesTest, GrpcBindWinsOverBindForTheGrpcPort) {
+  v1::ServerConfig config = ConfigWithStreams();
+  ConfigOverrides overrides;
+  overrides.bind = "127.0.0.1";
+  overrides.grpc_bind = "0.0.0.0";
+  ApplyOverrides(overrides, &config);
+  for (const auto& listener : config.listeners()) EXPECT_EQ(listener.bind_address(), "127.0.0.1");
+  EXPECT_EQ(config.control().bind_address(), "0.0.0.0");
 }
 
 TEST(ApplyOverridesTest, EmptyOverridesChangeNothing) {
