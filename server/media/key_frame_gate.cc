@@ -122,14 +122,20 @@ EntryPointRole RoleOf(EntryPointFormat format, const uint8_t* p, size_t size) {
 
 // Everything the probe and the client-thread callbacks touch. Shared, since
 // both may run after the gate is gone (a probe in flight, a queued source).
+//
+// The streaming thread "parks" inside its probe, in front of an item, while
+// a PLAY activates a reader (joining > 0) and while held readers are put back
+// at an entry point. Parked, with the earlier items drained from the send
+// paths, nothing can reach a transport that changes: that is the only moment
+// transports are added to the track.
 struct KeyFrameGate::State {
   GstRTSPStream* stream;  // borrowed; lives as long as the media
   GstElement* pipeline;   // borrowed; same
-  GstPad* pad;  // owned reference: the payloader's (ghost) source pad
+  GstPad* pad;            // owned reference: the payloader's (ghost) source pad
   EntryPointFormat format;
   std::shared_ptr<std::atomic<uint64_t>> anchor_rtp_items =
       std::make_shared<std::atomic<uint64_t>>(0);
-  std::atomic<uint64_t> pushed{0};  // RTP items the payloader pushed
+  std::atomic<uint64_t> pushed{0};  // RTP items that went past the probe
   std::atomic<int> held_count{0};
 
   absl::Mutex mutex;
@@ -139,21 +145,67 @@ struct KeyFrameGate::State {
   // waiting for them (a PLAY that fails after BeginJoin never calls Hold).
   int joining ABSL_GUARDED_BY(mutex) = 0;
   absl::Time joining_until ABSL_GUARDED_BY(mutex) = absl::InfinitePast();
-
-  // Streaming thread: no item passes while a PLAY is activating a reader.
-  void AwaitNoJoin() {
-    absl::MutexLock lock(&mutex);
-    if (joining == 0) return;
-    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) { return joining == 0; };
-    if (!mutex.AwaitWithDeadline(absl::Condition(&done), joining_until)) joining = 0;
-  }
-
+  // Set while the streaming thread is parked in front of item `boundary`.
+  bool parked ABSL_GUARDED_BY(mutex) = false;
+  uint64_t boundary ABSL_GUARDED_BY(mutex) = 0;
+  // The put-backs of the admission in progress, if `admitting`.
+  bool admitting ABSL_GUARDED_BY(mutex) = false;
+  uint64_t admission ABSL_GUARDED_BY(mutex) = 0;  // its number
+  int put_backs_left ABSL_GUARDED_BY(mutex) = 0;
   // When the pending key-frame request was sent; InfinitePast if none is
   // pending. Readers held at once share one request: a burst of joins costs
   // one key frame, not one each.
   absl::Time requested ABSL_GUARDED_BY(mutex) = absl::InfinitePast();
 
+  std::weak_ptr<State> self;  // for put-backs, which keep the state alive
+
   ~State() { gst_object_unref(pad); }
+
+  bool NoJoinPending() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) {
+    if (joining > 0 && absl::Now() >= joining_until) joining = 0;  // failed PLAYs
+    return joining == 0;
+  }
+
+  // Streaming thread, for every item: parks while PLAYs activate readers;
+  // at an entry point with readers held, puts them back; then lets the item
+  // go.
+  void OnItem(bool entry) {
+    absl::MutexLock lock(&mutex);
+    uint64_t index = pushed.load();
+    parked = true;
+    boundary = index;
+    mutex.AwaitWithDeadline(absl::Condition(this, &State::NoJoinPending), joining_until);
+    if (entry) requested = absl::InfinitePast();
+    if (entry && !held.empty()) {
+      mutex.Unlock();
+      bool drained = AwaitDrained(index, kDrainTimeout);
+      mutex.Lock();
+      if (drained) Admit();
+    }
+    parked = false;
+    pushed.fetch_add(1);
+  }
+
+  // Hands every held reader to its client thread and waits, parked, until
+  // they are back in the track and no PLAY is activating. Put-backs that
+  // have not run by the deadline wait for the next entry point.
+  void Admit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) {
+    std::vector<std::unique_ptr<Held>> admitted;
+    admitted.swap(held);
+    held_count.store(0);
+    admitting = true;
+    ++admission;
+    put_backs_left = static_cast<int>(admitted.size());
+    for (std::unique_ptr<Held>& reader : admitted) ScheduleIn(std::move(reader));
+    absl::Time deadline = absl::Now() + kAdmitTimeout;
+    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) {
+      return put_backs_left == 0 && NoJoinPending();
+    };
+    mutex.AwaitWithDeadline(absl::Condition(&done), deadline);
+    admitting = false;
+  }
+
+  void ScheduleIn(std::unique_ptr<Held> reader) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex);
 
   // Asks the encoder for a key frame unless a request is pending. The event
   // goes upstream from the payloader's pad to the encoder; it does not take
@@ -168,17 +220,12 @@ struct KeyFrameGate::State {
     gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
   }
 
-  void KeyFrameSeen() {
-    absl::MutexLock lock(&mutex);
-    requested = absl::InfinitePast();
-  }
-
   // True once nothing older than item `index` is left in the send paths:
   // the anchor (TCP path) has been handed every earlier item, and the queues
   // gst-rtsp-server puts in front of each sink when a track has both TCP and
   // UDP readers are empty. Neither has a signal, so both are polled, briefly.
-  bool AwaitDrained(uint64_t index) {
-    absl::Time deadline = absl::Now() + kDrainTimeout;
+  bool AwaitDrained(uint64_t index, absl::Duration timeout) {
+    absl::Time deadline = absl::Now() + timeout;
     while (anchor_rtp_items->load() < index || !SinkQueuesEmpty()) {
       if (absl::Now() > deadline) return false;
       absl::SleepFor(absl::Microseconds(200));
@@ -193,6 +240,21 @@ struct KeyFrameGate::State {
                                  gst_rtp_buffer_get_payload_len(&rtp));
     gst_rtp_buffer_unmap(&rtp);
     return role;
+  }
+
+  // An item (one buffer, or a list: often a whole access unit) starts an
+  // entry point if its first packets are prefixes and the first other one is
+  // an entry.
+  bool StartsEntryPoint(GstPadProbeInfo* info) {
+    if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
+      return RoleOfPacket(GST_PAD_PROBE_INFO_BUFFER(info)) == EntryPointRole::kEntry;
+    }
+    GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+    for (guint i = 0; list != nullptr && i < gst_buffer_list_length(list); ++i) {
+      EntryPointRole role = RoleOfPacket(gst_buffer_list_get(list, i));
+      if (role != EntryPointRole::kPrefix) return role == EntryPointRole::kEntry;
+    }
+    return false;
   }
 
   bool SinkQueuesEmpty() {
@@ -217,47 +279,49 @@ struct KeyFrameGate::State {
 
 namespace {
 
-// The put-back of one held reader, run on its client thread. `Batch` is the
-// streaming thread's wait for a whole entry point's put-backs.
-struct Batch {
-  absl::Mutex mutex;
-  int remaining ABSL_GUARDED_BY(mutex) = 0;
-  bool cancelled ABSL_GUARDED_BY(mutex) = false;
-};
-
+// The put-back of one held reader in admission `admission`.
 struct PutBack {
   std::shared_ptr<KeyFrameGate::State> state;
-  std::shared_ptr<Batch> batch;
-  std::unique_ptr<Held> held;
+  uint64_t admission;
+  std::unique_ptr<Held> reader;
 };
-
-}  // namespace
 
 // Runs on the reader's client thread, where its PAUSE, TEARDOWN and close
 // are handled, so the reader cannot leave between the check and the add.
-static gboolean RunPutBack(gpointer data) {
+gboolean RunPutBack(gpointer data) {
   auto* job = static_cast<PutBack*>(data);
-  absl::MutexLock batch_lock(&job->batch->mutex);
-  if (job->batch->cancelled) {
-    // Too late for this entry point: wait for the next one.
-    absl::MutexLock lock(&job->state->mutex);
-    if (!job->state->closed) {
-      job->state->held.push_back(std::move(job->held));
-      job->state->held_count.fetch_add(1);
-    }
+  KeyFrameGate::State& state = *job->state;
+  absl::MutexLock lock(&state.mutex);
+  if (state.closed) return G_SOURCE_REMOVE;
+  if (!state.admitting || state.admission != job->admission) {
+    // Too late for that entry point: wait for the next one.
+    state.held.push_back(std::move(job->reader));
+    state.held_count.fetch_add(1);
     return G_SOURCE_REMOVE;
   }
-  Held& held = *job->held;
-  if (gst_rtsp_session_media_get_rtsp_state(held.media) == GST_RTSP_STATE_PLAYING &&
-      SessionHasMedia(held.session, held.media)) {
-    gst_rtsp_stream_add_transport(job->state->stream, held.transport);
+  Held& reader = *job->reader;
+  if (gst_rtsp_session_media_get_rtsp_state(reader.media) == GST_RTSP_STATE_PLAYING &&
+      SessionHasMedia(reader.session, reader.media)) {
+    gst_rtsp_stream_add_transport(state.stream, reader.transport);
   }
-  --job->batch->remaining;
+  --state.put_backs_left;
   return G_SOURCE_REMOVE;
+}
+
+}  // namespace
+
+void KeyFrameGate::State::ScheduleIn(std::unique_ptr<Held> reader) {
+  GMainContext* context = reader->client_context;
+  auto* job = new PutBack{nullptr, admission, std::move(reader)};
+  // The probe's own shared_ptr is the one that keeps this state alive.
+  job->state = std::shared_ptr<State>(self.lock());
+  g_main_context_invoke_full(context, G_PRIORITY_HIGH, &RunPutBack, job,
+                             [](gpointer p) { delete static_cast<PutBack*>(p); });
 }
 
 KeyFrameGate::KeyFrameGate(GstRTSPStream* stream, GstElement* pipeline, EntryPointFormat format)
     : state_(std::make_shared<State>()) {
+  state_->self = state_;
   state_->stream = stream;
   state_->pipeline = pipeline;
   state_->pad = gst_rtsp_stream_get_srcpad(stream);
@@ -266,52 +330,10 @@ KeyFrameGate::KeyFrameGate(GstRTSPStream* stream, GstElement* pipeline, EntryPoi
       state_->pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
       [](GstPad*, GstPadProbeInfo* info, gpointer data) {
         State& state = **static_cast<std::shared_ptr<State>*>(data);
-        state.AwaitNoJoin();
-        uint64_t index = state.pushed.fetch_add(1);
-        if (state.held_count.load() == 0) return GST_PAD_PROBE_OK;
-        // An item (one buffer, or a list: often a whole access unit) starts
-        // an entry point if its first packets are prefixes and the first
-        // other one is an entry.
-        bool entry = false;
-        if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
-          entry = state.RoleOfPacket(GST_PAD_PROBE_INFO_BUFFER(info)) == EntryPointRole::kEntry;
-        } else if (GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info); list != nullptr) {
-          for (guint i = 0; i < gst_buffer_list_length(list); ++i) {
-            EntryPointRole role = state.RoleOfPacket(gst_buffer_list_get(list, i));
-            if (role == EntryPointRole::kPrefix) continue;
-            entry = role == EntryPointRole::kEntry;
-            break;
-          }
-        }
-        if (!entry) {
-          state.RequestKeyFrame();
-          return GST_PAD_PROBE_OK;
-        }
-        state.KeyFrameSeen();
-        if (!state.AwaitDrained(index)) return GST_PAD_PROBE_OK;
-        // Hand every held reader to its client thread, and wait for them.
-        auto batch = std::make_shared<Batch>();
-        std::vector<std::unique_ptr<Held>> admitted;
-        {
-          absl::MutexLock lock(&state.mutex);
-          admitted.swap(state.held);
-          state.held_count.store(0);
-        }
-        {
-          absl::MutexLock lock(&batch->mutex);
-          batch->remaining = static_cast<int>(admitted.size());
-        }
-        for (std::unique_ptr<Held>& held : admitted) {
-          GMainContext* context = held->client_context;
-          auto* job = new PutBack{*static_cast<std::shared_ptr<State>*>(data), batch, std::move(held)};
-          g_main_context_invoke_full(context, G_PRIORITY_HIGH, &RunPutBack, job,
-                                     [](gpointer p) { delete static_cast<PutBack*>(p); });
-        }
-        absl::MutexLock lock(&batch->mutex);
-        batch->mutex.AwaitWithTimeout(
-            absl::Condition(+[](int* remaining) { return *remaining == 0; }, &batch->remaining),
-            kAdmitTimeout);
-        batch->cancelled = true;  // put-backs that have not run yet wait for the next one
+        bool held = state.held_count.load() > 0;
+        bool entry = held && state.StartsEntryPoint(info);
+        if (held && !entry) state.RequestKeyFrame();
+        state.OnItem(entry);
         return GST_PAD_PROBE_OK;
       },
       new std::shared_ptr<State>(state_),
@@ -327,13 +349,17 @@ KeyFrameGate::~KeyFrameGate() {
 }
 
 void KeyFrameGate::BeginJoin() {
+  uint64_t boundary;
   {
     absl::MutexLock lock(&state_->mutex);
     ++state_->joining;
     state_->joining_until = std::max(state_->joining_until, absl::Now() + kJoinTimeout);
+    // From now on no item goes past the probe. Those that did are counted,
+    // unless the streaming thread is parked on one, which has not.
+    boundary = state_->parked ? state_->boundary : state_->pushed.load();
   }
-  // Nothing enters the send paths from now on; let what is in them leave.
-  (void)state_->AwaitDrained(state_->pushed.load());
+  // Let them leave the send paths.
+  (void)state_->AwaitDrained(boundary, kDrainTimeout);
 }
 
 void KeyFrameGate::Hold(GstRTSPContext* context) {
@@ -350,16 +376,14 @@ void KeyFrameGate::HoldTransport(GstRTSPContext* context) {
   // client's thread, where the reader will be put back.
   GSource* source = g_main_current_source();
   if (transport == nullptr || source == nullptr || g_source_get_context(source) == nullptr) return;
-  if (!gst_rtsp_stream_remove_transport(state_->stream, transport)) return;
-  auto held = std::make_unique<Held>(transport, context->sessmedia, context->session,
-                                     g_source_get_context(source));
   {
     absl::MutexLock lock(&state_->mutex);
-    if (state_->closed) {
-      gst_rtsp_stream_add_transport(state_->stream, transport);
-      return;
-    }
-    state_->held.push_back(std::move(held));
+    // Activated while the streaming thread is parked on an entry point whose
+    // earlier items have drained: the reader starts right there.
+    if (state_->closed || state_->admitting) return;
+    if (!gst_rtsp_stream_remove_transport(state_->stream, transport)) return;
+    state_->held.push_back(std::make_unique<Held>(transport, context->sessmedia, context->session,
+                                                  g_source_get_context(source)));
     state_->held_count.fetch_add(1);
   }
   state_->RequestKeyFrame();

@@ -159,6 +159,31 @@ void ShortenRtcpInterval(GstRTSPMedia* media) {
   gst_object_unref(pipeline);
 }
 
+// A live source already paces the stream at the wall clock, so the sinks
+// need not wait for a buffer's time: unsynchronised, they send a packet as
+// soon as it is encoded (as a camera does), and nothing sits in the send
+// paths, which is what lets a joining reader's key-frame gate find them
+// empty. gst-rtsp-server makes its RTP sinks (an appsink for TCP readers, a
+// multiudpsink for UDP ones) wait for each buffer's time plus the pipeline
+// latency, one frame of the live source or more; it adds them to the
+// pipeline when the anchor or a first UDP reader needs them, so each one is
+// switched over as it arrives.
+void OnSinkAdded(GstBin*, GstElement* element, gpointer) {
+  GstElementFactory* factory = gst_element_get_factory(element);
+  if (factory == nullptr) return;
+  const gchar* name = GST_OBJECT_NAME(factory);
+  if (g_strcmp0(name, "appsink") == 0 || g_strcmp0(name, "multiudpsink") == 0) {
+    g_object_set(element, "sync", FALSE, nullptr);
+  }
+}
+
+void SendAsSoonAsEncoded(GstRTSPMedia* media) {
+  GstElement* pipeline = PipelineOf(media);
+  if (pipeline == nullptr) return;
+  g_signal_connect(pipeline, "element-added", G_CALLBACK(&OnSinkAdded), nullptr);
+  gst_object_unref(pipeline);
+}
+
 // How long a new stream may take to produce its first packets.
 constexpr absl::Duration kStartTimeout = absl::Seconds(10);
 
@@ -274,6 +299,7 @@ absl::StatusOr<std::unique_ptr<SharedMediaKeeper>> SharedMediaKeeper::Create(
   auto bytes = std::make_shared<std::atomic<uint64_t>>(0);
   CountBytesOfEveryStream(media.get(), bytes);
   ShortenRtcpInterval(media.get());
+  SendAsSoonAsEncoded(media.get());
   std::unique_ptr<SharedMediaKeeper> keeper(new SharedMediaKeeper(std::move(media), std::move(bytes)));
   keeper->liveness_ = std::make_unique<MediaLiveness>(keeper->media());
   keeper->InstallKeyFrameGates();
