@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "server/media/key_frame_gate.h"
 #include "tests/e2e/server_process.h"
+#include "tests/util/rtsp_reader.h"
 
 namespace rtsptest::testing {
 namespace {
@@ -207,6 +208,25 @@ TEST(KeyFrameJoinChurnTest, ReadersLeavingBeforeTheirKeyFrameLeaveTheStreamServi
       JoinAndReadFirstVideoPacket("/h265", Transport::kTcpInterleaved, EntryPointFormat::kH265),
                            EntryPointFormat::kH265, "reader after the churn");
   EXPECT_TRUE(server->IsRunning());
+}
+
+TEST(FirstDecodedFrameTest, AJoiningReaderDecodesItsFirstFrameAtOnce) {
+  // From the start of a GStreamer client (DESCRIBE, SETUP, PLAY on loopback,
+  // no jitter buffer) to its first decoded picture: the joining reader waits
+  // for the key frame its PLAY asked for, one or two frame intervals at
+  // 10 fps, not for the next GOP (100 s here).
+  for (const char* path : {"/h264", "/h265", "/mjpeg"}) {
+    for (RtspProtocol protocol : {RtspProtocol::kTcp, RtspProtocol::kUdp}) {
+      RtspReader reader(server->url("a", path), protocol, /*latency_ms=*/0);
+      absl::Time start = absl::Now();
+      ASSERT_TRUE(reader.Start().ok()) << path;
+      absl::Status decoded = reader.WaitForMedia(1, 0, absl::Seconds(3));
+      ASSERT_TRUE(decoded.ok()) << path << ": " << decoded;
+      std::cout << path << (protocol == RtspProtocol::kUdp ? " udp" : " tcp")
+                << ": first decoded frame " << absl::Now() - start << " after the client started\n";
+      EXPECT_EQ(reader.media().width, 320) << path;
+    }
+  }
 }
 
 }  // namespace
