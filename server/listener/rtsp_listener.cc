@@ -36,6 +36,24 @@ void RunOnContext(GMainContext* context, Fn fn) {
 constexpr int kListenBacklog = 1024;
 constexpr int kClientThreads = 8;
 
+// What OPTIONS lists in its Public header: the methods this server answers.
+// gst-rtsp-server also lists ANNOUNCE and RECORD to RTSP/1.0 clients, which
+// every stream here refuses with 405 (no factory records); a client that
+// trusts the header must not be offered them.
+constexpr GstRTSPMethod kServedMethods = static_cast<GstRTSPMethod>(
+    GST_RTSP_OPTIONS | GST_RTSP_DESCRIBE | GST_RTSP_SETUP | GST_RTSP_PLAY | GST_RTSP_PAUSE |
+    GST_RTSP_TEARDOWN | GST_RTSP_GET_PARAMETER | GST_RTSP_SET_PARAMETER);
+
+// "pre-options-request": the response is complete but not yet sent, so its
+// Public header can be replaced.
+GstRTSPStatusCode ListServedMethods(GstRTSPClient*, GstRTSPContext* context, gpointer) {
+  gst_rtsp_message_remove_header(context->response, GST_RTSP_HDR_PUBLIC, -1);
+  gchar* methods = gst_rtsp_options_as_text(kServedMethods);
+  gst_rtsp_message_add_header(context->response, GST_RTSP_HDR_PUBLIC, methods);
+  g_free(methods);
+  return GST_RTSP_STS_OK;
+}
+
 gboolean CleanupSessions(GstRTSPSessionPool* pool, gpointer) {
   gst_rtsp_session_pool_cleanup(pool);
   return G_SOURCE_CONTINUE;
@@ -222,6 +240,7 @@ void RtspListener::OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpoi
   listener->clients_.fetch_add(1);
   listener->accepted_.fetch_add(1);
   g_signal_connect(client, "closed", G_CALLBACK(&RtspListener::OnClientClosed), self);
+  g_signal_connect(client, "pre-options-request", G_CALLBACK(&ListServedMethods), nullptr);
   if (listener->play_observer_) {
     g_signal_connect(client, "pre-play-request", G_CALLBACK(&RtspListener::OnPrePlayRequest),
                      self);
