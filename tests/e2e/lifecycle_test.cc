@@ -3,7 +3,9 @@
 // with "ts", "level" and "msg".
 #include <signal.h>
 
+#include <iostream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -62,6 +64,35 @@ TEST(LifecycleTest, SigtermWithAReaderConnectedExitsZeroAndLogsStopped) {
 }
 
 TEST(LifecycleTest, SigintExitsZeroAndLogsStopped) { ExpectCleanStopOn(SIGINT, /*with_reader=*/false); }
+
+// With no reader and drain_timeout 0 there is nothing to wait for: the
+// process is gone soon after SIGTERM, and at once after its last log line,
+// with and without the embedded HTTP gateway. (The bounds leave room for a
+// loaded CI machine; a quiet one takes about 0.1 s and 10 ms.)
+TEST(LifecycleTest, SigtermWithoutReadersExitsPromptly) {
+  for (bool http : {false, true}) {
+    ServerProcess server;
+    std::vector<std::string> args;
+    if (http) args.push_back(absl::StrCat("--http_port=", PickFreePort()));
+    ASSERT_TRUE(server.StartWithConfig(kConfig, args).ok()) << server.output();
+    if (http) {
+      ASSERT_TRUE(server.WaitForOutput("\"msg\":\"http gateway serving\"", kStepTimeout));
+    }
+    const absl::Time signalled = absl::Now();
+    ASSERT_EQ(kill(server.pid(), SIGTERM), 0);
+    ASSERT_TRUE(server.WaitForOutput("\"msg\":\"stopped\"", absl::Seconds(20))) << server.output();
+    const absl::Time stopped = absl::Now();
+    absl::StatusOr<int> exit_code = server.WaitForExit(absl::Seconds(20));
+    const absl::Time exited = absl::Now();
+    ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+    EXPECT_EQ(*exit_code, 0) << server.output();
+    std::cout << (http ? "with --http_port: " : "") << "SIGTERM to \"stopped\": "
+              << absl::FormatDuration(stopped - signalled)
+              << ", \"stopped\" to exit: " << absl::FormatDuration(exited - stopped) << "\n";
+    EXPECT_LT(exited - signalled, absl::Seconds(2)) << (http ? "with --http_port" : "");
+    EXPECT_LT(exited - stopped, absl::Milliseconds(500)) << (http ? "with --http_port" : "");
+  }
+}
 
 }  // namespace
 }  // namespace rtsptest::testing

@@ -95,5 +95,30 @@ TEST(GatewayControlPlaneTest, StoppedServerIsCaughtByTheReportDeadline) {
   EXPECT_EQ(WaitForStatus(gateway.url("/health"), 200, kSettle).status, 200);
 }
 
+// SIGTERM ends the gateway promptly, whether it follows a live control plane
+// (a Watch stream open) or one that went away (reconnecting with backoff).
+TEST(GatewayControlPlaneTest, SigtermExitsPromptly) {
+  for (bool server_alive : {true, false}) {
+    ServerProcess server;
+    ASSERT_TRUE(server.StartWithConfig(ListenersConfig({0})).ok()) << server.output();
+    GatewayProcess gateway;
+    ASSERT_TRUE(gateway.Start(absl::StrCat("127.0.0.1:", server.grpc_port())).ok()) << gateway.output();
+    ASSERT_EQ(WaitForStatus(gateway.url("/health"), 200, kSettle).status, 200);
+    if (!server_alive) {
+      ASSERT_TRUE(server.Stop(SIGKILL).ok());
+      ASSERT_EQ(WaitForStatus(gateway.url("/health"), 503, kSettle).status, 503);
+      absl::SleepFor(absl::Seconds(2));  // into the reconnect backoff
+    }
+    const absl::Time signalled = absl::Now();
+    absl::StatusOr<int> exit_code = gateway.Stop();
+    const absl::Duration took = absl::Now() - signalled;
+    ASSERT_TRUE(exit_code.ok()) << exit_code.status() << "\n" << gateway.output();
+    EXPECT_EQ(*exit_code, 0);
+    std::cerr << (server_alive ? "following a live server" : "server gone")
+              << ": SIGTERM to exit " << absl::FormatDuration(took) << "\n";
+    EXPECT_LT(took, absl::Seconds(2)) << (server_alive ? "live server" : "server gone");
+  }
+}
+
 }  // namespace
 }  // namespace rtsptest::testing
