@@ -91,9 +91,15 @@ int ConfigError(const std::string& message) {
   return kConfigErrorExitCode;
 }
 
+// How a flag's value is named in errors: "--min_healthy_listeners=9".
+std::string FlagOrigin(absl::string_view name, absl::string_view value) {
+  return absl::StrCat("--", name, "=", value);
+}
+
 // Turns the flags into the same override structure as the environment.
 absl::StatusOr<config::ConfigOverrides> OverridesFromFlags() {
   config::ConfigOverrides overrides;
+  config::ConfigOverrides::Origins& origins = overrides.origins;
   if (!absl::GetFlag(FLAGS_config).empty()) overrides.config_path = absl::GetFlag(FLAGS_config);
   if (std::string ports = absl::GetFlag(FLAGS_rtsp_ports); !ports.empty()) {
     absl::StatusOr<std::vector<uint32_t>> parsed = config::ParsePortList(ports);
@@ -101,9 +107,16 @@ absl::StatusOr<config::ConfigOverrides> OverridesFromFlags() {
       return absl::InvalidArgumentError(absl::StrCat("--rtsp_ports='", ports, "': ", parsed.status().message()));
     }
     overrides.rtsp_ports = *parsed;
+    origins.rtsp_ports = FlagOrigin("rtsp_ports", ports);
   }
-  if (!absl::GetFlag(FLAGS_bind).empty()) overrides.bind = absl::GetFlag(FLAGS_bind);
-  if (!absl::GetFlag(FLAGS_grpc_bind).empty()) overrides.grpc_bind = absl::GetFlag(FLAGS_grpc_bind);
+  if (std::string bind = absl::GetFlag(FLAGS_bind); !bind.empty()) {
+    overrides.bind = bind;
+    origins.bind = FlagOrigin("bind", bind);
+  }
+  if (std::string bind = absl::GetFlag(FLAGS_grpc_bind); !bind.empty()) {
+    overrides.grpc_bind = bind;
+    origins.grpc_bind = FlagOrigin("grpc_bind", bind);
+  }
   if (std::string http_bind = absl::GetFlag(FLAGS_http_bind); !http_bind.empty()) {
     // Not part of the config; checked here so that a typo is a configuration
     // error (exit 2) rather than a gateway that cannot start (exit 1).
@@ -115,17 +128,23 @@ absl::StatusOr<config::ConfigOverrides> OverridesFromFlags() {
     }
   }
   overrides.plugin_dirs = absl::GetFlag(FLAGS_plugin_dir);
+  if (!overrides.plugin_dirs.empty()) {
+    origins.plugin_dirs = FlagOrigin("plugin_dir", absl::StrJoin(overrides.plugin_dirs, ","));
+  }
   if (std::string level = absl::GetFlag(FLAGS_log_level); !level.empty()) {
     absl::StatusOr<config::v1::Logging::Level> parsed = config::ParseLogLevel(level);
     if (!parsed.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("--log_level='", level, "': ", parsed.status().message()));
     }
     overrides.log_level = *parsed;
+    origins.log_level = FlagOrigin("log_level", level);
   }
-  for (auto [flag, name, target] :
-       {std::tuple{&FLAGS_drain_timeout, "drain_timeout", &overrides.drain_timeout},
-        std::tuple{&FLAGS_probe_interval, "probe_interval", &overrides.probe_interval},
-        std::tuple{&FLAGS_probe_timeout, "probe_timeout", &overrides.probe_timeout}}) {
+  for (auto [flag, name, target, origin] :
+       {std::tuple{&FLAGS_drain_timeout, "drain_timeout", &overrides.drain_timeout, &origins.drain_timeout},
+        std::tuple{&FLAGS_probe_interval, "probe_interval", &overrides.probe_interval,
+                   &origins.probe_interval},
+        std::tuple{&FLAGS_probe_timeout, "probe_timeout", &overrides.probe_timeout,
+                   &origins.probe_timeout}}) {
     std::string text = absl::GetFlag(*flag);
     if (text.empty()) continue;
     absl::StatusOr<absl::Duration> parsed = config::ParseConfigDuration(text);
@@ -134,6 +153,7 @@ absl::StatusOr<config::ConfigOverrides> OverridesFromFlags() {
           absl::StrCat("--", name, "='", text, "': ", parsed.status().message()));
     }
     *target = *parsed;
+    *origin = FlagOrigin(name, text);
   }
   if (std::string deep = absl::GetFlag(FLAGS_deep_check); !deep.empty()) {
     absl::StatusOr<bool> parsed = config::ParseBool(deep);
@@ -141,6 +161,7 @@ absl::StatusOr<config::ConfigOverrides> OverridesFromFlags() {
       return absl::InvalidArgumentError(absl::StrCat("--deep_check: ", parsed.status().message()));
     }
     overrides.deep_check = *parsed;
+    origins.deep_check = FlagOrigin("deep_check", deep);
   }
   if (std::string port = absl::GetFlag(FLAGS_grpc_port); !port.empty()) {
     absl::StatusOr<uint32_t> parsed = config::ParseBoundedUint(port, 65535);
@@ -148,6 +169,7 @@ absl::StatusOr<config::ConfigOverrides> OverridesFromFlags() {
       return absl::InvalidArgumentError(absl::StrCat("--grpc_port: ", parsed.status().message()));
     }
     overrides.grpc_port = *parsed;
+    origins.grpc_port = FlagOrigin("grpc_port", port);
   }
   if (std::string k = absl::GetFlag(FLAGS_min_healthy_listeners); !k.empty()) {
     absl::StatusOr<uint32_t> parsed = config::ParseBoundedUint(k, 65535);
@@ -156,6 +178,7 @@ absl::StatusOr<config::ConfigOverrides> OverridesFromFlags() {
           absl::StrCat("--min_healthy_listeners: ", parsed.status().message()));
     }
     overrides.min_healthy = *parsed;
+    origins.min_healthy = FlagOrigin("min_healthy_listeners", k);
   }
   return overrides;
 }

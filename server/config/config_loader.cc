@@ -38,29 +38,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return contents;
 }
 
-// Drops the file positions of values an override replaces, so that an error
-// about such a value does not point at a line that no longer applies.
-void ForgetOverridden(const ConfigOverrides& overrides, const v1::ServerConfig& config,
-                      SourceMap* locations) {
-  if (overrides.rtsp_ports.has_value()) {
-    locations->Forget("listeners");
-    for (int i = 0; i < config.streams_size(); ++i) {
-      locations->Forget(absl::StrCat("streams[", i, "].listeners"));
-    }
-  }
-  if (overrides.bind.has_value()) {
-    for (int i = 0; i < config.listeners_size(); ++i) {
-      locations->Forget(absl::StrCat("listeners[", i, "].bind_address"));
-    }
-  }
-  if (overrides.bind.has_value() || overrides.grpc_bind.has_value()) {
-    locations->Forget("control.bind_address");
-  }
-  if (!overrides.plugin_dirs.empty()) locations->Forget("plugin_dirs");
-  if (overrides.log_level.has_value()) locations->Forget("logging.level");
-  if (overrides.drain_timeout.has_value()) locations->Forget("drain_timeout");
-}
-
 }  // namespace
 
 v1::ServerConfig BuiltInServerConfig() {
@@ -118,8 +95,7 @@ absl::StatusOr<v1::ServerConfig> LoadServerConfig(const ConfigOverrides& flags,
     *config.mutable_listeners() = BuiltInServerConfig().listeners();
   }
   for (const ConfigOverrides* overrides : {&env, &flags}) {
-    ForgetOverridden(*overrides, config, &locations);
-    ApplyOverrides(*overrides, &config);
+    ApplyOverrides(*overrides, &config, &locations);
   }
   ApplyDefaults(&config);
   absl::Status status = ConfigValidator(&locations).Validate(config);

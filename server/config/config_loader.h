@@ -10,9 +10,11 @@
 //   4. fills in defaults (ApplyDefaults) and validates (ConfigValidator).
 // Precedence, highest first: flag > environment > file > built-in default.
 //
-// Every error is an absl::Status with the field path, the value and, when it
-// comes from the file, "file:line:column":
+// Every error is an absl::Status with the field path, the value and where the
+// value came from: "file:line:column" for the file, the flag or the variable
+// as given for an override:
 //   "/etc/rtsp.yaml:12:7: streams[2].parameters: expected a map, got a sequence"
+//   "RTSP_TEST_MIN_HEALTHY=9: health.min_healthy_listeners: 9 is more than the 2 listeners"
 // Codes: NotFound for a missing file, InvalidArgument for bad content or
 // values, another errno-derived code when the file cannot be read. main
 // prints the message and exits with kConfigErrorExitCode.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,9 @@ std::optional<std::string> GetEnv(const char* name) {
 absl::Status EnvError(const char* name, absl::string_view value, const absl::Status& status) {
   return absl::InvalidArgumentError(absl::StrCat(name, "='", value, "': ", status.message()));
 }
+
+// How a variable's value is named in errors: "RTSP_TEST_MIN_HEALTHY=9".
+std::string EnvOrigin(const char* name, absl::string_view value) { return absl::StrCat(name, "=", value); }
 
 // Replaces the listeners by one per port (the "different count" branch of
 // ConfigOverrides::rtsp_ports).
@@ -139,12 +143,15 @@ absl::StatusOr<ConfigOverrides> OverridesFromEnvironment() {
     auto ports = ParsePortList(*value);
     if (!ports.ok()) return EnvError(kEnvRtspPorts, *value, ports.status());
     overrides.rtsp_ports = *std::move(ports);
+    overrides.origins.rtsp_ports = EnvOrigin(kEnvRtspPorts, *value);
   }
 
   // Checked when the final config is validated (the error then names
   // listeners[i].bind_address); a flag may still override a bad value.
   overrides.bind = GetEnv(kEnvBind);
+  if (overrides.bind) overrides.origins.bind = EnvOrigin(kEnvBind, *overrides.bind);
   overrides.grpc_bind = GetEnv(kEnvGrpcBind);
+  if (overrides.grpc_bind) overrides.origins.grpc_bind = EnvOrigin(kEnvGrpcBind, *overrides.grpc_bind);
 
   if (auto value = GetEnv(kEnvPluginDir)) {
     int position = 0;
@@ -156,12 +163,14 @@ absl::StatusOr<ConfigOverrides> OverridesFromEnvironment() {
       }
       overrides.plugin_dirs.emplace_back(dir);
     }
+    overrides.origins.plugin_dirs = EnvOrigin(kEnvPluginDir, *value);
   }
 
   if (auto value = GetEnv(kEnvLogLevel)) {
     auto level = ParseLogLevel(*value);
     if (!level.ok()) return EnvError(kEnvLogLevel, *value, level.status());
     overrides.log_level = *level;
+    overrides.origins.log_level = EnvOrigin(kEnvLogLevel, *value);
   }
 
   if (auto value = GetEnv(kEnvDrainTimeout)) {
@@ -173,30 +182,36 @@ absl::StatusOr<ConfigOverrides> OverridesFromEnvironment() {
                           "out of range (0s..", absl::FormatDuration(kMaxDrainTimeout), ")")));
     }
     overrides.drain_timeout = *drain;
+    overrides.origins.drain_timeout = EnvOrigin(kEnvDrainTimeout, *value);
   }
 
   if (auto value = GetEnv(kEnvGrpcPort)) {
     auto port = ParseBoundedUint(*value, kMaxPort);
     if (!port.ok()) return EnvError(kEnvGrpcPort, *value, port.status());
     overrides.grpc_port = *port;
+    overrides.origins.grpc_port = EnvOrigin(kEnvGrpcPort, *value);
   }
   if (auto value = GetEnv(kEnvMinHealthy)) {
     auto k = ParseBoundedUint(*value, kMaxPort);
     if (!k.ok()) return EnvError(kEnvMinHealthy, *value, k.status());
     overrides.min_healthy = *k;
+    overrides.origins.min_healthy = EnvOrigin(kEnvMinHealthy, *value);
   }
-  for (auto [name, target] : {std::pair{kEnvProbeInterval, &overrides.probe_interval},
-                              std::pair{kEnvProbeTimeout, &overrides.probe_timeout}}) {
+  for (auto [name, target, origin] :
+       {std::tuple{kEnvProbeInterval, &overrides.probe_interval, &overrides.origins.probe_interval},
+        std::tuple{kEnvProbeTimeout, &overrides.probe_timeout, &overrides.origins.probe_timeout}}) {
     if (auto value = GetEnv(name)) {
       auto duration = ParseConfigDuration(*value);
       if (!duration.ok()) return EnvError(name, *value, duration.status());
       *target = *duration;
+      *origin = EnvOrigin(name, *value);
     }
   }
   if (auto value = GetEnv(kEnvDeepCheck)) {
     auto deep = ParseBool(*value);
     if (!deep.ok()) return EnvError(kEnvDeepCheck, *value, deep.status());
     overrides.deep_check = *deep;
+    overrides.origins.deep_check = EnvOrigin(kEnvDeepCheck, *value);
   }
   return overrides;
 }
@@ -217,7 +232,11 @@ absl::StatusOr<uint32_t> ParseBoundedUint(absl::string_view text, uint32_t max) 
   return value;
 }
 
-void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config) {
+void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config,
+                    SourceMap* locations) {
+  SourceMap ignored;
+  if (locations == nullptr) locations = &ignored;
+  const ConfigOverrides::Origins& origins = overrides.origins;
   if (overrides.rtsp_ports.has_value() && !overrides.rtsp_ports->empty()) {
     const std::vector<uint32_t>& ports = *overrides.rtsp_ports;
     if (ports.size() == static_cast<size_t>(config->listeners_size())) {
@@ -225,34 +244,56 @@ void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config) 
     } else {
       ReplaceListeners(ports, config);
     }
+    locations->Attribute("listeners", origins.rtsp_ports);
+    // References may have been renamed or cleared: no longer the file's.
+    for (int i = 0; i < config->streams_size(); ++i) {
+      locations->Forget(absl::StrCat("streams[", i, "].listeners"));
+    }
   }
   if (overrides.bind.has_value()) {
-    for (v1::Listener& listener : *config->mutable_listeners()) {
-      listener.set_bind_address(*overrides.bind);
+    for (int i = 0; i < config->listeners_size(); ++i) {
+      config->mutable_listeners(i)->set_bind_address(*overrides.bind);
+      locations->Attribute(absl::StrCat("listeners[", i, "].bind_address"), origins.bind);
     }
     config->mutable_control()->set_bind_address(*overrides.bind);
+    locations->Attribute("control.bind_address", origins.bind);
   }
-  if (overrides.grpc_bind.has_value()) config->mutable_control()->set_bind_address(*overrides.grpc_bind);
+  if (overrides.grpc_bind.has_value()) {
+    config->mutable_control()->set_bind_address(*overrides.grpc_bind);
+    locations->Attribute("control.bind_address", origins.grpc_bind);
+  }
   if (!overrides.plugin_dirs.empty()) {
     config->clear_plugin_dirs();
     for (const std::string& dir : overrides.plugin_dirs) config->add_plugin_dirs(dir);
+    locations->Attribute("plugin_dirs", origins.plugin_dirs);
   }
   if (overrides.log_level.has_value()) {
     config->mutable_logging()->set_level(*overrides.log_level);
+    locations->Attribute("logging.level", origins.log_level);
   }
-  if (overrides.grpc_port.has_value()) config->mutable_control()->set_port(*overrides.grpc_port);
+  if (overrides.grpc_port.has_value()) {
+    config->mutable_control()->set_port(*overrides.grpc_port);
+    locations->Attribute("control.port", origins.grpc_port);
+  }
   if (overrides.min_healthy.has_value()) {
     config->mutable_health()->set_min_healthy_listeners(*overrides.min_healthy);
+    locations->Attribute("health.min_healthy_listeners", origins.min_healthy);
   }
   if (overrides.probe_interval.has_value()) {
     *config->mutable_health()->mutable_probe_interval() = ToProtoDuration(*overrides.probe_interval);
+    locations->Attribute("health.probe_interval", origins.probe_interval);
   }
   if (overrides.probe_timeout.has_value()) {
     *config->mutable_health()->mutable_probe_timeout() = ToProtoDuration(*overrides.probe_timeout);
+    locations->Attribute("health.probe_timeout", origins.probe_timeout);
   }
-  if (overrides.deep_check.has_value()) config->mutable_health()->set_deep_check(*overrides.deep_check);
+  if (overrides.deep_check.has_value()) {
+    config->mutable_health()->set_deep_check(*overrides.deep_check);
+    locations->Attribute("health.deep_check", origins.deep_check);
+  }
   if (overrides.drain_timeout.has_value()) {
     *config->mutable_drain_timeout() = ToProtoDuration(*overrides.drain_timeout);
+    locations->Attribute("drain_timeout", origins.drain_timeout);
   }
 }
 

@@ -22,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "rtsptest/config/v1/config.pb.h"
+#include "server/config/source_map.h"
 
 namespace rtsptest::config {
 
@@ -79,6 +80,16 @@ struct ConfigOverrides {
   std::optional<absl::Duration> probe_interval;
   std::optional<absl::Duration> probe_timeout;
   std::optional<bool> deep_check;
+
+  // How each member above was given, as the user wrote it, so that an error
+  // about the value names its source: "--min_healthy_listeners=9",
+  // "RTSP_TEST_MIN_HEALTHY=9". Filled by OverridesFromEnvironment() and by
+  // main for its flags; empty for a member set otherwise (errors then name
+  // no source, and never the file).
+  struct Origins {
+    std::string rtsp_ports, bind, grpc_bind, plugin_dirs, log_level, drain_timeout, grpc_port,
+        min_healthy, probe_interval, probe_timeout, deep_check;
+  } origins;
 };
 
 // Parses a non-negative integer no larger than `max` ("50051", "3").
@@ -105,8 +116,12 @@ absl::StatusOr<ConfigOverrides> OverridesFromEnvironment();
 
 // Applies every set member of `overrides` to `config` (see the members for
 // the exact semantics). Values are not validated here: ConfigValidator does
-// that on the final config, whatever source each value came from.
-void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config);
+// that on the final config, whatever source each value came from. If
+// `locations` is not null, each field set is attributed to its member's
+// origin there (SourceMap::Attribute), so that a validation error names the
+// flag or variable instead of the file position of the value it replaced.
+void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config,
+                    SourceMap* locations = nullptr);
 
 }  // namespace rtsptest::config
 

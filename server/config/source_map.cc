@@ -26,27 +26,29 @@ bool IsUnder(absl::string_view path, absl::string_view prefix) {
 }  // namespace
 
 void SourceMap::Record(absl::string_view path, int line, int column) {
-  positions_[std::string(path)] = Position{line, column};
+  positions_[std::string(path)] = Position{line, column, ""};
 }
 
 std::string SourceMap::Locate(absl::string_view path) const {
   for (absl::string_view p = path; !p.empty(); p = Parent(p)) {
     auto it = positions_.find(p);
     if (it != positions_.end()) {
-      if (it->second.line == 0) return "";
+      if (it->second.line == 0) return it->second.origin;
       return absl::StrCat(source_name_, ":", it->second.line, ":", it->second.column);
     }
   }
   return "";
 }
 
-void SourceMap::Forget(absl::string_view path) {
+void SourceMap::Forget(absl::string_view path) { Attribute(path, ""); }
+
+void SourceMap::Attribute(absl::string_view path, absl::string_view origin) {
   std::vector<std::string> doomed;
   for (const auto& [p, unused] : positions_) {
     if (IsUnder(p, path)) doomed.push_back(p);
   }
   for (const std::string& p : doomed) positions_.erase(p);
-  positions_[std::string(path)] = Position{0, 0};
+  positions_[std::string(path)] = Position{0, 0, std::string(origin)};
 }
 
 std::string FormatFieldError(absl::string_view location, absl::string_view path,

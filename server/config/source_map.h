@@ -1,9 +1,10 @@
-// SourceMap: where each field of a parsed config file came from.
+// SourceMap: where each field of a config came from.
 //
 // Parsing and semantic validation are separate steps, but an error found by
 // the validator ("duplicate listener name") is far more useful when it points
 // at the line in the file. The mapper records the position of every field it
-// sets, keyed by field path ("streams[2].parameters.fps"); the validator looks
+// sets, keyed by field path ("streams[2].parameters.fps"); overrides record
+// the flag or environment variable that replaced a value; the validator looks
 // the path up when it reports an error.
 #ifndef RTSPTEST_SERVER_CONFIG_SOURCE_MAP_H_
 #define RTSPTEST_SERVER_CONFIG_SOURCE_MAP_H_
@@ -35,10 +36,16 @@ class SourceMap {
   // that an error about them never blames the file.
   void Forget(absl::string_view path);
 
+  // As Forget(), and Locate() answers `origin` for `path` and everything
+  // under it: how an override gave the value, e.g. "--min_healthy_listeners=9"
+  // or "RTSP_TEST_MIN_HEALTHY=9". An empty `origin` is Forget().
+  void Attribute(absl::string_view path, absl::string_view origin);
+
  private:
   struct Position {
-    int line;  // 0: forgotten, see Forget()
+    int line;  // 0: not from the file, see Forget() and Attribute()
     int column;
+    std::string origin;  // set by Attribute()
   };
   std::string source_name_;
   absl::flat_hash_map<std::string, Position> positions_;

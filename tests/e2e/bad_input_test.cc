@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "bench/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
@@ -106,6 +107,48 @@ TEST(BadEnvironmentTest, NonNumericRtspPortsVariableExitsTwo) {
   EXPECT_NE(server.error_output().find("RTSP_TEST_RTSP_PORTS='x': item 1: 'x' is not a port number"),
             std::string::npos)
       << server.error_output();
+}
+
+// A value that is valid alone but wrong in the final config (k of the
+// k-of-n rule above the number of listeners) is reported with where it came
+// from: the flag, the environment variable, or the file position. Line 4,
+// column 33 of this file is the 1.
+constexpr char kTwoListenersK1[] = R"yaml(listeners:
+  - {name: a, bind_address: 127.0.0.1, port: 0}
+  - {name: b, bind_address: 127.0.0.1, port: 0}
+health: {min_healthy_listeners: 1}
+)yaml";
+constexpr char kKTooLarge[] = "health.min_healthy_listeners: 9 is more than the 2 listeners";
+
+TEST(ValueSourceTest, KFromTheFileNamesTheFilePosition) {
+  const std::string path = WriteTempFile("k_file.yaml", absl::StrReplaceAll(kTwoListenersK1, {{": 1}", ": 9}"}}));
+  ServerProcess server;
+  EXPECT_EQ(RunToExit(server, {absl::StrCat("--config=", path)}), kConfigErrorExitCode);
+  EXPECT_NE(server.error_output().find(absl::StrCat(path, ":4:33: ", kKTooLarge)), std::string::npos)
+      << server.error_output();
+}
+
+TEST(ValueSourceTest, KFromTheEnvironmentNamesTheVariable) {
+  const std::string path = WriteTempFile("k_env.yaml", kTwoListenersK1);
+  ServerProcess server;
+  EXPECT_EQ(RunToExit(server, {absl::StrCat("--config=", path)}, {{"RTSP_TEST_MIN_HEALTHY", "9"}}),
+            kConfigErrorExitCode);
+  EXPECT_NE(server.error_output().find(absl::StrCat("RTSP_TEST_MIN_HEALTHY=9: ", kKTooLarge)),
+            std::string::npos)
+      << server.error_output();
+  EXPECT_EQ(server.error_output().find(path), std::string::npos) << server.error_output();
+}
+
+TEST(ValueSourceTest, KFromAFlagNamesTheFlagEvenWithTheVariableSet) {
+  const std::string path = WriteTempFile("k_flag.yaml", kTwoListenersK1);
+  ServerProcess server;
+  EXPECT_EQ(RunToExit(server, {absl::StrCat("--config=", path), "--min_healthy_listeners=9"},
+                      {{"RTSP_TEST_MIN_HEALTHY", "2"}}),
+            kConfigErrorExitCode);
+  EXPECT_NE(server.error_output().find(absl::StrCat("--min_healthy_listeners=9: ", kKTooLarge)),
+            std::string::npos)
+      << server.error_output();
+  EXPECT_EQ(server.error_output().find(path), std::string::npos) << server.error_output();
 }
 
 // Four bad streams and one good one in the same config.

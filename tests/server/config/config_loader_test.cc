@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -200,6 +201,56 @@ TEST(LoadServerConfigTest, ErrorInOverriddenValueDoesNotBlameTheFile) {
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(config.status().message()),
               StartsWith("listeners[0].bind_address: 'localhost'"));
+}
+
+// An error about a value names where the value came from.
+constexpr char kTwoListenersK1[] = R"(listeners:
+  - {name: a, port: 8554}
+  - {name: b, port: 8555}
+health: {min_healthy_listeners: 1}
+)";
+constexpr char kKTooLarge[] = "health.min_healthy_listeners: 9 is more than the 2 listeners";
+
+TEST(LoadServerConfigTest, ErrorAboutAValueFromTheFileNamesItsPosition) {
+  std::string path = WriteTempFile("k9.yaml", absl::StrReplaceAll(kTwoListenersK1, {{": 1}", ": 9}"}}));
+  auto config = LoadServerConfig(WithPath(path), ConfigOverrides{});
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(config.status().message()), absl::StrCat(path, ":4:33: ", kKTooLarge));
+}
+
+TEST(LoadServerConfigTest, ErrorAboutAValueFromTheEnvironmentNamesTheVariable) {
+  std::string path = WriteTempFile("k1_env.yaml", kTwoListenersK1);
+  setenv("RTSP_TEST_MIN_HEALTHY", "9", 1);
+  absl::StatusOr<ConfigOverrides> env = OverridesFromEnvironment();
+  unsetenv("RTSP_TEST_MIN_HEALTHY");
+  ASSERT_TRUE(env.ok()) << env.status();
+  auto config = LoadServerConfig(WithPath(path), *env);
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(config.status().message()), absl::StrCat("RTSP_TEST_MIN_HEALTHY=9: ", kKTooLarge));
+}
+
+TEST(LoadServerConfigTest, ErrorAboutAValueFromAFlagNamesTheFlag) {
+  std::string path = WriteTempFile("k1_flag.yaml", kTwoListenersK1);
+  ConfigOverrides env;
+  env.min_healthy = 2;
+  env.origins.min_healthy = "RTSP_TEST_MIN_HEALTHY=2";
+  ConfigOverrides flags = WithPath(path);
+  flags.min_healthy = 9;
+  flags.origins.min_healthy = "--min_healthy_listeners=9";
+  auto config = LoadServerConfig(flags, env);
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(config.status().message()), absl::StrCat("--min_healthy_listeners=9: ", kKTooLarge));
+}
+
+TEST(LoadServerConfigTest, ErrorAboutAnAddressFromTheEnvironmentNamesTheVariable) {
+  setenv("RTSP_TEST_BIND", "localhost", 1);
+  absl::StatusOr<ConfigOverrides> env = OverridesFromEnvironment();
+  unsetenv("RTSP_TEST_BIND");
+  ASSERT_TRUE(env.ok()) << env.status();
+  auto config = LoadServerConfig(ConfigOverrides{}, *env);
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(config.status().message()),
+              StartsWith("RTSP_TEST_BIND=localhost: listeners[0].bind_address: 'localhost'"));
 }
 
 TEST(LoadServerConfigTest, ReferenceToUnknownListenerIsReported) {
