@@ -342,15 +342,14 @@ int Main(int argc, char** argv) {
   ApplyLogLevel(config);
   // Before gst_init(): pango (text overlays) initialises fontconfig, which
   // prints on stderr when it has no cache directory it can write.
-  absl::StatusOr<std::unique_ptr<server::PrivateFontCache>> font_cache =
-      server::PrivateFontCache::SetUpIfNeeded();
+  absl::StatusOr<std::string> font_cache = server::EnsureWritableFontCache();
   if (!font_cache.ok()) {
     Log(LogLevel::kWarning, "fontconfig has no writable cache directory; text overlays may print "
                             "'Fontconfig error' lines on stderr",
         {{"error", std::string(font_cache.status().message())}});
-  } else if (*font_cache != nullptr) {
-    Log(LogLevel::kDebug, "fontconfig cache directories are not writable; using a private one",
-        {{"dir", (*font_cache)->dir()}});
+  } else if (!font_cache->empty()) {
+    Log(LogLevel::kDebug, "fontconfig cache directories are not writable; using our own",
+        {{"dir", *font_cache}});
   }
   gst_init(nullptr, nullptr);
   InstallGstLogRouting();
@@ -412,7 +411,6 @@ int Main(int argc, char** argv) {
   if (http_gateway) http_gateway->Stop();
   app.Stop();
   Log(LogLevel::kInfo, "stopped");
-  if (font_cache.ok()) font_cache->reset();
   // Everything that matters is closed and the log is flushed; static
   // destructors and GStreamer's own teardown only add exit latency.
   std::fflush(stdout);

@@ -1,5 +1,5 @@
-// PrivateFontCache: a fontconfig cache directory of the process's own, for
-// machines where fontconfig would find none it can write.
+// A fontconfig cache directory of the server's own, for machines where
+// fontconfig would find none it can write.
 //
 // The testpattern plugin's text overlays render through pango, and pango
 // through fontconfig. When a font directory has no valid cache (a fresh
@@ -11,48 +11,38 @@
 // sandbox) it prints "Fontconfig error: No writable cache directories" on
 // stderr, once per font directory and process, and scans again on every
 // start. The server promises nothing but JSON log lines, so it gives
-// fontconfig a private cache directory instead.
+// fontconfig a cache directory of its own instead.
 #ifndef RTSPTEST_SERVER_FONT_CACHE_FONT_CACHE_H_
 #define RTSPTEST_SERVER_FONT_CACHE_FONT_CACHE_H_
 
-#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
 namespace rtsptest::server {
 
-class PrivateFontCache {
- public:
-  // Asks fontconfig for its cache directories (from the configuration it
-  // would load now: FONTCONFIG_FILE, HOME, XDG_CACHE_HOME are honoured). If
-  // none of them can be written, creates a private directory under $TMPDIR
-  // (else /tmp, /dev/shm, /var/tmp) holding a fonts.conf that includes the
-  // configuration fontconfig would have loaded and adds the directory as one
-  // more <cachedir>, and points FONTCONFIG_FILE at that file. Returns nullptr
-  // when fontconfig can write a cache directory of its own.
-  //
-  // Call it before anything initialises fontconfig (before gst_init() and
-  // before any pipeline exists) and before other threads start: it calls
-  // setenv(). Unavailable when no temporary directory can be written.
-  static absl::StatusOr<std::unique_ptr<PrivateFontCache>> SetUpIfNeeded();
+// Where EnsureWritableFontCache() may make its directory, in order: $TMPDIR
+// (when set), /tmp, /dev/shm (a tmpfs even where the root file system is
+// read-only), /var/tmp.
+std::vector<std::string> TempDirs();
 
-  // Removes the directory and what fontconfig wrote into it. FONTCONFIG_FILE
-  // keeps pointing there, so destroy this only when fonts are no longer used
-  // (at exit).
-  ~PrivateFontCache();
-
-  PrivateFontCache(const PrivateFontCache&) = delete;
-  PrivateFontCache& operator=(const PrivateFontCache&) = delete;
-
-  // The private cache directory; FONTCONFIG_FILE is <dir>/fonts.conf.
-  const std::string& dir() const { return dir_; }
-
- private:
-  explicit PrivateFontCache(std::string dir) : dir_(std::move(dir)) {}
-
-  const std::string dir_;
-};
+// Asks fontconfig for its cache directories (from the configuration it would
+// load now: FONTCONFIG_FILE, HOME and XDG_CACHE_HOME are honoured). If none
+// of them can be written, uses rtsp_test_server-fonts-<uid> under the first
+// of `temp_dirs` that allows it, a directory only this user may write,
+// kept from run to run like any font cache so that later starts find valid
+// caches there. It writes a configuration into it that includes the one
+// fontconfig would have loaded and adds the directory as one more
+// <cachedir>, and points FONTCONFIG_FILE at that file.
+//
+// Returns the directory, or "" when fontconfig can write a cache directory
+// of its own. Unavailable when no temporary directory can be used.
+//
+// Call it before anything initialises fontconfig (before gst_init() and
+// before any pipeline exists) and before other threads start: it calls
+// setenv().
+absl::StatusOr<std::string> EnsureWritableFontCache(const std::vector<std::string>& temp_dirs = TempDirs());
 
 }  // namespace rtsptest::server
 

@@ -188,6 +188,12 @@ absl::Status ServerProcess::Start(std::vector<std::string> args, absl::Duration 
   // threaded process may only make async-signal-safe calls.
   std::vector<std::string> environment;
   std::set<std::string> replaced;
+  // Temporary files (e.g. the server's own font cache) stay in the test's
+  // directory unless the test says otherwise.
+  if (const char* test_tmpdir = std::getenv("TEST_TMPDIR"); test_tmpdir != nullptr && env_.count("TMPDIR") == 0) {
+    environment.push_back(absl::StrCat("TMPDIR=", test_tmpdir));
+    replaced.insert("TMPDIR");
+  }
   for (const auto& [name, value] : env_) {
     replaced.insert(name);
     if (value.has_value()) environment.push_back(absl::StrCat(name, "=", *value));

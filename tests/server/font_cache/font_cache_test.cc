@@ -1,10 +1,12 @@
-// PrivateFontCache against fontconfig's own reading of its configuration.
+// EnsureWritableFontCache against fontconfig's own reading of its
+// configuration.
 // Each test points FONTCONFIG_FILE at a configuration of its own, so that
 // the machine's cache directories (writable or not) play no part.
 #include "server/font_cache/font_cache.h"
 
 #include <fontconfig/fontconfig.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -40,42 +42,66 @@ std::vector<std::string> CacheDirs() {
   return dirs;
 }
 
-class PrivateFontCacheTest : public ::testing::Test {
+class EnsureWritableFontCacheTest : public ::testing::Test {
  protected:
-  void SetUp() override { setenv("TMPDIR", std::getenv("TEST_TMPDIR"), 1); }
+  void SetUp() override {
+    for (const std::string& dir : temp_dirs_) mkdir(dir.c_str(), 0755);
+  }
   void TearDown() override { unsetenv("FONTCONFIG_FILE"); }
+  const std::vector<std::string> temp_dirs_ = {TempPath("tmp1"), TempPath("tmp2")};
+  const std::string own_dir_ = absl::StrCat(temp_dirs_[0], "/rtsp_test_server-fonts-", geteuid());
 };
 
-TEST_F(PrivateFontCacheTest, AddsAPrivateCacheDirectoryWhenNoneIsWritable) {
+TEST_F(EnsureWritableFontCacheTest, AddsItsOwnCacheDirectoryWhenNoneIsWritable) {
   // A cache directory under a regular file can be created by nobody.
   std::ofstream(TempPath("regular_file")) << "";
   const std::string original = WriteFontsConf("unwritable.conf", TempPath("regular_file/cache"));
   setenv("FONTCONFIG_FILE", original.c_str(), 1);
 
-  absl::StatusOr<std::unique_ptr<PrivateFontCache>> cache = PrivateFontCache::SetUpIfNeeded();
-  ASSERT_TRUE(cache.ok()) << cache.status();
-  ASSERT_NE(*cache, nullptr);
-  const std::string dir = (*cache)->dir();
-  EXPECT_TRUE(absl::StartsWith(dir, TempPath("rtsp_test_server-fonts-"))) << dir;
-  EXPECT_EQ(std::string(std::getenv("FONTCONFIG_FILE")), dir + "/fonts.conf");
-  // The original configuration is included, the private directory comes last.
-  EXPECT_EQ(CacheDirs(), (std::vector<std::string>{TempPath("regular_file/cache"), dir}));
-
-  cache->reset();
+  absl::StatusOr<std::string> dir = EnsureWritableFontCache(temp_dirs_);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  EXPECT_EQ(*dir, own_dir_);
+  const std::string file = std::getenv("FONTCONFIG_FILE");
+  EXPECT_TRUE(absl::StartsWith(file, own_dir_ + "/fonts-")) << file;
+  // The original configuration is included, our directory comes last.
+  EXPECT_EQ(CacheDirs(), (std::vector<std::string>{TempPath("regular_file/cache"), own_dir_}));
   struct stat st;
-  EXPECT_NE(stat(dir.c_str(), &st), 0) << dir << " still exists";
+  ASSERT_EQ(stat(own_dir_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+
+  // The next start finds the same directory and file (the caches persist).
+  setenv("FONTCONFIG_FILE", original.c_str(), 1);
+  dir = EnsureWritableFontCache(temp_dirs_);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  EXPECT_EQ(*dir, own_dir_);
+  EXPECT_EQ(std::string(std::getenv("FONTCONFIG_FILE")), file);
 }
 
-TEST_F(PrivateFontCacheTest, ChangesNothingWhenACacheDirectoryIsWritable) {
+TEST_F(EnsureWritableFontCacheTest, ChangesNothingWhenACacheDirectoryIsWritable) {
   const std::string writable = TempPath("writable_cache");
   mkdir(writable.c_str(), 0755);
   const std::string original = WriteFontsConf("writable.conf", writable);
   setenv("FONTCONFIG_FILE", original.c_str(), 1);
 
-  absl::StatusOr<std::unique_ptr<PrivateFontCache>> cache = PrivateFontCache::SetUpIfNeeded();
-  ASSERT_TRUE(cache.ok()) << cache.status();
-  EXPECT_EQ(*cache, nullptr);
+  absl::StatusOr<std::string> dir = EnsureWritableFontCache(temp_dirs_);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  EXPECT_EQ(*dir, "");
   EXPECT_EQ(std::string(std::getenv("FONTCONFIG_FILE")), original);
+}
+
+// The directory's name is predictable: one that another user could write is
+// not used.
+TEST_F(EnsureWritableFontCacheTest, RefusesADirectoryOthersMayWrite) {
+  std::ofstream(TempPath("regular_file")) << "";
+  const std::string original = WriteFontsConf("unwritable2.conf", TempPath("regular_file/cache"));
+  setenv("FONTCONFIG_FILE", original.c_str(), 1);
+  mkdir(own_dir_.c_str(), 0700);
+  chmod(own_dir_.c_str(), 0777);
+
+  absl::StatusOr<std::string> dir = EnsureWritableFontCache(temp_dirs_);
+  chmod(own_dir_.c_str(), 0700);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  EXPECT_EQ(*dir, absl::StrCat(temp_dirs_[1], "/rtsp_test_server-fonts-", geteuid()));
 }
 
 }  // namespace
