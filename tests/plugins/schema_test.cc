@@ -101,7 +101,7 @@ TEST(TestpatternSchemaTest, HasExactlyTheAgreedParameters) {
   }
   EXPECT_EQ(names, (std::vector<std::string>{
                        "pattern", "width", "height", "fps", "codec",
-                       "bitrate_kbps", "gop", "overlay", "audio",
+                       "bitrate_kbps", "rate_control", "gop", "overlay", "audio",
                        "audio_freq_hz"}));
 }
 
