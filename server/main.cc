@@ -71,6 +71,12 @@ ABSL_FLAG(std::string, probe_interval, "",
           "Time between health probe rounds, e.g. 2s ($RTSP_TEST_PROBE_INTERVAL).");
 ABSL_FLAG(std::string, probe_timeout, "",
           "Budget of one probe (TCP connect + RTSP OPTIONS), e.g. 2s ($RTSP_TEST_PROBE_TIMEOUT).");
+ABSL_FLAG(std::string, stall_timeout, "",
+          "A stream whose video sent no frame for this long is stalled: its stream:<path> health "
+          "name turns NOT_SERVING, e.g. 2s ($RTSP_TEST_STALL_TIMEOUT).");
+ABSL_FLAG(std::string, require_live_streams, "",
+          "true: the overall health name \"\" is NOT_SERVING while any stream is not live, not "
+          "only when too few RTSP ports answer ($RTSP_TEST_REQUIRE_LIVE_STREAMS).");
 ABSL_FLAG(std::string, deep_check, "",
           "true: probes also DESCRIBE one stream per listener and require an SDP "
           "($RTSP_TEST_DEEP_CHECK).");
@@ -144,7 +150,9 @@ absl::StatusOr<config::ConfigOverrides> OverridesFromFlags() {
         std::tuple{&FLAGS_probe_interval, "probe_interval", &overrides.probe_interval,
                    &origins.probe_interval},
         std::tuple{&FLAGS_probe_timeout, "probe_timeout", &overrides.probe_timeout,
-                   &origins.probe_timeout}}) {
+                   &origins.probe_timeout},
+        std::tuple{&FLAGS_stall_timeout, "stall_timeout", &overrides.stall_timeout,
+                   &origins.stall_timeout}}) {
     std::string text = absl::GetFlag(*flag);
     if (text.empty()) continue;
     absl::StatusOr<absl::Duration> parsed = config::ParseConfigDuration(text);
@@ -155,13 +163,18 @@ absl::StatusOr<config::ConfigOverrides> OverridesFromFlags() {
     *target = *parsed;
     *origin = FlagOrigin(name, text);
   }
-  if (std::string deep = absl::GetFlag(FLAGS_deep_check); !deep.empty()) {
-    absl::StatusOr<bool> parsed = config::ParseBool(deep);
+  for (auto [flag, name, target, origin] :
+       {std::tuple{&FLAGS_deep_check, "deep_check", &overrides.deep_check, &origins.deep_check},
+        std::tuple{&FLAGS_require_live_streams, "require_live_streams",
+                   &overrides.require_live_streams, &origins.require_live_streams}}) {
+    std::string text = absl::GetFlag(*flag);
+    if (text.empty()) continue;
+    absl::StatusOr<bool> parsed = config::ParseBool(text);
     if (!parsed.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("--deep_check: ", parsed.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", parsed.status().message()));
     }
-    overrides.deep_check = *parsed;
-    origins.deep_check = FlagOrigin("deep_check", deep);
+    *target = *parsed;
+    *origin = FlagOrigin(name, text);
   }
   if (std::string port = absl::GetFlag(FLAGS_grpc_port); !port.empty()) {
     absl::StatusOr<uint32_t> parsed = config::ParseBoundedUint(port, 65535);

@@ -199,7 +199,8 @@ absl::StatusOr<ConfigOverrides> OverridesFromEnvironment() {
   }
   for (auto [name, target, origin] :
        {std::tuple{kEnvProbeInterval, &overrides.probe_interval, &overrides.origins.probe_interval},
-        std::tuple{kEnvProbeTimeout, &overrides.probe_timeout, &overrides.origins.probe_timeout}}) {
+        std::tuple{kEnvProbeTimeout, &overrides.probe_timeout, &overrides.origins.probe_timeout},
+        std::tuple{kEnvStallTimeout, &overrides.stall_timeout, &overrides.origins.stall_timeout}}) {
     if (auto value = GetEnv(name)) {
       auto duration = ParseConfigDuration(*value);
       if (!duration.ok()) return EnvError(name, *value, duration.status());
@@ -207,11 +208,16 @@ absl::StatusOr<ConfigOverrides> OverridesFromEnvironment() {
       *origin = EnvOrigin(name, *value);
     }
   }
-  if (auto value = GetEnv(kEnvDeepCheck)) {
-    auto deep = ParseBool(*value);
-    if (!deep.ok()) return EnvError(kEnvDeepCheck, *value, deep.status());
-    overrides.deep_check = *deep;
-    overrides.origins.deep_check = EnvOrigin(kEnvDeepCheck, *value);
+  for (auto [name, target, origin] :
+       {std::tuple{kEnvDeepCheck, &overrides.deep_check, &overrides.origins.deep_check},
+        std::tuple{kEnvRequireLiveStreams, &overrides.require_live_streams,
+                   &overrides.origins.require_live_streams}}) {
+    if (auto value = GetEnv(name)) {
+      auto parsed = ParseBool(*value);
+      if (!parsed.ok()) return EnvError(name, *value, parsed.status());
+      *target = *parsed;
+      *origin = EnvOrigin(name, *value);
+    }
   }
   return overrides;
 }
@@ -290,6 +296,14 @@ void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config,
   if (overrides.deep_check.has_value()) {
     config->mutable_health()->set_deep_check(*overrides.deep_check);
     locations->Attribute("health.deep_check", origins.deep_check);
+  }
+  if (overrides.stall_timeout.has_value()) {
+    *config->mutable_health()->mutable_stall_timeout() = ToProtoDuration(*overrides.stall_timeout);
+    locations->Attribute("health.stall_timeout", origins.stall_timeout);
+  }
+  if (overrides.require_live_streams.has_value()) {
+    config->mutable_health()->set_require_live_streams(*overrides.require_live_streams);
+    locations->Attribute("health.require_live_streams", origins.require_live_streams);
   }
   if (overrides.drain_timeout.has_value()) {
     *config->mutable_drain_timeout() = ToProtoDuration(*overrides.drain_timeout);

@@ -41,6 +41,8 @@ inline constexpr char kEnvMinHealthy[] = "RTSP_TEST_MIN_HEALTHY";     // "3"
 inline constexpr char kEnvProbeInterval[] = "RTSP_TEST_PROBE_INTERVAL";  // "2s"
 inline constexpr char kEnvProbeTimeout[] = "RTSP_TEST_PROBE_TIMEOUT";    // "2s"
 inline constexpr char kEnvDeepCheck[] = "RTSP_TEST_DEEP_CHECK";          // "true"
+inline constexpr char kEnvStallTimeout[] = "RTSP_TEST_STALL_TIMEOUT";    // "2s"
+inline constexpr char kEnvRequireLiveStreams[] = "RTSP_TEST_REQUIRE_LIVE_STREAMS";  // "true"
 
 // One source of overrides; every unset member leaves the config alone.
 struct ConfigOverrides {
@@ -80,6 +82,9 @@ struct ConfigOverrides {
   std::optional<absl::Duration> probe_interval;
   std::optional<absl::Duration> probe_timeout;
   std::optional<bool> deep_check;
+  // health.stall_timeout, health.require_live_streams.
+  std::optional<absl::Duration> stall_timeout;
+  std::optional<bool> require_live_streams;
 
   // How each member above was given, as the user wrote it, so that an error
   // about the value names its source: "--min_healthy_listeners=9",
@@ -88,7 +93,7 @@ struct ConfigOverrides {
   // no source, and never the file).
   struct Origins {
     std::string rtsp_ports, bind, grpc_bind, plugin_dirs, log_level, drain_timeout, grpc_port,
-        min_healthy, probe_interval, probe_timeout, deep_check;
+        min_healthy, probe_interval, probe_timeout, deep_check, stall_timeout, require_live_streams;
   } origins;
 };
 

@@ -81,7 +81,7 @@ class EnvironmentTest : public ::testing::Test {
     for (const char* name :
          {kEnvConfig, kEnvRtspPorts, kEnvBind, kEnvGrpcBind, kEnvPluginDir, kEnvLogLevel,
           kEnvDrainTimeout, kEnvGrpcPort, kEnvMinHealthy, kEnvProbeInterval, kEnvProbeTimeout,
-          kEnvDeepCheck}) {
+          kEnvDeepCheck, kEnvStallTimeout, kEnvRequireLiveStreams}) {
       unsetenv(name);
     }
   }
@@ -122,6 +122,8 @@ TEST_F(EnvironmentTest, ReadsHealthAndControlVariables) {
   setenv("RTSP_TEST_PROBE_INTERVAL", "500ms", 1);
   setenv("RTSP_TEST_PROBE_TIMEOUT", "1", 1);
   setenv("RTSP_TEST_DEEP_CHECK", "TRUE", 1);
+  setenv("RTSP_TEST_STALL_TIMEOUT", "750ms", 1);
+  setenv("RTSP_TEST_REQUIRE_LIVE_STREAMS", "true", 1);
   auto overrides = OverridesFromEnvironment();
   ASSERT_TRUE(overrides.ok()) << overrides.status();
   EXPECT_EQ(overrides->grpc_port, 50052u);
@@ -130,6 +132,8 @@ TEST_F(EnvironmentTest, ReadsHealthAndControlVariables) {
   EXPECT_EQ(overrides->probe_interval, absl::Milliseconds(500));
   EXPECT_EQ(overrides->probe_timeout, absl::Seconds(1));
   EXPECT_EQ(overrides->deep_check, true);
+  EXPECT_EQ(overrides->stall_timeout, absl::Milliseconds(750));
+  EXPECT_EQ(overrides->require_live_streams, true);
 
   v1::ServerConfig config = BuiltInServerConfig();
   ApplyOverrides(*overrides, &config);
@@ -139,6 +143,8 @@ TEST_F(EnvironmentTest, ReadsHealthAndControlVariables) {
   EXPECT_EQ(config.health().probe_interval().nanos(), 500000000);
   EXPECT_EQ(config.health().probe_timeout().seconds(), 1);
   EXPECT_TRUE(config.health().deep_check());
+  EXPECT_EQ(config.health().stall_timeout().nanos(), 750000000);
+  EXPECT_TRUE(config.health().require_live_streams());
 }
 
 TEST_F(EnvironmentTest, EmptyVariableCountsAsUnset) {
@@ -188,7 +194,9 @@ INSTANTIATE_TEST_SUITE_P(
         EnvErrorCase{"RTSP_TEST_MIN_HEALTHY", "-1",
                      "RTSP_TEST_MIN_HEALTHY='-1': '-1' is not a whole number in 0..65535"},
         EnvErrorCase{"RTSP_TEST_DEEP_CHECK", "maybe",
-                     "RTSP_TEST_DEEP_CHECK='maybe': 'maybe' is not true or false"}));
+                     "RTSP_TEST_DEEP_CHECK='maybe': 'maybe' is not true or false"},
+        EnvErrorCase{"RTSP_TEST_REQUIRE_LIVE_STREAMS", "yes",
+                     "RTSP_TEST_REQUIRE_LIVE_STREAMS='yes': 'yes' is not true or false"}));
 
 // Four listeners 8554..8557 and streams that name some of them.
 v1::ServerConfig ConfigWithStreams() {
