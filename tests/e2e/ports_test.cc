@@ -238,5 +238,24 @@ TEST(PortsTest, AllPortsTakenExitsWithCodeOne) {
   }
 }
 
+TEST(PortsTest, SecondServerOnATakenGrpcPortRefusesToStart) {
+  // gRPC would share the port (SO_REUSEPORT) and split the health checks
+  // between two servers; the second one must fail instead.
+  const int grpc_port = PickFreePort();
+  const std::string grpc = absl::StrCat("--grpc_port=", grpc_port);
+  ServerProcess first;
+  ASSERT_TRUE(first.StartWithConfig(kConfig, {"--rtsp_ports=0,0,0,0", "--bind=127.0.0.1", grpc}).ok())
+      << first.output();
+  ServerProcess second;
+  ASSERT_FALSE(
+      second.StartWithConfig(kConfig, {"--rtsp_ports=0,0,0,0", "--bind=127.0.0.1", grpc}).ok());
+  absl::StatusOr<int> exit_code = second.WaitForExit(absl::Seconds(30));
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+  EXPECT_NE(*exit_code, 0) << second.output();
+  EXPECT_NE(second.output().find(absl::StrCat(":", grpc_port, " (port in use?)")), std::string::npos)
+      << second.output();
+  EXPECT_TRUE(first.IsRunning());
+}
+
 }  // namespace
 }  // namespace rtsptest::testing
