@@ -121,12 +121,13 @@ struct Probe {
 };
 
 Probe RunFfprobe(const std::string& url) {
-  // `timeout` bounds a hung probe. -read_intervals %+#300 reads 300 packets
-  // (2-10 s of these streams) for the timestamp check: a count, because a
+  // `timeout` bounds a hung probe. -read_intervals %+#100 reads 100 packets
+  // (1-10 s of these real-time streams: /cam4 sends 10 video frames a
+  // second and nothing else) for the timestamp check: a count, because a
   // time interval is measured from the first packet of any stream, and the
   // RTCP re-timing described above can put all video beyond it.
   const std::string command = absl::StrCat(
-      "timeout 30 /usr/bin/ffprobe -v error -rtsp_transport tcp -read_intervals %+#300 -show_entries "
+      "timeout 30 /usr/bin/ffprobe -v error -rtsp_transport tcp -read_intervals %+#100 -show_entries "
       "stream=index,codec_type,codec_name,width,height,r_frame_rate,avg_frame_rate,sample_rate,time_base"
       ":packet=stream_index,pts -of json '",
       url, "' 2>&1");

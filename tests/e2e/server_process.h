@@ -27,7 +27,8 @@ namespace rtsptest::testing {
 std::string RunfilePath(const std::string& relative);
 // Writes `content` to a new file under $TEST_TMPDIR and returns its path.
 std::string WriteTempFile(const std::string& name, const std::string& content);
-// A TCP port that was free a moment ago (for tests that must name a port).
+// A TCP port that was free a moment ago (for tests that must name a port),
+// never the same one twice in a process.
 int PickFreePort();
 // Whether `line` is one of the server's JSON log records: one object with a
 // string "ts", a known "level" and a string "msg", quotes balanced (no line
