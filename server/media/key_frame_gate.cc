@@ -11,7 +11,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "server/logging/log.h"
 
 namespace rtsptest::server {
 namespace {
@@ -181,6 +180,9 @@ struct KeyFrameGate::State {
       bool drained = AwaitDrained(index, kDrainTimeout);
       mutex.Lock();
       if (drained) Admit();
+      // A PLAY that began during the admission finishes before the entry
+      // point goes out (Admit's own wait is shorter).
+      mutex.AwaitWithDeadline(absl::Condition(this, &State::NoJoinPending), joining_until);
     }
     parked = false;
     pushed.fetch_add(1);
@@ -392,8 +394,6 @@ void KeyFrameGate::HoldTransport(GstRTSPContext* context) {
 std::shared_ptr<std::atomic<uint64_t>> KeyFrameGate::anchor_rtp_items() const {
   return state_->anchor_rtp_items;
 }
-
-int KeyFrameGate::held() const { return state_->held_count.load(); }
 
 GstRTSPStream* KeyFrameGate::stream() const { return state_->stream; }
 

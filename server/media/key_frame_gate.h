@@ -84,8 +84,6 @@ class KeyFrameGate {
   // pushed, nothing older is left on the TCP send path.
   std::shared_ptr<std::atomic<uint64_t>> anchor_rtp_items() const;
 
-  // Readers currently held out of the track.
-  int held() const;
   GstRTSPStream* stream() const;
 
   // The gate's state, shared with its probe and with put-backs queued on
