@@ -1,8 +1,6 @@
 // StreamMediaFactory (a GstRTSPMediaFactory subclass) and SharedMediaKeeper.
 #include "server/media/stream_media_factory.h"
 
-#include <gst/video/video.h>
-
 #include <new>
 #include <utility>
 
