@@ -159,13 +159,7 @@ GstBusSyncReply OnMessage(GstBus* bus, GstMessage* message, gpointer user_data) 
   auto* state = static_cast<RunState*>(user_data);
   std::string error;
   if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
-    GError* gerror = nullptr;
-    gchar* debug = nullptr;
-    gst_message_parse_error(message, &gerror, &debug);
-    error = std::string("error from ") + GST_OBJECT_NAME(message->src) + ": " +
-            gerror->message + " (" + (debug ? debug : "") + ")";
-    g_error_free(gerror);
-    g_free(debug);
+    error = ErrorMessageText(message);
   } else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS) {
     error = "unexpected EOS";
   }
@@ -180,6 +174,17 @@ GstBusSyncReply OnMessage(GstBus* bus, GstMessage* message, gpointer user_data) 
 }
 
 }  // namespace
+
+std::string ErrorMessageText(GstMessage* message) {
+  GError* gerror = nullptr;
+  gchar* debug = nullptr;
+  gst_message_parse_error(message, &gerror, &debug);
+  std::string text = std::string("error from ") + GST_OBJECT_NAME(message->src) + ": " +
+                     gerror->message + " (" + (debug ? debug : "") + ")";
+  g_error_free(gerror);
+  g_free(debug);
+  return text;
+}
 
 DecodeResult DecodeStreams(GstElement* bin, const DecodeOptions& options) {
   DecodeResult result;

@@ -88,6 +88,9 @@ struct DecodeResult {
 // stream decoded options.min_samples buffers, then tears it down.
 DecodeResult DecodeStreams(GstElement* bin, const DecodeOptions& options);
 
+// "error from <element>: <message> (<debug>)" for a GST_MESSAGE_ERROR.
+std::string ErrorMessageText(GstMessage* message);
+
 }  // namespace testing
 }  // namespace rtsptest
 

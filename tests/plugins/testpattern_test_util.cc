@@ -13,6 +13,8 @@
 #include <fstream>
 #include <mutex>
 
+#include "tests/plugins/plugin_test_util.h"
+
 namespace rtsptest {
 namespace testing {
 namespace {
@@ -110,13 +112,7 @@ GstBusSyncReply OnMessage(GstBus* bus, GstMessage* message,
   auto* state = static_cast<CaptureState*>(user_data);
   std::string error;
   if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
-    GError* gerror = nullptr;
-    gchar* debug = nullptr;
-    gst_message_parse_error(message, &gerror, &debug);
-    error = std::string("error from ") + GST_OBJECT_NAME(message->src) + ": " +
-            gerror->message + " (" + (debug ? debug : "") + ")";
-    g_error_free(gerror);
-    g_free(debug);
+    error = ErrorMessageText(message);
   } else if (GST_MESSAGE_TYPE(message) != GST_MESSAGE_EOS) {
     return GST_BUS_DROP;
   }
