@@ -32,7 +32,7 @@ build: deps
 	$(BAZEL) build $(BAZEL_FLAGS) //...
 
 run: build
-	./bazel-bin/server/rtsp_test_server --config=$(CONFIG) $(SERVER_ARGS)
+	./bazel-bin/app/rtsp_test_server --config=$(CONFIG) $(SERVER_ARGS)
 
 test: build
 	$(BAZEL) test $(BAZEL_FLAGS) //...

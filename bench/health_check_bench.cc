@@ -333,7 +333,7 @@ int Main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   std::string server_bin = absl::GetFlag(FLAGS_server);
-  if (server_bin.empty()) server_bin = Runfile("server/rtsp_test_server");
+  if (server_bin.empty()) server_bin = Runfile("app/rtsp_test_server");
   std::string baseline_bin = absl::GetFlag(FLAGS_baseline);
   if (baseline_bin.empty()) baseline_bin = Runfile("bench/baseline_health_server");
   const std::string config = WriteConfig();

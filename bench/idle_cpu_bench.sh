@@ -9,7 +9,7 @@
 # can run beside a `make run`. Prints one line per stream and a summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${1:-bazel-bin/server/rtsp_test_server}
+BIN=${1:-bazel-bin/app/rtsp_test_server}
 WARMUP=${2:-20}
 WINDOW=${3:-30}
 HTTP=18580

@@ -38,11 +38,11 @@ if ! command -v hyperfine >/dev/null; then
   exit 1
 fi
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  bazel build //server:rtsp_test_server //healthcheck/probe:health_probe \
+  bazel build //app:rtsp_test_server //tools/health_probe:health_probe \
     //bench:health_probe_dynamic //bench:bare_health_client //bench:bare_health_client_static
 fi
-SERVER=bazel-bin/server/rtsp_test_server
-PROBE=bazel-bin/healthcheck/probe/health_probe
+SERVER=bazel-bin/app/rtsp_test_server
+PROBE=bazel-bin/tools/health_probe/health_probe
 PROBE_SHARED=bazel-bin/bench/health_probe_dynamic
 BARE=bazel-bin/bench/bare_health_client
 BARE_STATIC=bazel-bin/bench/bare_health_client_static

@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  bazel build //bench:health_check_bench //bench:baseline_health_server //server:rtsp_test_server
+  bazel build //bench:health_check_bench //bench:baseline_health_server //app:rtsp_test_server
 fi
 
 echo "== machine"

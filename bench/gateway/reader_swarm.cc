@@ -14,7 +14,7 @@
 #include "absl/flags/usage.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "bench/rtsp_client/rtsp_client.h"
+#include "tools/rtsp_client/rtsp_client.h"
 
 ABSL_FLAG(std::string, url, "", "Stream URL, e.g. rtsp://127.0.0.1:8554/cam.");
 ABSL_FLAG(int, readers, 500, "Readers to start.");

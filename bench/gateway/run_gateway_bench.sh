@@ -19,7 +19,7 @@ for tool in nginx wrk curl python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install nginx-light wrk curl)" >&2; exit 2; }
 done
 
-bazel build //server:rtsp_test_server //healthcheck/gateway:health_gateway //bench/gateway:reader_swarm >&2
+bazel build //app:rtsp_test_server //gateway:health_gateway //bench/gateway:reader_swarm >&2
 BIN="$(bazel info bazel-bin 2>/dev/null)"
 
 TMP="$(mktemp -d /tmp/gateway-bench.XXXXXX)"
@@ -59,11 +59,11 @@ streams:
   - {path: /cheap, plugin: testpattern, description: bench stream, parameters: {codec: h264, width: 160, height: 120, fps: 5, gop: 10, bitrate_kbps: 64}}
 drain_timeout: 0s
 EOF
-"$BIN/server/rtsp_test_server" --config="$TMP/server.yaml" --grpc_port=0 > "$TMP/server.log" 2>&1 &
+"$BIN/app/rtsp_test_server" --config="$TMP/server.yaml" --grpc_port=0 > "$TMP/server.log" 2>&1 &
 PIDS+=($!)
 GRPC_PORT="$(log_field "$TMP/server.log" "control plane serving" grpc_port)"
 RTSP_PORT="$(grep -m1 '"listener":"a"' "$TMP/server.log" | sed -n 's/.*"port":\([0-9]*\).*/\1/p')"
-"$BIN/healthcheck/gateway/health_gateway" --http_port=0 --bind=127.0.0.1 --grpc_addr="127.0.0.1:$GRPC_PORT" \
+"$BIN/gateway/health_gateway" --http_port=0 --bind=127.0.0.1 --grpc_addr="127.0.0.1:$GRPC_PORT" \
   > "$TMP/gateway.log" 2>&1 &
 PIDS+=($!)
 GW_PORT="$(log_field "$TMP/gateway.log" "http gateway serving" http_port)"

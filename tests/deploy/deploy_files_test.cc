@@ -37,7 +37,7 @@ namespace {
 
 constexpr int kGrpcPort = 50051;
 constexpr int kHttpPort = 8080;
-// health_probe's exit codes (healthcheck/probe/health_probe.cc).
+// health_probe's exit codes (tools/health_probe/health_probe.cc).
 constexpr int kProbeBadArguments = 1;
 constexpr int kProbeConnectionFailed = 2;
 constexpr int kProbeUnhealthy = 4;
@@ -98,8 +98,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
   return result;
 }
 
-std::string ServerBinary() { return RunfilePath("server/rtsp_test_server"); }
-std::string ProbeBinary() { return RunfilePath("healthcheck/probe/health_probe"); }
+std::string ServerBinary() { return RunfilePath("app/rtsp_test_server"); }
+std::string ProbeBinary() { return RunfilePath("tools/health_probe/health_probe"); }
 
 // A loopback port that refuses connections: bound, never listening, and held
 // for the life of the object so that nothing else takes it.
@@ -267,7 +267,7 @@ std::string FlagName(absl::string_view arg) {
 TEST(DeployFilesTest, HealthProbeIsInstalledWhereTheChecksCallIt) {
   const std::string dockerfile = ReadRunfile("deploy/docker/Dockerfile");
   EXPECT_TRUE(absl::StrContains(dockerfile, "COPY --from=build /out/bin/ /usr/local/bin/"));
-  EXPECT_TRUE(absl::StrContains(dockerfile, "bazel-bin/healthcheck/probe/health_probe"));
+  EXPECT_TRUE(absl::StrContains(dockerfile, "bazel-bin/tools/health_probe/health_probe"));
   std::vector<ProbeCall> calls = ProbeCalls();
   ASSERT_GE(calls.size(), 4u);
   for (const ProbeCall& call : calls) {

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "bench/rtsp_client/rtsp_client.h"
+#include "tools/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
 
@@ -273,7 +273,7 @@ streams:
 
 // Fails today: main.cc CheckStreams() prefixes "stream <path>: " to a status
 // whose message already starts with it ("stream /zero_fps: stream /zero_fps:
-// plugin testpattern: ..."). Enable once server/main.cc is fixed.
+// plugin testpattern: ..."). Enable once app/main.cc is fixed.
 TEST(CheckConfigTest, NamesTheStreamOnce) {
   const std::string path = WriteTempFile("check_prefix.yaml", R"yaml(
 streams:

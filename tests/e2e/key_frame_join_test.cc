@@ -2,7 +2,7 @@
 // first video RTP packet begins a key frame (parameter sets or IDR/IRAP for
 // H.264/H.265, a frame's first fragment for JPEG), over TCP and UDP, alone or
 // in a crowd. The streams have a key frame every 100 s, so only the server's
-// per-reader gate (server/media/key_frame_gate.h) can make this hold.
+// per-reader gate (core/media/key_frame_gate.h) can make this hold.
 #include <signal.h>
 
 #include <memory>
@@ -12,9 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "bench/rtsp_client/rtsp_client.h"
+#include "tools/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
-#include "server/media/key_frame_gate.h"
+#include "core/media/key_frame_gate.h"
 #include "tests/e2e/server_process.h"
 #include "tests/util/rtsp_reader.h"
 

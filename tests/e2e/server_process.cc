@@ -175,7 +175,7 @@ absl::Status ServerProcess::StartWithConfig(const std::string& yaml, std::vector
 }
 
 absl::Status ServerProcess::Start(std::vector<std::string> args, absl::Duration timeout) {
-  std::string binary = RunfilePath("server/rtsp_test_server");
+  std::string binary = RunfilePath("app/rtsp_test_server");
   // The gRPC control plane defaults to the fixed port 50051; tests run in
   // parallel, so it gets a kernel-chosen port unless the test picks one.
   auto grpc_port_env = env_.find("RTSP_TEST_GRPC_PORT");

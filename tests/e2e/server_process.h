@@ -23,7 +23,7 @@
 
 namespace rtsptest::testing {
 
-// Path of a file in the test's runfiles, e.g. "server/rtsp_test_server".
+// Path of a file in the test's runfiles, e.g. "app/rtsp_test_server".
 std::string RunfilePath(const std::string& relative);
 // Writes `content` to a new file under $TEST_TMPDIR and returns its path.
 std::string WriteTempFile(const std::string& name, const std::string& content);

@@ -13,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "bench/rtsp_client/rtsp_client.h"
+#include "tools/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
 #include "tests/util/rtsp_reader.h"
@@ -52,7 +52,7 @@ const StreamCase kStreams[] = {
     {"/pipeline_h264", 320, 240, 0},
 };
 
-std::string Clip(const std::string& name) { return RunfilePath("plugins/file/testdata/" + name); }
+std::string Clip(const std::string& name) { return RunfilePath("plugins/builtin/file/testdata/" + name); }
 
 std::string Config() {
   // fps 10 with gop 10: a late reader waits at most a second for a keyframe.

@@ -172,7 +172,7 @@ GatewayProcess::~GatewayProcess() {
 }
 
 absl::Status GatewayProcess::Start(const std::string& grpc_addr, std::vector<std::string> extra_args) {
-  std::string binary = RunfilePath("healthcheck/gateway/health_gateway");
+  std::string binary = RunfilePath("gateway/health_gateway");
   std::vector<std::string> args = {binary, "--http_port=0", "--bind=127.0.0.1",
                                    absl::StrCat("--grpc_addr=", grpc_addr)};
   args.insert(args.end(), extra_args.begin(), extra_args.end());

@@ -2,7 +2,7 @@
 // 431 for oversized headers, 414 for a huge request line, 413 for a body,
 // the header timeout against slow clients, garbage bytes. Real sockets and
 // the curl binary; the handler is a fixed one.
-#include "healthcheck/gateway/http_server.h"
+#include "gateway/http_server.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>

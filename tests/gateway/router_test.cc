@@ -5,12 +5,12 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
-#include "healthcheck/gateway/control_plane_view.h"
-#include "healthcheck/gateway/html_renderer.h"
-#include "healthcheck/gateway/json_renderer.h"
-#include "healthcheck/gateway/prometheus_renderer.h"
-#include "healthcheck/gateway/router.h"
-#include "healthcheck/gateway/stream_urls.h"
+#include "gateway/control_plane_view.h"
+#include "gateway/html_renderer.h"
+#include "gateway/json_renderer.h"
+#include "gateway/prometheus_renderer.h"
+#include "gateway/router.h"
+#include "gateway/stream_urls.h"
 #include "tests/gateway/gateway_test_util.h"
 
 namespace rtsptest::gateway {

@@ -1,6 +1,6 @@
 """The real rtsp_test_server with config/default.yaml, for third-party clients.
 
-ServerUnderTest starts //server:rtsp_test_server on free loopback ports and
+ServerUnderTest starts //app:rtsp_test_server on free loopback ports and
 the health_gateway sidecar next to it, and reads the per-stream byte counters
 from the gateway's /metrics. Both processes bind 127.0.0.1 only: the RTSP
 listeners through --bind, the gRPC control plane through `control:
@@ -170,7 +170,7 @@ class ServerUnderTest:
 
     def __init__(self):
         self.streams, listener_names = load_default_streams()
-        self.binary = os.environ.get("RTS_SERVER_BINARY") or runfile("server/rtsp_test_server")
+        self.binary = os.environ.get("RTS_SERVER_BINARY") or runfile("app/rtsp_test_server")
         self.ports = [_pick_free_port() for _ in listener_names]
         # --rtsp_ports with the config's count of ports changes them in order.
         self._port_of_listener = dict(zip(listener_names, self.ports))
@@ -199,7 +199,7 @@ class ServerUnderTest:
         grpc_port = started["grpc_port"]
         self.gateway = _LoggedProcess(
             "health_gateway",
-            [runfile("healthcheck/gateway/health_gateway"), "--bind=127.0.0.1", "--http_port=0",
+            [runfile("gateway/health_gateway"), "--bind=127.0.0.1", "--http_port=0",
              f"--grpc_addr=127.0.0.1:{grpc_port}", "--report_interval=250ms"], env)
         serving = self.gateway.wait_for_line("http gateway serving", 30)
         if serving is None:

@@ -3,7 +3,7 @@
 
 Users saw frozen streams, minutes-old media and H.264 decode errors in
 ffmpeg, ffprobe and OpenCV while our GStreamer-based tests passed. This suite
-runs those clients against //server:rtsp_test_server started with
+runs those clients against //app:rtsp_test_server started with
 config/default.yaml (loopback only, see server_under_test.py). One server run
 serves every check, in this order, so that the suite stays short:
 

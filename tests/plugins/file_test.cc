@@ -1,4 +1,4 @@
-// Tests of libfile.so on the clips that //plugins/file/testdata generates:
+// Tests of libfile.so on the clips that //plugins/builtin/file/testdata generates:
 // every container decodes at its size and rate, timestamps increase strictly
 // across loop points, and bad files fail with a clear message.
 #include <gst/gst.h>
@@ -18,7 +18,7 @@ namespace {
 constexpr int kFramesPerLoop = 90;
 
 std::string Clip(const std::string& name) {
-  return RunfilePath("plugins/file/testdata/" + name);
+  return RunfilePath("plugins/builtin/file/testdata/" + name);
 }
 
 class FilePluginTest : public ::testing::Test {

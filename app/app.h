@@ -1,0 +1,66 @@
+// App: the whole rtsp_test_server process minus main(): the RTSP server, the
+// gRPC control plane, and the health monitor and stream liveness checker
+// that tie them together.
+//
+// Lifecycle: Start() -> (serving) -> BeginDrain() on SIGTERM -> Stop().
+#ifndef RTSPTEST_SERVER_APP_H_
+#define RTSPTEST_SERVER_APP_H_
+
+#include <memory>
+
+#include "absl/time/time.h"
+
+#include "absl/status/status.h"
+#include "control/grpc_server/control_plane_server.h"
+#include "control/services/control_service.h"
+#include "health/publisher/grpc_health_publisher.h"
+#include "health/monitor/health_monitor.h"
+#include "rtsptest/config/v1/config.pb.h"
+#include "core/stream/stream_liveness_checker.h"
+#include "core/server/server.h"
+
+namespace rtsptest::server {
+
+class App {
+ public:
+  explicit App(config::v1::ServerConfig config);
+  ~App();
+
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Starts RTSP listeners and streams, the gRPC port and health probing.
+  // FailedPrecondition when no RTSP port could bind, Unavailable when the
+  // gRPC port cannot bind, InvalidArgument for an impossible health rule.
+  absl::Status Start();
+  // Drain: every health name turns NOT_SERVING before this returns, and the
+  // RTSP ports stop accepting connections; sessions already open go on.
+  void BeginDrain();
+  // RTSP connections still open, over every listener.
+  int OpenRtspConnections() const;
+  // Stops everything. Idempotent.
+  void Stop();
+  // What GetHealthReport answers: the last probe round, the streams' last
+  // liveness evaluation, and live counters.
+  control::v1::HealthReport BuildHealthReport() const;
+
+  Server& server() { return server_; }
+  health::HealthMonitor* monitor() { return monitor_.get(); }
+  int grpc_port() const { return control_ ? control_->port() : 0; }
+  // host:port at which this process reaches its own gRPC port (a wildcard
+  // bind is reached on loopback), e.g. for the embedded HTTP gateway.
+  std::string local_grpc_address() const;
+
+ private:
+  const absl::Time started_at_ = absl::Now();
+  Server server_;
+  std::unique_ptr<control::ControlServiceImpl> control_service_;
+  std::unique_ptr<control::ControlPlaneServer> control_;
+  std::unique_ptr<health::GrpcHealthPublisher> publisher_;
+  std::unique_ptr<health::HealthMonitor> monitor_;
+  std::unique_ptr<StreamLivenessChecker> liveness_;
+};
+
+}  // namespace rtsptest::server
+
+#endif  // RTSPTEST_SERVER_APP_H_

@@ -1,0 +1,281 @@
+// Built-in defaults and semantic validation of a ServerConfig (see header).
+#include "config/config_validator.h"
+
+#include "common/time/proto_time.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace rtsptest::config {
+namespace {
+
+// Listener names become gRPC health service names, metric labels and log
+// fields: keep them to characters that need no quoting anywhere.
+bool IsValidListenerName(absl::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Plugin names become file names (lib<plugin>.so): no path separators, no
+// case games on case-insensitive file systems.
+bool IsValidPluginName(absl::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!absl::ascii_islower(static_cast<unsigned char>(c)) &&
+        !absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// An address in binary form, so that "::" and "0:0::0" compare equal.
+// Returns "" when `text` is neither IPv4 nor IPv6.
+std::string NormalizeAddress(const std::string& text) {
+  in_addr v4;
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    return absl::StrCat("4:", absl::string_view(reinterpret_cast<const char*>(&v4), sizeof(v4)));
+  }
+  in6_addr v6;
+  if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+    return absl::StrCat("6:", absl::string_view(reinterpret_cast<const char*>(&v6), sizeof(v6)));
+  }
+  return "";
+}
+
+std::string HostPort(absl::string_view address, uint32_t port) {
+  return absl::StrContains(address, ':') ? absl::StrCat("[", address, "]:", port)
+                                         : absl::StrCat(address, ":", port);
+}
+
+}  // namespace
+
+std::string DefaultListenerName(uint32_t port, int index) {
+  return port == 0 ? absl::StrCat("rtsp-ephemeral-", index) : absl::StrCat("rtsp-", port);
+}
+
+void ApplyDefaults(v1::ServerConfig* config) {
+  for (int i = 0; i < config->listeners_size(); ++i) {
+    v1::Listener* listener = config->mutable_listeners(i);
+    if (listener->name().empty()) listener->set_name(DefaultListenerName(listener->port(), i));
+    if (listener->bind_address().empty()) listener->set_bind_address(kDefaultBindAddress);
+  }
+  if (!config->has_drain_timeout()) {
+    config->mutable_drain_timeout()->set_seconds(absl::ToInt64Seconds(kDefaultDrainTimeout));
+  }
+  v1::Health* health = config->mutable_health();
+  if (!health->has_probe_interval()) {
+    health->mutable_probe_interval()->set_seconds(absl::ToInt64Seconds(kDefaultProbeInterval));
+  }
+  if (!health->has_probe_timeout()) {
+    health->mutable_probe_timeout()->set_seconds(absl::ToInt64Seconds(kDefaultProbeTimeout));
+  }
+  if (!health->has_stall_timeout()) *health->mutable_stall_timeout() = ToProtoDuration(kDefaultStallTimeout);
+  v1::ControlPlane* control = config->mutable_control();
+  if (control->bind_address().empty()) control->set_bind_address(kDefaultBindAddress);
+  if (!control->has_port()) control->set_port(kDefaultControlPort);
+  if (config->logging().level() == v1::Logging::LEVEL_UNSPECIFIED) {
+    config->mutable_logging()->set_level(v1::Logging::INFO);
+  }
+}
+
+absl::Status ConfigValidator::Validate(const v1::ServerConfig& config) const {
+  absl::Status status = ValidateListeners(config);
+  if (status.ok()) status = ValidateStreams(config);
+  if (status.ok()) status = ValidateGlobals(config);
+  return status;
+}
+
+absl::Status ConfigValidator::ValidateListeners(const v1::ServerConfig& config) const {
+  if (config.listeners_size() == 0) {
+    return Error("listeners", "at least one listener is required");
+  }
+  absl::flat_hash_map<std::string, int> names;      // name -> index
+  absl::flat_hash_map<std::string, int> endpoints;  // address+port -> index
+  for (int i = 0; i < config.listeners_size(); ++i) {
+    const v1::Listener& listener = config.listeners(i);
+    const std::string path = absl::StrCat("listeners[", i, "]");
+    if (!IsValidListenerName(listener.name())) {
+      return Error(path + ".name",
+                   absl::StrCat("'", listener.name(), "' is not a valid listener name (use ",
+                                "letters, digits, '-', '_' and '.')"));
+    }
+    auto [name_it, new_name] = names.emplace(listener.name(), i);
+    if (!new_name) {
+      return Error(path + ".name", absl::StrCat("duplicate listener name '", listener.name(),
+                                                "' (also listeners[", name_it->second, "])"));
+    }
+    if (listener.port() > kMaxPort) {
+      return Error(path + ".port",
+                   absl::StrCat(listener.port(), " is out of range (0..", kMaxPort, ")"));
+    }
+    std::string address = NormalizeAddress(listener.bind_address());
+    if (address.empty()) {
+      return Error(path + ".bind_address",
+                   absl::StrCat("'", listener.bind_address(),
+                                "' is not an IPv4 or IPv6 address (host names are not "
+                                "resolved; use e.g. 0.0.0.0, 127.0.0.1 or ::)"));
+    }
+    // Port 0 asks the kernel for a fresh port each time, so it never clashes.
+    if (listener.port() == 0) continue;
+    auto [endpoint_it, new_endpoint] =
+        endpoints.emplace(absl::StrCat(address, "/", listener.port()), i);
+    if (!new_endpoint) {
+      const v1::Listener& first = config.listeners(endpoint_it->second);
+      return Error(path + ".port", absl::StrCat(HostPort(listener.bind_address(), listener.port()),
+                                                " is already used by listeners[",
+                                                endpoint_it->second, "] ('", first.name(), "')"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConfigValidator::ValidateStreams(const v1::ServerConfig& config) const {
+  std::vector<std::string> listener_names;
+  absl::flat_hash_set<std::string> known_listeners;
+  for (const v1::Listener& listener : config.listeners()) {
+    listener_names.push_back(listener.name());
+    known_listeners.insert(listener.name());
+  }
+  absl::flat_hash_map<std::string, int> paths;  // mount path -> index
+  for (int i = 0; i < config.streams_size(); ++i) {
+    const v1::Stream& stream = config.streams(i);
+    const std::string path = absl::StrCat("streams[", i, "]");
+
+    const std::string& mount = stream.path();
+    if (mount.empty()) return Error(path + ".path", "is empty (expected e.g. /cam1)");
+    if (mount[0] != '/') {
+      return Error(path + ".path", absl::StrCat("'", mount, "' must start with '/'"));
+    }
+    for (unsigned char c : mount) {
+      // RTSP URLs carry the path verbatim: a space, '?' or '#' would change
+      // what clients request.
+      if (c <= 0x20 || c == 0x7f || c == '?' || c == '#') {
+        return Error(path + ".path",
+                     absl::StrCat("'", absl::CHexEscape(mount),
+                                  "' must not contain spaces, control characters, '?' or '#'"));
+      }
+    }
+    auto [path_it, new_path] = paths.emplace(mount, i);
+    if (!new_path) {
+      return Error(path + ".path", absl::StrCat("duplicate path '", mount, "' (also streams[",
+                                                path_it->second, "])"));
+    }
+
+    if (stream.plugin().empty()) {
+      return Error(path + ".plugin",
+                   "is empty (name the plugin that serves this stream, "
+                   "e.g. testpattern)");
+    }
+    if (!IsValidPluginName(stream.plugin())) {
+      return Error(path + ".plugin",
+                   absl::StrCat("'", stream.plugin(), "' must match [a-z0-9_-]+"));
+    }
+
+    for (const auto& [key, value] : stream.parameters()) {
+      if (key.empty()) return Error(path + ".parameters", "empty parameter name");
+    }
+
+    absl::flat_hash_set<std::string> listed;
+    for (int j = 0; j < stream.listeners_size(); ++j) {
+      const std::string& name = stream.listeners(j);
+      const std::string entry = absl::StrCat(path, ".listeners[", j, "]");
+      if (!known_listeners.contains(name)) {
+        return Error(entry, absl::StrCat("no listener named '", name,
+                                         "' (have: ", absl::StrJoin(listener_names, ", "), ")"));
+      }
+      if (!listed.insert(name).second) {
+        return Error(entry, absl::StrCat("listener '", name, "' is listed twice"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConfigValidator::ValidateGlobals(const v1::ServerConfig& config) const {
+  for (int i = 0; i < config.plugin_dirs_size(); ++i) {
+    if (config.plugin_dirs(i).empty()) {
+      return Error(absl::StrCat("plugin_dirs[", i, "]"), "is empty");
+    }
+  }
+  if (config.has_drain_timeout()) {
+    const auto& proto = config.drain_timeout();
+    // A hand-built proto could mix signs; the mapper never does.
+    if (proto.nanos() <= -1000000000 || proto.nanos() >= 1000000000 ||
+        (proto.seconds() > 0 && proto.nanos() < 0) || (proto.seconds() < 0 && proto.nanos() > 0)) {
+      return Error("drain_timeout", absl::StrCat("malformed duration (seconds=", proto.seconds(),
+                                                 ", nanos=", proto.nanos(), ")"));
+    }
+    absl::Duration drain = FromProtoDuration(proto);
+    if (drain < absl::ZeroDuration()) {
+      return Error("drain_timeout",
+                   absl::StrCat(absl::FormatDuration(drain), " is negative (0 exits at once)"));
+    }
+    if (drain > kMaxDrainTimeout) {
+      return Error("drain_timeout",
+                   absl::StrCat(absl::FormatDuration(drain), " is longer than the maximum ",
+                                absl::FormatDuration(kMaxDrainTimeout)));
+    }
+  }
+  if (config.health().min_healthy_listeners() > static_cast<uint32_t>(config.listeners_size())) {
+    return Error("health.min_healthy_listeners",
+                 absl::StrCat(config.health().min_healthy_listeners(), " is more than the ",
+                              config.listeners_size(), " listeners"));
+  }
+  for (const auto& [path, proto] :
+       {std::pair<const char*, const google::protobuf::Duration*>{"health.probe_interval",
+                                                                   &config.health().probe_interval()},
+        {"health.probe_timeout", &config.health().probe_timeout()}}) {
+    absl::Duration value = FromProtoDuration(*proto);
+    if (value <= absl::ZeroDuration() || value > kMaxProbeTiming) {
+      return Error(path, absl::StrCat(absl::FormatDuration(value), " must be in (0, ",
+                                      absl::FormatDuration(kMaxProbeTiming), "]"));
+    }
+  }
+  if (config.health().has_stall_timeout()) {
+    absl::Duration stall = FromProtoDuration(config.health().stall_timeout());
+    if (stall < kMinStallTimeout || stall > kMaxStallTimeout) {
+      return Error("health.stall_timeout",
+                   absl::StrCat(absl::FormatDuration(stall), " must be in [",
+                                absl::FormatDuration(kMinStallTimeout), ", ",
+                                absl::FormatDuration(kMaxStallTimeout), "]"));
+    }
+  }
+  if (config.control().port() > kMaxPort) {
+    return Error("control.port", absl::StrCat(config.control().port(), " is out of range (0..",
+                                              kMaxPort, ")"));
+  }
+  if (!config.control().bind_address().empty() &&
+      NormalizeAddress(config.control().bind_address()).empty()) {
+    return Error("control.bind_address",
+                 absl::StrCat("'", config.control().bind_address(), "' is not an IPv4 or IPv6 address"));
+  }
+  if (!v1::Logging::Level_IsValid(config.logging().level())) {
+    return Error("logging.level",
+                 absl::StrCat(config.logging().level(), " is not a known log level"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConfigValidator::Error(absl::string_view path, absl::string_view message) const {
+  std::string location = locations_ != nullptr ? locations_->Locate(path) : "";
+  return absl::InvalidArgumentError(FormatFieldError(location, path, message));
+}
+
+}  // namespace rtsptest::config

@@ -1,0 +1,72 @@
+// Built-in defaults and semantic validation of a ServerConfig.
+//
+// The mapper (proto_yaml_mapper.h) checks that a file has the right shape;
+// this checks that the result makes sense as a server: unique listener names
+// and addresses, valid mount paths, stream->listener references that resolve.
+// It is separate so that configs from any source (file, flags, environment,
+// and later the control API) go through the same checks.
+#ifndef RTSPTEST_SERVER_CONFIG_CONFIG_VALIDATOR_H_
+#define RTSPTEST_SERVER_CONFIG_CONFIG_VALIDATOR_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "rtsptest/config/v1/config.pb.h"
+#include "config/source_map.h"
+
+namespace rtsptest::config {
+
+inline constexpr char kDefaultBindAddress[] = "0.0.0.0";
+inline constexpr uint32_t kMaxPort = 65535;
+inline constexpr absl::Duration kDefaultDrainTimeout = absl::Seconds(10);
+inline constexpr absl::Duration kMaxDrainTimeout = absl::Hours(1);
+inline constexpr uint32_t kDefaultControlPort = 50051;
+inline constexpr absl::Duration kDefaultProbeInterval = absl::Seconds(2);
+inline constexpr absl::Duration kDefaultProbeTimeout = absl::Seconds(2);
+// Probe timings above this are a typo, not a policy.
+inline constexpr absl::Duration kMaxProbeTiming = absl::Minutes(1);
+// health.stall_timeout: default and range. Below 100 ms a stream at a low
+// frame rate (or one waiting on a key frame) would flap; above a minute a
+// frozen camera would go unnoticed.
+inline constexpr absl::Duration kDefaultStallTimeout = absl::Seconds(2);
+inline constexpr absl::Duration kMinStallTimeout = absl::Milliseconds(100);
+inline constexpr absl::Duration kMaxStallTimeout = absl::Minutes(1);
+
+// The name a listener gets when the config gives none: "rtsp-<port>". Port 0
+// (ephemeral, used by tests) would make every such listener "rtsp-0", so
+// those are named by position instead: "rtsp-ephemeral-<index>".
+std::string DefaultListenerName(uint32_t port, int index);
+
+// Fills in what the config may leave out: listener names, bind addresses
+// ("0.0.0.0"), drain_timeout (10s when unset; an explicit 0s is kept), the
+// health timings (probe_interval, probe_timeout, stall_timeout) and the log
+// level (INFO when unspecified). Idempotent.
+void ApplyDefaults(v1::ServerConfig* config);
+
+// Checks a config after ApplyDefaults(). Errors are InvalidArgument and name
+// the field path and the value:
+//   "config.yaml:14:11: listeners[1].port: 70000 is out of range (0..65535)"
+// The "file:line:column" prefix appears when `locations` knows the field.
+class ConfigValidator {
+ public:
+  // `locations` may be null; it must outlive the validator otherwise.
+  explicit ConfigValidator(const SourceMap* locations = nullptr) : locations_(locations) {}
+
+  // Returns the first problem found, or OK.
+  absl::Status Validate(const v1::ServerConfig& config) const;
+
+ private:
+  absl::Status ValidateListeners(const v1::ServerConfig& config) const;
+  absl::Status ValidateStreams(const v1::ServerConfig& config) const;
+  absl::Status ValidateGlobals(const v1::ServerConfig& config) const;
+  absl::Status Error(absl::string_view path, absl::string_view message) const;
+
+  const SourceMap* locations_;
+};
+
+}  // namespace rtsptest::config
+
+#endif  // RTSPTEST_SERVER_CONFIG_CONFIG_VALIDATOR_H_

@@ -1,0 +1,105 @@
+// StatusFollower: keeps a ControlPlaneView of one rtsp_test_server current,
+// over gRPC, off the HTTP request path.
+//
+// Two threads share one channel:
+//   - the watcher holds a grpc.health.v1 Watch("") stream. A status change
+//     arrives within milliseconds, and so does a broken stream (a killed
+//     server's socket closes, so Read() fails at once). After a failure it
+//     opens a new channel and retries with exponential backoff
+//     (min_backoff .. max_backoff).
+//   - the refresher calls ControlService.GetHealthReport every
+//     report_interval, and at once when the Watch reports a change, each
+//     call bounded by rpc_timeout. A failed call also marks the control plane
+//     unreachable: it covers what a stream cannot see, e.g. a server that is
+//     stopped (SIGSTOP) or a network that drops packets without a reset.
+// So HTTP handlers read a status that is current and details at most
+// report_interval old. A killed server (its sockets reset) shows as
+// unreachable within milliseconds; a hung one within report_interval +
+// rpc_timeout (1 s with the defaults 500 ms + 500 ms).
+#ifndef RTSPTEST_HEALTHCHECK_GATEWAY_STATUS_FOLLOWER_H_
+#define RTSPTEST_HEALTHCHECK_GATEWAY_STATUS_FOLLOWER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gateway/control_plane_view.h"
+#include "rtsptest/control/v1/control.grpc.pb.h"
+
+namespace rtsptest::gateway {
+
+struct StatusFollowerOptions {
+  // host:port of the server's gRPC port.
+  std::string grpc_addr = "127.0.0.1:50051";
+  absl::Duration report_interval = absl::Milliseconds(500);
+  absl::Duration rpc_timeout = absl::Milliseconds(500);
+  absl::Duration min_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(1);
+};
+
+class StatusFollower {
+ public:
+  explicit StatusFollower(StatusFollowerOptions options);
+  ~StatusFollower();  // Stop()s.
+
+  StatusFollower(const StatusFollower&) = delete;
+  StatusFollower& operator=(const StatusFollower&) = delete;
+
+  // Starts both threads. The view is "unreachable" until they succeed.
+  void Start();
+  // Cancels the Watch and joins the threads. Idempotent.
+  void Stop();
+
+  // The current view; cheap (a shared_ptr copy under a mutex), never blocks
+  // on gRPC.
+  std::shared_ptr<const ControlPlaneView> view() const;
+
+ private:
+  void WatchLoop();
+  void RefreshLoop();
+  // Rebuilds and publishes the view from the fields below.
+  void PublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sleeps up to `duration`; false when stopping.
+  bool SleepUnlessStopping(absl::Duration duration);
+
+  // One gRPC channel and its stubs. The watcher replaces it after each
+  // failure instead of relying on gRPC's reconnect: a fresh channel (with its
+  // own subchannel pool) connects on the first RPC, so our backoff is the
+  // only one, and a restarted server is found within max_backoff.
+  struct Connection {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<grpc::health::v1::Health::Stub> health;
+    std::unique_ptr<control::v1::ControlService::Stub> control;
+  };
+  std::shared_ptr<Connection> Connect() const;
+  std::shared_ptr<Connection> connection() const;
+
+  const StatusFollowerOptions options_;
+  std::thread watcher_;
+  std::thread refresher_;
+
+  mutable absl::Mutex mu_;
+  std::shared_ptr<Connection> connection_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool refresh_requested_ ABSL_GUARDED_BY(mu_) = false;
+  // The Watch in flight, so that Stop() can cancel it.
+  grpc::ClientContext* watch_context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool watch_up_ ABSL_GUARDED_BY(mu_) = false;
+  std::string watch_error_ ABSL_GUARDED_BY(mu_) = "not connected yet";
+  WatchedStatus overall_ ABSL_GUARDED_BY(mu_) = WatchedStatus::kUnknown;
+  bool report_ok_ ABSL_GUARDED_BY(mu_) = false;
+  std::string report_error_ ABSL_GUARDED_BY(mu_) = "not connected yet";
+  std::optional<control::v1::HealthReport> report_ ABSL_GUARDED_BY(mu_);
+  absl::Time report_time_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  std::shared_ptr<const ControlPlaneView> view_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace rtsptest::gateway
+
+#endif  // RTSPTEST_HEALTHCHECK_GATEWAY_STATUS_FOLLOWER_H_

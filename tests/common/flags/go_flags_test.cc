@@ -1,0 +1,126 @@
+// Tests for GoFlags (Go `flag` syntax), Go durations, and the http mode's
+// URL parsing.
+#include "common/flags/go_flags.h"
+
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tools/health_probe/http_get.h"
+
+namespace rtsptest::health {
+namespace {
+
+struct Parsed {
+  std::string addr;
+  bool tls = false;
+  absl::Duration timeout = absl::Seconds(1);
+  std::vector<std::string> headers;
+  absl::Status status;
+  GoFlags flags;
+};
+
+std::unique_ptr<Parsed> Parse(std::vector<const char*> args) {
+  auto p = std::make_unique<Parsed>();
+  p->flags.AddString("addr", &p->addr);
+  p->flags.AddBool("tls", &p->tls);
+  p->flags.AddDuration("timeout", &p->timeout);
+  p->flags.AddStringList("rpc-header", &p->headers);
+  args.insert(args.begin(), "prog");
+  p->status = p->flags.Parse(static_cast<int>(args.size()), args.data());
+  return p;
+}
+
+TEST(GoFlagsTest, AcceptsEveryGoSpelling) {
+  for (const auto& args : std::vector<std::vector<const char*>>{
+           {"-addr=h:1"}, {"--addr=h:1"}, {"-addr", "h:1"}, {"--addr", "h:1"}}) {
+    auto p = Parse(args);
+    EXPECT_TRUE(p->status.ok()) << p->status;
+    EXPECT_EQ(p->addr, "h:1");
+    EXPECT_EQ(p->flags.set_flags().count("addr"), 1u);
+  }
+}
+
+TEST(GoFlagsTest, BoolFlags) {
+  EXPECT_TRUE(Parse({"-tls"})->tls);
+  EXPECT_TRUE(Parse({"--tls=true"})->tls);
+  EXPECT_FALSE(Parse({"-tls=false"})->tls);
+  EXPECT_TRUE(Parse({"-tls=1"})->tls);
+  // A bool never takes the next argument as its value.
+  auto p = Parse({"-tls", "-addr=x"});
+  EXPECT_TRUE(p->tls);
+  EXPECT_EQ(p->addr, "x");
+  EXPECT_EQ(Parse({"-tls=maybe"})->status.code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(GoFlagsTest, RepeatableFlagAppends) {
+  auto p = Parse({"-rpc-header", "a: 1", "--rpc-header=b: 2"});
+  EXPECT_EQ(p->headers, (std::vector<std::string>{"a: 1", "b: 2"}));
+}
+
+TEST(GoFlagsTest, ErrorsUseGoWording) {
+  EXPECT_EQ(Parse({"-nope"})->status.message(), "flag provided but not defined: -nope");
+  EXPECT_EQ(Parse({"-addr"})->status.message(), "flag needs an argument: -addr");
+  EXPECT_EQ(Parse({"positional"})->status.message(), "unexpected argument: positional");
+  EXPECT_EQ(Parse({"---addr=x"})->status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Parse({"-addr=x", "--"})->status.ok());
+}
+
+TEST(GoFlagsTest, HelpIsNotAnError) {
+  auto p = Parse({"-h"});
+  EXPECT_TRUE(p->status.ok());
+  EXPECT_TRUE(p->flags.help_requested());
+  EXPECT_TRUE(Parse({"--help"})->flags.help_requested());
+}
+
+TEST(GoDurationTest, ParsesGoSyntax) {
+  absl::Duration d;
+  ASSERT_TRUE(ParseGoDuration("1s", &d).ok());
+  EXPECT_EQ(d, absl::Seconds(1));
+  ASSERT_TRUE(ParseGoDuration("500ms", &d).ok());
+  EXPECT_EQ(d, absl::Milliseconds(500));
+  ASSERT_TRUE(ParseGoDuration("1m", &d).ok());
+  EXPECT_EQ(d, absl::Minutes(1));
+  ASSERT_TRUE(ParseGoDuration("1.5s", &d).ok());
+  EXPECT_EQ(d, absl::Milliseconds(1500));
+  ASSERT_TRUE(ParseGoDuration("1m30s", &d).ok());
+  EXPECT_EQ(d, absl::Seconds(90));
+  ASSERT_TRUE(ParseGoDuration("0", &d).ok());
+  EXPECT_EQ(d, absl::ZeroDuration());
+  EXPECT_FALSE(ParseGoDuration("1", &d).ok());  // Go requires a unit.
+  EXPECT_FALSE(ParseGoDuration("inf", &d).ok());
+  EXPECT_FALSE(ParseGoDuration("", &d).ok());
+  EXPECT_FALSE(ParseGoDuration("fast", &d).ok());
+}
+
+TEST(GoDurationTest, FormatsLikeGo) {
+  EXPECT_EQ(FormatGoDuration(absl::Seconds(1)), "1s");
+  EXPECT_EQ(FormatGoDuration(absl::Milliseconds(200)), "200ms");
+  EXPECT_EQ(FormatGoDuration(absl::Minutes(1)), "1m0s");
+  EXPECT_EQ(FormatGoDuration(absl::Hours(1)), "1h0m0s");
+}
+
+TEST(HttpUrlTest, ParsesHostPortPath) {
+  auto u = ParseHttpUrl("http://127.0.0.1:8080/health?x=1");
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_EQ(u->host, "127.0.0.1");
+  EXPECT_EQ(u->port, 8080);
+  EXPECT_EQ(u->path, "/health?x=1");
+  u = ParseHttpUrl("http://[::1]:9000");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->host, "::1");
+  EXPECT_EQ(u->port, 9000);
+  EXPECT_EQ(u->path, "/");
+  u = ParseHttpUrl("HTTP://gateway/ready");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->port, 80);
+}
+
+TEST(HttpUrlTest, RejectsWhatItCannotDo) {
+  for (const char* bad : {"https://h/", "h:80/x", "http://", "http://h:0/", "http://h:x/",
+                          "http://[::1/", "http://u@h/", "http://h:/"}) {
+    EXPECT_EQ(ParseHttpUrl(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace rtsptest::health

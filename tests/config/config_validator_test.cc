@@ -1,0 +1,251 @@
+// Tests of ApplyDefaults and ConfigValidator: semantic checks of ServerConfig.
+#include "config/config_validator.h"
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rtsptest/config/v1/config.pb.h"
+#include "config/config_loader.h"
+
+namespace rtsptest::config {
+namespace {
+
+// Parses `yaml`, applies defaults and validates, without source positions.
+absl::Status ValidateText(const std::string& yaml) {
+  absl::StatusOr<v1::ServerConfig> config = ParseServerConfig(yaml, "config.yaml");
+  if (!config.ok()) return config.status();
+  ApplyDefaults(&*config);
+  return ConfigValidator().Validate(*config);
+}
+
+TEST(ApplyDefaultsTest, FillsNamesAddressesDrainAndLevel) {
+  v1::ServerConfig config;
+  config.add_listeners()->set_port(8554);
+  config.add_listeners()->set_port(0);
+  config.add_listeners()->set_port(0);
+  ApplyDefaults(&config);
+  EXPECT_EQ(config.listeners(0).name(), "rtsp-8554");
+  EXPECT_EQ(config.listeners(1).name(), "rtsp-ephemeral-1");
+  EXPECT_EQ(config.listeners(2).name(), "rtsp-ephemeral-2");
+  EXPECT_EQ(config.listeners(0).bind_address(), "0.0.0.0");
+  EXPECT_EQ(config.drain_timeout().seconds(), 10);
+  EXPECT_EQ(config.logging().level(), v1::Logging::INFO);
+  EXPECT_TRUE(ConfigValidator().Validate(config).ok());
+}
+
+TEST(ApplyDefaultsTest, FillsHealthTimingsAndControlPort) {
+  v1::ServerConfig config;
+  config.add_listeners()->set_port(8554);
+  ApplyDefaults(&config);
+  EXPECT_EQ(config.health().probe_interval().seconds(), 2);
+  EXPECT_EQ(config.health().probe_timeout().seconds(), 2);
+  EXPECT_EQ(config.health().min_healthy_listeners(), 0u);  // 0 = ceil(0.75 n)
+  EXPECT_EQ(config.control().port(), 50051u);
+  EXPECT_EQ(config.control().bind_address(), "0.0.0.0");
+}
+
+TEST(ApplyDefaultsTest, KeepsExplicitEphemeralControlPort) {
+  v1::ServerConfig config;
+  config.mutable_control()->set_port(0);
+  ApplyDefaults(&config);
+  EXPECT_EQ(config.control().port(), 0u);
+}
+
+TEST(ValidateHealthTest, RejectsMoreHealthyListenersThanListeners) {
+  absl::Status status = ValidateText("listeners: [{port: 1}, {port: 2}]\nhealth: {min_healthy_listeners: 3}");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "health.min_healthy_listeners: 3 is more than the 2 listeners");
+}
+
+TEST(ValidateHealthTest, RejectsZeroProbeInterval) {
+  absl::Status status = ValidateText("listeners: [{port: 1}]\nhealth: {probe_interval: 0s}");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("health.probe_interval: 0 must be in"));
+}
+
+TEST(ApplyDefaultsTest, StallTimeoutIsTwoSecondsAndStreamsAreNotRequiredLive) {
+  v1::ServerConfig config;
+  config.add_listeners()->set_port(8554);
+  ApplyDefaults(&config);
+  EXPECT_EQ(config.health().stall_timeout().seconds(), 2);
+  EXPECT_EQ(config.health().stall_timeout().nanos(), 0);
+  EXPECT_FALSE(config.health().require_live_streams());
+}
+
+TEST(ValidateHealthTest, AcceptsStallTimeoutAndRequireLiveStreamsFromYaml) {
+  absl::StatusOr<v1::ServerConfig> config = ParseServerConfig(
+      "listeners: [{port: 1}]\nhealth: {stall_timeout: 500ms, require_live_streams: true}", "config.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ApplyDefaults(&*config);
+  EXPECT_TRUE(ConfigValidator().Validate(*config).ok());
+  EXPECT_EQ(config->health().stall_timeout().nanos(), 500000000);
+  EXPECT_TRUE(config->health().require_live_streams());
+}
+
+TEST(ValidateHealthTest, RejectsStallTimeoutBelow100ms) {
+  absl::Status status = ValidateText("listeners: [{port: 1}]\nhealth: {stall_timeout: 50ms}");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "health.stall_timeout: 50ms must be in [100ms, 1m]");
+}
+
+TEST(ValidateHealthTest, RejectsStallTimeoutAboveAMinute) {
+  absl::Status status = ValidateText("listeners: [{port: 1}]\nhealth: {stall_timeout: 61s}");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "health.stall_timeout: 1m1s must be in [100ms, 1m]");
+}
+
+TEST(ValidateHealthTest, RejectsControlPortOutOfRange) {
+  absl::Status status = ValidateText("listeners: [{port: 1}]\ncontrol: {port: 70000}");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("control.port"));
+}
+
+TEST(ApplyDefaultsTest, KeepsExplicitZeroDrainTimeout) {
+  v1::ServerConfig config;
+  config.mutable_drain_timeout()->set_seconds(0);
+  ApplyDefaults(&config);
+  EXPECT_EQ(config.drain_timeout().seconds(), 0);
+}
+
+struct ValidCase {
+  std::string name;
+  std::string yaml;
+};
+
+class ValidConfigTest : public ::testing::TestWithParam<ValidCase> {};
+
+TEST_P(ValidConfigTest, Passes) {
+  absl::Status status = ValidateText(GetParam().yaml);
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Configs, ValidConfigTest,
+    ::testing::Values(
+        ValidCase{"OneListener", "listeners: [{port: 8554}]"},
+        ValidCase{"SamePortOnTwoAddresses",
+                  "listeners: [{name: a, bind_address: 127.0.0.1, port: 8554},"
+                  " {name: b, bind_address: '::1', port: 8554}]"},
+        ValidCase{"EphemeralPortsRepeat", "listeners: [{port: 0}, {port: 0}]"},
+        ValidCase{"StreamOnNamedListener",
+                  "listeners: [{port: 8554}, {port: 8555}]\n"
+                  "streams: [{path: /cam1, plugin: testpattern, listeners: [rtsp-8555]}]"},
+        ValidCase{"DrainAtMaximum", "listeners: [{port: 1}]\ndrain_timeout: 1h"},
+        ValidCase{"PluginNameCharacters",
+                  "listeners: [{port: 1}]\nstreams: [{path: /a, plugin: my_plugin-2}]"}),
+    [](const ::testing::TestParamInfo<ValidCase>& info) { return info.param.name; });
+
+struct ErrorCase {
+  std::string name;
+  std::string yaml;
+  std::string message;
+};
+
+class InvalidConfigTest : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(InvalidConfigTest, FailsWithPathAndValue) {
+  absl::Status status = ValidateText(GetParam().yaml);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(status.message()), GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Configs, InvalidConfigTest,
+    ::testing::Values(
+        ErrorCase{"NoListeners", "listeners: []", "listeners: at least one listener is required"},
+        ErrorCase{"PortOutOfRange", "listeners: [{port: 8554}, {port: 70000}]",
+                  "listeners[1].port: 70000 is out of range (0..65535)"},
+        ErrorCase{"DuplicateName", "listeners: [{name: a, port: 1}, {name: a, port: 2}]",
+                  "listeners[1].name: duplicate listener name 'a' (also listeners[0])"},
+        ErrorCase{"DuplicateDefaultName",
+                  "listeners: [{bind_address: 127.0.0.1, port: 8554}, {port: 8554}]",
+                  "listeners[1].name: duplicate listener name 'rtsp-8554' (also listeners[0])"},
+        ErrorCase{"BadListenerName", "listeners: [{name: 'front door', port: 1}]",
+                  "listeners[0].name: 'front door' is not a valid listener name (use letters, "
+                  "digits, '-', '_' and '.')"},
+        ErrorCase{"HostNameAsBindAddress", "listeners: [{bind_address: localhost, port: 1}]",
+                  "listeners[0].bind_address: 'localhost' is not an IPv4 or IPv6 address (host "
+                  "names are not resolved; use e.g. 0.0.0.0, 127.0.0.1 or ::)"},
+        ErrorCase{"DuplicateEndpointDifferentSpelling",
+                  "listeners: [{name: a, bind_address: '::', port: 8554},"
+                  " {name: b, bind_address: '0:0::0', port: 8554}]",
+                  "listeners[1].port: [0:0::0]:8554 is already used by listeners[0] ('a')"},
+        ErrorCase{"PathWithoutSlash", "listeners: [{port: 1}]\nstreams: [{path: cam1, plugin: x}]",
+                  "streams[0].path: 'cam1' must start with '/'"},
+        ErrorCase{"EmptyPath", "listeners: [{port: 1}]\nstreams: [{plugin: x}]",
+                  "streams[0].path: is empty (expected e.g. /cam1)"},
+        ErrorCase{"PathWithSpace",
+                  "listeners: [{port: 1}]\nstreams: [{path: '/my cam', plugin: x}]",
+                  "streams[0].path: '/my cam' must not contain spaces, control characters, '?' "
+                  "or '#'"},
+        ErrorCase{"PathWithQuery", "listeners: [{port: 1}]\nstreams: [{path: '/a?b=1', plugin: x}]",
+                  "streams[0].path: '/a?b=1' must not contain spaces, control characters, '?' "
+                  "or '#'"},
+        ErrorCase{"DuplicatePath",
+                  "listeners: [{port: 1}]\n"
+                  "streams: [{path: /a, plugin: x}, {path: /b, plugin: x}, {path: /a, plugin: y}]",
+                  "streams[2].path: duplicate path '/a' (also streams[0])"},
+        ErrorCase{"EmptyPlugin", "listeners: [{port: 1}]\nstreams: [{path: /a}]",
+                  "streams[0].plugin: is empty (name the plugin that serves this stream, e.g. "
+                  "testpattern)"},
+        ErrorCase{"PluginWithCapitals",
+                  "listeners: [{port: 1}]\nstreams: [{path: /a, plugin: TestPattern}]",
+                  "streams[0].plugin: 'TestPattern' must match [a-z0-9_-]+"},
+        ErrorCase{"PluginWithSlash",
+                  "listeners: [{port: 1}]\nstreams: [{path: /a, plugin: ../evil}]",
+                  "streams[0].plugin: '../evil' must match [a-z0-9_-]+"},
+        ErrorCase{"UnknownListenerReference",
+                  "listeners: [{port: 8554}, {port: 8555}]\n"
+                  "streams: [{path: /a, plugin: x}, {path: /b, plugin: x, listeners: [rtsp-9999]}]",
+                  "streams[1].listeners[0]: no listener named 'rtsp-9999' (have: rtsp-8554, "
+                  "rtsp-8555)"},
+        ErrorCase{"ListenerListedTwice",
+                  "listeners: [{port: 8554}]\n"
+                  "streams: [{path: /a, plugin: x, listeners: [rtsp-8554, rtsp-8554]}]",
+                  "streams[0].listeners[1]: listener 'rtsp-8554' is listed twice"},
+        ErrorCase{"NegativeDrain", "listeners: [{port: 1}]\ndrain_timeout: -1s",
+                  "drain_timeout: -1s is negative (0 exits at once)"},
+        ErrorCase{"DrainTooLong", "listeners: [{port: 1}]\ndrain_timeout: 61m",
+                  "drain_timeout: 1h1m is longer than the maximum 1h"},
+        ErrorCase{"EmptyPluginDir", "listeners: [{port: 1}]\nplugin_dirs: ['']",
+                  "plugin_dirs[0]: is empty"}),
+    [](const ::testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
+
+TEST(ConfigValidatorTest, ErrorsPointAtTheFileWhenPositionsAreKnown) {
+  SourceMap locations;
+  auto config =
+      ParseServerConfig("listeners:\n  - port: 8554\n  - port: 70000\n", "config.yaml", &locations);
+  ASSERT_TRUE(config.ok()) << config.status();
+  ApplyDefaults(&*config);
+  absl::Status status = ConfigValidator(&locations).Validate(*config);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(status.message()),
+            "config.yaml:3:11: listeners[1].port: 70000 is out of range (0..65535)");
+}
+
+TEST(ConfigValidatorTest, DefaultedValuesPointAtTheirParent) {
+  SourceMap locations;
+  auto config =
+      ParseServerConfig("listeners:\n  - port: 8554\n  - {bind_address: '::', port: 8554}\n",
+                        "config.yaml", &locations);
+  ASSERT_TRUE(config.ok()) << config.status();
+  ApplyDefaults(&*config);
+  absl::Status status = ConfigValidator(&locations).Validate(*config);
+  EXPECT_EQ(std::string(status.message()),
+            "config.yaml:3:5: listeners[1].name: duplicate listener name 'rtsp-8554' (also "
+            "listeners[0])");
+}
+
+TEST(ConfigValidatorTest, RejectsUnknownLogLevelNumber) {
+  v1::ServerConfig config = BuiltInServerConfig();
+  ApplyDefaults(&config);
+  config.mutable_logging()->set_level(static_cast<v1::Logging::Level>(17));
+  absl::Status status = ConfigValidator().Validate(config);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(status.message()), "logging.level: 17 is not a known log level");
+}
+
+}  // namespace
+}  // namespace rtsptest::config
