@@ -235,6 +235,50 @@ void RtspListener::Unmount(absl::string_view path) {
   gst_rtsp_mount_points_remove_factory(mounts_, std::string(path).c_str());
 }
 
+namespace {
+
+// Finds whether a client has a session on a given media.
+struct MediaSearch {
+  GstRTSPMedia* media;
+  bool found = false;
+};
+
+GstRTSPFilterResult MatchSessionMedia(GstRTSPSession*, GstRTSPSessionMedia* session_media,
+                                      gpointer data) {
+  auto* search = static_cast<MediaSearch*>(data);
+  if (gst_rtsp_session_media_get_media(session_media) == search->media) search->found = true;
+  return GST_RTSP_FILTER_KEEP;
+}
+
+GstRTSPFilterResult MatchClientSession(GstRTSPClient*, GstRTSPSession* session, gpointer data) {
+  gst_rtsp_session_filter(session, &MatchSessionMedia, data);
+  return GST_RTSP_FILTER_KEEP;
+}
+
+struct CloseSearch {
+  GstRTSPMedia* media;
+  int closed = 0;
+};
+
+// Runs with the server locked; REMOVE makes gst-rtsp-server close the client
+// (gst_rtsp_client_close) after unlocking it.
+GstRTSPFilterResult CloseIfReading(GstRTSPServer*, GstRTSPClient* client, gpointer data) {
+  auto* close = static_cast<CloseSearch*>(data);
+  MediaSearch search{close->media};
+  gst_rtsp_client_session_filter(client, &MatchClientSession, &search);
+  if (!search.found) return GST_RTSP_FILTER_KEEP;
+  ++close->closed;
+  return GST_RTSP_FILTER_REMOVE;
+}
+
+}  // namespace
+
+int RtspListener::CloseReadersOf(GstRTSPMedia* media) {
+  CloseSearch close{media};
+  gst_rtsp_server_client_filter(server_, &CloseIfReading, &close);
+  return close.closed;
+}
+
 void RtspListener::OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpointer self) {
   auto* listener = static_cast<RtspListener*>(self);
   listener->clients_.fetch_add(1);

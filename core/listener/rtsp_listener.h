@@ -56,6 +56,10 @@ class RtspListener {
   // Exposes `factory` at `path` on this port. Takes its own reference.
   void Mount(absl::string_view path, GstRTSPMediaFactory* factory);
   void Unmount(absl::string_view path);
+  // Closes the connection of every client with a session on `media`, so
+  // that its readers see their session end rather than a silent stream.
+  // Returns how many were closed. Safe from any thread.
+  int CloseReadersOf(GstRTSPMedia* media);
 
   // Number of RTSP connections currently open on this port.
   int connected_clients() const { return clients_.load(); }

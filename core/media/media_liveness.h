@@ -1,6 +1,6 @@
 // MediaLiveness: measures whether a stream's shared media is producing
-// frames. It only measures; deciding "live" or "stalled" is the stream
-// registry's job (core/stream/stream_liveness.h).
+// frames. It only measures; deciding "live" or "stalled" is the
+// stream manager's job (core/stream/stream_liveness.h).
 //
 // What it watches, per track (pay0..payN, on the media's source pad of the
 // payloader):
@@ -11,10 +11,9 @@
 // And on the media pipeline's bus: the first ERROR or EOS message.
 //
 // The streaming threads only do relaxed atomic stores and adds; readers take
-// a consistent-enough copy with Read(). Like the byte counter in
-// stream_media_factory.cc, the probe and bus-handler data is owned through a
-// shared_ptr, because probes live as long as the pads, which readers may hold
-// after the keeper (and this object) are gone.
+// a consistent-enough copy with Read(). The probe and bus-handler data is
+// owned through a shared_ptr, because probes live as long as the pads, which
+// readers may hold after the keeper (and this object) are gone.
 #ifndef RTSPTEST_SERVER_MEDIA_MEDIA_LIVENESS_H_
 #define RTSPTEST_SERVER_MEDIA_MEDIA_LIVENESS_H_
 

@@ -63,13 +63,13 @@ Server::Server(config::v1::ServerConfig config)
         std::make_unique<RtspListener>(listener.name(), listener.bind_address(), listener.port()));
     raw.push_back(listeners_.back().get());
   }
-  registry_ = std::make_unique<StreamRegistry>(loader_.get(), std::move(raw), StallTimeout(config_));
+  streams_ = std::make_unique<StreamManager>(loader_.get(), std::move(raw), StallTimeout(config_));
   // A joining reader gets a key frame at once rather than at the next GOP.
   for (auto& listener : listeners_) {
     listener->SetPlayObserver(
-        [registry = registry_.get()](PlayPhase phase, absl::string_view path,
-                                     GstRTSPContext* context) {
-          registry->OnPlay(phase, path, context);
+        [streams = streams_.get()](PlayPhase phase, absl::string_view path,
+                                   GstRTSPContext* context) {
+          streams->OnPlay(phase, path, context);
         });
   }
 }
@@ -87,7 +87,7 @@ absl::Status Server::Start() {
   }
   int mounted = 0;
   for (const config::v1::Stream& stream : config_.streams()) {
-    absl::Status status = registry_->Add(stream);
+    absl::Status status = streams_->Create(stream);
     if (status.ok()) {
       ++mounted;
       continue;
@@ -108,7 +108,7 @@ void Server::Stop() {
   stopped_ = true;
   // Listeners first: no new readers while pipelines go away.
   for (auto& listener : listeners_) listener->Stop();
-  registry_->RemoveAll();
+  streams_->RemoveAll();
 }
 
 }  // namespace rtsptest::server

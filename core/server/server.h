@@ -1,7 +1,7 @@
 // Server: the RTSP side of rtsp-test-server, assembled from a ServerConfig.
 //
 // It owns the plugin loader, one RtspListener per configured port and the
-// stream registry. Start() is forgiving by design: a listener that cannot
+// stream manager. Start() is forgiving by design: a listener that cannot
 // bind and a stream whose plugin or parameters are bad are logged and
 // skipped, and everything else serves. Health (healthcheck/) reports what is
 // actually up.
@@ -16,7 +16,7 @@
 #include "rtsptest/config/v1/config.pb.h"
 #include "core/listener/rtsp_listener.h"
 #include "core/plugin_host/plugin_loader.h"
-#include "core/stream/stream_registry.h"
+#include "core/stream/stream_manager.h"
 
 namespace rtsptest::server {
 
@@ -42,15 +42,15 @@ class Server {
 
   const config::v1::ServerConfig& config() const { return config_; }
   const std::vector<std::unique_ptr<RtspListener>>& listeners() const { return listeners_; }
-  StreamRegistry& streams() { return *registry_; }
-  const StreamRegistry& streams() const { return *registry_; }
+  StreamManager& streams() { return *streams_; }
+  const StreamManager& streams() const { return *streams_; }
   PluginLoader& plugins() { return *loader_; }
 
  private:
   const config::v1::ServerConfig config_;
   std::unique_ptr<PluginLoader> loader_;
   std::vector<std::unique_ptr<RtspListener>> listeners_;
-  std::unique_ptr<StreamRegistry> registry_;
+  std::unique_ptr<StreamManager> streams_;
   bool stopped_ = false;
 };
 

@@ -21,6 +21,7 @@ const char* StreamStateName(StreamState state) {
     case StreamState::kLive: return "live";
     case StreamState::kStalled: return "stalled";
     case StreamState::kFailed: return "failed";
+    case StreamState::kStopping: return "stopping";
   }
   return "unknown";
 }

@@ -1,4 +1,5 @@
-// A stream's liveness state: starting, live, stalled or failed.
+// A stream's liveness state: starting, live, stalled or failed (and stopping
+// while the stream is removed).
 //
 // Three small parts, all pure (the time is passed in, so tests use a fake
 // clock):
@@ -6,7 +7,7 @@
 //   - RateWindow turns counter samples into rates over a sliding window;
 //   - StreamHealth holds one stream's state and rates between evaluations
 //     and reports each change once.
-// StreamRegistry owns one StreamHealth per stream and is the only writer.
+// StreamManager owns one StreamHealth per stream and is the only writer.
 #ifndef RTSPTEST_SERVER_REGISTRY_STREAM_LIVENESS_H_
 #define RTSPTEST_SERVER_REGISTRY_STREAM_LIVENESS_H_
 
@@ -26,8 +27,9 @@ enum class StreamState {
   kLive,      // A frame within the stall timeout.
   kStalled,   // No frame for longer than the stall timeout.
   kFailed,    // The pipeline posted an error or reached end of stream. Final.
+  kStopping,  // Being removed (StreamManager::Remove); the rule never decides it.
 };
-// "starting", "live", "stalled", "failed".
+// "starting", "live", "stalled", "failed", "stopping".
 const char* StreamStateName(StreamState state);
 
 inline constexpr absl::Duration kDefaultStallTimeout = absl::Seconds(2);

@@ -10,9 +10,9 @@ absl::Duration StreamLivenessChecker::IntervalFor(absl::Duration stall_timeout) 
   return std::min(stall_timeout / 4, absl::Milliseconds(250));
 }
 
-StreamLivenessChecker::StreamLivenessChecker(StreamRegistry* registry, absl::Duration interval,
+StreamLivenessChecker::StreamLivenessChecker(StreamManager* streams, absl::Duration interval,
                                              Callback on_evaluated)
-    : registry_(registry), interval_(interval), on_evaluated_(std::move(on_evaluated)) {}
+    : streams_(streams), interval_(interval), on_evaluated_(std::move(on_evaluated)) {}
 
 StreamLivenessChecker::~StreamLivenessChecker() { Stop(); }
 
@@ -31,7 +31,7 @@ void StreamLivenessChecker::Stop() {
 
 void StreamLivenessChecker::Loop() {
   for (;;) {
-    std::vector<StreamLiveness> states = registry_->EvaluateLiveness();
+    std::vector<StreamLiveness> states = streams_->EvaluateLiveness();
     if (on_evaluated_) on_evaluated_(states);
     absl::MutexLock lock(&mu_);
     // Sleeps for the interval, or until Stop().

@@ -16,7 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "core/stream/stream_registry.h"
+#include "core/stream/stream_manager.h"
 
 namespace rtsptest::server {
 
@@ -30,8 +30,8 @@ class StreamLivenessChecker {
   // that a stall shows within stall_timeout + 250 ms.
   static absl::Duration IntervalFor(absl::Duration stall_timeout);
 
-  // `registry` must outlive the checker.
-  StreamLivenessChecker(StreamRegistry* registry, absl::Duration interval, Callback on_evaluated);
+  // `streams` must outlive the checker.
+  StreamLivenessChecker(StreamManager* streams, absl::Duration interval, Callback on_evaluated);
   ~StreamLivenessChecker();  // Stop()s.
 
   StreamLivenessChecker(const StreamLivenessChecker&) = delete;
@@ -45,7 +45,7 @@ class StreamLivenessChecker {
  private:
   void Loop();
 
-  StreamRegistry* const registry_;
+  StreamManager* const streams_;
   const absl::Duration interval_;
   const Callback on_evaluated_;
   absl::Mutex mu_;

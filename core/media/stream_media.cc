@@ -1,0 +1,46 @@
+// StreamMedia: the order in which a stream's media is put together.
+#include "core/media/stream_media.h"
+
+#include <utility>
+#include <vector>
+
+#include "core/media/fault_tap.h"
+#include "core/media/live_tuning.h"
+#include "core/media/no_seek_tap.h"
+
+namespace rtsptest::server {
+
+absl::StatusOr<std::unique_ptr<StreamMedia>> StreamMedia::Create(const std::string& path,
+                                                                 ElementBuilder builder) {
+  std::unique_ptr<StreamMedia> stream(new StreamMedia());
+  stream->counting_ = std::make_shared<CountingTap>();
+  std::vector<std::shared_ptr<TrackTap>> taps = {stream->counting_, std::make_shared<NoSeekTap>(),
+                                                 std::make_shared<FaultTap>()};
+  stream->factory_ = NewStreamMediaFactory(path, std::move(builder), std::move(taps));
+  absl::StatusOr<std::unique_ptr<SharedMediaKeeper>> keeper =
+      SharedMediaKeeper::Prepare(stream->factory_.get(), path);
+  if (!keeper.ok()) return keeper.status();
+  stream->keeper_ = *std::move(keeper);
+  GstRTSPMedia* media = stream->keeper_->media();
+  ShortenRtcpInterval(media);
+  SendAsSoonAsEncoded(media);
+  // Before the anchor: its transports count what they are handed for the
+  // gates.
+  stream->admission_ = std::make_unique<ReaderAdmission>(media);
+  ReaderAdmission* admission = stream->admission_.get();
+  absl::Status anchored = stream->keeper_->Anchor(
+      [admission](GstRTSPStream* track) -> std::shared_ptr<std::atomic<uint64_t>> {
+        KeyFrameGate* gate = admission->GateOf(track);
+        return gate != nullptr ? gate->anchor_rtp_items() : nullptr;
+      });
+  if (!anchored.ok()) return anchored;
+  return stream;
+}
+
+StreamMedia::~StreamMedia() {
+  // The gates go before the media they watch.
+  admission_.reset();
+  keeper_.reset();
+}
+
+}  // namespace rtsptest::server

@@ -1,0 +1,131 @@
+// StreamManager: the one owner of stream lifecycle. Every stream is created,
+// changes state and is removed here, whoever asks (the config at start-up,
+// later the control services and persistence); nothing else writes a
+// stream's state.
+//
+// Modelled on mediamtx's path manager: the manager owns each path's life,
+// while the fan-out of one pipeline to many readers is a separate mechanism
+// (core/media, StreamMedia).
+//
+// A path's life: Create() reserves it under the lock, then builds the
+// pipeline outside the lock (up to seconds), then publishes the stream
+// (mounted, "starting") or releases the reservation. Two creates of one path
+// therefore build one pipeline: the second gets AlreadyExists at once.
+// EvaluateLiveness() turns what the media measured (frames, bus errors, EOS)
+// into starting / live / stalled / failed. Remove() marks it "stopping",
+// unmounts it, cuts its readers off and releases the pipeline; then the path
+// is free again.
+#ifndef RTSPTEST_CORE_STREAM_STREAM_MANAGER_H_
+#define RTSPTEST_CORE_STREAM_STREAM_MANAGER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/glib/gst_ptr.h"
+#include "core/listener/rtsp_listener.h"
+#include "core/media/stream_media.h"
+#include "core/plugin_host/plugin_loader.h"
+#include "core/stream/stream.h"
+#include "core/stream/stream_liveness.h"
+#include "rtsptest/config/v1/config.pb.h"
+
+namespace rtsptest::server {
+
+class StreamManager {
+ public:
+  // `loader` and the listeners must outlive the manager. A stream with no
+  // frame for longer than `stall_timeout` is stalled (stream_liveness.h).
+  StreamManager(PluginLoader* loader, std::vector<RtspListener*> listeners,
+                absl::Duration stall_timeout = kDefaultStallTimeout, StreamObserver observer = nullptr);
+  // Removes every stream.
+  ~StreamManager();
+
+  StreamManager(const StreamManager&) = delete;
+  StreamManager& operator=(const StreamManager&) = delete;
+
+  // Replaces the observer (see StreamObserver); null for none.
+  void SetObserver(StreamObserver observer) ABSL_LOCKS_EXCLUDED(observer_mutex_);
+
+  // Creates, starts and mounts a stream. Codes: AlreadyExists (the path is
+  // taken, or being created or removed), NotFound (unknown listener or
+  // plugin), the plugin loader's codes, InvalidArgument (bad parameters or
+  // the plugin could not build the pipeline), Unavailable (the pipeline did
+  // not start). Messages start "stream <path>: ". A failure leaves every
+  // other stream untouched.
+  absl::Status Create(const config::v1::Stream& spec) ABSL_LOCKS_EXCLUDED(mutex_);
+  // NotFound if no stream has `path`; FailedPrecondition while it is being
+  // created or removed. Readers of the stream are cut off (their
+  // connections closed) and its pipeline released; the path is free again
+  // when it returns.
+  absl::Status Remove(absl::string_view path) ABSL_LOCKS_EXCLUDED(mutex_);
+  // Removes every stream.
+  void RemoveAll() ABSL_LOCKS_EXCLUDED(mutex_);
+
+  // The streams created and not yet removed (stopping ones included), by path.
+  std::vector<Stream> List() const ABSL_LOCKS_EXCLUDED(mutex_);
+  // NotFound if List() has no stream at `path`.
+  absl::StatusOr<Stream> Get(absl::string_view path) const ABSL_LOCKS_EXCLUDED(mutex_);
+
+  // A reader's PLAY of `url_path` (the request's path, possibly with a track
+  // suffix) is about to activate its transports, or has (see PlayPhase); runs
+  // on its client thread. The stream starts the reader's video at the next
+  // key frame.
+  void OnPlay(PlayPhase phase, absl::string_view url_path, GstRTSPContext* context) const
+      ABSL_LOCKS_EXCLUDED(mutex_);
+
+  // Re-evaluates every serving stream's liveness from what its media
+  // measured, now, logs and reports (observer) each change of state once,
+  // and returns every stream's state. Call it periodically
+  // (StreamLivenessChecker).
+  std::vector<StreamLiveness> EvaluateLiveness() ABSL_LOCKS_EXCLUDED(mutex_);
+  absl::Duration stall_timeout() const { return stall_timeout_; }
+
+  // The element named `name` inside the stream's pipeline (e.g. a valve in
+  // a `pipeline` plugin description), for fault injection in tests. NotFound
+  // for an unknown stream or element.
+  absl::StatusOr<GstPtr<GstElement>> FindElement(absl::string_view path, absl::string_view name) const
+      ABSL_LOCKS_EXCLUDED(mutex_);
+
+ private:
+  struct Entry {
+    enum class Phase { kBuilding, kServing, kStopping };
+    Phase phase = Phase::kBuilding;
+    Stream stream;
+    std::vector<RtspListener*> mounted_on;
+    // Set while serving; moved out when stopping.
+    std::unique_ptr<StreamMedia> media;
+    StreamHealth health;
+
+    explicit Entry(absl::Duration stall_timeout) : health(stall_timeout) {}
+  };
+
+  // Builds and starts the stream's media: the part of Create() that runs
+  // outside the lock.
+  absl::StatusOr<std::unique_ptr<StreamMedia>> Build(const config::v1::Stream& spec,
+                                                     const std::vector<RtspListener*>& targets,
+                                                     ParameterList* parameters) const;
+  // A snapshot of `entry` (live counters read now).
+  static Stream Snapshot(const Entry& entry);
+  void Emit(const StreamEvent& event) const ABSL_LOCKS_EXCLUDED(observer_mutex_);
+
+  PluginLoader* const loader_;
+  const std::vector<RtspListener*> listeners_;
+  const absl::Duration stall_timeout_;
+  mutable absl::Mutex observer_mutex_;
+  StreamObserver observer_ ABSL_GUARDED_BY(observer_mutex_);
+  mutable absl::Mutex mutex_;
+  // Every reserved path: building, serving or stopping.
+  std::map<std::string, std::unique_ptr<Entry>, std::less<>> streams_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace rtsptest::server
+
+#endif  // RTSPTEST_CORE_STREAM_STREAM_MANAGER_H_
