@@ -8,7 +8,7 @@ CONFIG ?= config/default.yaml
 SERVER_ARGS ?= --http_port=8080
 PACKAGES := $(shell grep -v '^\s*\#' bazel/debian-packages.txt | grep -v '^\s*$$')
 
-.PHONY: run test deps build bench clean help
+.PHONY: run test deps build bench clean help check-layers
 
 help:
 	@echo "make run    install missing Debian packages, build, start the server ($(CONFIG))"
@@ -34,8 +34,13 @@ build: deps
 run: build
 	./bazel-bin/app/rtsp_test_server --config=$(CONFIG) $(SERVER_ARGS)
 
-test: build
+test: build check-layers
 	$(BAZEL) test $(BAZEL_FLAGS) //...
+
+# No source includes a header from a layer above its own
+# (docs/architecture.md); tests/scripts checks the checker.
+check-layers:
+	python3 scripts/check_layers.py .
 
 bench: build
 	bench/run_all.sh

@@ -11,15 +11,27 @@ _DEBIAN_RULES = "/usr/share/bazel/rules"
 def _debian_rules_cc_impl(ctx):
     # Debian's rules_cc 0.0.4 calls use_cpp_toolchain(), which Bazel 4.2.3
     # lacks. Copy it and spell out the toolchain type instead.
+    # A Debian update that changes these files must stop the build here, not
+    # leave an unpatched copy that fails later with an obscure error.
     src = ctx.path(_DEBIAN_RULES + "/cc")
-    ctx.execute(["cp", "-r", str(src) + "/.", "."])
+    if not src.exists:
+        fail("%s is missing: run `make deps` (package bazel-rules-cc)" % src)
+    result = ctx.execute(["cp", "-r", str(src) + "/.", "."])
+    if result.return_code != 0:
+        fail("copying %s failed: %s" % (src, result.stderr))
     for f in [
         "cc/private/rules_impl/cc_flags_supplier.bzl",
         "cc/private/rules_impl/compiler_flag.bzl",
     ]:
         text = ctx.read(f)
-        text = text.replace(', "use_cpp_toolchain")', ")")
-        text = text.replace("use_cpp_toolchain()", '["@bazel_tools//tools/cpp:toolchain_type"]')
+        for old, new in [
+            (', "use_cpp_toolchain")', ")"),
+            ("use_cpp_toolchain()", '["@bazel_tools//tools/cpp:toolchain_type"]'),
+        ]:
+            if old not in text:
+                fail("cannot patch %s/%s: '%s' not found; Debian's rules_cc changed, " % (src, f, old) +
+                     "update _debian_rules_cc_impl in bazel/repositories.bzl")
+            text = text.replace(old, new)
         ctx.file(f, text)
 
 _debian_rules_cc = repository_rule(implementation = _debian_rules_cc_impl, local = True)
@@ -63,8 +75,14 @@ def rts_repositories():
             "gtest": ["gtest", "gmock"],
             "gtest_main": ["gtest_main"],
             "microhttpd": ["libmicrohttpd"],
+            "nlohmann_json": ["nlohmann_json"],  # header-only
             "protobuf": ["protobuf"],
             "yaml_cpp": ["yaml-cpp"],
         },
         extra_libs = {"grpc": ["-lgrpc++_reflection"]},
+        static_libs = {
+            # What health_probe links statically (tools/health_probe/static_link.bzl).
+            "static_grpc_libs": ["grpc++", "protobuf", "absl_status", "absl_statusor", "absl_strings",
+                                 "absl_str_format", "absl_time", "absl_synchronization"],
+        },
     )

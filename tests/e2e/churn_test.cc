@@ -42,19 +42,37 @@ drain_timeout: 0s
 // Where a churning reader gives up.
 enum class DropPoint { kAfterConnect, kAfterOptions, kAfterDescribe, kAfterSetup, kAfterPlay, kMidStream };
 
+// How far one churning reader got: the drop it planned, whether it reached
+// PLAY, and the first step that failed (OK when every step it tried passed).
+struct ChurnOutcome {
+  DropPoint drop = DropPoint::kAfterConnect;
+  bool played = false;
+  absl::Status error;
+};
+
 // One reader that drops at `drop`, with a FIN or a TCP reset.
-void ChurnOnce(const std::string& url, DropPoint drop, bool reset, Transport transport,
-               absl::Duration stream_for) {
+ChurnOutcome ChurnOnce(const std::string& url, DropPoint drop, bool reset, Transport transport,
+                       absl::Duration stream_for) {
+  ChurnOutcome outcome;
+  outcome.drop = drop;
   RtspClient client(url);
-  if (!client.Connect(kStepTimeout).ok() || drop == DropPoint::kAfterConnect) return client.Close(reset);
-  if (!client.Options(kStepTimeout).ok() || drop == DropPoint::kAfterOptions) return client.Close(reset);
-  if (!client.Describe(kStepTimeout).ok() || drop == DropPoint::kAfterDescribe) return client.Close(reset);
-  if (!client.SetupAll(transport, kStepTimeout).ok() || drop == DropPoint::kAfterSetup) {
-    return client.Close(reset);
+  auto step = [&](absl::Status status, DropPoint after) {
+    if (!status.ok()) outcome.error = status;
+    return status.ok() && drop != after;
+  };
+  if (step(client.Connect(kStepTimeout), DropPoint::kAfterConnect) &&
+      step(client.Options(kStepTimeout).status(), DropPoint::kAfterOptions) &&
+      step(client.Describe(kStepTimeout).status(), DropPoint::kAfterDescribe) &&
+      step(client.SetupAll(transport, kStepTimeout), DropPoint::kAfterSetup)) {
+    absl::Status played = client.Play(kStepTimeout).status();
+    outcome.played = played.ok();
+    if (step(played, DropPoint::kAfterPlay)) {
+      absl::Status read = client.ReadMedia(stream_for).status();
+      if (!read.ok()) outcome.error = read;
+    }
   }
-  if (!client.Play(kStepTimeout).ok() || drop == DropPoint::kAfterPlay) return client.Close(reset);
-  (void)client.ReadMedia(stream_for);
   client.Close(reset);
+  return outcome;
 }
 
 // A reader that stays for the whole test and records packets per round.
@@ -128,16 +146,29 @@ TEST(ChurnTest, ServerSurvivesReaderChurnAndKeepsServingASteadyReader) {
   std::mt19937 rng(20261123);
   for (int round = 0; round < kRounds; ++round) {
     const int64_t packets_before = steady.packets();
+    std::vector<ChurnOutcome> outcomes(kReadersPerRound);
     std::vector<std::thread> readers;
     for (int i = 0; i < kReadersPerRound; ++i) {
       auto drop = static_cast<DropPoint>(rng() % 6);
       bool reset = rng() % 2 == 0;
       Transport transport = rng() % 2 == 0 ? Transport::kTcpInterleaved : Transport::kUdp;
       absl::Duration stream_for = absl::Milliseconds(rng() % 400);
-      readers.emplace_back(ChurnOnce, url, drop, reset, transport, stream_for);
+      readers.emplace_back([&outcomes, i, url, drop, reset, transport, stream_for] {
+        outcomes[i] = ChurnOnce(url, drop, reset, transport, stream_for);
+      });
     }
     for (std::thread& reader : readers) reader.join();
 
+    // Every step a reader tried was answered, and every reader that meant to
+    // play reached PLAY.
+    int meant_to_play = 0, played = 0;
+    for (const ChurnOutcome& outcome : outcomes) {
+      EXPECT_TRUE(outcome.error.ok()) << "round " << round << ": " << outcome.error;
+      if (outcome.drop >= DropPoint::kAfterPlay) ++meant_to_play;
+      if (outcome.played) ++played;
+    }
+    ASSERT_GT(meant_to_play, 0) << "round " << round;
+    EXPECT_EQ(played, meant_to_play) << "round " << round << ": readers that reached PLAY";
     ASSERT_TRUE(server.IsRunning()) << "server died in round " << round << "\n" << server.output();
     // The steady reader is still served: media that arrived during this
     // round, or within a generous bound after it (a loaded CI machine may

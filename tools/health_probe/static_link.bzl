@@ -15,70 +15,13 @@ shared libraries named later, because nothing is left for them to resolve.
 Check with `ldd`: no libgrpc*, libprotobuf or libabsl_* may remain (two
 copies of protobuf in one process would abort at start-up).
 
-The list is `pkg-config --static --libs grpc++ protobuf absl_status
-absl_statusor absl_strings absl_str_format absl_time absl_synchronization`
-on Debian 12, with duplicates, -ldl, -lrt, -lm, -pthread and -latomic dropped
-(glibc 2.36 holds the first ones; x86-64 needs no libatomic here) and -lz
-left shared. A tool that uses more of Abseil needs those archives added.
+The list comes from `pkg-config --static --libs-only-l` at fetch time
+(bazel/repositories.bzl, `static_libs`), minus the libraries glibc holds and
+zlib, which stays shared. A tool that uses more of Abseil needs those modules
+added there.
 """
 
-STATIC_GRPC_LIBS = [
-    "grpc++",
-    "grpc",
-    "address_sorting",
-    "re2",
-    "upb",
-    "cares",
-    "gpr",
-    "ssl",
-    "crypto",
-    "protobuf",
-    "absl_statusor",
-    "absl_status",
-    "absl_cord",
-    "absl_cordz_info",
-    "absl_cord_internal",
-    "absl_cordz_functions",
-    "absl_cordz_handle",
-    "absl_exponential_biased",
-    "absl_raw_hash_set",
-    "absl_hashtablez_sampler",
-    "absl_hash",
-    "absl_city",
-    "absl_low_level_hash",
-    "absl_random_distributions",
-    "absl_random_seed_sequences",
-    "absl_random_internal_pool_urbg",
-    "absl_random_internal_randen",
-    "absl_random_internal_randen_hwaes",
-    "absl_random_internal_randen_hwaes_impl",
-    "absl_random_internal_randen_slow",
-    "absl_random_internal_platform",
-    "absl_random_internal_seed_material",
-    "absl_random_seed_gen_exception",
-    "absl_bad_optional_access",
-    "absl_bad_variant_access",
-    "absl_strerror",
-    "absl_str_format_internal",
-    "absl_synchronization",
-    "absl_graphcycles_internal",
-    "absl_stacktrace",
-    "absl_symbolize",
-    "absl_debugging_internal",
-    "absl_demangle_internal",
-    "absl_malloc_internal",
-    "absl_time",
-    "absl_civil_time",
-    "absl_time_zone",
-    "absl_strings",
-    "absl_strings_internal",
-    "absl_throw_delegate",
-    "absl_base",
-    "absl_raw_logging_internal",
-    "absl_spinlock_wait",
-    "absl_int128",
-    "absl_log_severity",
-]
+load("@system//:static_libs.bzl", "STATIC_GRPC_LIBS")
 
 STATIC_GRPC_LINKOPTS = [
     "-Wl,--as-needed",

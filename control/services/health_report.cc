@@ -1,0 +1,115 @@
+// HealthReporter (see header).
+#include "control/services/health_report.h"
+
+#include "common/time/proto_time.h"
+#include "common/version/version.h"
+
+namespace rtsptest::control {
+namespace {
+
+v1::StreamState ToProto(server::StreamState state) {
+  switch (state) {
+    case server::StreamState::kStarting: return v1::STREAM_STATE_STARTING;
+    case server::StreamState::kLive: return v1::STREAM_STATE_LIVE;
+    case server::StreamState::kStalled: return v1::STREAM_STATE_STALLED;
+    case server::StreamState::kFailed: return v1::STREAM_STATE_FAILED;
+    case server::StreamState::kStopping: break;  // No proto value yet; health.state never is.
+  }
+  return v1::STREAM_STATE_UNSPECIFIED;
+}
+
+}  // namespace
+
+v1::HealthReport HealthReporter::Build() const {
+  v1::HealthReport report;
+  report.set_version(kVersion);
+  health::HealthSnapshot snapshot = monitor_ ? monitor_->snapshot() : health::HealthSnapshot{};
+  report.set_serving(snapshot.serving);
+  report.set_first_round_done(snapshot.first_round_done);
+  report.set_draining(snapshot.draining);
+  report.set_min_healthy_listeners(static_cast<uint32_t>(snapshot.min_healthy_listeners));
+  report.set_total_listeners(static_cast<uint32_t>(server_->listeners().size()));
+  report.set_healthy_listeners(static_cast<uint32_t>(snapshot.healthy_listeners));
+  *report.mutable_checked_at() = ToProtoTimestamp(snapshot.time);
+  *report.mutable_uptime() = ToProtoDuration(absl::Now() - started_at_);
+  report.set_probe_rounds(snapshot.round);
+  report.set_require_live_streams(server_->config().health().require_live_streams());
+  *report.mutable_stall_timeout() = ToProtoDuration(server_->streams().stall_timeout());
+  auto& services = *report.mutable_services();
+  services[""] = snapshot.serving;
+  services["rtsp"] = snapshot.serving;
+  services["control"] = !snapshot.draining;
+  AddListeners(snapshot, &report);
+  // What Check answers now: "" may also follow the streams
+  // (require_live_streams), and "stream:<path>" names are only there.
+  if (publisher_ != nullptr) {
+    for (const auto& [name, serving] : publisher_->Statuses()) services[name] = serving;
+    report.set_serving(services[""]);
+  }
+  AddStreams(&report);
+  return report;
+}
+
+void HealthReporter::AddListeners(const health::HealthSnapshot& snapshot,
+                                  v1::HealthReport* report) const {
+  auto& services = *report->mutable_services();
+  uint64_t opened = 0, open_now = 0;
+  for (const auto& listener : server_->listeners()) {
+    v1::ListenerReport* out = report->add_listeners();
+    out->set_name(listener->name());
+    out->set_bind_address(listener->bind_address());
+    out->set_bound(listener->is_serving());
+    out->set_port(listener->bound_port() != 0 ? listener->bound_port() : listener->configured_port());
+    out->set_open_connections(static_cast<uint32_t>(listener->connected_clients()));
+    out->set_connections_accepted(static_cast<uint64_t>(listener->accepted_clients()));
+    opened += static_cast<uint64_t>(listener->accepted_clients());
+    open_now += static_cast<uint64_t>(listener->connected_clients());
+    for (const health::ListenerHealth& probed : snapshot.listeners) {
+      if (probed.listener.name != listener->name()) continue;
+      out->set_port(static_cast<uint32_t>(probed.listener.port));
+      out->set_bound(probed.listener.bound);
+      out->set_healthy(probed.serving);
+      out->set_last_error(probed.last_error);
+      *out->mutable_last_probe_latency() = ToProtoDuration(probed.last_latency);
+      out->set_consecutive_failures(static_cast<uint32_t>(probed.consecutive_failures));
+      services[health::GrpcHealthPublisher::ListenerName(probed.listener.port)] =
+          probed.serving && !snapshot.draining;
+    }
+  }
+  report->set_rtsp_connections_opened(opened);
+  report->set_rtsp_connections_closed(opened - open_now);
+}
+
+void HealthReporter::AddStreams(v1::HealthReport* report) const {
+  for (const server::Stream& stream : server_->streams().List()) {
+    v1::StreamReport* out = report->add_streams();
+    out->set_path(stream.spec.path());
+    out->set_plugin(stream.spec.plugin());
+    out->set_description(stream.spec.description());
+    for (const std::string& name : stream.status.listeners) out->add_listeners(name);
+    out->set_readers(static_cast<uint32_t>(stream.status.readers));
+    out->set_bytes_produced(stream.status.bytes_produced);
+    for (const auto& [key, value] : stream.status.parameters) (*out->mutable_parameters())[key] = value;
+    const server::StreamHealthReport& health = stream.status.health;
+    out->set_state(ToProto(health.state));
+    out->set_state_reason(health.reason);
+    if (health.last_frame_age.has_value()) {
+      *out->mutable_last_frame_age() = ToProtoDuration(*health.last_frame_age);
+    }
+    out->set_fps(health.fps);
+    out->set_bits_per_second(health.bits_per_second);
+    out->set_frames_produced(health.frames_produced);
+    for (const server::TrackHealth& track : health.tracks) {
+      v1::TrackReport* t = out->add_tracks();
+      t->set_media(server::TrackMediaName(track.media));
+      t->set_frames_produced(track.frames_produced);
+      t->set_fps(track.fps);
+      t->set_bits_per_second(track.bits_per_second);
+      if (track.last_frame_age.has_value()) {
+        *t->mutable_last_frame_age() = ToProtoDuration(*track.last_frame_age);
+      }
+    }
+  }
+}
+
+}  // namespace rtsptest::control
