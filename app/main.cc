@@ -31,6 +31,7 @@
 #include "app/app.h"
 #include "config/proto_yaml_mapper.h"
 #include "core/font_cache/font_cache.h"
+#include "core/glib/gst_log_routing.h"
 #include "common/time/proto_time.h"
 #include "core/server/server.h"
 #include "common/version/version.h"

@@ -5,7 +5,6 @@
 //
 // Exit codes: 0 after SIGTERM/SIGINT, 1 when the HTTP port cannot be bound,
 // 2 for bad flags.
-#include <signal.h>
 
 #include <iostream>
 #include <string>
@@ -18,6 +17,7 @@
 #include "absl/time/time.h"
 #include "gateway/gateway.h"
 #include "common/log/log.h"
+#include "common/process/stop_signals.h"
 #include "common/version/version.h"
 
 ABSL_FLAG(int, http_port, 8080, "HTTP port to serve on; 0 picks a free port (logged as http_port).");
@@ -103,14 +103,8 @@ int Main(int argc, char** argv) {
     return 2;
   }
 
-  // Block the stop signals before any thread starts, so that every thread
-  // inherits the mask and only sigwait() below sees them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts, so that every thread inherits the mask.
+  StopSignals stop_signals = StopSignals::Install();
 
   Log(LogLevel::kInfo, "starting", {{"version", kVersion}, {"grpc_addr", options.follower.grpc_addr}});
   absl::StatusOr<std::unique_ptr<gateway::Gateway>> gateway = gateway::Gateway::Start(options);
@@ -119,9 +113,8 @@ int Main(int argc, char** argv) {
     std::cerr << "health_gateway: " << gateway.status().message() << "\n";
     return gateway.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
-  int signal = 0;
-  sigwait(&signals, &signal);
-  Log(LogLevel::kInfo, "stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  int signal = stop_signals.Wait();
+  Log(LogLevel::kInfo, "stopping", {{"signal", StopSignals::Name(signal)}});
   (*gateway)->Stop();
   Log(LogLevel::kInfo, "stopped");
   return 0;

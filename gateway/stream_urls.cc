@@ -3,6 +3,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/net/host_port.h"
 
 namespace rtsptest::gateway {
 namespace {
@@ -31,10 +32,7 @@ bool IsPlainHost(absl::string_view host) {
 std::string UrlHost(absl::string_view public_host, absl::string_view host_header) {
   if (!public_host.empty()) {
     // An IPv6 literal from the flag may come without brackets.
-    if (public_host.find(':') != absl::string_view::npos && public_host.front() != '[') {
-      return absl::StrCat("[", public_host, "]");
-    }
-    return std::string(public_host);
+    return net::BracketHost(public_host);
   }
   absl::string_view host = absl::StripAsciiWhitespace(host_header);
   if (!host.empty() && host.front() == '[') {

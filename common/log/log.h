@@ -2,8 +2,9 @@
 //
 // Containers ship stdout to CloudWatch / Loki as-is, so every line is a
 // self-contained JSON object: {"ts":..., "level":..., "msg":..., <fields>}.
-// GStreamer's and GLib's own warnings and errors are routed here too
-// (InstallGstLogRouting), so that one stream holds everything.
+// GStreamer's and GLib's own warnings and errors are routed here too (by
+// core/glib/gst_log_routing.h), so that one stream holds everything; this
+// library itself links no GStreamer.
 #ifndef RTSPTEST_SERVER_LOGGING_LOG_H_
 #define RTSPTEST_SERVER_LOGGING_LOG_H_
 
@@ -49,16 +50,9 @@ void Log(LogLevel level, absl::string_view message, std::initializer_list<LogFie
 // The same, for fields assembled at run time.
 void Log(LogLevel level, absl::string_view message, const std::vector<LogField>& fields);
 
-// Formats one line without writing it (for tests and for the JSON encoder's users).
+// Formats one line, newline included, without writing it (for tests).
 std::string FormatLogLine(LogLevel level, absl::string_view message,
                           absl::Span<const LogField> fields);
-
-// Appends `text` as a JSON string literal, quotes included.
-void AppendJsonString(std::string* out, absl::string_view text);
-
-// Routes GStreamer debug output (WARNING and ERROR) and GLib g_log messages
-// (warnings, criticals) into Log(). Call once, after gst_init().
-void InstallGstLogRouting();
 
 }  // namespace rtsptest
 

@@ -102,11 +102,6 @@ int Socket::Release() {
   return fd;
 }
 
-std::string FormatHostPort(absl::string_view host, int port) {
-  if (host.find(':') != absl::string_view::npos) return absl::StrCat("[", host, "]:", port);
-  return absl::StrCat(host, ":", port);
-}
-
 absl::StatusOr<Socket> ConnectTcp(const std::string& host, int port,
                                   Clock::time_point deadline) {
   if (port < 1 || port > 65535) {

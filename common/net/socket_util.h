@@ -47,9 +47,6 @@ class Socket {
   int fd_ = -1;
 };
 
-// "host:port", with brackets around an IPv6 literal ("[::1]:8554").
-std::string FormatHostPort(absl::string_view host, int port);
-
 // Resolves `host` (a literal or a name) and connects to the first address
 // that accepts before `deadline`. The returned socket is non-blocking.
 absl::StatusOr<Socket> ConnectTcp(const std::string& host, int port,

@@ -13,7 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "common/net/host_port.h"
 #include "common/net/socket_util.h"
+#include "common/rtsp/rtsp_response.h"
 
 namespace rtsptest::health {
 namespace {
@@ -30,21 +32,10 @@ std::string FirstLine(absl::string_view text) {
   return std::string(line);
 }
 
-// The Content-Length header of an RTSP/HTTP-style header block, or 0.
-size_t ContentLength(absl::string_view header) {
-  for (absl::string_view line : absl::StrSplit(header, "\r\n")) {
-    const size_t colon = line.find(':');
-    if (colon == absl::string_view::npos) continue;
-    if (!absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(line.substr(0, colon)),
-                                "content-length")) {
-      continue;
-    }
-    size_t length = 0;
-    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(colon + 1)), &length)) {
-      return length;
-    }
-  }
-  return 0;
+// Whether `line` is "RTSP/1.0 200 ...", the only reply the probe accepts.
+bool IsRtsp10Ok(absl::string_view line) {
+  absl::StatusOr<RtspStatusLine> status = ParseRtspStatusLine(line);
+  return status.ok() && status->version == "RTSP/1.0" && status->code == 200;
 }
 
 class ProbeRun {
@@ -59,11 +50,11 @@ class ProbeRun {
     absl::StatusOr<net::Socket> socket = net::ConnectTcp(target_.host, target_.port, deadline_);
     if (!socket.ok()) return ConnectFailure(socket.status());
     const std::string base = absl::StrCat(
-        "rtsp://", net::FormatHostPort(target_.host, target_.port), "/");
+        "rtsp://", rtsptest::net::JoinHostPort(target_.host, target_.port), "/");
 
-    std::string header;
+    RtspResponse reply;
     if (!Exchange(*socket, absl::StrCat("OPTIONS ", base, " RTSP/1.0\r\nCSeq: 1\r\n"),
-                  "OPTIONS", &header)) {
+                  "OPTIONS", &reply)) {
       return result_;
     }
     if (options_.deep_check && !Describe(*socket, base + target_.describe_path)) {
@@ -103,10 +94,10 @@ class ProbeRun {
     }
   }
 
-  // Sends `request_head` (+ common headers) and reads the reply header into
-  // *header. False (with result_ filled) unless the status is 200.
+  // Sends `request_head` (+ common headers) and reads the reply head into
+  // *reply. False (with result_ filled) unless the status is 200.
   bool Exchange(const net::Socket& socket, const std::string& request_head,
-                absl::string_view method, std::string* header) {
+                absl::string_view method, RtspResponse* reply) {
     const std::string request = absl::StrCat(request_head, "User-Agent: ",
                                              options_.user_agent, "\r\n\r\n");
     absl::Status sent = net::SendAll(socket, request, deadline_);
@@ -121,21 +112,21 @@ class ProbeRun {
       ReadFailure(end.status(), method, buffer_);
       return false;
     }
-    *header = buffer_.substr(0, *end);
+    absl::StatusOr<RtspResponse> parsed = ParseRtspResponseHead(absl::string_view(buffer_).substr(0, *end));
+    result_.status_line = FirstLine(buffer_);
     buffer_.erase(0, *end);
-    result_.status_line = FirstLine(*header);
-    if (!absl::StartsWith(*header, "RTSP/1.0 200")) {
+    if (!parsed.ok() || !IsRtsp10Ok(parsed->status_line)) {
       Fail(ProbeFailure::kBadReply,
            absl::StrCat(method, ": bad reply \"", result_.status_line, "\""));
       return false;
     }
+    *reply = *std::move(parsed);
     return true;
   }
 
   void ReadFailure(const absl::Status& status, absl::string_view method,
                    absl::string_view partial) {
-    if (!partial.empty() && !absl::StartsWith(partial, "RTSP/1.0 200") &&
-        partial.find('\n') != absl::string_view::npos) {
+    if (partial.find('\n') != absl::string_view::npos && !IsRtsp10Ok(FirstLine(partial))) {
       // A complete status line that is wrong is a bad reply, whatever
       // happened to the rest of it.
       result_.status_line = FirstLine(partial);
@@ -163,14 +154,14 @@ class ProbeRun {
   }
 
   bool Describe(const net::Socket& socket, const std::string& url) {
-    std::string header;
+    RtspResponse reply;
     if (!Exchange(socket,
                   absl::StrCat("DESCRIBE ", url, " RTSP/1.0\r\nCSeq: 2\r\n",
                                "Accept: application/sdp\r\n"),
-                  "DESCRIBE", &header)) {
+                  "DESCRIBE", &reply)) {
       return false;
     }
-    const size_t length = ContentLength(header);
+    const size_t length = reply.ContentLength();
     if (length == 0 || length > kMaxSdpBytes) {
       Fail(ProbeFailure::kBadSdp,
            absl::StrCat("DESCRIBE ", url, ": reply has Content-Length ", length));

@@ -1,22 +1,11 @@
 // HealthMonitor: see health_monitor.h.
 #include "health/monitor/health_monitor.h"
 
-#include <cstdio>
-
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
 namespace rtsptest::health {
 namespace {
-
-const char* LevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kInfo: return "INFO";
-    case LogLevel::kWarning: return "WARNING";
-    case LogLevel::kError: return "ERROR";
-  }
-  return "?";
-}
 
 const char* ServingName(bool serving) { return serving ? "SERVING" : "NOT_SERVING"; }
 
@@ -26,12 +15,12 @@ std::string FormatLatency(absl::Duration latency) {
 
 }  // namespace
 
-void LogToStderr(LogLevel level, const std::string& message, const LogFields& fields) {
-  std::string line = absl::StrCat("health ", LevelName(level), ": ", message);
-  for (const auto& [key, value] : fields) absl::StrAppend(&line, " ", key, "=", value);
-  line += "\n";
-  // One fwrite per line so that concurrent loggers do not interleave mid-line.
-  std::fwrite(line.data(), 1, line.size(), stderr);
+void LogToJsonLog(LogLevel level, const std::string& message, const LogFields& fields) {
+  std::vector<LogField> converted;
+  converted.reserve(fields.size() + 1);
+  converted.emplace_back("source", "health");
+  for (const auto& [key, value] : fields) converted.emplace_back(key, value);
+  Log(level, message, converted);
 }
 
 absl::StatusOr<std::unique_ptr<HealthMonitor>> HealthMonitor::Create(

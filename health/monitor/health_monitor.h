@@ -21,19 +21,21 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "health/monitor/health_snapshot.h"
-#include "common/rtsp/rtsp_prober.h"
 #include "common/k_of_n/k_of_n_rule.h"
+#include "common/log/log.h"
+#include "common/rtsp/rtsp_prober.h"
+#include "health/monitor/health_snapshot.h"
 
 namespace rtsptest::health {
 
-enum class LogLevel { kInfo, kWarning, kError };
 using LogFields = std::vector<std::pair<std::string, std::string>>;
 // Structured log sink: a message plus key/value fields (port, reason, ...).
+// Levels are common/log's; the monitor uses kInfo, kWarning and kError.
 using LogFn = std::function<void(LogLevel, const std::string& message, const LogFields&)>;
 
-// Writes "health <LEVEL>: message key=value ..." lines to stderr.
-void LogToStderr(LogLevel level, const std::string& message, const LogFields& fields);
+// Writes the event to the JSON-lines log (common/log) with "source":"health"
+// ahead of its fields.
+void LogToJsonLog(LogLevel level, const std::string& message, const LogFields& fields);
 
 struct HealthMonitorOptions {
   std::vector<ListenerSpec> listeners;
@@ -42,7 +44,7 @@ struct HealthMonitorOptions {
   bool deep_check = false;
   // k of the rule; KOfNRule::DefaultK(listeners.size()) when unset.
   std::optional<int> min_healthy_listeners;
-  LogFn log = LogToStderr;
+  LogFn log = LogToJsonLog;
 };
 
 class HealthMonitor {

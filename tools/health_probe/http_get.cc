@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/net/host_port.h"
 #include "common/net/socket_util.h"
 
 namespace rtsptest::health {
@@ -62,9 +63,8 @@ HttpGetResult HttpGet(const HttpUrl& url, absl::Duration timeout, const std::str
     result.error = std::string(socket.status().message());
     return result;
   }
-  const std::string host_header =
-      url.port == 80 ? (url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host)
-                     : net::FormatHostPort(url.host, url.port);
+  const std::string host_header = url.port == 80 ? rtsptest::net::BracketHost(url.host)
+                                                : rtsptest::net::JoinHostPort(url.host, url.port);
   const std::string request =
       absl::StrCat("GET ", url.path, " HTTP/1.0\r\nHost: ", host_header,
                    "\r\nUser-Agent: ", user_agent, "\r\nAccept: */*\r\nConnection: close\r\n\r\n");

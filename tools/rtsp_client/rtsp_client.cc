@@ -112,30 +112,17 @@ absl::StatusOr<RtspResponse> RtspClient::ReadResponse(absl::Time deadline) {
     }
     size_t end = buffer_.find("\r\n\r\n");
     if (!buffer_.empty() && buffer_[0] != '$' && end != std::string::npos) {
-      RtspResponse response;
-      std::vector<absl::string_view> lines = absl::StrSplit(absl::string_view(buffer_).substr(0, end), "\r\n");
-      response.status_line = std::string(lines[0]);
-      std::vector<absl::string_view> parts = absl::StrSplit(lines[0], absl::MaxSplits(' ', 2));
-      if (parts.size() < 2 || !absl::StartsWith(parts[0], "RTSP/") ||
-          !absl::SimpleAtoi(parts[1], &response.status_code)) {
-        return absl::DataLossError(absl::StrCat("bad status line: ", response.status_line));
-      }
-      for (size_t i = 1; i < lines.size(); ++i) {
-        size_t colon = lines[i].find(':');
-        if (colon == absl::string_view::npos) continue;
-        response.headers[absl::AsciiStrToLower(lines[i].substr(0, colon))] =
-            std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1)));
-      }
-      size_t body_len = 0;
-      auto it = response.headers.find("content-length");
-      if (it != response.headers.end()) absl::SimpleAtoi(it->second, &body_len);
+      absl::StatusOr<RtspResponse> parsed = ParseRtspResponseHead(absl::string_view(buffer_).substr(0, end));
+      if (!parsed.ok()) return absl::DataLossError(parsed.status().message());
+      RtspResponse& response = *parsed;
+      const size_t body_len = response.ContentLength();
       while (buffer_.size() < end + 4 + body_len) {
         absl::Status status = FillBuffer(deadline);
         if (!status.ok()) return status;
       }
       response.body = buffer_.substr(end + 4, body_len);
       buffer_.erase(0, end + 4 + body_len);
-      return response;
+      return parsed;
     }
     absl::Status status = FillBuffer(deadline);
     if (!status.ok()) return status;

@@ -18,15 +18,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/rtsp/rtsp_response.h"
 
 namespace rtsptest::bench {
 
-struct RtspResponse {
-  int status_code = 0;
-  std::string status_line;
-  std::map<std::string, std::string> headers;  // keys lower-cased
-  std::string body;
-};
+// Status line, lower-cased headers and body (common/rtsp's parser).
+using RtspResponse = ::rtsptest::RtspResponse;
 
 enum class Transport { kTcpInterleaved, kUdp };
 
