@@ -1,8 +1,6 @@
 // Built-in defaults and semantic validation of a ServerConfig (see header).
 #include "config/config_validator.h"
 
-#include "common/time/proto_time.h"
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -16,6 +14,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/plugin_name/plugin_name.h"
+#include "common/time/proto_time.h"
 
 namespace rtsptest::config {
 namespace {
@@ -26,19 +26,6 @@ bool IsValidListenerName(absl::string_view name) {
   if (name.empty()) return false;
   for (char c : name) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Plugin names become file names (lib<plugin>.so): no path separators, no
-// case games on case-insensitive file systems.
-bool IsValidPluginName(absl::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (!absl::ascii_islower(static_cast<unsigned char>(c)) &&
-        !absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
       return false;
     }
   }

@@ -1,46 +1,56 @@
 // Command-line and environment overrides of the config file (see header).
 #include "config/overrides.h"
 
-#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
-#include "absl/algorithm/container.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/port_list/port_list.h"
 #include "config/config_validator.h"
 #include "config/proto_yaml_mapper.h"
-#include "common/time/proto_time.h"
+#include "google/protobuf/descriptor.h"
 
 namespace rtsptest::config {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+// What a knob needs beyond "set its field with the file's scalar rules".
+struct OverrideRules {
+  // Checks a value of a knob that is not one field (null: the field's rules).
+  absl::Status (*check)(absl::string_view value, OverrideSource source) = nullptr;
+  // Applies a knob that is not one field (null: set the field, attribute it).
+  void (*apply)(const ConfigOverrides::Setting& setting, v1::ServerConfig* config,
+                SourceMap* locations) = nullptr;
+  // Unsigned fields: the largest value accepted (0: the type's own).
+  uint32_t max_unsigned = 0;
+  // Duration fields: when positive, values must be in 0..max_duration.
+  absl::Duration max_duration = absl::ZeroDuration();
+  // Enum fields: what a value is called in errors ("log level").
+  const char* value_name = "value";
+  // Enum fields: one more spelling, e.g. "warn" for "warning".
+  const char* alias = nullptr;
+  const char* alias_of = nullptr;
+};
+
 namespace {
 
-// The value of `name`, or nullopt when it is unset or empty.
-std::optional<std::string> GetEnv(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') return std::nullopt;
-  return std::string(value);
+// The separator of list values: ',' on a command line, ':' in a variable.
+char ListSeparator(OverrideSource source) {
+  return source == OverrideSource::kFlag ? ',' : ':';
 }
-
-absl::Status EnvError(const char* name, absl::string_view value, const absl::Status& status) {
-  return absl::InvalidArgumentError(absl::StrCat(name, "='", value, "': ", status.message()));
-}
-
-// How a variable's value is named in errors: "RTSP_TEST_MIN_HEALTHY=9".
-std::string EnvOrigin(const char* name, absl::string_view value) { return absl::StrCat(name, "=", value); }
 
 // Replaces the listeners by one per port (the "different count" branch of
-// ConfigOverrides::rtsp_ports).
+// the rtsp_ports knob).
 void ReplaceListeners(const std::vector<uint32_t>& ports, v1::ServerConfig* config) {
   absl::flat_hash_set<std::string> addresses;
   for (const v1::Listener& listener : config->listeners()) {
@@ -84,231 +94,239 @@ void ReplacePorts(const std::vector<uint32_t>& ports, v1::ServerConfig* config) 
   }
 }
 
-}  // namespace
-
-absl::StatusOr<std::vector<uint32_t>> ParsePortList(absl::string_view text) {
-  if (absl::StripAsciiWhitespace(text).empty()) {
-    return absl::InvalidArgumentError("the port list is empty");
-  }
-  std::vector<uint32_t> ports;
-  absl::flat_hash_set<uint32_t> seen;
-  int position = 0;
-  for (absl::string_view item : absl::StrSplit(text, ',')) {
-    ++position;
-    item = absl::StripAsciiWhitespace(item);
-    if (item.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("item ", position, " is empty"));
-    }
-    if (!std::all_of(item.begin(), item.end(),
-                     [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("item ", position, ": '", item, "' is not a port number"));
-    }
-    uint64_t port;
-    // SimpleAtoi fails only on overflow here: the item is all digits.
-    if (!absl::SimpleAtoi(item, &port) || port > kMaxPort) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("item ", position, ": ", item, " is out of range (0..", kMaxPort, ")"));
-    }
-    if (port != 0 && !seen.insert(static_cast<uint32_t>(port)).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("item ", position, ": port ", port, " is listed twice"));
-    }
-    ports.push_back(static_cast<uint32_t>(port));
-  }
-  return ports;
+absl::Status CheckPorts(absl::string_view value, OverrideSource) {
+  return ParsePortList(value).status();
 }
 
-absl::StatusOr<v1::Logging::Level> ParseLogLevel(absl::string_view text) {
-  const auto* type = v1::Logging::Level_descriptor();
-  std::vector<std::string> choices;
-  for (int i = 0; i < type->value_count(); ++i) {
-    const auto* value = type->value(i);
-    if (value->number() == v1::Logging::LEVEL_UNSPECIFIED) continue;
-    if (absl::EqualsIgnoreCase(value->name(), text)) {
-      return static_cast<v1::Logging::Level>(value->number());
-    }
-    choices.push_back(absl::AsciiStrToLower(value->name()));
+void ApplyPorts(const ConfigOverrides::Setting& setting, v1::ServerConfig* config,
+                SourceMap* locations) {
+  absl::StatusOr<std::vector<uint32_t>> ports = ParsePortList(setting.value);
+  if (!ports.ok() || ports->empty()) return;  // Set() checked it
+  if (ports->size() == static_cast<size_t>(config->listeners_size())) {
+    ReplacePorts(*ports, config);
+  } else {
+    ReplaceListeners(*ports, config);
   }
-  if (absl::EqualsIgnoreCase(text, "warn")) return v1::Logging::WARNING;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown log level '", text, "' (expected one of: ", absl::StrJoin(choices, ", "), ")"));
+  locations->Attribute("listeners", setting.origin);
+  // References may have been renamed or cleared: no longer the file's.
+  for (int i = 0; i < config->streams_size(); ++i) {
+    locations->Forget(absl::StrCat("streams[", i, "].listeners"));
+  }
+}
+
+// Addresses are checked when the final config is validated (the error then
+// names listeners[i].bind_address); a flag may still override a bad value.
+absl::Status AnyText(absl::string_view, OverrideSource) { return absl::OkStatus(); }
+
+void ApplyBind(const ConfigOverrides::Setting& setting, v1::ServerConfig* config,
+               SourceMap* locations) {
+  for (int i = 0; i < config->listeners_size(); ++i) {
+    config->mutable_listeners(i)->set_bind_address(setting.value);
+    locations->Attribute(absl::StrCat("listeners[", i, "].bind_address"), setting.origin);
+  }
+  config->mutable_control()->set_bind_address(setting.value);
+  locations->Attribute("control.bind_address", setting.origin);
+}
+
+absl::Status CheckPluginDirs(absl::string_view value, OverrideSource source) {
+  int position = 0;
+  for (absl::string_view dir : absl::StrSplit(value, ListSeparator(source))) {
+    ++position;
+    if (dir.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("item ", position, " is empty"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void ApplyPluginDirs(const ConfigOverrides::Setting& setting, v1::ServerConfig* config,
+                     SourceMap* locations) {
+  config->clear_plugin_dirs();
+  for (absl::string_view dir : absl::StrSplit(setting.value, ListSeparator(setting.source))) {
+    config->add_plugin_dirs(std::string(dir));
+  }
+  locations->Attribute("plugin_dirs", setting.origin);
+}
+
+// The rules named in override_knobs.inc.
+constexpr OverrideRules kPlain;
+constexpr OverrideRules kRtspPorts{&CheckPorts, &ApplyPorts};
+constexpr OverrideRules kBind{&AnyText, &ApplyBind};
+constexpr OverrideRules kPluginDirs{&CheckPluginDirs, &ApplyPluginDirs};
+constexpr OverrideRules kPort{nullptr, nullptr, kMaxPort};
+constexpr OverrideRules kDrainTimeout{nullptr, nullptr, 0, kMaxDrainTimeout};
+constexpr OverrideRules kLogLevel{nullptr, nullptr, 0, absl::ZeroDuration(), "log level", "warn",
+                                  "warning"};
+
+#define RTS_OVERRIDE_KNOB(flag, env, field, rules, help) {#flag, env, field, help, &rules},
+constexpr OverrideKnob kKnobs[] = {
+#include "config/override_knobs.inc"
+};
+#undef RTS_OVERRIDE_KNOB
+
+// The value the field parser sees: the alias resolved.
+absl::string_view Canonical(const OverrideRules& rules, absl::string_view value) {
+  if (rules.alias != nullptr && absl::EqualsIgnoreCase(value, rules.alias)) return rules.alias_of;
+  return value;
+}
+
+// The message that directly holds the field at `path` (intermediate
+// messages must exist: SetFieldFromText created them).
+const Message& Holder(const Message& root, absl::string_view path) {
+  const Message* message = &root;
+  std::vector<absl::string_view> names = absl::StrSplit(path, '.');
+  for (size_t i = 0; i + 1 < names.size(); ++i) {
+    const FieldDescriptor* field = FindFieldPath(message->GetDescriptor(), names[i]);
+    message = &message->GetReflection()->GetMessage(*message, field);
+  }
+  return *message;
+}
+
+// Sets the knob's field in `config` from `value`, with the file's scalar
+// rules and the knob's limits. Errors have no source; Set() adds it. The
+// wording of bools, bounded integers and enums is the one these knobs have
+// always had (scripts match it), not the file's.
+absl::Status SetField(const OverrideKnob& knob, absl::string_view value, v1::ServerConfig* config) {
+  const OverrideRules& rules = *knob.rules;
+  const FieldDescriptor* field = FindFieldPath(config->GetDescriptor(), knob.field);
+  absl::Status status = SetFieldFromText(knob.field, Canonical(rules, value), config);
+  if (field == nullptr) return status;
+  switch (field->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_BOOL:
+      if (!status.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("'", value, "' is not true or false"));
+      }
+      break;
+    case FieldDescriptor::CPPTYPE_UINT32:
+    case FieldDescriptor::CPPTYPE_UINT64: {
+      uint64_t number = 0;
+      if (rules.max_unsigned != 0 &&
+          (!status.ok() || !absl::SimpleAtoi(value, &number) || number > rules.max_unsigned)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", value, "' is not a whole number in 0..", rules.max_unsigned));
+      }
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_ENUM:
+      // *_UNSPECIFIED = 0 means "not set": not something to set.
+      if (!status.ok() ||
+          Holder(*config, knob.field).GetReflection()->GetEnumValue(Holder(*config, knob.field),
+                                                                    field) == 0) {
+        return absl::InvalidArgumentError(absl::StrCat("unknown ", rules.value_name, " '", value,
+                                                       "' (expected one of: ",
+                                                       EnumChoices(field->enum_type()), ")"));
+      }
+      break;
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      if (status.ok() && rules.max_duration > absl::ZeroDuration()) {
+        absl::StatusOr<absl::Duration> duration = ParseConfigDuration(value);
+        if (!duration.ok()) return duration.status();
+        if (*duration < absl::ZeroDuration() || *duration > rules.max_duration) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "out of range (0s..", absl::FormatDuration(rules.max_duration), ")"));
+        }
+      }
+      break;
+    default:
+      break;
+  }
+  return status;
+}
+
+// The value of `name`, or nullopt when it is unset or empty.
+std::optional<std::string> GetEnv(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+}  // namespace
+
+absl::Span<const OverrideKnob> OverrideKnobs() { return kKnobs; }
+
+const OverrideKnob* FindOverrideKnob(absl::string_view flag) {
+  for (const OverrideKnob& knob : kKnobs) {
+    if (knob.flag == flag) return &knob;
+  }
+  return nullptr;
+}
+
+std::string OverrideSourceName(const OverrideKnob& knob, OverrideSource source) {
+  return source == OverrideSource::kFlag ? absl::StrCat("--", knob.flag) : knob.env;
+}
+
+absl::Status ConfigOverrides::Set(const OverrideKnob& knob, OverrideSource source,
+                                  absl::string_view value) {
+  absl::Status status;
+  if (knob.rules->check != nullptr) {
+    status = knob.rules->check(value, source);
+  } else {
+    v1::ServerConfig scratch;
+    status = SetField(knob, value, &scratch);
+  }
+  std::string name = OverrideSourceName(knob, source);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(name, "='", value, "': ", status.message()));
+  }
+  Setting setting{&knob, source, std::string(value), absl::StrCat(name, "=", value)};
+  for (Setting& existing : settings) {
+    if (existing.knob == &knob) {
+      existing = std::move(setting);
+      return absl::OkStatus();
+    }
+  }
+  settings.push_back(std::move(setting));
+  return absl::OkStatus();
+}
+
+absl::Status ConfigOverrides::Set(absl::string_view flag, OverrideSource source,
+                                  absl::string_view value) {
+  const OverrideKnob* knob = FindOverrideKnob(flag);
+  if (knob == nullptr) return absl::InvalidArgumentError(absl::StrCat("no override knob '", flag, "'"));
+  return Set(*knob, source, value);
+}
+
+const ConfigOverrides::Setting* ConfigOverrides::Find(absl::string_view flag) const {
+  for (const Setting& setting : settings) {
+    if (setting.knob->flag == flag) return &setting;
+  }
+  return nullptr;
 }
 
 absl::StatusOr<ConfigOverrides> OverridesFromEnvironment() {
   ConfigOverrides overrides;
   overrides.config_path = GetEnv(kEnvConfig);
-
-  if (auto value = GetEnv(kEnvRtspPorts)) {
-    auto ports = ParsePortList(*value);
-    if (!ports.ok()) return EnvError(kEnvRtspPorts, *value, ports.status());
-    overrides.rtsp_ports = *std::move(ports);
-    overrides.origins.rtsp_ports = EnvOrigin(kEnvRtspPorts, *value);
-  }
-
-  // Checked when the final config is validated (the error then names
-  // listeners[i].bind_address); a flag may still override a bad value.
-  overrides.bind = GetEnv(kEnvBind);
-  if (overrides.bind) overrides.origins.bind = EnvOrigin(kEnvBind, *overrides.bind);
-  overrides.grpc_bind = GetEnv(kEnvGrpcBind);
-  if (overrides.grpc_bind) overrides.origins.grpc_bind = EnvOrigin(kEnvGrpcBind, *overrides.grpc_bind);
-
-  if (auto value = GetEnv(kEnvPluginDir)) {
-    int position = 0;
-    for (absl::string_view dir : absl::StrSplit(*value, ':')) {
-      ++position;
-      if (dir.empty()) {
-        return EnvError(kEnvPluginDir, *value,
-                        absl::InvalidArgumentError(absl::StrCat("item ", position, " is empty")));
-      }
-      overrides.plugin_dirs.emplace_back(dir);
-    }
-    overrides.origins.plugin_dirs = EnvOrigin(kEnvPluginDir, *value);
-  }
-
-  if (auto value = GetEnv(kEnvLogLevel)) {
-    auto level = ParseLogLevel(*value);
-    if (!level.ok()) return EnvError(kEnvLogLevel, *value, level.status());
-    overrides.log_level = *level;
-    overrides.origins.log_level = EnvOrigin(kEnvLogLevel, *value);
-  }
-
-  if (auto value = GetEnv(kEnvDrainTimeout)) {
-    auto drain = ParseConfigDuration(*value);
-    if (!drain.ok()) return EnvError(kEnvDrainTimeout, *value, drain.status());
-    if (*drain < absl::ZeroDuration() || *drain > kMaxDrainTimeout) {
-      return EnvError(kEnvDrainTimeout, *value,
-                      absl::InvalidArgumentError(absl::StrCat(
-                          "out of range (0s..", absl::FormatDuration(kMaxDrainTimeout), ")")));
-    }
-    overrides.drain_timeout = *drain;
-    overrides.origins.drain_timeout = EnvOrigin(kEnvDrainTimeout, *value);
-  }
-
-  if (auto value = GetEnv(kEnvGrpcPort)) {
-    auto port = ParseBoundedUint(*value, kMaxPort);
-    if (!port.ok()) return EnvError(kEnvGrpcPort, *value, port.status());
-    overrides.grpc_port = *port;
-    overrides.origins.grpc_port = EnvOrigin(kEnvGrpcPort, *value);
-  }
-  if (auto value = GetEnv(kEnvMinHealthy)) {
-    auto k = ParseBoundedUint(*value, kMaxPort);
-    if (!k.ok()) return EnvError(kEnvMinHealthy, *value, k.status());
-    overrides.min_healthy = *k;
-    overrides.origins.min_healthy = EnvOrigin(kEnvMinHealthy, *value);
-  }
-  for (auto [name, target, origin] :
-       {std::tuple{kEnvProbeInterval, &overrides.probe_interval, &overrides.origins.probe_interval},
-        std::tuple{kEnvProbeTimeout, &overrides.probe_timeout, &overrides.origins.probe_timeout},
-        std::tuple{kEnvStallTimeout, &overrides.stall_timeout, &overrides.origins.stall_timeout}}) {
-    if (auto value = GetEnv(name)) {
-      auto duration = ParseConfigDuration(*value);
-      if (!duration.ok()) return EnvError(name, *value, duration.status());
-      *target = *duration;
-      *origin = EnvOrigin(name, *value);
-    }
-  }
-  for (auto [name, target, origin] :
-       {std::tuple{kEnvDeepCheck, &overrides.deep_check, &overrides.origins.deep_check},
-        std::tuple{kEnvRequireLiveStreams, &overrides.require_live_streams,
-                   &overrides.origins.require_live_streams}}) {
-    if (auto value = GetEnv(name)) {
-      auto parsed = ParseBool(*value);
-      if (!parsed.ok()) return EnvError(name, *value, parsed.status());
-      *target = *parsed;
-      *origin = EnvOrigin(name, *value);
+  for (const OverrideKnob& knob : kKnobs) {
+    if (std::optional<std::string> value = GetEnv(knob.env)) {
+      absl::Status status = overrides.Set(knob, OverrideSource::kEnvironment, *value);
+      if (!status.ok()) return status;
     }
   }
   return overrides;
-}
-
-absl::StatusOr<bool> ParseBool(absl::string_view text) {
-  if (absl::EqualsIgnoreCase(text, "true")) return true;
-  if (absl::EqualsIgnoreCase(text, "false")) return false;
-  return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not true or false"));
-}
-
-absl::StatusOr<uint32_t> ParseBoundedUint(absl::string_view text, uint32_t max) {
-  uint32_t value = 0;
-  if (text.empty() || !absl::c_all_of(text, absl::ascii_isdigit) || !absl::SimpleAtoi(text, &value) ||
-      value > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", text, "' is not a whole number in 0..", max));
-  }
-  return value;
 }
 
 void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config,
                     SourceMap* locations) {
   SourceMap ignored;
   if (locations == nullptr) locations = &ignored;
-  const ConfigOverrides::Origins& origins = overrides.origins;
-  if (overrides.rtsp_ports.has_value() && !overrides.rtsp_ports->empty()) {
-    const std::vector<uint32_t>& ports = *overrides.rtsp_ports;
-    if (ports.size() == static_cast<size_t>(config->listeners_size())) {
-      ReplacePorts(ports, config);
-    } else {
-      ReplaceListeners(ports, config);
+  for (const OverrideKnob& knob : kKnobs) {
+    const ConfigOverrides::Setting* setting = overrides.Find(knob.flag);
+    if (setting == nullptr) continue;
+    if (knob.rules->apply != nullptr) {
+      knob.rules->apply(*setting, config, locations);
+      continue;
     }
-    locations->Attribute("listeners", origins.rtsp_ports);
-    // References may have been renamed or cleared: no longer the file's.
-    for (int i = 0; i < config->streams_size(); ++i) {
-      locations->Forget(absl::StrCat("streams[", i, "].listeners"));
-    }
+    // Set() checked the value, so this cannot fail.
+    SetField(knob, setting->value, config).IgnoreError();
+    locations->Attribute(knob.field, setting->origin);
   }
-  if (overrides.bind.has_value()) {
-    for (int i = 0; i < config->listeners_size(); ++i) {
-      config->mutable_listeners(i)->set_bind_address(*overrides.bind);
-      locations->Attribute(absl::StrCat("listeners[", i, "].bind_address"), origins.bind);
-    }
-    config->mutable_control()->set_bind_address(*overrides.bind);
-    locations->Attribute("control.bind_address", origins.bind);
-  }
-  if (overrides.grpc_bind.has_value()) {
-    config->mutable_control()->set_bind_address(*overrides.grpc_bind);
-    locations->Attribute("control.bind_address", origins.grpc_bind);
-  }
-  if (!overrides.plugin_dirs.empty()) {
-    config->clear_plugin_dirs();
-    for (const std::string& dir : overrides.plugin_dirs) config->add_plugin_dirs(dir);
-    locations->Attribute("plugin_dirs", origins.plugin_dirs);
-  }
-  if (overrides.log_level.has_value()) {
-    config->mutable_logging()->set_level(*overrides.log_level);
-    locations->Attribute("logging.level", origins.log_level);
-  }
-  if (overrides.grpc_port.has_value()) {
-    config->mutable_control()->set_port(*overrides.grpc_port);
-    locations->Attribute("control.port", origins.grpc_port);
-  }
-  if (overrides.min_healthy.has_value()) {
-    config->mutable_health()->set_min_healthy_listeners(*overrides.min_healthy);
-    locations->Attribute("health.min_healthy_listeners", origins.min_healthy);
-  }
-  if (overrides.probe_interval.has_value()) {
-    *config->mutable_health()->mutable_probe_interval() = ToProtoDuration(*overrides.probe_interval);
-    locations->Attribute("health.probe_interval", origins.probe_interval);
-  }
-  if (overrides.probe_timeout.has_value()) {
-    *config->mutable_health()->mutable_probe_timeout() = ToProtoDuration(*overrides.probe_timeout);
-    locations->Attribute("health.probe_timeout", origins.probe_timeout);
-  }
-  if (overrides.deep_check.has_value()) {
-    config->mutable_health()->set_deep_check(*overrides.deep_check);
-    locations->Attribute("health.deep_check", origins.deep_check);
-  }
-  if (overrides.stall_timeout.has_value()) {
-    *config->mutable_health()->mutable_stall_timeout() = ToProtoDuration(*overrides.stall_timeout);
-    locations->Attribute("health.stall_timeout", origins.stall_timeout);
-  }
-  if (overrides.require_live_streams.has_value()) {
-    config->mutable_health()->set_require_live_streams(*overrides.require_live_streams);
-    locations->Attribute("health.require_live_streams", origins.require_live_streams);
-  }
-  if (overrides.drain_timeout.has_value()) {
-    *config->mutable_drain_timeout() = ToProtoDuration(*overrides.drain_timeout);
-    locations->Attribute("drain_timeout", origins.drain_timeout);
-  }
+}
+
+absl::StatusOr<v1::Logging::Level> ParseLogLevel(absl::string_view text) {
+  v1::ServerConfig scratch;
+  absl::Status status = SetField(*FindOverrideKnob("log_level"), text, &scratch);
+  if (!status.ok()) return status;
+  return scratch.logging().level();
 }
 
 }  // namespace rtsptest::config

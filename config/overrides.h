@@ -1,132 +1,131 @@
 // Command-line and environment overrides of the config file.
 //
 // Containers are configured through a few knobs (ports, bind address, plugin
-// directories, log level, drain time) rather than by editing a file, so each
-// of them can be given as a flag (defined in main) or as an RTSP_TEST_*
+// directories, log level, drain time, health timings) rather than by editing
+// a file, so each of them can be given as a flag or as an RTSP_TEST_*
 // environment variable. Precedence, highest first:
 //
 //   command-line flag > environment variable > config file > built-in default
 //
-// ConfigOverrides is plain data: main fills one from its flags, and
-// OverridesFromEnvironment() fills another; LoadServerConfig (config_loader.h)
-// applies the environment's first and the flags' last, so flags win.
+// Every knob is one row of one table (override_knobs.inc): its flag, its
+// variable, the ServerConfig field it sets and its help. Values are read with
+// the config file's scalar rules for that field (SetFieldFromText in
+// proto_yaml_mapper.h), and the table also names the source of an error
+// ("--stall_timeout='x': ...", "RTSP_TEST_STALL_TIMEOUT='x': ...") and the
+// fields whose file positions an override replaces. main fills one
+// ConfigOverrides from its flags, OverridesFromEnvironment() another;
+// LoadServerConfig (config_loader.h) applies the environment's first and the
+// flags' last, so flags win.
 #ifndef RTSPTEST_SERVER_CONFIG_OVERRIDES_H_
 #define RTSPTEST_SERVER_CONFIG_OVERRIDES_H_
 
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "rtsptest/config/v1/config.pb.h"
+#include "absl/types/span.h"
 #include "config/source_map.h"
+#include "rtsptest/config/v1/config.pb.h"
 
 namespace rtsptest::config {
 
-// The environment variables read by OverridesFromEnvironment(). A variable
-// that is set but empty counts as unset, so `-e RTSP_TEST_BIND=` in a
-// container definition disables it rather than failing.
-inline constexpr char kEnvConfig[] = "RTSP_TEST_CONFIG";               // file path
-inline constexpr char kEnvRtspPorts[] = "RTSP_TEST_RTSP_PORTS";        // "8554,8555"
-inline constexpr char kEnvBind[] = "RTSP_TEST_BIND";                   // "0.0.0.0"
-inline constexpr char kEnvGrpcBind[] = "RTSP_TEST_GRPC_BIND";          // "127.0.0.1"
-inline constexpr char kEnvPluginDir[] = "RTSP_TEST_PLUGIN_DIR";        // "/a:/b"
-inline constexpr char kEnvLogLevel[] = "RTSP_TEST_LOG_LEVEL";          // "debug"
-inline constexpr char kEnvDrainTimeout[] = "RTSP_TEST_DRAIN_TIMEOUT";  // "10s"
-inline constexpr char kEnvGrpcPort[] = "RTSP_TEST_GRPC_PORT";         // "50051"
-inline constexpr char kEnvMinHealthy[] = "RTSP_TEST_MIN_HEALTHY";     // "3"
-inline constexpr char kEnvProbeInterval[] = "RTSP_TEST_PROBE_INTERVAL";  // "2s"
-inline constexpr char kEnvProbeTimeout[] = "RTSP_TEST_PROBE_TIMEOUT";    // "2s"
-inline constexpr char kEnvDeepCheck[] = "RTSP_TEST_DEEP_CHECK";          // "true"
-inline constexpr char kEnvStallTimeout[] = "RTSP_TEST_STALL_TIMEOUT";    // "2s"
-inline constexpr char kEnvRequireLiveStreams[] = "RTSP_TEST_REQUIRE_LIVE_STREAMS";  // "true"
+// The config file to load when no --config is given. Not an override knob:
+// it picks the file rather than changing a field.
+inline constexpr char kEnvConfig[] = "RTSP_TEST_CONFIG";
 
-// One source of overrides; every unset member leaves the config alone.
-struct ConfigOverrides {
-  // The config file to load (YAML or JSON).
-  std::optional<std::string> config_path;
+// Where an override value came from; decides how errors name it and, for
+// lists, the separator (',' in a flag, ':' in a variable, as in $PATH).
+enum class OverrideSource { kFlag, kEnvironment };
 
-  // The RTSP ports. If there are as many ports as listeners, each listener
-  // keeps its name, address and streams and only its port changes, in order;
-  // a listener named by default ("rtsp-<old port>") is renamed to
-  // "rtsp-<new port>", and streams' `listeners` references follow the rename.
-  // Otherwise the listeners are replaced by one per port, named
-  // "rtsp-<port>", and every stream's `listeners` list is cleared, so that
-  // every stream is served on every new port (old names mean nothing any
-  // more). The new listeners keep the old bind address if all the old
-  // listeners shared one, else they bind the default (0.0.0.0).
-  std::optional<std::vector<uint32_t>> rtsp_ports;
+struct OverrideRules;  // override.cc: limits and custom apply of a knob
 
-  // Sets every listener's bind_address (applied after rtsp_ports) and, unless
-  // grpc_bind is set too, control.bind_address: a user who says loopback
-  // means every port. (main binds the embedded HTTP gateway where the gRPC
-  // port binds, unless --http_bind says otherwise.)
-  std::optional<std::string> bind;
-  // control.bind_address: where the gRPC (health + control) port binds.
-  std::optional<std::string> grpc_bind;
-
-  // Replaces the config's plugin_dirs when non-empty.
-  std::vector<std::string> plugin_dirs;
-
-  std::optional<v1::Logging::Level> log_level;
-
-  std::optional<absl::Duration> drain_timeout;
-  // control.port: the gRPC (health + control) port.
-  std::optional<uint32_t> grpc_port;
-  // health.min_healthy_listeners: k of the k-of-n rule.
-  std::optional<uint32_t> min_healthy;
-  // health.probe_interval, health.probe_timeout, health.deep_check.
-  std::optional<absl::Duration> probe_interval;
-  std::optional<absl::Duration> probe_timeout;
-  std::optional<bool> deep_check;
-  // health.stall_timeout, health.require_live_streams.
-  std::optional<absl::Duration> stall_timeout;
-  std::optional<bool> require_live_streams;
-
-  // How each member above was given, as the user wrote it, so that an error
-  // about the value names its source: "--min_healthy_listeners=9",
-  // "RTSP_TEST_MIN_HEALTHY=9". Filled by OverridesFromEnvironment() and by
-  // main for its flags; empty for a member set otherwise (errors then name
-  // no source, and never the file).
-  struct Origins {
-    std::string rtsp_ports, bind, grpc_bind, plugin_dirs, log_level, drain_timeout, grpc_port,
-        min_healthy, probe_interval, probe_timeout, deep_check, stall_timeout, require_live_streams;
-  } origins;
+// One row of the override table.
+struct OverrideKnob {
+  const char* flag;   // "stall_timeout" (--stall_timeout)
+  const char* env;    // "RTSP_TEST_STALL_TIMEOUT"
+  const char* field;  // "health.stall_timeout"
+  const char* help;   // without the variable; see override_knobs.inc
+  const OverrideRules* rules;
 };
 
-// Parses a non-negative integer no larger than `max` ("50051", "3").
-absl::StatusOr<uint32_t> ParseBoundedUint(absl::string_view text, uint32_t max);
-// Parses "true" or "false" (case-insensitive).
-absl::StatusOr<bool> ParseBool(absl::string_view text);
+// Every knob, in the order they are applied.
+absl::Span<const OverrideKnob> OverrideKnobs();
 
-// Parses a comma-separated port list, e.g. "8554,8555,8556,8557" (spaces
-// around items are allowed). Each port is 0..65535; 0 (an ephemeral port)
-// may repeat, other ports may not. Errors are InvalidArgument and describe
-// the item ("item 2 is empty", "item 3: 'x' is not a port number"); the
-// caller prefixes where the list came from (a flag, a variable).
-absl::StatusOr<std::vector<uint32_t>> ParsePortList(absl::string_view text);
+// The knob with flag name `flag`, or null.
+const OverrideKnob* FindOverrideKnob(absl::string_view flag);
 
-// Parses a log level name, case-insensitive: debug, info, warning, error
-// ("warn" is accepted for warning).
-absl::StatusOr<v1::Logging::Level> ParseLogLevel(absl::string_view text);
+// How a source names itself in errors: "--stall_timeout" or
+// "RTSP_TEST_STALL_TIMEOUT".
+std::string OverrideSourceName(const OverrideKnob& knob, OverrideSource source);
 
-// Reads the RTSP_TEST_* variables above. A malformed value is an
-// InvalidArgument naming the variable and its value:
-//   "RTSP_TEST_RTSP_PORTS='8554,,x': item 2 is empty"
-// RTSP_TEST_PLUGIN_DIR is a colon-separated list of directories.
+// One source of overrides (the flags, or the environment).
+struct ConfigOverrides {
+  // A knob's value as the user wrote it.
+  struct Setting {
+    const OverrideKnob* knob;
+    OverrideSource source;
+    std::string value;
+    // As the user wrote it, for errors about the final value:
+    // "--min_healthy_listeners=9", "RTSP_TEST_MIN_HEALTHY=9".
+    std::string origin;
+  };
+
+  // Checks `value` with the knob's rules and records it (replacing an
+  // earlier value of the same knob). A bad value is an InvalidArgument that
+  // names the source and the value:
+  //   "RTSP_TEST_RTSP_PORTS='8554,,x': item 2 is empty"
+  //   "--stall_timeout='soon': invalid duration 'soon' (...)"
+  absl::Status Set(const OverrideKnob& knob, OverrideSource source, absl::string_view value);
+  // Set() for the knob with flag name `flag`; InvalidArgument for no such knob.
+  absl::Status Set(absl::string_view flag, OverrideSource source, absl::string_view value);
+
+  // The setting of the knob with flag name `flag`, or null.
+  const Setting* Find(absl::string_view flag) const;
+
+  // The config file to load (YAML or JSON).
+  std::optional<std::string> config_path;
+  std::vector<Setting> settings;
+};
+
+// Reads RTSP_TEST_CONFIG and every knob's variable. A variable that is set
+// but empty counts as unset, so `-e RTSP_TEST_BIND=` in a container
+// definition disables it rather than failing. A malformed value is the
+// InvalidArgument of ConfigOverrides::Set.
 absl::StatusOr<ConfigOverrides> OverridesFromEnvironment();
 
-// Applies every set member of `overrides` to `config` (see the members for
-// the exact semantics). Values are not validated here: ConfigValidator does
-// that on the final config, whatever source each value came from. If
-// `locations` is not null, each field set is attributed to its member's
-// origin there (SourceMap::Attribute), so that a validation error names the
-// flag or variable instead of the file position of the value it replaced.
+// Applies every setting of `overrides` to `config`, in table order. Values
+// are checked against the field's type and the knob's limits only; the
+// ConfigValidator checks the final config, whatever source each value came
+// from. If `locations` is not null, each field set is attributed to the
+// setting's origin there (SourceMap::Attribute), so that a validation error
+// names the flag or variable instead of the file position of the value it
+// replaced.
+//
+// The knobs that are not one field:
+//   rtsp_ports  If there are as many ports as listeners, each listener keeps
+//               its name, address and streams and only its port changes, in
+//               order; a listener named by default ("rtsp-<old port>") is
+//               renamed to "rtsp-<new port>", and streams' `listeners`
+//               references follow the rename. Otherwise the listeners are
+//               replaced by one per port, named "rtsp-<port>", and every
+//               stream's `listeners` list is cleared, so that every stream is
+//               served on every new port. The new listeners keep the old bind
+//               address if all the old listeners shared one, else they bind
+//               the default (0.0.0.0).
+//   bind        Sets every listener's bind_address and control.bind_address:
+//               a user who says loopback means every port (grpc_bind, applied
+//               after it, can still move the gRPC port).
+//   plugin_dir  Replaces plugin_dirs.
 void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config,
                     SourceMap* locations = nullptr);
+
+// Parses a log level name as the log_level knob does: case-insensitive
+// debug, info, warning, error ("warn" is accepted for warning).
+absl::StatusOr<v1::Logging::Level> ParseLogLevel(absl::string_view text);
 
 }  // namespace rtsptest::config
 

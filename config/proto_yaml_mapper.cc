@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 
@@ -170,17 +171,6 @@ absl::StatusOr<uint64_t> ParseUnsigned(absl::string_view text, uint64_t max,
   return m.value;
 }
 
-std::string EnumChoices(const EnumDescriptor* type) {
-  std::vector<std::string> names;
-  for (int i = 0; i < type->value_count(); ++i) {
-    const EnumValueDescriptor* value = type->value(i);
-    // *_UNSPECIFIED = 0 is "not set", not a choice anyone should write.
-    if (value->number() == 0 && absl::EndsWith(value->name(), "_UNSPECIFIED")) continue;
-    names.push_back(absl::AsciiStrToLower(value->name()));
-  }
-  return absl::StrJoin(names, ", ");
-}
-
 absl::StatusOr<const EnumValueDescriptor*> ParseEnum(absl::string_view text,
                                                      const EnumDescriptor* type) {
   for (int i = 0; i < type->value_count(); ++i) {
@@ -198,7 +188,119 @@ bool IsDuration(const Descriptor* descriptor) {
   return descriptor->full_name() == "google.protobuf.Duration";
 }
 
+
+// Sets a Duration message from text such as "2s" (see ParseConfigDuration).
+absl::Status SetDuration(absl::string_view text, Message* duration) {
+  absl::StatusOr<absl::Duration> parsed = ParseConfigDuration(text);
+  if (!parsed.ok()) return parsed.status();
+  absl::Duration remainder;
+  int64_t seconds = absl::IDivDuration(*parsed, absl::Seconds(1), &remainder);
+  if (seconds > kMaxDurationSeconds || seconds < -kMaxDurationSeconds) {
+    return absl::InvalidArgumentError(absl::StrCat("duration '", text, "' is out of range"));
+  }
+  const Descriptor* type = duration->GetDescriptor();
+  const Reflection* reflection = duration->GetReflection();
+  reflection->SetInt64(duration, type->FindFieldByName("seconds"), seconds);
+  reflection->SetInt32(duration, type->FindFieldByName("nanos"),
+                       static_cast<int32_t>(absl::ToInt64Nanoseconds(remainder)));
+  return absl::OkStatus();
+}
+
+// The scalar rules of the header, for one non-message field: sets it, or
+// appends to it when repeated. Errors carry no location; callers add it.
+absl::Status SetScalar(absl::string_view text, const FieldDescriptor* field, Message* message) {
+  const Reflection* reflection = message->GetReflection();
+  const bool repeated = field->is_repeated();
+  switch (field->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING:
+      // Any scalar is text: `fps: 30` in a map<string, string> means "30".
+      repeated ? reflection->AddString(message, field, std::string(text))
+               : reflection->SetString(message, field, std::string(text));
+      return absl::OkStatus();
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      bool value;
+      if (absl::EqualsIgnoreCase(text, "true")) {
+        value = true;
+      } else if (absl::EqualsIgnoreCase(text, "false")) {
+        value = false;
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("expected true or false, got '", text, "'"));
+      }
+      repeated ? reflection->AddBool(message, field, value)
+               : reflection->SetBool(message, field, value);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_INT32: {
+      auto value = ParseSigned(text, std::numeric_limits<int32_t>::min(),
+                               std::numeric_limits<int32_t>::max(), "int32");
+      if (!value.ok()) return value.status();
+      repeated ? reflection->AddInt32(message, field, static_cast<int32_t>(*value))
+               : reflection->SetInt32(message, field, static_cast<int32_t>(*value));
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_INT64: {
+      auto value = ParseSigned(text, std::numeric_limits<int64_t>::min(),
+                               std::numeric_limits<int64_t>::max(), "int64");
+      if (!value.ok()) return value.status();
+      repeated ? reflection->AddInt64(message, field, *value)
+               : reflection->SetInt64(message, field, *value);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_UINT32: {
+      auto value = ParseUnsigned(text, std::numeric_limits<uint32_t>::max(), "uint32");
+      if (!value.ok()) return value.status();
+      repeated ? reflection->AddUInt32(message, field, static_cast<uint32_t>(*value))
+               : reflection->SetUInt32(message, field, static_cast<uint32_t>(*value));
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_UINT64: {
+      auto value = ParseUnsigned(text, std::numeric_limits<uint64_t>::max(), "uint64");
+      if (!value.ok()) return value.status();
+      repeated ? reflection->AddUInt64(message, field, *value)
+               : reflection->SetUInt64(message, field, *value);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_FLOAT:
+    case FieldDescriptor::CPPTYPE_DOUBLE: {
+      double value;
+      if (!absl::SimpleAtod(text, &value)) {
+        return absl::InvalidArgumentError(absl::StrCat("expected a number, got '", text, "'"));
+      }
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT) {
+        repeated ? reflection->AddFloat(message, field, static_cast<float>(value))
+                 : reflection->SetFloat(message, field, static_cast<float>(value));
+      } else {
+        repeated ? reflection->AddDouble(message, field, value)
+                 : reflection->SetDouble(message, field, value);
+      }
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      auto value = ParseEnum(text, field->enum_type());
+      if (!value.ok()) return value.status();
+      repeated ? reflection->AddEnum(message, field, *value)
+               : reflection->SetEnum(message, field, *value);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      break;
+  }
+  return absl::InvalidArgumentError("unsupported field type");
+}
+
 }  // namespace
+
+std::string EnumChoices(const EnumDescriptor* type) {
+  std::vector<std::string> names;
+  for (int i = 0; i < type->value_count(); ++i) {
+    const EnumValueDescriptor* value = type->value(i);
+    // *_UNSPECIFIED = 0 is "not set", not a choice anyone should write.
+    if (value->number() == 0 && absl::EndsWith(value->name(), "_UNSPECIFIED")) continue;
+    names.push_back(absl::AsciiStrToLower(value->name()));
+  }
+  return absl::StrJoin(names, ", ");
+}
 
 absl::StatusOr<YAML::Node> ParseYaml(absl::string_view text, absl::string_view source_name) {
   try {
@@ -231,6 +333,42 @@ absl::StatusOr<absl::Duration> ParseConfigDuration(absl::string_view text) {
         "' (expected e.g. \"2s\", \"500ms\", \"1.5s\", \"1m\" or a number of seconds)"));
   }
   return duration;
+}
+
+const FieldDescriptor* FindFieldPath(const Descriptor* type, absl::string_view path) {
+  const FieldDescriptor* field = nullptr;
+  for (absl::string_view name : absl::StrSplit(path, '.')) {
+    if (field != nullptr) {
+      if (field->is_repeated() || field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+        return nullptr;
+      }
+      type = field->message_type();
+    }
+    field = FindField(type, std::string(name));
+    if (field == nullptr) return nullptr;
+  }
+  return field;
+}
+
+absl::Status SetFieldFromText(absl::string_view path, absl::string_view text, Message* message) {
+  const FieldDescriptor* field = FindFieldPath(message->GetDescriptor(), path);
+  if (field == nullptr || field->is_map()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a field of ", message->GetDescriptor()->full_name()));
+  }
+  // Walk down again, creating the intermediate messages.
+  std::vector<absl::string_view> names = absl::StrSplit(path, '.');
+  for (size_t i = 0; i + 1 < names.size(); ++i) {
+    const FieldDescriptor* step = FindField(message->GetDescriptor(), std::string(names[i]));
+    message = message->GetReflection()->MutableMessage(message, step);
+  }
+  if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+    return SetScalar(text, field, message);
+  }
+  if (field->is_repeated() || !IsDuration(field->message_type())) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": expected a scalar field"));
+  }
+  return SetDuration(text, message->GetReflection()->MutableMessage(message, field));
 }
 
 absl::Status ProtoYamlMapper::Map(const YAML::Node& node, Message* message) {
@@ -361,100 +499,15 @@ absl::Status ProtoYamlMapper::MapValue(const YAML::Node& node, const std::string
     return Error(node, path,
                  absl::StrCat("expected ", ExpectedScalar(field), ", got ", Describe(node)));
   }
-  const std::string& text = node.Scalar();
-  auto fail = [&](const absl::Status& status) { return Error(node, path, status.message()); };
-
-  switch (field->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_STRING:
-      // Any scalar is text: `fps: 30` in a map<string, string> means "30".
-      repeated ? reflection->AddString(message, field, text)
-               : reflection->SetString(message, field, text);
-      return absl::OkStatus();
-    case FieldDescriptor::CPPTYPE_BOOL: {
-      bool value;
-      if (absl::EqualsIgnoreCase(text, "true")) {
-        value = true;
-      } else if (absl::EqualsIgnoreCase(text, "false")) {
-        value = false;
-      } else {
-        return Error(node, path, absl::StrCat("expected true or false, got '", text, "'"));
-      }
-      repeated ? reflection->AddBool(message, field, value)
-               : reflection->SetBool(message, field, value);
-      return absl::OkStatus();
-    }
-    case FieldDescriptor::CPPTYPE_INT32: {
-      auto value = ParseSigned(text, std::numeric_limits<int32_t>::min(),
-                               std::numeric_limits<int32_t>::max(), "int32");
-      if (!value.ok()) return fail(value.status());
-      repeated ? reflection->AddInt32(message, field, static_cast<int32_t>(*value))
-               : reflection->SetInt32(message, field, static_cast<int32_t>(*value));
-      return absl::OkStatus();
-    }
-    case FieldDescriptor::CPPTYPE_INT64: {
-      auto value = ParseSigned(text, std::numeric_limits<int64_t>::min(),
-                               std::numeric_limits<int64_t>::max(), "int64");
-      if (!value.ok()) return fail(value.status());
-      repeated ? reflection->AddInt64(message, field, *value)
-               : reflection->SetInt64(message, field, *value);
-      return absl::OkStatus();
-    }
-    case FieldDescriptor::CPPTYPE_UINT32: {
-      auto value = ParseUnsigned(text, std::numeric_limits<uint32_t>::max(), "uint32");
-      if (!value.ok()) return fail(value.status());
-      repeated ? reflection->AddUInt32(message, field, static_cast<uint32_t>(*value))
-               : reflection->SetUInt32(message, field, static_cast<uint32_t>(*value));
-      return absl::OkStatus();
-    }
-    case FieldDescriptor::CPPTYPE_UINT64: {
-      auto value = ParseUnsigned(text, std::numeric_limits<uint64_t>::max(), "uint64");
-      if (!value.ok()) return fail(value.status());
-      repeated ? reflection->AddUInt64(message, field, *value)
-               : reflection->SetUInt64(message, field, *value);
-      return absl::OkStatus();
-    }
-    case FieldDescriptor::CPPTYPE_FLOAT:
-    case FieldDescriptor::CPPTYPE_DOUBLE: {
-      double value;
-      if (!absl::SimpleAtod(text, &value)) {
-        return Error(node, path, absl::StrCat("expected a number, got '", text, "'"));
-      }
-      if (field->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT) {
-        repeated ? reflection->AddFloat(message, field, static_cast<float>(value))
-                 : reflection->SetFloat(message, field, static_cast<float>(value));
-      } else {
-        repeated ? reflection->AddDouble(message, field, value)
-                 : reflection->SetDouble(message, field, value);
-      }
-      return absl::OkStatus();
-    }
-    case FieldDescriptor::CPPTYPE_ENUM: {
-      auto value = ParseEnum(text, field->enum_type());
-      if (!value.ok()) return fail(value.status());
-      repeated ? reflection->AddEnum(message, field, *value)
-               : reflection->SetEnum(message, field, *value);
-      return absl::OkStatus();
-    }
-    case FieldDescriptor::CPPTYPE_MESSAGE:
-      break;  // handled above
-  }
-  return Error(node, path, "unsupported field type");
+  absl::Status status = SetScalar(node.Scalar(), field, message);
+  if (!status.ok()) return Error(node, path, status.message());
+  return absl::OkStatus();
 }
 
 absl::Status ProtoYamlMapper::MapDuration(const YAML::Node& node, const std::string& path,
                                           Message* duration) {
-  absl::StatusOr<absl::Duration> parsed = ParseConfigDuration(node.Scalar());
-  if (!parsed.ok()) return Error(node, path, parsed.status().message());
-  absl::Duration remainder;
-  int64_t seconds = absl::IDivDuration(*parsed, absl::Seconds(1), &remainder);
-  if (seconds > kMaxDurationSeconds || seconds < -kMaxDurationSeconds) {
-    return Error(node, path, absl::StrCat("duration '", node.Scalar(), "' is out of range"));
-  }
-  const Descriptor* type = duration->GetDescriptor();
-  const Reflection* reflection = duration->GetReflection();
-  reflection->SetInt64(duration, type->FindFieldByName("seconds"), seconds);
-  reflection->SetInt32(duration, type->FindFieldByName("nanos"),
-                       static_cast<int32_t>(absl::ToInt64Nanoseconds(remainder)));
+  absl::Status status = SetDuration(node.Scalar(), duration);
+  if (!status.ok()) return Error(node, path, status.message());
   return absl::OkStatus();
 }
 

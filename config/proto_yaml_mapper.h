@@ -42,6 +42,24 @@ absl::StatusOr<YAML::Node> ParseYaml(absl::string_view text, absl::string_view s
 // "0.5"). Infinite durations are rejected.
 absl::StatusOr<absl::Duration> ParseConfigDuration(absl::string_view text);
 
+// The field at a dotted path of singular fields ("health.stall_timeout",
+// proto or JSON names) of `type`, or null when there is none.
+const google::protobuf::FieldDescriptor* FindFieldPath(const google::protobuf::Descriptor* type,
+                                                       absl::string_view path);
+
+// The value names of an enum a user may write, lowercase and comma-separated
+// ("debug, info, warning, error"); *_UNSPECIFIED = 0 is left out.
+std::string EnumChoices(const google::protobuf::EnumDescriptor* type);
+
+// Sets the field at `path` (as FindFieldPath) of `message` from one scalar
+// text, with the rules and messages of a scalar in the file: what the
+// RTSP_TEST_* variables and the flags use, so that a value means the same
+// wherever it is written. A repeated scalar field gets `text` appended.
+// InvalidArgument without a location ("expected true or false, got 'x'");
+// the caller says where the text came from.
+absl::Status SetFieldFromText(absl::string_view path, absl::string_view text,
+                              google::protobuf::Message* message);
+
 class ProtoYamlMapper {
  public:
   // `locations`, when not null, receives the position of every field set;

@@ -58,17 +58,6 @@ bool IsRegularFile(const std::string& path) {
 
 }  // namespace
 
-bool IsValidPluginName(absl::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '_' &&
-        c != '-') {
-      return false;
-    }
-  }
-  return true;
-}
-
 PluginLoader::PluginLoader(std::vector<std::string> plugin_dirs)
     : plugin_dirs_(std::move(plugin_dirs)) {}
 

@@ -20,15 +20,15 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "common/plugin_name/plugin_name.h"
 #include "core/plugin_host/plugin.h"
 
 namespace rtsptest {
 namespace server {
 
-// True when `name` matches [a-z0-9_-]+, the only plugin names the loader
-// accepts. The rule keeps names from reaching outside the plugin
-// directories ("../x") and keeps them usable in config keys and file names.
-bool IsValidPluginName(absl::string_view name);
+// The loader accepts only names that pass IsValidPluginName
+// (common/plugin_name): [a-z0-9_-]+.
+using ::rtsptest::IsValidPluginName;
 
 // Thread-safe. Each plugin's library is opened once with
 // dlopen(RTLD_NOW | RTLD_LOCAL): RTLD_NOW so that a missing symbol fails the

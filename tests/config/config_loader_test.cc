@@ -143,13 +143,13 @@ logging: {level: warning}
 drain_timeout: 5s
 )");
   ConfigOverrides env;
-  env.plugin_dirs = {"/env"};
-  env.log_level = v1::Logging::DEBUG;
-  env.drain_timeout = absl::Seconds(20);
-  env.bind = "127.0.0.1";
+  ASSERT_TRUE(env.Set("plugin_dir", OverrideSource::kEnvironment, "/env").ok());
+  ASSERT_TRUE(env.Set("log_level", OverrideSource::kEnvironment, "debug").ok());
+  ASSERT_TRUE(env.Set("drain_timeout", OverrideSource::kEnvironment, "20s").ok());
+  ASSERT_TRUE(env.Set("bind", OverrideSource::kEnvironment, "127.0.0.1").ok());
   ConfigOverrides flags = WithPath(path);
-  flags.drain_timeout = absl::Seconds(30);
-  flags.rtsp_ports = std::vector<uint32_t>{9000};
+  ASSERT_TRUE(flags.Set("drain_timeout", OverrideSource::kFlag, "30s").ok());
+  ASSERT_TRUE(flags.Set("rtsp_ports", OverrideSource::kFlag, "9000").ok());
 
   auto config = LoadServerConfig(flags, env);
   ASSERT_TRUE(config.ok()) << config.status();
@@ -163,7 +163,7 @@ drain_timeout: 5s
 
 TEST(LoadServerConfigTest, PortOverrideOfDefaultYamlKeepsRestrictedStream) {
   ConfigOverrides env;
-  env.rtsp_ports = std::vector<uint32_t>{18554, 18555, 18556, 18557};
+  ASSERT_TRUE(env.Set("rtsp_ports", OverrideSource::kEnvironment, "18554,18555,18556,18557").ok());
   auto config = LoadServerConfig(WithPath(DefaultYamlPath()), env);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->listeners(3).name(), "rtsp-18557");
@@ -196,7 +196,8 @@ TEST(LoadServerConfigTest, ValidationErrorNamesFileLineAndColumn) {
 TEST(LoadServerConfigTest, ErrorInOverriddenValueDoesNotBlameTheFile) {
   std::string path = WriteTempFile("bind.yaml", "listeners:\n  - bind_address: 127.0.0.1\n");
   ConfigOverrides flags = WithPath(path);
-  flags.bind = "localhost";
+  // A setting with no origin: the error then names no source, and never the file.
+  flags.settings.push_back({FindOverrideKnob("bind"), OverrideSource::kFlag, "localhost", ""});
   auto config = LoadServerConfig(flags, ConfigOverrides{});
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(config.status().message()),
@@ -232,11 +233,9 @@ TEST(LoadServerConfigTest, ErrorAboutAValueFromTheEnvironmentNamesTheVariable) {
 TEST(LoadServerConfigTest, ErrorAboutAValueFromAFlagNamesTheFlag) {
   std::string path = WriteTempFile("k1_flag.yaml", kTwoListenersK1);
   ConfigOverrides env;
-  env.min_healthy = 2;
-  env.origins.min_healthy = "RTSP_TEST_MIN_HEALTHY=2";
+  ASSERT_TRUE(env.Set("min_healthy_listeners", OverrideSource::kEnvironment, "2").ok());
   ConfigOverrides flags = WithPath(path);
-  flags.min_healthy = 9;
-  flags.origins.min_healthy = "--min_healthy_listeners=9";
+  ASSERT_TRUE(flags.Set("min_healthy_listeners", OverrideSource::kFlag, "9").ok());
   auto config = LoadServerConfig(flags, env);
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(std::string(config.status().message()), absl::StrCat("--min_healthy_listeners=9: ", kKTooLarge));

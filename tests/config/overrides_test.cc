@@ -1,4 +1,5 @@
-// Tests of ParsePortList, OverridesFromEnvironment and ApplyOverrides.
+// Tests of ParsePortList, the override table, OverridesFromEnvironment and
+// ApplyOverrides.
 #include "config/overrides.h"
 
 #include <cstdlib>
@@ -6,10 +7,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/port_list/port_list.h"
+#include "config/config_loader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rtsptest/config/v1/config.pb.h"
-#include "config/config_loader.h"
 
 namespace rtsptest::config {
 namespace {
@@ -78,12 +80,8 @@ class EnvironmentTest : public ::testing::Test {
   void SetUp() override { ClearAll(); }
   void TearDown() override { ClearAll(); }
   static void ClearAll() {
-    for (const char* name :
-         {kEnvConfig, kEnvRtspPorts, kEnvBind, kEnvGrpcBind, kEnvPluginDir, kEnvLogLevel,
-          kEnvDrainTimeout, kEnvGrpcPort, kEnvMinHealthy, kEnvProbeInterval, kEnvProbeTimeout,
-          kEnvDeepCheck, kEnvStallTimeout, kEnvRequireLiveStreams}) {
-      unsetenv(name);
-    }
+    unsetenv(kEnvConfig);
+    for (const OverrideKnob& knob : OverrideKnobs()) unsetenv(knob.env);
   }
 };
 
@@ -91,11 +89,7 @@ TEST_F(EnvironmentTest, NothingSetMeansNoOverrides) {
   auto overrides = OverridesFromEnvironment();
   ASSERT_TRUE(overrides.ok()) << overrides.status();
   EXPECT_FALSE(overrides->config_path.has_value());
-  EXPECT_FALSE(overrides->rtsp_ports.has_value());
-  EXPECT_FALSE(overrides->bind.has_value());
-  EXPECT_THAT(overrides->plugin_dirs, IsEmpty());
-  EXPECT_FALSE(overrides->log_level.has_value());
-  EXPECT_FALSE(overrides->drain_timeout.has_value());
+  EXPECT_THAT(overrides->settings, IsEmpty());
 }
 
 TEST_F(EnvironmentTest, ReadsEveryVariable) {
@@ -108,11 +102,15 @@ TEST_F(EnvironmentTest, ReadsEveryVariable) {
   auto overrides = OverridesFromEnvironment();
   ASSERT_TRUE(overrides.ok()) << overrides.status();
   EXPECT_EQ(overrides->config_path, "/etc/rtsp.yaml");
-  EXPECT_THAT(*overrides->rtsp_ports, ElementsAre(8554, 8555, 8556, 8557));
-  EXPECT_EQ(overrides->bind, "::");
-  EXPECT_THAT(overrides->plugin_dirs, ElementsAre("/opt/a", "/opt/b"));
-  EXPECT_EQ(overrides->log_level, v1::Logging::DEBUG);
-  EXPECT_EQ(overrides->drain_timeout, absl::Milliseconds(1500));
+  v1::ServerConfig config;
+  ApplyOverrides(*overrides, &config);
+  ASSERT_EQ(config.listeners_size(), 4);
+  EXPECT_EQ(config.listeners(3).port(), 8557u);
+  EXPECT_EQ(config.listeners(0).bind_address(), "::");
+  EXPECT_THAT(config.plugin_dirs(), ElementsAre("/opt/a", "/opt/b"));
+  EXPECT_EQ(config.logging().level(), v1::Logging::DEBUG);
+  EXPECT_EQ(config.drain_timeout().seconds(), 1);
+  EXPECT_EQ(config.drain_timeout().nanos(), 500000000);
 }
 
 TEST_F(EnvironmentTest, ReadsHealthAndControlVariables) {
@@ -126,14 +124,6 @@ TEST_F(EnvironmentTest, ReadsHealthAndControlVariables) {
   setenv("RTSP_TEST_REQUIRE_LIVE_STREAMS", "true", 1);
   auto overrides = OverridesFromEnvironment();
   ASSERT_TRUE(overrides.ok()) << overrides.status();
-  EXPECT_EQ(overrides->grpc_port, 50052u);
-  EXPECT_EQ(overrides->grpc_bind, "127.0.0.1");
-  EXPECT_EQ(overrides->min_healthy, 2u);
-  EXPECT_EQ(overrides->probe_interval, absl::Milliseconds(500));
-  EXPECT_EQ(overrides->probe_timeout, absl::Seconds(1));
-  EXPECT_EQ(overrides->deep_check, true);
-  EXPECT_EQ(overrides->stall_timeout, absl::Milliseconds(750));
-  EXPECT_EQ(overrides->require_live_streams, true);
 
   v1::ServerConfig config = BuiltInServerConfig();
   ApplyOverrides(*overrides, &config);
@@ -152,8 +142,8 @@ TEST_F(EnvironmentTest, EmptyVariableCountsAsUnset) {
   setenv("RTSP_TEST_BIND", "", 1);
   auto overrides = OverridesFromEnvironment();
   ASSERT_TRUE(overrides.ok()) << overrides.status();
-  EXPECT_FALSE(overrides->rtsp_ports.has_value());
-  EXPECT_FALSE(overrides->bind.has_value());
+  EXPECT_EQ(overrides->Find("rtsp_ports"), nullptr);
+  EXPECT_EQ(overrides->Find("bind"), nullptr);
 }
 
 struct EnvErrorCase {
@@ -214,7 +204,7 @@ v1::ServerConfig ConfigWithStreams() {
 TEST(ApplyOverridesTest, SamePortCountChangesPortsInOrderAndRenamesDefaults) {
   v1::ServerConfig config = ConfigWithStreams();
   ConfigOverrides overrides;
-  overrides.rtsp_ports = std::vector<uint32_t>{9000, 9001, 9002, 9003};
+  ASSERT_TRUE(overrides.Set("rtsp_ports", OverrideSource::kFlag, "9000,9001,9002,9003").ok());
   ApplyOverrides(overrides, &config);
   ASSERT_EQ(config.listeners_size(), 4);
   EXPECT_EQ(config.listeners(0).name(), "rtsp-9000");
@@ -232,7 +222,7 @@ TEST(ApplyOverridesTest, SwappedPortsRenameWithoutChaining) {
   config.add_listeners()->set_port(8555);
   config.add_streams()->add_listeners("rtsp-8554");
   ConfigOverrides overrides;
-  overrides.rtsp_ports = std::vector<uint32_t>{8555, 8554};
+  ASSERT_TRUE(overrides.Set("rtsp_ports", OverrideSource::kFlag, "8555,8554").ok());
   ApplyOverrides(overrides, &config);
   EXPECT_EQ(config.listeners(0).name(), "rtsp-8555");
   EXPECT_EQ(config.listeners(1).name(), "rtsp-8554");
@@ -243,7 +233,7 @@ TEST(ApplyOverridesTest, OtherPortCountReplacesListenersAndServesStreamsEverywhe
   v1::ServerConfig config = ConfigWithStreams();
   for (auto& listener : *config.mutable_listeners()) listener.set_bind_address("127.0.0.1");
   ConfigOverrides overrides;
-  overrides.rtsp_ports = std::vector<uint32_t>{7000, 7001};
+  ASSERT_TRUE(overrides.Set("rtsp_ports", OverrideSource::kFlag, "7000,7001").ok());
   ApplyOverrides(overrides, &config);
   ASSERT_EQ(config.listeners_size(), 2);
   EXPECT_EQ(config.listeners(0).name(), "rtsp-7000");
@@ -257,7 +247,7 @@ TEST(ApplyOverridesTest, OtherPortCountDropsMixedBindAddresses) {
   v1::ServerConfig config = ConfigWithStreams();
   config.mutable_listeners(0)->set_bind_address("127.0.0.1");
   ConfigOverrides overrides;
-  overrides.rtsp_ports = std::vector<uint32_t>{7000};
+  ASSERT_TRUE(overrides.Set("rtsp_ports", OverrideSource::kFlag, "7000").ok());
   ApplyOverrides(overrides, &config);
   ASSERT_EQ(config.listeners_size(), 1);
   EXPECT_EQ(config.listeners(0).bind_address(), "");  // ApplyDefaults: 0.0.0.0
@@ -267,10 +257,10 @@ TEST(ApplyOverridesTest, SetsBindPluginDirsLevelAndDrain) {
   v1::ServerConfig config = ConfigWithStreams();
   config.add_plugin_dirs("/from/file");
   ConfigOverrides overrides;
-  overrides.bind = "::1";
-  overrides.plugin_dirs = {"/x", "/y"};
-  overrides.log_level = v1::Logging::ERROR;
-  overrides.drain_timeout = absl::Milliseconds(2500);
+  ASSERT_TRUE(overrides.Set("bind", OverrideSource::kFlag, "::1").ok());
+  ASSERT_TRUE(overrides.Set("plugin_dir", OverrideSource::kFlag, "/x,/y").ok());
+  ASSERT_TRUE(overrides.Set("log_level", OverrideSource::kFlag, "error").ok());
+  ASSERT_TRUE(overrides.Set("drain_timeout", OverrideSource::kFlag, "2500ms").ok());
   ApplyOverrides(overrides, &config);
   for (const auto& listener : config.listeners()) EXPECT_EQ(listener.bind_address(), "::1");
   EXPECT_THAT(config.plugin_dirs(), ElementsAre("/x", "/y"));
@@ -283,7 +273,7 @@ TEST(ApplyOverridesTest, BindAlsoBindsTheGrpcPort) {
   v1::ServerConfig config = ConfigWithStreams();
   config.mutable_control()->set_bind_address("0.0.0.0");
   ConfigOverrides overrides;
-  overrides.bind = "127.0.0.1";
+  ASSERT_TRUE(overrides.Set("bind", OverrideSource::kFlag, "127.0.0.1").ok());
   ApplyOverrides(overrides, &config);
   EXPECT_EQ(config.control().bind_address(), "127.0.0.1");
 }
@@ -291,8 +281,8 @@ TEST(ApplyOverridesTest, BindAlsoBindsTheGrpcPort) {
 TEST(ApplyOverridesTest, GrpcBindWinsOverBindForTheGrpcPort) {
   v1::ServerConfig config = ConfigWithStreams();
   ConfigOverrides overrides;
-  overrides.bind = "127.0.0.1";
-  overrides.grpc_bind = "0.0.0.0";
+  ASSERT_TRUE(overrides.Set("bind", OverrideSource::kFlag, "127.0.0.1").ok());
+  ASSERT_TRUE(overrides.Set("grpc_bind", OverrideSource::kFlag, "0.0.0.0").ok());
   ApplyOverrides(overrides, &config);
   for (const auto& listener : config.listeners()) EXPECT_EQ(listener.bind_address(), "127.0.0.1");
   EXPECT_EQ(config.control().bind_address(), "0.0.0.0");

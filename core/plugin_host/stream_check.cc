@@ -1,0 +1,39 @@
+// --check_config's stream check (see stream_check.h).
+#include "core/plugin_host/stream_check.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace rtsptest {
+namespace server {
+
+std::vector<std::string> CheckStreams(const config::v1::ServerConfig& config,
+                                      PluginLoader& loader) {
+  std::vector<std::string> errors;
+  for (const config::v1::Stream& stream : config.streams()) {
+    absl::StatusOr<std::shared_ptr<const Plugin>> plugin = loader.Load(stream.plugin());
+    absl::Status status = plugin.status();
+    if (plugin.ok()) {
+      std::map<std::string, std::string> raw(stream.parameters().begin(),
+                                             stream.parameters().end());
+      // The element is dropped at once: building it is the check.
+      status = (*plugin)->CreateElement(stream.path(), raw).status();
+    }
+    if (status.ok()) continue;
+    // Plugin errors at stream time already name the stream; load errors not.
+    std::string message(status.message());
+    std::string prefix = absl::StrCat("stream ", stream.path(), ": ");
+    errors.push_back(absl::StartsWith(message, prefix) ? message : prefix + message);
+  }
+  return errors;
+}
+
+}  // namespace server
+}  // namespace rtsptest
