@@ -3,7 +3,7 @@
 //
 // Stock gst-rtsp-server 1.22 aborts in gst_rtsp_media_get_rates() under this
 // load when the shared media is prepared and torn down by its readers (see
-// core/media/stream_media_factory.h for the cause and the design that
+// core/media/stream_media.h for the cause and the design that
 // prevents it). This test runs the real binary and real sockets.
 #include <signal.h>
 
