@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/json/json.h"
 #include "google/protobuf/util/json_util.h"
 #include "tests/e2e/server_process.h"
 
@@ -153,6 +154,13 @@ TakenPort::TakenPort() {
 
 TakenPort::~TakenPort() { close(fd_); }
 
+std::string JsonStringField(const std::string& body, const std::string& key) {
+  absl::StatusOr<Json> json = ParseJson(body);
+  if (!json.ok() || !json->is_object()) return "";
+  auto it = json->find(key);
+  return it != json->end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 absl::StatusOr<google::protobuf::Struct> ParseJsonObject(const std::string& text) {
   google::protobuf::Struct out;
   auto status = google::protobuf::util::JsonStringToMessage(text, &out);
@@ -204,14 +212,13 @@ void GatewayProcess::ReadOutput(int fd) {
     if (n <= 0) break;
     absl::MutexLock lock(&mutex_);
     output_.append(buffer, static_cast<size_t>(n));
-    if (http_port_ == 0) {
-      size_t at = output_.find("\"msg\":\"http gateway serving\"");
-      size_t key = at == std::string::npos ? at : output_.find("\"http_port\":", at);
-      if (key != std::string::npos) {
-        std::string digits;
-        for (size_t i = key + 12; i < output_.size() && absl::ascii_isdigit(output_[i]); ++i) digits += output_[i];
-        absl::SimpleAtoi(digits, &http_port_);
-      }
+    // The port is in the JSON log line {"msg":"http gateway serving",
+    // "http_port":N,...}; only complete lines are parsed.
+    for (size_t eol; http_port_ == 0 && (eol = output_.find('\n', scanned_)) != std::string::npos;
+         scanned_ = eol + 1) {
+      absl::StatusOr<Json> line = ParseJson(absl::string_view(output_).substr(scanned_, eol - scanned_));
+      if (!line.ok() || !line->is_object() || line->value("msg", "") != "http gateway serving") continue;
+      http_port_ = line->value("http_port", 0);
     }
   }
   close(fd);

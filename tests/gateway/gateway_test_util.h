@@ -68,6 +68,10 @@ ProgramResult RunProgram(const std::string& program, const std::vector<std::stri
 // it is not one.
 absl::StatusOr<google::protobuf::Struct> ParseJsonObject(const std::string& text);
 
+// The string field `key` of a JSON object body; "" when the body is not
+// JSON or has no such string field.
+std::string JsonStringField(const std::string& body, const std::string& key);
+
 // health_gateway as a child process on an ephemeral HTTP port (learned from
 // its "http gateway serving" log line).
 class GatewayProcess {
@@ -91,6 +95,7 @@ class GatewayProcess {
   std::string output_ ABSL_GUARDED_BY(mutex_);
   bool eof_ ABSL_GUARDED_BY(mutex_) = false;
   int http_port_ ABSL_GUARDED_BY(mutex_) = 0;
+  size_t scanned_ ABSL_GUARDED_BY(mutex_) = 0;  // output_ before this offset is parsed.
 };
 
 // One sample of Prometheus text exposition format.
