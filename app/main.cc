@@ -16,8 +16,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -161,6 +163,15 @@ int Main(int argc, char** argv) {
       "  rtsp_test_server --list_plugins\n\n"
       "Flags override RTSP_TEST_* environment variables, which override the config file.\n"
       "Exit codes: 0 clean stop, 1 nothing could be served, 2 bad configuration.");
+  // --help lists the server's own flags: this file's and the override
+  // table's (defined above from config/override_knobs.inc, so absl files
+  // them under that name). absl's default looks for <program>.cc only.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "app/main.cc") || absl::EndsWith(file, "config/override_knobs.inc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) return ConfigError(absl::StrCat("unexpected argument '", rest[1], "'"));
   if (absl::GetFlag(FLAGS_version)) {
