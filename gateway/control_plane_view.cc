@@ -59,6 +59,7 @@ const char* StreamStateName(control::v1::StreamState state) {
     case control::v1::STREAM_STATE_LIVE: return "live";
     case control::v1::STREAM_STATE_STALLED: return "stalled";
     case control::v1::STREAM_STATE_FAILED: return "failed";
+    case control::v1::STREAM_STATE_STOPPING: return "stopping";
     default: break;
   }
   return "unknown";

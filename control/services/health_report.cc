@@ -13,7 +13,7 @@ v1::StreamState ToProto(server::StreamState state) {
     case server::StreamState::kLive: return v1::STREAM_STATE_LIVE;
     case server::StreamState::kStalled: return v1::STREAM_STATE_STALLED;
     case server::StreamState::kFailed: return v1::STREAM_STATE_FAILED;
-    case server::StreamState::kStopping: break;  // No proto value yet; health.state never is.
+    case server::StreamState::kStopping: return v1::STREAM_STATE_STOPPING;
   }
   return v1::STREAM_STATE_UNSPECIFIED;
 }

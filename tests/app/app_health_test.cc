@@ -80,28 +80,6 @@ ServerConfig MakeConfig(absl::Duration interval, absl::Duration timeout) {
   return config;
 }
 
-// A loopback TCP socket that holds a port, listening but never answering.
-class PortSquatter {
- public:
-  PortSquatter() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    listen(fd_, 4);
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~PortSquatter() { close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
-
 class AppHealthTest : public ::testing::Test {
  protected:
   void TearDown() override {
@@ -307,7 +285,7 @@ TEST_F(AppHealthTest, UnknownNameIsNotFoundOnCheckAndServiceUnknownOnWatch) {
 }
 
 TEST_F(AppHealthTest, ListenerWhosePortWasTakenBeforeStartIsDownWhileThreeOfFourServe) {
-  PortSquatter squatter;
+  HeldPort squatter(HeldPort::Mode::kListening);
   ServerConfig config = MakeConfig(kFastInterval, kFastTimeout);
   config.mutable_listeners(2)->set_port(static_cast<uint32_t>(squatter.port()));
   StartApp(std::move(config));

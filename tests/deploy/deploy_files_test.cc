@@ -29,6 +29,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/util/loopback.h"
 #include "tests/e2e/server_process.h"
 #include "yaml-cpp/yaml.h"
 
@@ -100,28 +101,6 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
 
 std::string ServerBinary() { return RunfilePath("app/rtsp_test_server"); }
 std::string ProbeBinary() { return RunfilePath("tools/health_probe/health_probe"); }
-
-// A loopback port that refuses connections: bound, never listening, and held
-// for the life of the object so that nothing else takes it.
-class RefusingPort {
- public:
-  RefusingPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~RefusingPort() { close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 // ------------------------------------------------------------ Dockerfile
 
@@ -290,7 +269,7 @@ TEST(DeployFilesTest, EveryHealthProbeInvocationParsesAndReachesTheNetwork) {
   // Pointed at a refusing port, a well-formed call fails to connect (2) in
   // grpc/http mode and finds no healthy port (4) in ports mode; bad flags
   // would exit 1 before any connection.
-  RefusingPort refusing;
+  HeldPort refusing(HeldPort::Mode::kRefusing);
   const std::string port = absl::StrCat(refusing.port());
   for (const ProbeCall& call : ProbeCalls()) {
     std::vector<std::string> argv = {ProbeBinary()};

@@ -26,6 +26,7 @@
 #include "absl/strings/str_split.h"
 #include "tools/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
+#include "tests/util/loopback.h"
 #include "tests/e2e/server_process.h"
 
 namespace rtsptest::testing {
@@ -43,38 +44,6 @@ streams:
     parameters: {codec: mjpeg, width: 320, height: 240, fps: 5, overlay: false}
 drain_timeout: 0s
 )yaml";
-
-// A TCP socket listening on 127.0.0.1:<kernel-chosen port>, closed on scope exit.
-class TakenPort {
- public:
-  TakenPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok_ = bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 && listen(fd_, 8) == 0;
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~TakenPort() { close(fd_); }
-  bool ok() const { return ok_; }
-  int port() const { return port_; }
-  // True if a connection arrives on this socket within `timeout`.
-  bool Accepts(absl::Duration timeout) {
-    pollfd pfd{fd_, POLLIN, 0};
-    if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) != 1) return false;
-    int client = accept(fd_, nullptr, nullptr);
-    if (client < 0) return false;
-    close(client);
-    return true;
-  }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-  bool ok_ = false;
-};
 
 // The log line (JSON) that contains all of `parts`, or "".
 std::string FindLogLine(const std::string& output, const std::vector<std::string>& parts) {
@@ -173,9 +142,10 @@ drain_timeout: 0s
 }
 
 TEST(PortsTest, TakenPortLeavesTheOtherThreeServing) {
-  TakenPort taken;
+  HeldPort taken(HeldPort::Mode::kListening);
   ASSERT_TRUE(taken.ok());
-  const std::vector<int> ports = {PickFreePort(), taken.port(), PickFreePort(), PickFreePort()};
+  // The other three bind port 0: the kernel picks them, nothing can race.
+  const std::vector<int> ports = {0, taken.port(), 0, 0};
 
   ServerProcess server;
   ASSERT_TRUE(server
@@ -193,10 +163,9 @@ TEST(PortsTest, TakenPortLeavesTheOtherThreeServing) {
   EXPECT_NE(error_line.find(absl::StrCat("\"port\":", taken.port())), std::string::npos) << error_line;
   EXPECT_EQ(server.port(absl::StrCat("rtsp-", taken.port())), 0);
 
-  for (int port : ports) {
-    if (port == taken.port()) continue;
-    const std::string listener = absl::StrCat("rtsp-", port);
-    ASSERT_EQ(server.port(listener), port) << server.output();
+  for (int index : {0, 2, 3}) {
+    const std::string listener = absl::StrCat("rtsp-ephemeral-", index);
+    ASSERT_NE(server.port(listener), 0) << server.output();
     RtspClient client(server.url(listener, "/cam"));
     ASSERT_TRUE(client.Connect(kStepTimeout).ok()) << listener;
     absl::StatusOr<RtspResponse> describe = client.Describe(kStepTimeout);
@@ -218,7 +187,8 @@ TEST(PortsTest, TakenPortLeavesTheOtherThreeServing) {
 }
 
 TEST(PortsTest, AllPortsTakenExitsWithCodeOne) {
-  TakenPort a, b, c, d;
+  HeldPort a(HeldPort::Mode::kListening), b(HeldPort::Mode::kListening),
+      c(HeldPort::Mode::kListening), d(HeldPort::Mode::kListening);
   ASSERT_TRUE(a.ok() && b.ok() && c.ok() && d.ok());
   ServerProcess server;
   ASSERT_FALSE(server
@@ -241,11 +211,12 @@ TEST(PortsTest, AllPortsTakenExitsWithCodeOne) {
 TEST(PortsTest, SecondServerOnATakenGrpcPortRefusesToStart) {
   // gRPC would share the port (SO_REUSEPORT) and split the health checks
   // between two servers; the second one must fail instead.
-  const int grpc_port = PickFreePort();
-  const std::string grpc = absl::StrCat("--grpc_port=", grpc_port);
   ServerProcess first;
-  ASSERT_TRUE(first.StartWithConfig(kConfig, {"--rtsp_ports=0,0,0,0", "--bind=127.0.0.1", grpc}).ok())
+  ASSERT_TRUE(first.StartWithConfig(kConfig, {"--rtsp_ports=0,0,0,0", "--bind=127.0.0.1"}).ok())
       << first.output();
+  const int grpc_port = first.grpc_port();
+  ASSERT_NE(grpc_port, 0) << first.output();
+  const std::string grpc = absl::StrCat("--grpc_port=", grpc_port);
   ServerProcess second;
   ASSERT_FALSE(
       second.StartWithConfig(kConfig, {"--rtsp_ports=0,0,0,0", "--bind=127.0.0.1", grpc}).ok());
