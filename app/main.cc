@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -43,10 +45,11 @@ ABSL_FLAG(std::string, config, "",
           "8554-8557 and no streams). See config/default.yaml.");
 ABSL_FLAG(std::string, http_bind, "",
           "Address the --http_port gateway binds (default: where the gRPC port binds).");
-ABSL_FLAG(int, http_port, 0,
+ABSL_FLAG(std::string, http_port, "",
           "Also serve the HTTP health gateway (/health, /ready, /live, /rtsp-urls, /, /metrics) on "
-          "this port, in-process, bound like the gRPC port (see --http_bind); 0 = off. Same code "
-          "as the health_gateway binary (docs/gateway.md).");
+          "this port, in-process, bound like the gRPC port (see --http_bind); unset = off, 0 picks "
+          "a free port (logged as http_port). Same code as the health_gateway binary "
+          "(docs/gateway.md).");
 ABSL_FLAG(bool, list_plugins, false, "Print the available plugins and their parameters, then exit.");
 ABSL_FLAG(bool, check_config, false,
           "Load and validate the config, including each stream's plugin and parameters, then "
@@ -107,6 +110,18 @@ absl::StatusOr<config::ConfigOverrides> OverridesFromFlags() {
     }
   }
   return overrides;
+}
+
+// --http_port: nullopt when unset (no gateway), else 0..65535.
+absl::StatusOr<std::optional<int>> HttpPortFromFlag() {
+  const std::string text = absl::GetFlag(FLAGS_http_port);
+  if (text.empty()) return std::nullopt;
+  int port = 0;
+  if (!absl::SimpleAtoi(text, &port) || port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--http_port='", text, "': not a port number (0..65535)"));
+  }
+  return port;
 }
 
 void ApplyLogLevel(const config::v1::ServerConfig& config) {
@@ -182,6 +197,8 @@ int Main(int argc, char** argv) {
   }
   absl::StatusOr<config::ConfigOverrides> flags = OverridesFromFlags();
   if (!flags.ok()) return ConfigError(std::string(flags.status().message()));
+  const absl::StatusOr<std::optional<int>> http_port = HttpPortFromFlag();
+  if (!http_port.ok()) return ConfigError(std::string(http_port.status().message()));
   absl::StatusOr<config::ConfigOverrides> env = config::OverridesFromEnvironment();
   if (!env.ok()) return ConfigError(std::string(env.status().message()));
   absl::StatusOr<config::v1::ServerConfig> loaded = config::LoadServerConfig(*flags, *env);
@@ -228,9 +245,9 @@ int Main(int argc, char** argv) {
   // The embedded HTTP gateway follows this process over its own gRPC port,
   // exactly as the sidecar would, so both report the same thing.
   std::unique_ptr<gateway::Gateway> http_gateway;
-  if (int http_port = absl::GetFlag(FLAGS_http_port); http_port != 0) {
+  if (http_port->has_value()) {
     gateway::GatewayOptions options;
-    options.http.port = http_port;
+    options.http.port = **http_port;
     options.http.bind_address = absl::GetFlag(FLAGS_http_bind).empty()
                                     ? config.control().bind_address()
                                     : absl::GetFlag(FLAGS_http_bind);
@@ -238,7 +255,7 @@ int Main(int argc, char** argv) {
     absl::StatusOr<std::unique_ptr<gateway::Gateway>> started_gateway = gateway::Gateway::Start(options);
     if (!started_gateway.ok()) {
       Log(LogLevel::kError, "cannot serve the HTTP gateway",
-          {{"http_port", http_port}, {"error", std::string(started_gateway.status().message())}});
+          {{"http_port", **http_port}, {"error", std::string(started_gateway.status().message())}});
       app.Stop();
       return 1;
     }

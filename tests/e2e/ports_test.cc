@@ -113,14 +113,13 @@ listeners:
   - {name: b, port: 0}
 drain_timeout: 0s
 )yaml";
-  const int http_port = PickFreePort();
   ServerProcess server;
-  ASSERT_TRUE(server
-                  .StartWithConfig(kListenersWithoutAddress,
-                                   {"--bind=127.0.0.1", absl::StrCat("--http_port=", http_port)})
-                  .ok())
+  ASSERT_TRUE(
+      server.StartWithConfig(kListenersWithoutAddress, {"--bind=127.0.0.1", "--http_port=0"}).ok())
       << server.output();
   ASSERT_TRUE(server.WaitForOutput("\"msg\":\"http gateway serving\"", kStepTimeout)) << server.output();
+  const int http_port = server.http_port();
+  ASSERT_NE(http_port, 0) << server.output();
 
   const std::vector<std::string> listening = ListeningAddresses(server.pid());
   const std::string all = absl::StrJoin(listening, ", ");

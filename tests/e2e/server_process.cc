@@ -136,26 +136,6 @@ std::string WriteTempFile(const std::string& name, const std::string& content) {
   return path;
 }
 
-int PickFreePort() {
-  // The kernel may hand the same ephemeral port out again once it is closed;
-  // a test that picks several ports at once needs them distinct.
-  static absl::Mutex mutex(absl::kConstInit);
-  static auto* given = new std::set<int>();
-  absl::MutexLock lock(&mutex);
-  for (;;) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    close(fd);
-    int port = ntohs(addr.sin_port);
-    if (given->insert(port).second) return port;
-  }
-}
-
 ServerProcess::~ServerProcess() {
   if (IsRunning()) {
     kill(pid_, SIGKILL);
@@ -260,6 +240,9 @@ void ServerProcess::ReadOutput(int fd, bool is_stderr) {
       }
       if (absl::StrContains(line, "\"msg\":\"control plane serving\"")) {
         absl::SimpleAtoi(JsonField(line, "grpc_port"), &grpc_port_);
+      }
+      if (absl::StrContains(line, "\"msg\":\"http gateway serving\"")) {
+        absl::SimpleAtoi(JsonField(line, "http_port"), &http_port_);
       }
       output_ += line;
       if (is_stderr) error_output_ += line;

@@ -27,9 +27,6 @@ namespace rtsptest::testing {
 std::string RunfilePath(const std::string& relative);
 // Writes `content` to a new file under $TEST_TMPDIR and returns its path.
 std::string WriteTempFile(const std::string& name, const std::string& content);
-// A TCP port that was free a moment ago (for tests that must name a port),
-// never the same one twice in a process.
-int PickFreePort();
 // Whether `line` is one of the server's JSON log records: one object with a
 // string "ts", a known "level" and a string "msg", quotes balanced (no line
 // cut short).
@@ -79,6 +76,12 @@ class ServerProcess {
     absl::MutexLock lock(&mutex_);
     return grpc_port_;
   }
+  // The embedded HTTP gateway's port (--http_port, 0 = a free one), from the
+  // log; 0 until it serves.
+  int http_port() const {
+    absl::MutexLock lock(&mutex_);
+    return http_port_;
+  }
   // Everything the server printed so far (stdout and stderr).
   std::string output() const;
   // What the server printed on stderr only.
@@ -105,6 +108,7 @@ class ServerProcess {
   int open_pipes_ ABSL_GUARDED_BY(mutex_) = 0;  // "<eof>" ends output_ once both closed
   std::map<std::string, int> ports_ ABSL_GUARDED_BY(mutex_);
   int grpc_port_ ABSL_GUARDED_BY(mutex_) = 0;
+  int http_port_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace rtsptest::testing

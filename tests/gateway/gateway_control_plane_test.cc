@@ -22,10 +22,13 @@ constexpr absl::Duration kSettle = absl::Seconds(10);
 constexpr absl::Duration kFastAnswer = absl::Milliseconds(100);
 
 TEST(GatewayControlPlaneTest, KilledServerIs503WithinOneSecondAndRestartBrings200Back) {
-  const int grpc_port = PickFreePort();
-  const std::string grpc_flag = absl::StrCat("--grpc_port=", grpc_port);
+  // The first server binds gRPC port 0; the second comes back on the port
+  // the first one got, as a restarted task would.
   ServerProcess first;
-  ASSERT_TRUE(first.StartWithConfig(ListenersConfig({0, 0, 0, 0}), {grpc_flag}).ok()) << first.output();
+  ASSERT_TRUE(first.StartWithConfig(ListenersConfig({0, 0, 0, 0})).ok()) << first.output();
+  const int grpc_port = first.grpc_port();
+  ASSERT_NE(grpc_port, 0) << first.output();
+  const std::string grpc_flag = absl::StrCat("--grpc_port=", grpc_port);
   GatewayProcess gateway;
   ASSERT_TRUE(gateway.Start(absl::StrCat("127.0.0.1:", grpc_port)).ok()) << gateway.output();
   ASSERT_EQ(WaitForStatus(gateway.url("/health"), 200, kSettle).status, 200);

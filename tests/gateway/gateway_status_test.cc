@@ -47,7 +47,7 @@ void ExpectHealthBody(const HttpReply& reply, const std::string& status, int ope
 
 class GatewayStatusTest : public ::testing::Test {
  protected:
-  // Starts a server with `ports` (0 = free, or a TakenPort's) and a
+  // Starts a server with `ports` (0 = free, or a HeldPort's) and a
   // health_gateway following it.
   void Start(const std::vector<int>& ports, const std::string& drain_timeout = "0s") {
     ASSERT_TRUE(server_.StartWithConfig(ListenersConfig(ports, drain_timeout)).ok()) << server_.output();
@@ -69,7 +69,7 @@ TEST_F(GatewayStatusTest, FourOfFourIs200Healthy) {
 }
 
 TEST_F(GatewayStatusTest, ThreeOfFourIs200WithTheTakenPortUnbound) {
-  TakenPort taken;
+  HeldPort taken(HeldPort::Mode::kListening);
   Start({taken.port(), 0, 0, 0});
   HttpReply reply = WaitForStatus(gateway_.url("/health"), 200, kSettle);
   ASSERT_EQ(reply.status, 200) << reply.body << reply.error;
@@ -107,7 +107,7 @@ TEST_F(GatewayStatusTest, ThreeOfFourIs200WithTheTakenPortUnbound) {
 }
 
 TEST_F(GatewayStatusTest, TwoOfFourIs503WithTheRuleAsReason) {
-  TakenPort a, b;
+  HeldPort a(HeldPort::Mode::kListening), b(HeldPort::Mode::kListening);
   Start({a.port(), b.port(), 0, 0});
   HttpReply ready = WaitForStatus(gateway_.url("/ready"), 200, kSettle);
   // First round done, not draining: ready even though the rule fails.
@@ -230,16 +230,19 @@ TEST_F(GatewayStatusTest, SigtermDrainIs503DrainingAtOnce) {
 class EmbeddedDefaultConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (int i = 0; i < 4; ++i) rtsp_ports_.push_back(PickFreePort());
-    http_port_ = PickFreePort();
+    // Every port bound to 0 and read back from the log: nothing can race.
     ASSERT_TRUE(server_
                     .Start({absl::StrCat("--config=", RunfilePath("config/default.yaml")),
-                            absl::StrCat("--rtsp_ports=", rtsp_ports_[0], ",", rtsp_ports_[1], ",",
-                                         rtsp_ports_[2], ",", rtsp_ports_[3]),
-                            "--bind=127.0.0.1", absl::StrCat("--http_port=", http_port_)})
+                            "--rtsp_ports=0,0,0,0", "--bind=127.0.0.1", "--http_port=0"})
                     .ok())
         << server_.output();
     ASSERT_TRUE(server_.WaitForOutput("\"msg\":\"http gateway serving\"", absl::Seconds(5))) << server_.output();
+    for (int i = 0; i < 4; ++i) {
+      rtsp_ports_.push_back(server_.port(absl::StrCat("rtsp-ephemeral-", i)));
+      ASSERT_NE(rtsp_ports_.back(), 0) << server_.output();
+    }
+    http_port_ = server_.http_port();
+    ASSERT_NE(http_port_, 0) << server_.output();
   }
   std::string Url(const std::string& path) { return absl::StrCat("http://127.0.0.1:", http_port_, path); }
 

@@ -140,20 +140,6 @@ std::string ListenersConfig(const std::vector<int>& ports, const std::string& dr
   return yaml;
 }
 
-TakenPort::TakenPort() {
-  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  listen(fd_, 1);
-  socklen_t len = sizeof(addr);
-  getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
-}
-
-TakenPort::~TakenPort() { close(fd_); }
-
 std::string JsonStringField(const std::string& body, const std::string& key) {
   absl::StatusOr<Json> json = ParseJson(body);
   if (!json.ok() || !json->is_object()) return "";

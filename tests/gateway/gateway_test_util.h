@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "google/protobuf/struct.pb.h"
+#include "tests/util/loopback.h"
 
 namespace rtsptest::testing {
 
@@ -40,19 +41,6 @@ HttpReply WaitForStatus(const std::string& url, int status, absl::Duration timeo
 // ...; 0 = a free port), one cheap stream /cam on all of them, and the
 // given drain timeout.
 std::string ListenersConfig(const std::vector<int>& ports, const std::string& drain_timeout = "0s");
-
-// A listening TCP socket on 127.0.0.1 that holds a port so that the server
-// cannot bind it. Closes on destruction.
-class TakenPort {
- public:
-  TakenPort();
-  ~TakenPort();
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 // Runs a program with `args`, waits up to `timeout`, returns its stdout and
 // exit code (-1 on timeout: the child is killed).
