@@ -12,7 +12,7 @@
 #include "common/version/version.h"
 #include "control/services/health_report.h"
 
-namespace rtsptest::server {
+namespace rtsptest::app {
 
 App::App(config::v1::ServerConfig config) : server_(std::move(config)) {}
 
@@ -21,26 +21,27 @@ App::~App() { Stop(); }
 absl::Status App::Start() {
   if (absl::Status status = server_.Start(); !status.ok()) return status;
   const config::v1::ServerConfig& config = server_.config();
-  control_service_ = std::make_unique<control::ControlServiceImpl>([this] { return BuildHealthReport(); });
+  control_service_ =
+      std::make_unique<control::ControlServiceImpl>([this] { return BuildHealthReport(); });
 
   absl::StatusOr<std::unique_ptr<control::ControlPlaneServer>> control =
       control::ControlPlaneServer::Start(config.control().bind_address(), config.control().port(),
                                          {control_service_.get()});
   if (!control.ok()) return control.status();
   control_ = *std::move(control);
-  Log(LogLevel::kInfo, "control plane serving",
-      {{"address", config.control().bind_address()}, {"grpc_port", control_->port()}});
+  common::Log(common::LogLevel::kInfo, "control plane serving",
+              {{"address", config.control().bind_address()}, {"grpc_port", control_->port()}});
 
   health::HealthMonitorOptions options;
-  std::vector<Stream> streams = server_.streams().List();
+  std::vector<core::Stream> streams = server_.streams().List();
   for (const auto& listener : server_.listeners()) {
     health::ListenerSpec spec;
     spec.name = listener->name();
-    spec.host = net::LoopbackFor(listener->bind_address());
+    spec.host = common::LoopbackFor(listener->bind_address());
     spec.bound = listener->is_serving();
     spec.port = spec.bound ? static_cast<int>(listener->bound_port())
                            : static_cast<int>(listener->configured_port());
-    for (const Stream& stream : streams) {
+    for (const core::Stream& stream : streams) {
       for (const std::string& name : stream.status.listeners) {
         if (name == listener->name() && spec.describe_path.empty()) {
           spec.describe_path = stream.path().substr(1);
@@ -49,23 +50,25 @@ absl::Status App::Start() {
     }
     options.listeners.push_back(std::move(spec));
   }
-  options.interval = FromProtoDuration(config.health().probe_interval());
-  options.timeout = FromProtoDuration(config.health().probe_timeout());
+  options.interval = common::FromProtoDuration(config.health().probe_interval());
+  options.timeout = common::FromProtoDuration(config.health().probe_timeout());
   options.deep_check = config.health().deep_check();
   if (config.health().min_healthy_listeners() > 0) {
     options.min_healthy_listeners = static_cast<int>(config.health().min_healthy_listeners());
   }
   std::vector<std::string> stream_paths;
-  for (const Stream& stream : streams) stream_paths.push_back(stream.path());
+  for (const core::Stream& stream : streams) stream_paths.push_back(stream.path());
   publisher_ = std::make_unique<health::GrpcHealthPublisher>(
       control_->health(), options.listeners, stream_paths, config.health().require_live_streams());
   // "stream:<path>" names: on the checker's own timer, since probe rounds
   // may be seconds apart.
-  liveness_ = std::make_unique<StreamLivenessChecker>(
-      &server_.streams(), StreamLivenessChecker::IntervalFor(server_.streams().stall_timeout()),
-      [publisher = publisher_.get()](const std::vector<StreamLiveness>& states) {
+  liveness_ = std::make_unique<core::StreamLivenessChecker>(
+      &server_.streams(),
+      core::StreamLivenessChecker::IntervalFor(server_.streams().stall_timeout()),
+      [publisher = publisher_.get()](const std::vector<core::StreamLiveness>& states) {
         std::map<std::string, bool> live;
-        for (const StreamLiveness& stream : states) live[stream.path] = stream.state == StreamState::kLive;
+        for (const core::StreamLiveness& stream : states)
+          live[stream.path] = stream.state == core::StreamState::kLive;
         publisher->PublishStreams(live);
       });
   liveness_->Start();
@@ -74,8 +77,8 @@ absl::Status App::Start() {
   if (!monitor.ok()) return monitor.status();
   monitor_ = *std::move(monitor);
   if (absl::Status status = monitor_->Start(); !status.ok()) return status;
-  Log(LogLevel::kInfo, "server started",
-      {{"grpc_port", control_->port()}, {"streams", static_cast<int>(streams.size())}});
+  common::Log(common::LogLevel::kInfo, "server started",
+              {{"grpc_port", control_->port()}, {"streams", static_cast<int>(streams.size())}});
   return absl::OkStatus();
 }
 
@@ -110,11 +113,12 @@ void App::Stop() {
 }
 
 std::string App::local_grpc_address() const {
-  return net::JoinHostPort(net::LoopbackFor(server_.config().control().bind_address()), grpc_port());
+  return common::JoinHostPort(common::LoopbackFor(server_.config().control().bind_address()),
+                              grpc_port());
 }
 
 control::v1::HealthReport App::BuildHealthReport() const {
   return control::HealthReporter(&server_, monitor_.get(), publisher_.get(), started_at_).Build();
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::app

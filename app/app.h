@@ -3,23 +3,22 @@
 // that tie them together.
 //
 // Lifecycle: Start() -> (serving) -> BeginDrain() on SIGTERM -> Stop().
-#ifndef RTSPTEST_SERVER_APP_H_
-#define RTSPTEST_SERVER_APP_H_
+#ifndef RTSPTEST_APP_APP_H_
+#define RTSPTEST_APP_APP_H_
 
 #include <memory>
 
-#include "absl/time/time.h"
-
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "control/grpc_server/control_plane_server.h"
 #include "control/services/control_service.h"
-#include "health/publisher/grpc_health_publisher.h"
-#include "health/monitor/health_monitor.h"
-#include "rtsptest/config/v1/config.pb.h"
-#include "core/stream/stream_liveness_checker.h"
 #include "core/server/server.h"
+#include "core/stream/stream_liveness_checker.h"
+#include "health/monitor/health_monitor.h"
+#include "health/publisher/grpc_health_publisher.h"
+#include "rtsptest/config/v1/config.pb.h"
 
-namespace rtsptest::server {
+namespace rtsptest::app {
 
 class App {
  public:
@@ -44,7 +43,7 @@ class App {
   // liveness evaluation, and live counters.
   control::v1::HealthReport BuildHealthReport() const;
 
-  Server& server() { return server_; }
+  core::Server& server() { return server_; }
   health::HealthMonitor* monitor() { return monitor_.get(); }
   int grpc_port() const { return control_ ? control_->port() : 0; }
   // host:port at which this process reaches its own gRPC port (a wildcard
@@ -53,14 +52,14 @@ class App {
 
  private:
   const absl::Time started_at_ = absl::Now();
-  Server server_;
+  core::Server server_;
   std::unique_ptr<control::ControlServiceImpl> control_service_;
   std::unique_ptr<control::ControlPlaneServer> control_;
   std::unique_ptr<health::GrpcHealthPublisher> publisher_;
   std::unique_ptr<health::HealthMonitor> monitor_;
-  std::unique_ptr<StreamLivenessChecker> liveness_;
+  std::unique_ptr<core::StreamLivenessChecker> liveness_;
 };
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::app
 
-#endif  // RTSPTEST_SERVER_APP_H_
+#endif  // RTSPTEST_APP_APP_H_

@@ -50,7 +50,8 @@ ABSL_FLAG(std::string, http_port, "",
           "this port, in-process, bound like the gRPC port (see --http_bind); unset = off, 0 picks "
           "a free port (logged as http_port). Same code as the health_gateway binary "
           "(docs/gateway.md).");
-ABSL_FLAG(bool, list_plugins, false, "Print the available plugins and their parameters, then exit.");
+ABSL_FLAG(bool, list_plugins, false,
+          "Print the available plugins and their parameters, then exit.");
 ABSL_FLAG(bool, check_config, false,
           "Load and validate the config, including each stream's plugin and parameters, then "
           "exit: 0 when valid, 2 when not.");
@@ -62,14 +63,14 @@ ABSL_FLAG(bool, version, false, "Print the version and exit.");
 #include "config/override_knobs.inc"
 #undef RTS_OVERRIDE_KNOB
 
-namespace rtsptest {
+namespace rtsptest::app {
 namespace {
 
 using config::kConfigErrorExitCode;
 
 int ConfigError(const std::string& message) {
   std::cerr << "rtsp_test_server: configuration error: " << message << "\n";
-  Log(LogLevel::kError, "configuration error", {{"error", message}});
+  common::Log(common::LogLevel::kError, "configuration error", {{"error", message}});
   return kConfigErrorExitCode;
 }
 
@@ -127,16 +128,16 @@ absl::StatusOr<std::optional<int>> HttpPortFromFlag() {
 void ApplyLogLevel(const config::v1::ServerConfig& config) {
   switch (config.logging().level()) {
     case config::v1::Logging::DEBUG:
-      SetLogLevel(LogLevel::kDebug);
+      common::SetLogLevel(common::LogLevel::kDebug);
       break;
     case config::v1::Logging::WARNING:
-      SetLogLevel(LogLevel::kWarning);
+      common::SetLogLevel(common::LogLevel::kWarning);
       break;
     case config::v1::Logging::ERROR:
-      SetLogLevel(LogLevel::kError);
+      common::SetLogLevel(common::LogLevel::kError);
       break;
     default:
-      SetLogLevel(LogLevel::kInfo);
+      common::SetLogLevel(common::LogLevel::kInfo);
   }
 }
 
@@ -144,8 +145,8 @@ void ApplyLogLevel(const config::v1::ServerConfig& config) {
 constexpr absl::Duration kStopWatchdog = absl::Seconds(5);
 
 // --check_config: 0 when every stream builds, else kConfigErrorExitCode.
-int CheckConfig(const config::v1::ServerConfig& config, server::PluginLoader& loader) {
-  std::vector<std::string> errors = server::CheckStreams(config, loader);
+int CheckConfig(const config::v1::ServerConfig& config, core::PluginLoader& loader) {
+  std::vector<std::string> errors = core::CheckStreams(config, loader);
   for (const std::string& error : errors) std::cerr << error << "\n";
   if (!errors.empty()) return kConfigErrorExitCode;
   std::cout << "config OK: " << config.listeners_size() << " listeners, " << config.streams_size()
@@ -156,18 +157,20 @@ int CheckConfig(const config::v1::ServerConfig& config, server::PluginLoader& lo
 // Drain after the first stop signal: health is already NOT_SERVING and the
 // RTSP ports refuse new connections; open sessions go on until they end or
 // `timeout` passes. A second signal exits at once.
-void Drain(server::App& app, const StopSignals& stop_signals, absl::Duration timeout) {
+void Drain(app::App& app, const common::StopSignals& stop_signals, absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   while (app.OpenRtspConnections() > 0 && absl::Now() < deadline) {
     // Wake every 100 ms to notice the last session ending.
     int signal = stop_signals.WaitFor(std::min(absl::Milliseconds(100), deadline - absl::Now()));
     if (signal > 0) {
-      Log(LogLevel::kWarning, "second stop signal: exiting without finishing the drain",
-          {{"signal", StopSignals::Name(signal)}});
+      common::Log(common::LogLevel::kWarning,
+                  "second stop signal: exiting without finishing the drain",
+                  {{"signal", common::StopSignals::Name(signal)}});
       std::_Exit(0);
     }
   }
-  Log(LogLevel::kInfo, "drain finished", {{"open_rtsp_connections", app.OpenRtspConnections()}});
+  common::Log(common::LogLevel::kInfo, "drain finished",
+              {{"open_rtsp_connections", app.OpenRtspConnections()}});
 }
 
 int Main(int argc, char** argv) {
@@ -190,9 +193,9 @@ int Main(int argc, char** argv) {
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) return ConfigError(absl::StrCat("unexpected argument '", rest[1], "'"));
   if (absl::GetFlag(FLAGS_version)) {
-    std::cout << "rtsp_test_server " << kVersion << " (plugin ABI " << RTS_PLUGIN_ABI_MAJOR << "."
-              << RTS_PLUGIN_ABI_MINOR << ", GStreamer " << GST_VERSION_MAJOR << "." << GST_VERSION_MINOR
-              << ")\n";
+    std::cout << "rtsp_test_server " << common::kVersion << " (plugin ABI " << RTS_PLUGIN_ABI_MAJOR
+              << "." << RTS_PLUGIN_ABI_MINOR << ", GStreamer " << GST_VERSION_MAJOR << "."
+              << GST_VERSION_MINOR << ")\n";
     return 0;
   }
   absl::StatusOr<config::ConfigOverrides> flags = OverridesFromFlags();
@@ -207,39 +210,44 @@ int Main(int argc, char** argv) {
 
   // Block the stop signals before GStreamer and the listeners start threads,
   // so that every thread inherits the mask and only sigwait() sees them.
-  StopSignals stop_signals = StopSignals::Install();
+  common::StopSignals stop_signals = common::StopSignals::Install();
 
   ApplyLogLevel(config);
   // Before gst_init(): pango (text overlays) initialises fontconfig, which
   // prints on stderr when it has no cache directory it can write.
-  absl::StatusOr<std::string> font_cache = server::EnsureWritableFontCache();
+  absl::StatusOr<std::string> font_cache = core::EnsureWritableFontCache();
   if (!font_cache.ok()) {
-    Log(LogLevel::kWarning, "fontconfig has no writable cache directory; text overlays may print "
-                            "'Fontconfig error' lines on stderr",
-        {{"error", std::string(font_cache.status().message())}});
+    common::Log(common::LogLevel::kWarning,
+                "fontconfig has no writable cache directory; text overlays may print "
+                "'Fontconfig error' lines on stderr",
+                {{"error", std::string(font_cache.status().message())}});
   } else if (!font_cache->empty()) {
-    Log(LogLevel::kDebug, "fontconfig cache directories are not writable; using our own",
-        {{"dir", *font_cache}});
+    common::Log(common::LogLevel::kDebug,
+                "fontconfig cache directories are not writable; using our own",
+                {{"dir", *font_cache}});
   }
   gst_init(nullptr, nullptr);
-  InstallGstLogRouting();
+  core::InstallGstLogRouting();
 
   if (absl::GetFlag(FLAGS_list_plugins) || absl::GetFlag(FLAGS_check_config)) {
-    server::Server server(config);
+    core::Server server(config);
     if (absl::GetFlag(FLAGS_list_plugins)) {
-      return server::WritePluginCatalog(server.plugins(), std::cout) ? 0 : 1;
+      return core::WritePluginCatalog(server.plugins(), std::cout) ? 0 : 1;
     }
     return CheckConfig(config, server.plugins());
   }
   if (config.streams_size() == 0) {
-    Log(LogLevel::kWarning, "no streams configured; pass --config=config/default.yaml for the default cameras");
+    common::Log(common::LogLevel::kWarning,
+                "no streams configured; pass --config=config/default.yaml for the default cameras");
   }
-  server::App app(config);
-  Log(LogLevel::kInfo, "starting", {{"version", kVersion},
-                                    {"plugin_dirs", absl::StrJoin(app.server().plugins().plugin_dirs(), ":")}});
+  app::App app(config);
+  common::Log(common::LogLevel::kInfo, "starting",
+              {{"version", common::kVersion},
+               {"plugin_dirs", absl::StrJoin(app.server().plugins().plugin_dirs(), ":")}});
   absl::Status started = app.Start();
   if (!started.ok()) {
-    Log(LogLevel::kError, "cannot serve", {{"error", std::string(started.message())}});
+    common::Log(common::LogLevel::kError, "cannot serve",
+                {{"error", std::string(started.message())}});
     return 1;
   }
   // The embedded HTTP gateway follows this process over its own gRPC port,
@@ -252,9 +260,11 @@ int Main(int argc, char** argv) {
                                     ? config.control().bind_address()
                                     : absl::GetFlag(FLAGS_http_bind);
     options.follower.grpc_addr = app.local_grpc_address();
-    absl::StatusOr<std::unique_ptr<gateway::Gateway>> started_gateway = gateway::Gateway::Start(options);
+    absl::StatusOr<std::unique_ptr<gateway::Gateway>> started_gateway =
+        gateway::Gateway::Start(options);
     if (!started_gateway.ok()) {
-      Log(LogLevel::kError, "cannot serve the HTTP gateway",
+      common::Log(
+          common::LogLevel::kError, "cannot serve the HTTP gateway",
           {{"http_port", **http_port}, {"error", std::string(started_gateway.status().message())}});
       app.Stop();
       return 1;
@@ -262,20 +272,21 @@ int Main(int argc, char** argv) {
     http_gateway = *std::move(started_gateway);
   }
   int signal = stop_signals.Wait();
-  absl::Duration drain_timeout = FromProtoDuration(config.drain_timeout());
+  absl::Duration drain_timeout = common::FromProtoDuration(config.drain_timeout());
   app.BeginDrain();
-  Log(LogLevel::kInfo, "draining",
-      {{"signal", StopSignals::Name(signal)}, {"drain_timeout", absl::FormatDuration(drain_timeout)},
-       {"open_rtsp_connections", app.OpenRtspConnections()}});
+  common::Log(common::LogLevel::kInfo, "draining",
+              {{"signal", common::StopSignals::Name(signal)},
+               {"drain_timeout", absl::FormatDuration(drain_timeout)},
+               {"open_rtsp_connections", app.OpenRtspConnections()}});
   Drain(app, stop_signals, drain_timeout);
-  StartStopWatchdog(kStopWatchdog, [] {
-    Log(LogLevel::kError, "shutdown did not finish; exiting without it",
-        {{"watchdog", absl::FormatDuration(kStopWatchdog)}});
+  common::StartStopWatchdog(kStopWatchdog, [] {
+    common::Log(common::LogLevel::kError, "shutdown did not finish; exiting without it",
+                {{"watchdog", absl::FormatDuration(kStopWatchdog)}});
   });
   // After the drain, so that load balancers see 503 "draining" throughout.
   if (http_gateway) http_gateway->Stop();
   app.Stop();
-  Log(LogLevel::kInfo, "stopped");
+  common::Log(common::LogLevel::kInfo, "stopped");
   // Everything that matters is closed and the log is flushed; static
   // destructors and GStreamer's own teardown only add exit latency.
   std::fflush(stdout);
@@ -283,6 +294,6 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace rtsptest
+}  // namespace rtsptest::app
 
-int main(int argc, char** argv) { return rtsptest::Main(argc, argv); }
+int main(int argc, char** argv) { return rtsptest::app::Main(argc, argv); }

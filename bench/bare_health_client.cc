@@ -23,9 +23,11 @@ int main(int argc, char** argv) {
   grpc::health::v1::HealthCheckRequest request;
   if (argc > 2) request.set_service(argv[2]);
   grpc::health::v1::HealthCheckResponse response;
-  grpc::Status status = grpc::health::v1::Health::NewStub(channel)->Check(&context, request, &response);
+  grpc::Status status =
+      grpc::health::v1::Health::NewStub(channel)->Check(&context, request, &response);
   if (!status.ok()) {
-    std::fprintf(stderr, "rpc failed: %d %s\n", status.error_code(), status.error_message().c_str());
+    std::fprintf(stderr, "rpc failed: %d %s\n", status.error_code(),
+                 status.error_message().c_str());
     return 2;
   }
   std::printf("status: %s\n",

@@ -22,6 +22,8 @@
 #include <memory>
 #include <string>
 
+#include "common/process/stop_signals.h"
+
 namespace {
 
 int Main(int argc, char** argv) {
@@ -37,13 +39,8 @@ int Main(int argc, char** argv) {
       return 1;
     }
   }
-  // Signals are taken synchronously below; block them before gRPC's threads
-  // start so that every thread inherits the mask.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  // Before gRPC's threads start, so that every thread inherits the mask.
+  const rtsptest::common::StopSignals stop = rtsptest::common::StopSignals::Install();
   prctl(PR_SET_PDEATHSIG, SIGTERM);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -60,8 +57,7 @@ int Main(int argc, char** argv) {
   std::printf("baseline_health_server listening port=%d\n", bound_port);
   std::fflush(stdout);
 
-  int signal = 0;
-  sigwait(&stop, &signal);
+  stop.Wait();
   server->Shutdown();
   server->Wait();
   return 0;

@@ -187,7 +187,8 @@ class Child {
     if (pid_ > 0) {
       kill(pid_, SIGTERM);
       int status = 0;
-      for (int i = 0; i < 100 && waitpid(pid_, &status, WNOHANG) == 0; ++i) absl::SleepFor(absl::Milliseconds(50));
+      for (int i = 0; i < 100 && waitpid(pid_, &status, WNOHANG) == 0; ++i)
+        absl::SleepFor(absl::Milliseconds(50));
       if (waitpid(pid_, &status, WNOHANG) == 0) {
         kill(pid_, SIGKILL);
         waitpid(pid_, &status, 0);
@@ -228,8 +229,8 @@ std::shared_ptr<grpc::Channel> NewChannel(int port, int index) {
   // channels with the same target and arguments.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetInt("rtsptest.bench.channel", index);
-  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(),
-                                   args);
+  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
+                                   grpc::InsecureChannelCredentials(), args);
 }
 
 // One Check(""); true when OK and SERVING.
@@ -343,17 +344,20 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "cannot start %s\n", server_bin.c_str());
     return 1;
   }
-  std::optional<std::string> control = ours_process.WaitForLine("control plane serving", absl::Seconds(30));
+  std::optional<std::string> control =
+      ours_process.WaitForLine("control plane serving", absl::Seconds(30));
   if (!control || !ours_process.WaitForLine("\"msg\":\"server started\"", absl::Seconds(30))) {
     std::fprintf(stderr, "rtsp_test_server did not start:\n");
-    for (const std::string& line : ours_process.Lines()) std::fprintf(stderr, "  %s\n", line.c_str());
+    for (const std::string& line : ours_process.Lines())
+      std::fprintf(stderr, "  %s\n", line.c_str());
     return 1;
   }
   if (!baseline_process.Start({baseline_bin})) {
     std::fprintf(stderr, "cannot start %s\n", baseline_bin.c_str());
     return 1;
   }
-  std::optional<std::string> listening = baseline_process.WaitForLine("listening port=", absl::Seconds(10));
+  std::optional<std::string> listening =
+      baseline_process.WaitForLine("listening port=", absl::Seconds(10));
   if (!listening) {
     std::fprintf(stderr, "baseline_health_server did not start\n");
     return 1;
@@ -371,7 +375,8 @@ int Main(int argc, char** argv) {
   const int channels = std::max(1, absl::GetFlag(FLAGS_channels));
   for (Target* t : targets) {
     t->stub = Health::NewStub(NewChannel(t->port, 0));
-    for (int i = 0; i < channels; ++i) t->stubs.push_back(Health::NewStub(NewChannel(t->port, i + 1)));
+    for (int i = 0; i < channels; ++i)
+      t->stubs.push_back(Health::NewStub(NewChannel(t->port, i + 1)));
     // Ours says NOT_SERVING until its first probe round has completed.
     if (!AwaitServing(*t->stub, absl::Seconds(15))) {
       std::fprintf(stderr, "%s (port %d) never answered SERVING\n", t->name.c_str(), t->port);
@@ -389,8 +394,9 @@ int Main(int argc, char** argv) {
   const size_t wanted = static_cast<size_t>(absl::GetFlag(FLAGS_latency_calls));
   const int block = std::max(1, absl::GetFlag(FLAGS_block));
   const absl::Time latency_end = absl::Now() + 2 * absl::GetFlag(FLAGS_latency_budget);
-  for (int round = 0; (ours.latencies_us.size() < wanted || baseline.latencies_us.size() < wanted) &&
-                      absl::Now() < latency_end;
+  for (int round = 0;
+       (ours.latencies_us.size() < wanted || baseline.latencies_us.size() < wanted) &&
+       absl::Now() < latency_end;
        ++round) {
     Target* first = targets[round % 2];
     Target* second = targets[1 - round % 2];
@@ -430,16 +436,18 @@ int Main(int argc, char** argv) {
     s.qps = t.seconds > 0 ? static_cast<double>(t.calls) / t.seconds : 0;
     s.cpu_us_per_call =
         t.calls > 0 ? absl::ToDoubleMicroseconds(t.server_cpu) / static_cast<double>(t.calls) : NAN;
-    for (double q : t.round_qps) absl::StrAppend(&s.rounds, s.rounds.empty() ? "" : " / ", absl::StrFormat("%.0f", q));
+    for (double q : t.round_qps)
+      absl::StrAppend(&s.rounds, s.rounds.empty() ? "" : " / ", absl::StrFormat("%.0f", q));
     return s;
   };
   const Stats a = stats(ours), b = stats(baseline);
   std::printf("health_check_bench: grpc.health.v1 Check(\"\") on 127.0.0.1\n");
-  std::printf("  rtsp_test_server grpc port %d (4 listeners, 1 stream, monitor every 2 s); "
-              "baseline_health_server port %d\n",
-              ours.port, baseline.port);
-  std::printf("  nproc %u, load average before %s, after %s\n\n", std::thread::hardware_concurrency(),
-              load_before.c_str(), load_after.c_str());
+  std::printf(
+      "  rtsp_test_server grpc port %d (4 listeners, 1 stream, monitor every 2 s); "
+      "baseline_health_server port %d\n",
+      ours.port, baseline.port);
+  std::printf("  nproc %u, load average before %s, after %s\n\n",
+              std::thread::hardware_concurrency(), load_before.c_str(), load_after.c_str());
   std::printf("| metric | rtsp_test_server | baseline | ours / baseline |\n");
   std::printf("|---|---:|---:|---:|\n");
   std::printf("| latency calls (errors) | %zu (%d) | %zu (%d) | |\n", ours.latencies_us.size(),
@@ -454,10 +462,12 @@ int Main(int argc, char** argv) {
   row("Check mean (µs)", a.mean, b.mean);
   std::printf("| throughput, %d callers / %d channels (Check/s) | %.0f | %.0f | %.2f |\n", callers,
               channels, a.qps, b.qps, a.qps / b.qps);
-  std::printf("| throughput per round (Check/s) | %s | %s | |\n", a.rounds.c_str(), b.rounds.c_str());
+  std::printf("| throughput per round (Check/s) | %s | %s | |\n", a.rounds.c_str(),
+              b.rounds.c_str());
   std::printf("| throughput calls (errors) | %lld (%lld) | %lld (%lld) | |\n",
               static_cast<long long>(ours.calls), static_cast<long long>(ours.throughput_errors),
-              static_cast<long long>(baseline.calls), static_cast<long long>(baseline.throughput_errors));
+              static_cast<long long>(baseline.calls),
+              static_cast<long long>(baseline.throughput_errors));
   row("server CPU per Check, throughput phase (µs)", a.cpu_us_per_call, b.cpu_us_per_call);
   // Round r of each server ran back to back, so their ratio compares the
   // two under the same machine state; the median of those ratios resists a
@@ -468,8 +478,7 @@ int Main(int argc, char** argv) {
   }
   std::sort(paired.begin(), paired.end());
   const double paired_median =
-      paired.empty() ? NAN
-                     : (paired[(paired.size() - 1) / 2] + paired[paired.size() / 2]) / 2;
+      paired.empty() ? NAN : (paired[(paired.size() - 1) / 2] + paired[paired.size() / 2]) / 2;
   std::printf("| throughput ratio, median of %zu paired rounds | | | %.2f |\n", paired.size(),
               paired_median);
   const double ratio = a.qps / b.qps;
@@ -479,7 +488,8 @@ int Main(int argc, char** argv) {
   const bool errors = ours.latency_errors + baseline.latency_errors + ours.throughput_errors +
                           baseline.throughput_errors >
                       0;
-  if (errors) std::printf("WARNING: some Checks failed or were not SERVING (see the errors above)\n");
+  if (errors)
+    std::printf("WARNING: some Checks failed or were not SERVING (see the errors above)\n");
   std::fflush(stdout);
 
   ours_process.Stop();

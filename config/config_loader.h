@@ -18,17 +18,17 @@
 // Codes: NotFound for a missing file, InvalidArgument for bad content or
 // values, another errno-derived code when the file cannot be read. main
 // prints the message and exits with kConfigErrorExitCode.
-#ifndef RTSPTEST_SERVER_CONFIG_CONFIG_LOADER_H_
-#define RTSPTEST_SERVER_CONFIG_CONFIG_LOADER_H_
+#ifndef RTSPTEST_CONFIG_CONFIG_LOADER_H_
+#define RTSPTEST_CONFIG_CONFIG_LOADER_H_
 
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "rtsptest/config/v1/config.pb.h"
 #include "config/overrides.h"
 #include "config/source_map.h"
+#include "rtsptest/config/v1/config.pb.h"
 
 namespace rtsptest::config {
 
@@ -62,4 +62,4 @@ absl::StatusOr<v1::ServerConfig> LoadServerConfig(const ConfigOverrides& flags,
 
 }  // namespace rtsptest::config
 
-#endif  // RTSPTEST_SERVER_CONFIG_CONFIG_LOADER_H_
+#endif  // RTSPTEST_CONFIG_CONFIG_LOADER_H_

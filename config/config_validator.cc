@@ -11,9 +11,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/net/host_port.h"
 #include "common/plugin_name/plugin_name.h"
 #include "common/time/proto_time.h"
 
@@ -46,11 +46,6 @@ std::string NormalizeAddress(const std::string& text) {
   return "";
 }
 
-std::string HostPort(absl::string_view address, uint32_t port) {
-  return absl::StrContains(address, ':') ? absl::StrCat("[", address, "]:", port)
-                                         : absl::StrCat(address, ":", port);
-}
-
 }  // namespace
 
 std::string DefaultListenerName(uint32_t port, int index) {
@@ -73,7 +68,8 @@ void ApplyDefaults(v1::ServerConfig* config) {
   if (!health->has_probe_timeout()) {
     health->mutable_probe_timeout()->set_seconds(absl::ToInt64Seconds(kDefaultProbeTimeout));
   }
-  if (!health->has_stall_timeout()) *health->mutable_stall_timeout() = ToProtoDuration(kDefaultStallTimeout);
+  if (!health->has_stall_timeout())
+    *health->mutable_stall_timeout() = common::ToProtoDuration(kDefaultStallTimeout);
   v1::ControlPlane* control = config->mutable_control();
   if (control->bind_address().empty()) control->set_bind_address(kDefaultBindAddress);
   if (!control->has_port()) control->set_port(kDefaultControlPort);
@@ -125,9 +121,10 @@ absl::Status ConfigValidator::ValidateListeners(const v1::ServerConfig& config) 
         endpoints.emplace(absl::StrCat(address, "/", listener.port()), i);
     if (!new_endpoint) {
       const v1::Listener& first = config.listeners(endpoint_it->second);
-      return Error(path + ".port", absl::StrCat(HostPort(listener.bind_address(), listener.port()),
-                                                " is already used by listeners[",
-                                                endpoint_it->second, "] ('", first.name(), "')"));
+      return Error(path + ".port",
+                   absl::StrCat(common::JoinHostPort(listener.bind_address(), listener.port()),
+                                " is already used by listeners[", endpoint_it->second, "] ('",
+                                first.name(), "')"));
     }
   }
   return absl::OkStatus();
@@ -170,7 +167,7 @@ absl::Status ConfigValidator::ValidateStreams(const v1::ServerConfig& config) co
                    "is empty (name the plugin that serves this stream, "
                    "e.g. testpattern)");
     }
-    if (!IsValidPluginName(stream.plugin())) {
+    if (!common::IsValidPluginName(stream.plugin())) {
       return Error(path + ".plugin",
                    absl::StrCat("'", stream.plugin(), "' must match [a-z0-9_-]+"));
     }
@@ -209,7 +206,7 @@ absl::Status ConfigValidator::ValidateGlobals(const v1::ServerConfig& config) co
       return Error("drain_timeout", absl::StrCat("malformed duration (seconds=", proto.seconds(),
                                                  ", nanos=", proto.nanos(), ")"));
     }
-    absl::Duration drain = FromProtoDuration(proto);
+    absl::Duration drain = common::FromProtoDuration(proto);
     if (drain < absl::ZeroDuration()) {
       return Error("drain_timeout",
                    absl::StrCat(absl::FormatDuration(drain), " is negative (0 exits at once)"));
@@ -225,18 +222,17 @@ absl::Status ConfigValidator::ValidateGlobals(const v1::ServerConfig& config) co
                  absl::StrCat(config.health().min_healthy_listeners(), " is more than the ",
                               config.listeners_size(), " listeners"));
   }
-  for (const auto& [path, proto] :
-       {std::pair<const char*, const google::protobuf::Duration*>{"health.probe_interval",
-                                                                   &config.health().probe_interval()},
-        {"health.probe_timeout", &config.health().probe_timeout()}}) {
-    absl::Duration value = FromProtoDuration(*proto);
+  for (const auto& [path, proto] : {std::pair<const char*, const google::protobuf::Duration*>{
+                                        "health.probe_interval", &config.health().probe_interval()},
+                                    {"health.probe_timeout", &config.health().probe_timeout()}}) {
+    absl::Duration value = common::FromProtoDuration(*proto);
     if (value <= absl::ZeroDuration() || value > kMaxProbeTiming) {
       return Error(path, absl::StrCat(absl::FormatDuration(value), " must be in (0, ",
                                       absl::FormatDuration(kMaxProbeTiming), "]"));
     }
   }
   if (config.health().has_stall_timeout()) {
-    absl::Duration stall = FromProtoDuration(config.health().stall_timeout());
+    absl::Duration stall = common::FromProtoDuration(config.health().stall_timeout());
     if (stall < kMinStallTimeout || stall > kMaxStallTimeout) {
       return Error("health.stall_timeout",
                    absl::StrCat(absl::FormatDuration(stall), " must be in [",
@@ -245,13 +241,13 @@ absl::Status ConfigValidator::ValidateGlobals(const v1::ServerConfig& config) co
     }
   }
   if (config.control().port() > kMaxPort) {
-    return Error("control.port", absl::StrCat(config.control().port(), " is out of range (0..",
-                                              kMaxPort, ")"));
+    return Error("control.port",
+                 absl::StrCat(config.control().port(), " is out of range (0..", kMaxPort, ")"));
   }
   if (!config.control().bind_address().empty() &&
       NormalizeAddress(config.control().bind_address()).empty()) {
-    return Error("control.bind_address",
-                 absl::StrCat("'", config.control().bind_address(), "' is not an IPv4 or IPv6 address"));
+    return Error("control.bind_address", absl::StrCat("'", config.control().bind_address(),
+                                                      "' is not an IPv4 or IPv6 address"));
   }
   if (!v1::Logging::Level_IsValid(config.logging().level())) {
     return Error("logging.level",

@@ -5,8 +5,8 @@
 // and addresses, valid mount paths, stream->listener references that resolve.
 // It is separate so that configs from any source (file, flags, environment,
 // and later the control API) go through the same checks.
-#ifndef RTSPTEST_SERVER_CONFIG_CONFIG_VALIDATOR_H_
-#define RTSPTEST_SERVER_CONFIG_CONFIG_VALIDATOR_H_
+#ifndef RTSPTEST_CONFIG_CONFIG_VALIDATOR_H_
+#define RTSPTEST_CONFIG_CONFIG_VALIDATOR_H_
 
 #include <cstdint>
 #include <string>
@@ -14,8 +14,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "rtsptest/config/v1/config.pb.h"
 #include "config/source_map.h"
+#include "rtsptest/config/v1/config.pb.h"
 
 namespace rtsptest::config {
 
@@ -69,4 +69,4 @@ class ConfigValidator {
 
 }  // namespace rtsptest::config
 
-#endif  // RTSPTEST_SERVER_CONFIG_CONFIG_VALIDATOR_H_
+#endif  // RTSPTEST_CONFIG_CONFIG_VALIDATOR_H_

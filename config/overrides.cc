@@ -45,9 +45,7 @@ struct OverrideRules {
 namespace {
 
 // The separator of list values: ',' on a command line, ':' in a variable.
-char ListSeparator(OverrideSource source) {
-  return source == OverrideSource::kFlag ? ',' : ':';
-}
+char ListSeparator(OverrideSource source) { return source == OverrideSource::kFlag ? ',' : ':'; }
 
 // Replaces the listeners by one per port (the "different count" branch of
 // the rtsp_ports knob).
@@ -95,12 +93,12 @@ void ReplacePorts(const std::vector<uint32_t>& ports, v1::ServerConfig* config) 
 }
 
 absl::Status CheckPorts(absl::string_view value, OverrideSource) {
-  return ParsePortList(value).status();
+  return common::ParsePortList(value).status();
 }
 
 void ApplyPorts(const ConfigOverrides::Setting& setting, v1::ServerConfig* config,
                 SourceMap* locations) {
-  absl::StatusOr<std::vector<uint32_t>> ports = ParsePortList(setting.value);
+  absl::StatusOr<std::vector<uint32_t>> ports = common::ParsePortList(setting.value);
   if (!ports.ok() || ports->empty()) return;  // Set() checked it
   if (ports->size() == static_cast<size_t>(config->listeners_size())) {
     ReplacePorts(*ports, config);
@@ -155,8 +153,8 @@ constexpr OverrideRules kBind{&AnyText, &ApplyBind};
 constexpr OverrideRules kPluginDirs{&CheckPluginDirs, &ApplyPluginDirs};
 constexpr OverrideRules kPort{nullptr, nullptr, kMaxPort};
 constexpr OverrideRules kDrainTimeout{nullptr, nullptr, 0, kMaxDrainTimeout};
-constexpr OverrideRules kLogLevel{nullptr, nullptr, 0, absl::ZeroDuration(), "log level", "warn",
-                                  "warning"};
+constexpr OverrideRules kLogLevel{nullptr,     nullptr, 0,        absl::ZeroDuration(),
+                                  "log level", "warn",  "warning"};
 
 #define RTS_OVERRIDE_KNOB(flag, env, field, rules, help) {#flag, env, field, help, &rules},
 constexpr OverrideKnob kKnobs[] = {
@@ -209,12 +207,12 @@ absl::Status SetField(const OverrideKnob& knob, absl::string_view value, v1::Ser
     }
     case FieldDescriptor::CPPTYPE_ENUM:
       // *_UNSPECIFIED = 0 means "not set": not something to set.
-      if (!status.ok() ||
-          Holder(*config, knob.field).GetReflection()->GetEnumValue(Holder(*config, knob.field),
-                                                                    field) == 0) {
-        return absl::InvalidArgumentError(absl::StrCat("unknown ", rules.value_name, " '", value,
-                                                       "' (expected one of: ",
-                                                       EnumChoices(field->enum_type()), ")"));
+      if (!status.ok() || Holder(*config, knob.field)
+                                  .GetReflection()
+                                  ->GetEnumValue(Holder(*config, knob.field), field) == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown ", rules.value_name, " '", value,
+                         "' (expected one of: ", EnumChoices(field->enum_type()), ")"));
       }
       break;
     case FieldDescriptor::CPPTYPE_MESSAGE:
@@ -222,8 +220,8 @@ absl::Status SetField(const OverrideKnob& knob, absl::string_view value, v1::Ser
         absl::StatusOr<absl::Duration> duration = ParseConfigDuration(value);
         if (!duration.ok()) return duration.status();
         if (*duration < absl::ZeroDuration() || *duration > rules.max_duration) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "out of range (0s..", absl::FormatDuration(rules.max_duration), ")"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("out of range (0s..", absl::FormatDuration(rules.max_duration), ")"));
         }
       }
       break;
@@ -282,7 +280,8 @@ absl::Status ConfigOverrides::Set(const OverrideKnob& knob, OverrideSource sourc
 absl::Status ConfigOverrides::Set(absl::string_view flag, OverrideSource source,
                                   absl::string_view value) {
   const OverrideKnob* knob = FindOverrideKnob(flag);
-  if (knob == nullptr) return absl::InvalidArgumentError(absl::StrCat("no override knob '", flag, "'"));
+  if (knob == nullptr)
+    return absl::InvalidArgumentError(absl::StrCat("no override knob '", flag, "'"));
   return Set(*knob, source, value);
 }
 

@@ -16,8 +16,8 @@
 // ConfigOverrides from its flags, OverridesFromEnvironment() another;
 // LoadServerConfig (config_loader.h) applies the environment's first and the
 // flags' last, so flags win.
-#ifndef RTSPTEST_SERVER_CONFIG_OVERRIDES_H_
-#define RTSPTEST_SERVER_CONFIG_OVERRIDES_H_
+#ifndef RTSPTEST_CONFIG_OVERRIDES_H_
+#define RTSPTEST_CONFIG_OVERRIDES_H_
 
 #include <optional>
 #include <string>
@@ -129,4 +129,4 @@ absl::StatusOr<v1::Logging::Level> ParseLogLevel(absl::string_view text);
 
 }  // namespace rtsptest::config
 
-#endif  // RTSPTEST_SERVER_CONFIG_OVERRIDES_H_
+#endif  // RTSPTEST_CONFIG_OVERRIDES_H_

@@ -188,7 +188,6 @@ bool IsDuration(const Descriptor* descriptor) {
   return descriptor->full_name() == "google.protobuf.Duration";
 }
 
-
 // Sets a Duration message from text such as "2s" (see ParseConfigDuration).
 absl::Status SetDuration(absl::string_view text, Message* duration) {
   absl::StatusOr<absl::Duration> parsed = ParseConfigDuration(text);
@@ -224,8 +223,7 @@ absl::Status SetScalar(absl::string_view text, const FieldDescriptor* field, Mes
       } else if (absl::EqualsIgnoreCase(text, "false")) {
         value = false;
       } else {
-        return absl::InvalidArgumentError(
-            absl::StrCat("expected true or false, got '", text, "'"));
+        return absl::InvalidArgumentError(absl::StrCat("expected true or false, got '", text, "'"));
       }
       repeated ? reflection->AddBool(message, field, value)
                : reflection->SetBool(message, field, value);

@@ -17,8 +17,8 @@
 //
 // Every error is InvalidArgument and reads
 // "<source>:<line>:<column>: <field path>: <what is wrong>".
-#ifndef RTSPTEST_SERVER_CONFIG_PROTO_YAML_MAPPER_H_
-#define RTSPTEST_SERVER_CONFIG_PROTO_YAML_MAPPER_H_
+#ifndef RTSPTEST_CONFIG_PROTO_YAML_MAPPER_H_
+#define RTSPTEST_CONFIG_PROTO_YAML_MAPPER_H_
 
 #include <string>
 
@@ -26,8 +26,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "google/protobuf/message.h"
 #include "config/source_map.h"
+#include "google/protobuf/message.h"
 #include "yaml-cpp/yaml.h"
 
 namespace rtsptest::config {
@@ -101,4 +101,4 @@ class ProtoYamlMapper {
 
 }  // namespace rtsptest::config
 
-#endif  // RTSPTEST_SERVER_CONFIG_PROTO_YAML_MAPPER_H_
+#endif  // RTSPTEST_CONFIG_PROTO_YAML_MAPPER_H_

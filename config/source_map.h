@@ -6,8 +6,8 @@
 // sets, keyed by field path ("streams[2].parameters.fps"); overrides record
 // the flag or environment variable that replaced a value; the validator looks
 // the path up when it reports an error.
-#ifndef RTSPTEST_SERVER_CONFIG_SOURCE_MAP_H_
-#define RTSPTEST_SERVER_CONFIG_SOURCE_MAP_H_
+#ifndef RTSPTEST_CONFIG_SOURCE_MAP_H_
+#define RTSPTEST_CONFIG_SOURCE_MAP_H_
 
 #include <string>
 
@@ -58,4 +58,4 @@ std::string FormatFieldError(absl::string_view location, absl::string_view path,
 
 }  // namespace rtsptest::config
 
-#endif  // RTSPTEST_SERVER_CONFIG_SOURCE_MAP_H_
+#endif  // RTSPTEST_CONFIG_SOURCE_MAP_H_

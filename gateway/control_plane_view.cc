@@ -14,7 +14,8 @@ std::string UnreachableReason(const ControlPlaneView& view) {
   std::string reason = absl::StrCat("control plane unreachable at ", view.grpc_addr);
   if (!view.unreachable_error.empty()) absl::StrAppend(&reason, ": ", view.unreachable_error);
   // A drain ends with the gRPC port closing: say so, it is the expected end.
-  if (view.report.has_value() && view.report->draining()) absl::StrAppend(&reason, " (server was draining)");
+  if (view.report.has_value() && view.report->draining())
+    absl::StrAppend(&reason, " (server was draining)");
   return reason;
 }
 
@@ -37,11 +38,13 @@ Verdict EvaluateHealth(const ControlPlaneView& view) {
   }
   if (report == nullptr) return {false, "not serving"};
   if (!report->first_round_done()) return {false, "starting: first probe round not finished"};
-  if (report->require_live_streams() && report->healthy_listeners() >= report->min_healthy_listeners()) {
+  if (report->require_live_streams() &&
+      report->healthy_listeners() >= report->min_healthy_listeners()) {
     std::vector<std::string> streams;
     for (const control::v1::StreamReport& stream : report->streams()) {
       if (stream.state() == control::v1::STREAM_STATE_LIVE) continue;
-      std::string line = absl::StrCat("stream ", stream.path(), " ", StreamStateName(stream.state()));
+      std::string line =
+          absl::StrCat("stream ", stream.path(), " ", StreamStateName(stream.state()));
       if (!stream.state_reason().empty()) absl::StrAppend(&line, ": ", stream.state_reason());
       streams.push_back(std::move(line));
     }
@@ -49,18 +52,25 @@ Verdict EvaluateHealth(const ControlPlaneView& view) {
     // named yet, and the generic reason below stands.
     if (!streams.empty()) return {false, absl::StrJoin(streams, "; ")};
   }
-  return {false, absl::StrCat(report->healthy_listeners(), " of ", report->total_listeners(),
-                              " RTSP ports healthy, ", report->min_healthy_listeners(), " required")};
+  return {false,
+          absl::StrCat(report->healthy_listeners(), " of ", report->total_listeners(),
+                       " RTSP ports healthy, ", report->min_healthy_listeners(), " required")};
 }
 
 const char* StreamStateName(control::v1::StreamState state) {
   switch (state) {
-    case control::v1::STREAM_STATE_STARTING: return "starting";
-    case control::v1::STREAM_STATE_LIVE: return "live";
-    case control::v1::STREAM_STATE_STALLED: return "stalled";
-    case control::v1::STREAM_STATE_FAILED: return "failed";
-    case control::v1::STREAM_STATE_STOPPING: return "stopping";
-    default: break;
+    case control::v1::STREAM_STATE_STARTING:
+      return "starting";
+    case control::v1::STREAM_STATE_LIVE:
+      return "live";
+    case control::v1::STREAM_STATE_STALLED:
+      return "stalled";
+    case control::v1::STREAM_STATE_FAILED:
+      return "failed";
+    case control::v1::STREAM_STATE_STOPPING:
+      return "stopping";
+    default:
+      break;
   }
   return "unknown";
 }

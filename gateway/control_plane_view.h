@@ -4,8 +4,8 @@
 // StatusFollower publishes a new immutable view on every change; HTTP
 // handlers take a shared_ptr to the current one and render from it, so a
 // request never waits for gRPC.
-#ifndef RTSPTEST_HEALTHCHECK_GATEWAY_CONTROL_PLANE_VIEW_H_
-#define RTSPTEST_HEALTHCHECK_GATEWAY_CONTROL_PLANE_VIEW_H_
+#ifndef RTSPTEST_GATEWAY_CONTROL_PLANE_VIEW_H_
+#define RTSPTEST_GATEWAY_CONTROL_PLANE_VIEW_H_
 
 #include <optional>
 #include <string>
@@ -54,4 +54,4 @@ const char* StreamStateName(control::v1::StreamState state);
 
 }  // namespace rtsptest::gateway
 
-#endif  // RTSPTEST_HEALTHCHECK_GATEWAY_CONTROL_PLANE_VIEW_H_
+#endif  // RTSPTEST_GATEWAY_CONTROL_PLANE_VIEW_H_

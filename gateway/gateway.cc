@@ -25,10 +25,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   if (!http.ok()) return http.status();
   gateway->http_ = *std::move(http);
   follower->Start();
-  Log(LogLevel::kInfo, "http gateway serving",
-      {{"address", options.http.bind_address},
-       {"http_port", gateway->http_->port()},
-       {"grpc_addr", options.follower.grpc_addr}});
+  common::Log(common::LogLevel::kInfo, "http gateway serving",
+              {{"address", options.http.bind_address},
+               {"http_port", gateway->http_->port()},
+               {"grpc_addr", options.follower.grpc_addr}});
   return gateway;
 }
 

@@ -4,8 +4,8 @@
 //
 // The health_gateway binary and rtsp_test_server --http_port both run this,
 // so a sidecar and an embedded gateway behave the same.
-#ifndef RTSPTEST_HEALTHCHECK_GATEWAY_GATEWAY_H_
-#define RTSPTEST_HEALTHCHECK_GATEWAY_GATEWAY_H_
+#ifndef RTSPTEST_GATEWAY_GATEWAY_H_
+#define RTSPTEST_GATEWAY_GATEWAY_H_
 
 #include <memory>
 #include <string>
@@ -50,4 +50,4 @@ class Gateway {
 
 }  // namespace rtsptest::gateway
 
-#endif  // RTSPTEST_HEALTHCHECK_GATEWAY_GATEWAY_H_
+#endif  // RTSPTEST_GATEWAY_GATEWAY_H_

@@ -15,12 +15,13 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "gateway/gateway.h"
 #include "common/log/log.h"
 #include "common/process/stop_signals.h"
 #include "common/version/version.h"
+#include "gateway/gateway.h"
 
-ABSL_FLAG(int, http_port, 8080, "HTTP port to serve on; 0 picks a free port (logged as http_port).");
+ABSL_FLAG(int, http_port, 8080,
+          "HTTP port to serve on; 0 picks a free port (logged as http_port).");
 ABSL_FLAG(std::string, bind, "0.0.0.0", "Address the HTTP port binds: an IPv4 or IPv6 literal.");
 ABSL_FLAG(std::string, grpc_addr, "127.0.0.1:50051",
           "host:port of rtsp_test_server's gRPC port (health and control API).");
@@ -41,7 +42,8 @@ ABSL_FLAG(absl::Duration, header_timeout, absl::Seconds(10),
           "closes idle keep-alive connections after this long.");
 ABSL_FLAG(int, max_header_bytes, 16 * 1024,
           "Per-connection memory for the request line and headers; larger requests get 431.");
-ABSL_FLAG(int, max_body_bytes, 1024, "Largest request body accepted (GET/HEAD need none); larger: 413.");
+ABSL_FLAG(int, max_body_bytes, 1024,
+          "Largest request body accepted (GET/HEAD need none); larger: 413.");
 ABSL_FLAG(absl::Duration, report_interval, absl::Milliseconds(500),
           "How often the health report (ports, streams, counters) is fetched; status changes "
           "arrive at once through Watch regardless.");
@@ -50,7 +52,7 @@ ABSL_FLAG(absl::Duration, rpc_timeout, absl::Milliseconds(500),
 ABSL_FLAG(std::string, log_level, "info", "debug | info | warning | error");
 ABSL_FLAG(bool, version, false, "Print the version and exit.");
 
-namespace rtsptest {
+namespace rtsptest::gateway {
 namespace {
 
 int Main(int argc, char** argv) {
@@ -67,16 +69,16 @@ int Main(int argc, char** argv) {
     return 2;
   }
   if (absl::GetFlag(FLAGS_version)) {
-    std::cout << "health_gateway " << kVersion << "\n";
+    std::cout << "health_gateway " << common::kVersion << "\n";
     return 0;
   }
-  LogLevel level;
-  if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+  common::LogLevel level;
+  if (!common::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
     std::cerr << "health_gateway: --log_level='" << absl::GetFlag(FLAGS_log_level)
               << "': must be debug, info, warning or error\n";
     return 2;
   }
-  SetLogLevel(level);
+  common::SetLogLevel(level);
   if (absl::GetFlag(FLAGS_max_header_bytes) < 1024 || absl::GetFlag(FLAGS_max_body_bytes) < 0) {
     std::cerr << "health_gateway: --max_header_bytes must be >= 1024 and --max_body_bytes >= 0\n";
     return 2;
@@ -104,23 +106,25 @@ int Main(int argc, char** argv) {
   }
 
   // Before any thread starts, so that every thread inherits the mask.
-  StopSignals stop_signals = StopSignals::Install();
+  common::StopSignals stop_signals = common::StopSignals::Install();
 
-  Log(LogLevel::kInfo, "starting", {{"version", kVersion}, {"grpc_addr", options.follower.grpc_addr}});
+  common::Log(common::LogLevel::kInfo, "starting",
+              {{"version", common::kVersion}, {"grpc_addr", options.follower.grpc_addr}});
   absl::StatusOr<std::unique_ptr<gateway::Gateway>> gateway = gateway::Gateway::Start(options);
   if (!gateway.ok()) {
-    Log(LogLevel::kError, "cannot serve", {{"error", std::string(gateway.status().message())}});
+    common::Log(common::LogLevel::kError, "cannot serve",
+                {{"error", std::string(gateway.status().message())}});
     std::cerr << "health_gateway: " << gateway.status().message() << "\n";
     return gateway.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
   int signal = stop_signals.Wait();
-  Log(LogLevel::kInfo, "stopping", {{"signal", StopSignals::Name(signal)}});
+  common::Log(common::LogLevel::kInfo, "stopping", {{"signal", common::StopSignals::Name(signal)}});
   (*gateway)->Stop();
-  Log(LogLevel::kInfo, "stopped");
+  common::Log(common::LogLevel::kInfo, "stopped");
   return 0;
 }
 
 }  // namespace
-}  // namespace rtsptest
+}  // namespace rtsptest::gateway
 
-int main(int argc, char** argv) { return rtsptest::Main(argc, argv); }
+int main(int argc, char** argv) { return rtsptest::gateway::Main(argc, argv); }

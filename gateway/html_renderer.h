@@ -5,8 +5,8 @@
 // text browser, a screenshot and a locked-down browser). It reloads itself
 // every 5 s with <meta http-equiv="refresh">. Everything that comes from the
 // server or the request is HTML-escaped.
-#ifndef RTSPTEST_HEALTHCHECK_GATEWAY_HTML_RENDERER_H_
-#define RTSPTEST_HEALTHCHECK_GATEWAY_HTML_RENDERER_H_
+#ifndef RTSPTEST_GATEWAY_HTML_RENDERER_H_
+#define RTSPTEST_GATEWAY_HTML_RENDERER_H_
 
 #include <string>
 
@@ -19,9 +19,9 @@ namespace rtsptest::gateway {
 // Escapes & < > " ' for text and attribute values.
 std::string HtmlEscape(absl::string_view text);
 
-std::string RenderStatusPage(const ControlPlaneView& view, const Verdict& health, absl::string_view host,
-                             absl::Time now);
+std::string RenderStatusPage(const ControlPlaneView& view, const Verdict& health,
+                             absl::string_view host, absl::Time now);
 
 }  // namespace rtsptest::gateway
 
-#endif  // RTSPTEST_HEALTHCHECK_GATEWAY_HTML_RENDERER_H_
+#endif  // RTSPTEST_GATEWAY_HTML_RENDERER_H_

@@ -36,7 +36,7 @@ void MhdLogger(void* cls, const char* format, va_list args) {
   while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.pop_back();
   if (start_error != nullptr) *start_error = message;
   // Malformed or oversized requests are routine on a public port: debug only.
-  Log(LogLevel::kDebug, "libmicrohttpd", {{"detail", message}});
+  common::Log(common::LogLevel::kDebug, "libmicrohttpd", {{"detail", message}});
 }
 
 MHD_Result CollectArgument(void* cls, MHD_ValueKind kind, const char* key, const char* value) {
@@ -54,7 +54,8 @@ std::string ClientAddress(MHD_Connection* connection) {
   if (addr->sa_family == AF_INET) {
     inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, text, sizeof(text));
   } else if (addr->sa_family == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, text, sizeof(text));
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, text,
+              sizeof(text));
   }
   return text;
 }
@@ -63,9 +64,9 @@ std::string ClientAddress(MHD_Connection* connection) {
 
 // C callbacks with MHD's exact signatures; `cls` is the HttpServer.
 struct HttpServerCallbacks {
-  static MHD_Result Access(void* cls, MHD_Connection* connection, const char* url, const char* method,
-                           const char* version, const char* upload_data, size_t* upload_data_size,
-                           void** con_cls) {
+  static MHD_Result Access(void* cls, MHD_Connection* connection, const char* url,
+                           const char* method, const char* version, const char* upload_data,
+                           size_t* upload_data_size, void** con_cls) {
     return static_cast<HttpServer*>(cls)->OnRequest(connection, url, method, upload_data,
                                                     upload_data_size, con_cls)
                ? MHD_YES
@@ -92,13 +93,15 @@ HttpServer::HttpServer(const HttpServerOptions& options, Handler handler)
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
                                                               Handler handler) {
   if (options.port < 0 || options.port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("http port ", options.port, ": must be 0..65535"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("http port ", options.port, ": must be 0..65535"));
   }
   if (options.threads < 1 || options.max_connections < 1 || options.max_connections_per_ip < 0) {
     return absl::InvalidArgumentError("http server: threads and max_connections must be >= 1");
   }
   if (options.idle_timeout < absl::Seconds(1) || options.header_timeout <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("http server: idle timeout must be >= 1s, header timeout > 0");
+    return absl::InvalidArgumentError(
+        "http server: idle timeout must be >= 1s, header timeout > 0");
   }
   if (options.max_header_bytes < 1024) {
     return absl::InvalidArgumentError("http server: max_header_bytes must be >= 1024");
@@ -115,8 +118,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
     v6->sin6_family = AF_INET6;
     v6->sin6_port = htons(static_cast<uint16_t>(options.port));
   } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("http bind address '", options.bind_address, "': not an IPv4 or IPv6 literal"));
+    return absl::InvalidArgumentError(absl::StrCat("http bind address '", options.bind_address,
+                                                   "': not an IPv4 or IPv6 literal"));
   }
 
   std::unique_ptr<HttpServer> server(new HttpServer(options, std::move(handler)));
@@ -125,7 +128,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
       {MHD_OPTION_CONNECTION_LIMIT, options.max_connections, nullptr},
       {MHD_OPTION_CONNECTION_TIMEOUT,
        static_cast<intptr_t>(absl::ToInt64Seconds(options.idle_timeout)), nullptr},
-      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(options.max_header_bytes), nullptr},
+      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(options.max_header_bytes),
+       nullptr},
       {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&HttpServerCallbacks::Connection),
        server.get()},
       {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&HttpServerCallbacks::Completed),
@@ -176,7 +180,8 @@ void HttpServer::Stop() {
 }
 
 void HttpServer::OnConnectionStarted(MHD_Connection* connection) {
-  const MHD_ConnectionInfo* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
   absl::MutexLock lock(&mu_);
   ConnectionState& state = connections_[connection];
   state.fd = info != nullptr ? info->connect_fd : -1;
@@ -219,8 +224,10 @@ void HttpServer::SweepLoop() {
       }
     }
     if (cut > 0) {
-      Log(LogLevel::kDebug, "http: closed connections that did not send their headers in time",
-          {{"connections", cut}, {"header_timeout", absl::FormatDuration(options_.header_timeout)}});
+      common::Log(common::LogLevel::kDebug,
+                  "http: closed connections that did not send their headers in time",
+                  {{"connections", cut},
+                   {"header_timeout", absl::FormatDuration(options_.header_timeout)}});
     }
   }
 }
@@ -241,10 +248,11 @@ bool HttpServer::OnRequest(MHD_Connection* connection, const char* url, const ch
       auto it = connections_.find(connection);
       if (it != connections_.end()) it->second.in_request = true;
     }
-    const char* length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char* length =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     uint64_t declared = 0;
-    if (length != nullptr && absl::SimpleAtoi(length, &declared) && declared > options_.max_body_bytes) {
+    if (length != nullptr && absl::SimpleAtoi(length, &declared) &&
+        declared > options_.max_body_bytes) {
       state->responded = true;
       HttpResponse too_large{413, "text/plain; charset=utf-8", "request body too large\n", {}};
       return Respond(connection, request, too_large, state->started);
@@ -282,17 +290,18 @@ bool HttpServer::Respond(MHD_Connection* connection, const HttpRequest& request,
     MHD_add_response_header(reply, name.c_str(), value.c_str());
   }
   if (response.status == 413) MHD_add_response_header(reply, MHD_HTTP_HEADER_CONNECTION, "close");
-  MHD_Result queued = MHD_queue_response(connection, static_cast<unsigned int>(response.status), reply);
+  MHD_Result queued =
+      MHD_queue_response(connection, static_cast<unsigned int>(response.status), reply);
   MHD_destroy_response(reply);
   if (options_.access_log) {
     std::string remote = request.remote.empty() ? ClientAddress(connection) : request.remote;
-    Log(LogLevel::kInfo, "http request",
-        {{"method", request.method},
-         {"path", request.path},
-         {"status", response.status},
-         {"bytes", static_cast<int64_t>(response.body.size())},
-         {"remote", remote},
-         {"duration_ms", absl::ToDoubleMilliseconds(absl::Now() - started)}});
+    common::Log(common::LogLevel::kInfo, "http request",
+                {{"method", request.method},
+                 {"path", request.path},
+                 {"status", response.status},
+                 {"bytes", static_cast<int64_t>(response.body.size())},
+                 {"remote", remote},
+                 {"duration_ms", absl::ToDoubleMilliseconds(absl::Now() - started)}});
   }
   return queued == MHD_YES;
 }

@@ -20,8 +20,8 @@
 //     headers do not fit gets MHD's own 431 (or 414 for a huge request line).
 //   - max_body_bytes: GET and HEAD have no body; a larger Content-Length gets
 //     413 and the connection is closed.
-#ifndef RTSPTEST_HEALTHCHECK_GATEWAY_HTTP_SERVER_H_
-#define RTSPTEST_HEALTHCHECK_GATEWAY_HTTP_SERVER_H_
+#ifndef RTSPTEST_GATEWAY_HTTP_SERVER_H_
+#define RTSPTEST_GATEWAY_HTTP_SERVER_H_
 
 #include <cstddef>
 #include <functional>
@@ -133,4 +133,4 @@ class HttpServer {
 
 }  // namespace rtsptest::gateway
 
-#endif  // RTSPTEST_HEALTHCHECK_GATEWAY_HTTP_SERVER_H_
+#endif  // RTSPTEST_GATEWAY_HTTP_SERVER_H_

@@ -13,9 +13,9 @@ namespace rtsptest::gateway {
 namespace {
 
 // Seconds and milliseconds read "5.000" in every body, as the docs show.
-constexpr JsonFloatStyle kFloats = JsonFloatStyle::Fixed(3);
+constexpr common::JsonFloatStyle kFloats = common::JsonFloatStyle::Fixed(3);
 
-std::string Body(const Json& value) { return DumpJson(value, kFloats) + "\n"; }
+std::string Body(const common::Json& value) { return common::DumpJson(value, kFloats) + "\n"; }
 
 double Seconds(absl::Time t) { return absl::ToDoubleSeconds(t - absl::UnixEpoch()); }
 
@@ -24,7 +24,7 @@ const char* PortState(const control::v1::ListenerReport& listener) {
   return listener.healthy() ? "healthy" : "unhealthy";
 }
 
-void AddDetails(Json* out, const ControlPlaneView& view) {
+void AddDetails(common::Json* out, const ControlPlaneView& view) {
   const control::v1::HealthReport empty;
   const control::v1::HealthReport& report = view.report.has_value() ? *view.report : empty;
   (*out)["version"] = report.version();
@@ -38,39 +38,44 @@ void AddDetails(Json* out, const ControlPlaneView& view) {
     for (auto& [name, serving] : services) serving = false;
     services[""] = false;
   }
-  Json& service_states = (*out)["services"] = Json::object();
-  for (const auto& [name, serving] : services) service_states[name] = serving ? "healthy" : "unhealthy";
+  common::Json& service_states = (*out)["services"] = common::Json::object();
+  for (const auto& [name, serving] : services)
+    service_states[name] = serving ? "healthy" : "unhealthy";
 
-  Json& ports = (*out)["ports"] = Json::array();
+  common::Json& ports = (*out)["ports"] = common::Json::array();
   for (const control::v1::ListenerReport& listener : report.listeners()) {
-    Json port = Json::object();
+    common::Json port = common::Json::object();
     port["port"] = listener.port();
     port["name"] = listener.name();
     port["state"] = view.reachable ? PortState(listener) : "unknown";
     port["last_error"] = listener.last_error();
-    port["latency_ms"] = absl::ToDoubleMilliseconds(FromProtoDuration(listener.last_probe_latency()));
+    port["latency_ms"] =
+        absl::ToDoubleMilliseconds(common::FromProtoDuration(listener.last_probe_latency()));
     port["consecutive_failures"] = listener.consecutive_failures();
     ports.push_back(std::move(port));
   }
 
-  Json& rule = (*out)["rule"] = Json::object();
+  common::Json& rule = (*out)["rule"] = common::Json::object();
   rule["k"] = report.min_healthy_listeners();
   rule["n"] = report.total_listeners();
-  (*out)["checked_at"] = report.has_checked_at() && report.checked_at().seconds() > 0
-                             ? Json(Rfc3339(FromProtoTimestamp(report.checked_at())))
-                             : Json(nullptr);
+  (*out)["checked_at"] =
+      report.has_checked_at() && report.checked_at().seconds() > 0
+          ? common::Json(Rfc3339(common::FromProtoTimestamp(report.checked_at())))
+          : common::Json(nullptr);
   (*out)["require_live_streams"] = report.require_live_streams();
-  (*out)["stall_timeout_seconds"] = absl::ToDoubleSeconds(FromProtoDuration(report.stall_timeout()));
+  (*out)["stall_timeout_seconds"] =
+      absl::ToDoubleSeconds(common::FromProtoDuration(report.stall_timeout()));
 
-  Json& streams = (*out)["streams"] = Json::array();
+  common::Json& streams = (*out)["streams"] = common::Json::array();
   for (const control::v1::StreamReport& stream : report.streams()) {
-    Json entry = Json::object();
+    common::Json entry = common::Json::object();
     entry["path"] = stream.path();
     entry["state"] = view.reachable ? StreamStateName(stream.state()) : "unknown";
     entry["reason"] = stream.state_reason();
-    entry["last_frame_age_seconds"] =
-        stream.has_last_frame_age() ? Json(absl::ToDoubleSeconds(FromProtoDuration(stream.last_frame_age())))
-                                    : Json(nullptr);
+    entry["last_frame_age_seconds"] = stream.has_last_frame_age()
+                                          ? common::Json(absl::ToDoubleSeconds(
+                                                common::FromProtoDuration(stream.last_frame_age())))
+                                          : common::Json(nullptr);
     entry["fps"] = stream.fps();
     entry["bitrate_bps"] = static_cast<uint64_t>(stream.bits_per_second() + 0.5);
     entry["frames_produced"] = stream.frames_produced();
@@ -82,7 +87,9 @@ void AddDetails(Json* out, const ControlPlaneView& view) {
 
 std::string UnixSeconds(absl::Time t) { return absl::StrFormat("%.3f", Seconds(t)); }
 
-std::string Rfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone()); }
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
 
 std::string RenderHealthJson(const ControlPlaneView& view, const Verdict& verdict, absl::Time now,
                              bool detailed) {
@@ -91,7 +98,7 @@ std::string RenderHealthJson(const ControlPlaneView& view, const Verdict& verdic
     total = view.report->total_listeners();
     if (view.reachable) open = view.report->healthy_listeners();
   }
-  Json out = Json::object();
+  common::Json out = common::Json::object();
   out["status"] = verdict.ok ? "healthy" : "unhealthy";
   out["open_ports"] = open;
   out["total_ports"] = total;
@@ -102,7 +109,7 @@ std::string RenderHealthJson(const ControlPlaneView& view, const Verdict& verdic
 }
 
 std::string RenderReadyJson(const Verdict& verdict, absl::Time now) {
-  Json out = Json::object();
+  common::Json out = common::Json::object();
   out["status"] = verdict.ok ? "ready" : "not ready";
   out["timestamp"] = Seconds(now);
   if (!verdict.ok) out["reason"] = verdict.reason;
@@ -110,7 +117,7 @@ std::string RenderReadyJson(const Verdict& verdict, absl::Time now) {
 }
 
 std::string RenderLiveJson(absl::Duration gateway_uptime, absl::Time now) {
-  Json out = Json::object();
+  common::Json out = common::Json::object();
   out["status"] = "alive";
   out["uptime_seconds"] = absl::ToDoubleSeconds(gateway_uptime);
   out["timestamp"] = Seconds(now);
@@ -118,11 +125,11 @@ std::string RenderLiveJson(absl::Duration gateway_uptime, absl::Time now) {
 }
 
 std::string RenderRtspUrlsJson(const control::v1::HealthReport& report, absl::string_view host) {
-  Json out = Json::object();
+  common::Json out = common::Json::object();
   out["host"] = std::string(host);
-  Json& streams = out["streams"] = Json::array();
+  common::Json& streams = out["streams"] = common::Json::array();
   for (const StreamUrls& entry : BuildStreamUrls(report, host)) {
-    Json stream = Json::object();
+    common::Json stream = common::Json::object();
     stream["path"] = entry.stream->path();
     stream["description"] = entry.stream->description();
     stream["plugin"] = entry.stream->plugin();
@@ -134,7 +141,7 @@ std::string RenderRtspUrlsJson(const control::v1::HealthReport& report, absl::st
 }
 
 std::string RenderUnavailableJson(absl::string_view reason, absl::Time now) {
-  Json out = Json::object();
+  common::Json out = common::Json::object();
   out["status"] = "unavailable";
   out["reason"] = std::string(reason);
   out["timestamp"] = Seconds(now);

@@ -3,8 +3,8 @@
 // Pure functions: a view (and the verdict already drawn from it) in, a body
 // out. Every string from the server or the client goes through the JSON
 // string encoder.
-#ifndef RTSPTEST_HEALTHCHECK_GATEWAY_JSON_RENDERER_H_
-#define RTSPTEST_HEALTHCHECK_GATEWAY_JSON_RENDERER_H_
+#ifndef RTSPTEST_GATEWAY_JSON_RENDERER_H_
+#define RTSPTEST_GATEWAY_JSON_RENDERER_H_
 
 #include <string>
 
@@ -49,4 +49,4 @@ std::string Rfc3339(absl::Time t);
 
 }  // namespace rtsptest::gateway
 
-#endif  // RTSPTEST_HEALTHCHECK_GATEWAY_JSON_RENDERER_H_
+#endif  // RTSPTEST_GATEWAY_JSON_RENDERER_H_

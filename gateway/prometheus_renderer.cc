@@ -69,15 +69,18 @@ std::string PrometheusLabelValue(absl::string_view value) {
 std::string RenderMetrics(const ControlPlaneView& view, const Verdict& health, absl::Time now) {
   std::string out;
   out.reserve(4096);
-  Family(&out, "gateway_control_plane_up", "gauge",
-         "1 while the gateway follows the server's control plane (Watch open, last report fetched).")
+  Family(
+      &out, "gateway_control_plane_up", "gauge",
+      "1 while the gateway follows the server's control plane (Watch open, last report fetched).")
       .Sample(view.reachable ? 1 : 0);
   if (view.report.has_value()) {
-    Family(&out, "gateway_report_age_seconds", "gauge", "Age of the health report the figures come from.")
+    Family(&out, "gateway_report_age_seconds", "gauge",
+           "Age of the health report the figures come from.")
         .Sample(absl::ToDoubleSeconds(now - view.report_time));
   }
-  Family status(&out, "health_status", "gauge",
-                "grpc.health.v1 status per service name as the gateway sees it: 1 SERVING, 0 otherwise.");
+  Family status(
+      &out, "health_status", "gauge",
+      "grpc.health.v1 status per service name as the gateway sees it: 1 SERVING, 0 otherwise.");
   if (!view.reachable || !view.report.has_value()) {
     status.Sample({{"service", ""}}, 0);
     return out;
@@ -93,10 +96,12 @@ std::string RenderMetrics(const ControlPlaneView& view, const Verdict& health, a
       .Sample(report.total_listeners());
   Family(&out, "healthy_listeners", "gauge", "RTSP listeners that passed their last probe.")
       .Sample(report.healthy_listeners());
-  Family(&out, "min_healthy_listeners", "gauge", "k of the k-of-n rule.").Sample(report.min_healthy_listeners());
+  Family(&out, "min_healthy_listeners", "gauge", "k of the k-of-n rule.")
+      .Sample(report.min_healthy_listeners());
 
   Family healthy(&out, "listener_healthy", "gauge", "1 when the listener passed its last probe.");
-  for (const auto& listener : report.listeners()) healthy.Sample(ListenerLabels(listener), listener.healthy() ? 1 : 0);
+  for (const auto& listener : report.listeners())
+    healthy.Sample(ListenerLabels(listener), listener.healthy() ? 1 : 0);
   Family latency(&out, "probe_latency_seconds", "gauge",
                  "Duration of the last probe of the listener (TCP connect + RTSP OPTIONS).");
   for (const auto& listener : report.listeners()) {
@@ -109,50 +114,66 @@ std::string RenderMetrics(const ControlPlaneView& view, const Verdict& health, a
   }
   Family(&out, "probe_rounds_total", "counter", "Probe rounds completed since the server started.")
       .Sample(static_cast<double>(report.probe_rounds()));
-  Family open(&out, "listener_open_connections", "gauge", "RTSP connections open now on the listener.");
-  for (const auto& listener : report.listeners()) open.Sample(ListenerLabels(listener), listener.open_connections());
+  Family open(&out, "listener_open_connections", "gauge",
+              "RTSP connections open now on the listener.");
+  for (const auto& listener : report.listeners())
+    open.Sample(ListenerLabels(listener), listener.open_connections());
 
   Family readers(&out, "stream_readers", "gauge", "Readers set up on the stream now.");
-  for (const auto& stream : report.streams()) readers.Sample({{"path", stream.path()}}, stream.readers());
+  for (const auto& stream : report.streams())
+    readers.Sample({{"path", stream.path()}}, stream.readers());
   Family bytes(&out, "stream_bytes_produced_total", "counter",
                "RTP bytes the stream's payloaders produced (shared media: once for all readers).");
   for (const auto& stream : report.streams()) {
     bytes.Sample({{"path", stream.path()}}, static_cast<double>(stream.bytes_produced()));
   }
   Family live(&out, "stream_live", "gauge",
-              "1 while the stream is live (a frame within the stall timeout): its stream:<path> health name is SERVING.");
+              "1 while the stream is live (a frame within the stall timeout): its stream:<path> "
+              "health name is SERVING.");
   for (const auto& stream : report.streams()) {
-    live.Sample({{"path", stream.path()}}, stream.state() == control::v1::STREAM_STATE_LIVE ? 1 : 0);
+    live.Sample({{"path", stream.path()}},
+                stream.state() == control::v1::STREAM_STATE_LIVE ? 1 : 0);
   }
-  Family state(&out, "stream_state", "gauge", "1 for the stream's current liveness state, 0 for the others.");
+  Family state(&out, "stream_state", "gauge",
+               "1 for the stream's current liveness state, 0 for the others.");
   for (const auto& stream : report.streams()) {
-    for (control::v1::StreamState s : {control::v1::STREAM_STATE_STARTING, control::v1::STREAM_STATE_LIVE,
-                                       control::v1::STREAM_STATE_STALLED, control::v1::STREAM_STATE_FAILED}) {
-      state.Sample({{"path", stream.path()}, {"state", StreamStateName(s)}}, stream.state() == s ? 1 : 0);
+    for (control::v1::StreamState s :
+         {control::v1::STREAM_STATE_STARTING, control::v1::STREAM_STATE_LIVE,
+          control::v1::STREAM_STATE_STALLED, control::v1::STREAM_STATE_FAILED}) {
+      state.Sample({{"path", stream.path()}, {"state", StreamStateName(s)}},
+                   stream.state() == s ? 1 : 0);
     }
   }
   Family age(&out, "stream_last_frame_age_seconds", "gauge",
-             "Time since the stream's last video frame (audio-only: last packet); absent before the first frame.");
+             "Time since the stream's last video frame (audio-only: last packet); absent before "
+             "the first frame.");
   for (const auto& stream : report.streams()) {
-    if (stream.has_last_frame_age()) age.Sample({{"path", stream.path()}}, Seconds(stream.last_frame_age()));
+    if (stream.has_last_frame_age())
+      age.Sample({{"path", stream.path()}}, Seconds(stream.last_frame_age()));
   }
-  Family fps(&out, "stream_fps", "gauge", "Frames per second the stream produced over the last 5 s.");
+  Family fps(&out, "stream_fps", "gauge",
+             "Frames per second the stream produced over the last 5 s.");
   for (const auto& stream : report.streams()) fps.Sample({{"path", stream.path()}}, stream.fps());
   Family bitrate(&out, "stream_bitrate_bits_per_second", "gauge",
                  "RTP bits per second the stream produced over the last 5 s, all tracks.");
-  for (const auto& stream : report.streams()) bitrate.Sample({{"path", stream.path()}}, stream.bits_per_second());
+  for (const auto& stream : report.streams())
+    bitrate.Sample({{"path", stream.path()}}, stream.bits_per_second());
   Family frames(&out, "stream_frames_produced_total", "counter",
                 "Video frames the stream produced since it was mounted (audio-only: RTP packets).");
   for (const auto& stream : report.streams()) {
     frames.Sample({{"path", stream.path()}}, static_cast<double>(stream.frames_produced()));
   }
-  Family(&out, "stream_stall_timeout_seconds", "gauge", "health.stall_timeout: no frame for longer is a stall.")
+  Family(&out, "stream_stall_timeout_seconds", "gauge",
+         "health.stall_timeout: no frame for longer is a stall.")
       .Sample(Seconds(report.stall_timeout()));
-  Family(&out, "rtsp_connections_opened_total", "counter", "RTSP connections accepted, over all listeners.")
+  Family(&out, "rtsp_connections_opened_total", "counter",
+         "RTSP connections accepted, over all listeners.")
       .Sample(static_cast<double>(report.rtsp_connections_opened()));
-  Family(&out, "rtsp_connections_closed_total", "counter", "RTSP connections closed, over all listeners.")
+  Family(&out, "rtsp_connections_closed_total", "counter",
+         "RTSP connections closed, over all listeners.")
       .Sample(static_cast<double>(report.rtsp_connections_closed()));
-  Family(&out, "uptime_seconds", "gauge", "Seconds since the server started.").Sample(Seconds(report.uptime()));
+  Family(&out, "uptime_seconds", "gauge", "Seconds since the server started.")
+      .Sample(Seconds(report.uptime()));
   Family(&out, "build_info", "gauge", "Always 1; the server's version is a label.")
       .Sample({{"version", report.version()}}, 1);
   return out;

@@ -20,8 +20,8 @@
 // While the control plane is unreachable only the gateway_* families and
 // health_status{service=""} 0 are written: stale figures are worse than
 // none for alerting.
-#ifndef RTSPTEST_HEALTHCHECK_GATEWAY_PROMETHEUS_RENDERER_H_
-#define RTSPTEST_HEALTHCHECK_GATEWAY_PROMETHEUS_RENDERER_H_
+#ifndef RTSPTEST_GATEWAY_PROMETHEUS_RENDERER_H_
+#define RTSPTEST_GATEWAY_PROMETHEUS_RENDERER_H_
 
 #include <string>
 
@@ -40,4 +40,4 @@ std::string RenderMetrics(const ControlPlaneView& view, const Verdict& health, a
 
 }  // namespace rtsptest::gateway
 
-#endif  // RTSPTEST_HEALTHCHECK_GATEWAY_PROMETHEUS_RENDERER_H_
+#endif  // RTSPTEST_GATEWAY_PROMETHEUS_RENDERER_H_

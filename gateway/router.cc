@@ -43,8 +43,8 @@ HttpResponse Make(int status, const char* content_type, std::string body) {
 
 }  // namespace
 
-HttpResponse Route(const HttpRequest& request, const ControlPlaneView& view, const RouterContext& context,
-                   absl::Time now) {
+HttpResponse Route(const HttpRequest& request, const ControlPlaneView& view,
+                   const RouterContext& context, absl::Time now) {
   Endpoint endpoint = Find(request.path);
   if (endpoint == Endpoint::kNone) return Make(404, kJson, "{\"error\":\"not found\"}\n");
   if (request.method != "GET" && request.method != "HEAD") {
@@ -55,7 +55,8 @@ HttpResponse Route(const HttpRequest& request, const ControlPlaneView& view, con
   switch (endpoint) {
     case Endpoint::kHealth: {
       Verdict verdict = EvaluateHealth(view);
-      return Make(verdict.ok ? 200 : 503, kJson, RenderHealthJson(view, verdict, now, Detailed(request)));
+      return Make(verdict.ok ? 200 : 503, kJson,
+                  RenderHealthJson(view, verdict, now, Detailed(request)));
     }
     case Endpoint::kReady: {
       Verdict verdict = EvaluateReadiness(view);
@@ -67,11 +68,13 @@ HttpResponse Route(const HttpRequest& request, const ControlPlaneView& view, con
       if (!view.reachable || !view.report.has_value()) {
         return Make(503, kJson, RenderUnavailableJson(EvaluateHealth(view).reason, now));
       }
-      return Make(200, kJson, RenderRtspUrlsJson(*view.report, UrlHost(context.public_host, request.host)));
+      return Make(200, kJson,
+                  RenderRtspUrlsJson(*view.report, UrlHost(context.public_host, request.host)));
     }
     case Endpoint::kPage:
       return Make(200, "text/html; charset=utf-8",
-                  RenderStatusPage(view, EvaluateHealth(view), UrlHost(context.public_host, request.host), now));
+                  RenderStatusPage(view, EvaluateHealth(view),
+                                   UrlHost(context.public_host, request.host), now));
     case Endpoint::kMetrics:
       return Make(200, kPrometheusContentType, RenderMetrics(view, EvaluateHealth(view), now));
     case Endpoint::kNone:

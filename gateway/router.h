@@ -10,8 +10,8 @@
 //   GET|HEAD /metrics                  200 Prometheus text
 //   other methods on those paths       405 with "Allow: GET, HEAD"
 //   other paths                        404
-#ifndef RTSPTEST_HEALTHCHECK_GATEWAY_ROUTER_H_
-#define RTSPTEST_HEALTHCHECK_GATEWAY_ROUTER_H_
+#ifndef RTSPTEST_GATEWAY_ROUTER_H_
+#define RTSPTEST_GATEWAY_ROUTER_H_
 
 #include <string>
 
@@ -28,9 +28,9 @@ struct RouterContext {
   absl::Time started = absl::Now();
 };
 
-HttpResponse Route(const HttpRequest& request, const ControlPlaneView& view, const RouterContext& context,
-                   absl::Time now);
+HttpResponse Route(const HttpRequest& request, const ControlPlaneView& view,
+                   const RouterContext& context, absl::Time now);
 
 }  // namespace rtsptest::gateway
 
-#endif  // RTSPTEST_HEALTHCHECK_GATEWAY_ROUTER_H_
+#endif  // RTSPTEST_GATEWAY_ROUTER_H_

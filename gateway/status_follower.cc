@@ -14,12 +14,23 @@ using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
 
 std::string Describe(const grpc::Status& status) {
-  static const char* const kNames[] = {"OK",          "CANCELLED",         "UNKNOWN",
-                                       "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-                                       "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION", "ABORTED",     "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED", "INTERNAL",          "UNAVAILABLE",
-                                       "DATA_LOSS",   "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   int code = static_cast<int>(status.error_code());
   std::string name = code >= 0 && code <= 16 ? kNames[code] : absl::StrCat("code ", code);
   return status.error_message().empty() ? name : absl::StrCat(name, ": ", status.error_message());
@@ -71,7 +82,8 @@ std::shared_ptr<StatusFollower::Connection> StatusFollower::Connect() const {
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
               static_cast<int>(absl::ToInt64Milliseconds(options_.max_backoff)));
   auto connection = std::make_shared<Connection>();
-  connection->channel = grpc::CreateCustomChannel(options_.grpc_addr, grpc::InsecureChannelCredentials(), args);
+  connection->channel =
+      grpc::CreateCustomChannel(options_.grpc_addr, grpc::InsecureChannelCredentials(), args);
   connection->health = grpc::health::v1::Health::NewStub(connection->channel);
   connection->control = control::v1::ControlService::NewStub(connection->channel);
   return connection;
@@ -135,7 +147,8 @@ void StatusFollower::WatchLoop() {
       absl::MutexLock lock(&mu_);
       bool was_up = watch_up_;
       if (!was_up || overall_ != status) {
-        Log(LogLevel::kInfo,
+        common::Log(
+            common::LogLevel::kInfo,
             was_up ? "gateway: health status changed" : "gateway: watching the control plane",
             {{"grpc_addr", options_.grpc_addr}, {"status", Name(status)}});
       }
@@ -150,8 +163,8 @@ void StatusFollower::WatchLoop() {
       watch_context_ = nullptr;
       if (stopping_) return;
       if (watch_up_ || got_any) {
-        Log(LogLevel::kWarning, "gateway: lost the control plane",
-            {{"grpc_addr", options_.grpc_addr}, {"error", Describe(status)}});
+        common::Log(common::LogLevel::kWarning, "gateway: lost the control plane",
+                    {{"grpc_addr", options_.grpc_addr}, {"error", Describe(status)}});
       }
       watch_up_ = false;
       overall_ = WatchedStatus::kUnknown;
@@ -177,8 +190,8 @@ void StatusFollower::RefreshLoop() {
     context.set_wait_for_ready(false);
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
     control::v1::HealthReport report;
-    grpc::Status status =
-        connection()->control->GetHealthReport(&context, control::v1::GetHealthReportRequest(), &report);
+    grpc::Status status = connection()->control->GetHealthReport(
+        &context, control::v1::GetHealthReportRequest(), &report);
     {
       absl::MutexLock lock(&mu_);
       if (status.ok()) {
@@ -190,7 +203,8 @@ void StatusFollower::RefreshLoop() {
         report_error_ = absl::StrCat("GetHealthReport: ", Describe(status));
       }
       PublishLocked();
-      auto woken = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || refresh_requested_; };
+      auto woken = [this]()
+                       ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || refresh_requested_; };
       mu_.AwaitWithTimeout(absl::Condition(&woken), options_.report_interval);
     }
   }

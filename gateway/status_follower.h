@@ -16,8 +16,8 @@
 // report_interval old. A killed server (its sockets reset) shows as
 // unreachable within milliseconds; a hung one within report_interval +
 // rpc_timeout (1 s with the defaults 500 ms + 500 ms).
-#ifndef RTSPTEST_HEALTHCHECK_GATEWAY_STATUS_FOLLOWER_H_
-#define RTSPTEST_HEALTHCHECK_GATEWAY_STATUS_FOLLOWER_H_
+#ifndef RTSPTEST_GATEWAY_STATUS_FOLLOWER_H_
+#define RTSPTEST_GATEWAY_STATUS_FOLLOWER_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -28,8 +28,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "gateway/control_plane_view.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "rtsptest/control/v1/control.grpc.pb.h"
 
 namespace rtsptest::gateway {
@@ -102,4 +102,4 @@ class StatusFollower {
 
 }  // namespace rtsptest::gateway
 
-#endif  // RTSPTEST_HEALTHCHECK_GATEWAY_STATUS_FOLLOWER_H_
+#endif  // RTSPTEST_GATEWAY_STATUS_FOLLOWER_H_

@@ -32,7 +32,7 @@ bool IsPlainHost(absl::string_view host) {
 std::string UrlHost(absl::string_view public_host, absl::string_view host_header) {
   if (!public_host.empty()) {
     // An IPv6 literal from the flag may come without brackets.
-    return net::BracketHost(public_host);
+    return common::BracketHost(public_host);
   }
   absl::string_view host = absl::StripAsciiWhitespace(host_header);
   if (!host.empty() && host.front() == '[') {
@@ -45,7 +45,8 @@ std::string UrlHost(absl::string_view public_host, absl::string_view host_header
   return IsPlainHost(host) ? std::string(host) : kFallbackHost;
 }
 
-std::vector<StreamUrls> BuildStreamUrls(const control::v1::HealthReport& report, absl::string_view host) {
+std::vector<StreamUrls> BuildStreamUrls(const control::v1::HealthReport& report,
+                                        absl::string_view host) {
   std::vector<StreamUrls> out;
   out.reserve(report.streams_size());
   for (const control::v1::StreamReport& stream : report.streams()) {

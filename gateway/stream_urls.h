@@ -2,8 +2,8 @@
 // the host name to put in them.
 //
 // Pure functions over a HealthReport, shared by /rtsp-urls and the HTML page.
-#ifndef RTSPTEST_HEALTHCHECK_GATEWAY_STREAM_URLS_H_
-#define RTSPTEST_HEALTHCHECK_GATEWAY_STREAM_URLS_H_
+#ifndef RTSPTEST_GATEWAY_STREAM_URLS_H_
+#define RTSPTEST_GATEWAY_STREAM_URLS_H_
 
 #include <string>
 #include <vector>
@@ -29,8 +29,9 @@ struct StreamUrls {
 };
 
 // Every stream of `report` with its URLs on `host`.
-std::vector<StreamUrls> BuildStreamUrls(const control::v1::HealthReport& report, absl::string_view host);
+std::vector<StreamUrls> BuildStreamUrls(const control::v1::HealthReport& report,
+                                        absl::string_view host);
 
 }  // namespace rtsptest::gateway
 
-#endif  // RTSPTEST_HEALTHCHECK_GATEWAY_STREAM_URLS_H_
+#endif  // RTSPTEST_GATEWAY_STREAM_URLS_H_

@@ -18,13 +18,14 @@
 
 ABSL_FLAG(std::string, url, "", "Stream URL, e.g. rtsp://127.0.0.1:8554/cam.");
 ABSL_FLAG(int, readers, 500, "Readers to start.");
-ABSL_FLAG(absl::Duration, duration, absl::Seconds(30), "How long to hold them, from the first start.");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(30),
+          "How long to hold them, from the first start.");
 ABSL_FLAG(absl::Duration, ramp, absl::Seconds(10), "Time over which the readers start.");
 
 namespace {
 
-using rtsptest::bench::RtspClient;
-using rtsptest::bench::Transport;
+using rtsptest::tools::RtspClient;
+using rtsptest::tools::Transport;
 
 constexpr absl::Duration kStep = absl::Seconds(10);
 
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
   std::cout << "{\"event\":\"up\",\"playing\":" << playing << ",\"failed\":" << failed
             << ",\"seconds\":" << absl::ToDoubleSeconds(absl::Now() - start) << "}" << std::endl;
   for (std::thread& thread : threads) thread.join();
-  std::cout << "{\"event\":\"done\",\"playing\":" << playing << ",\"bytes\":" << bytes << "}" << std::endl;
+  std::cout << "{\"event\":\"done\",\"playing\":" << playing << ",\"bytes\":" << bytes << "}"
+            << std::endl;
   return failed.load() == 0 ? 0 : 1;
 }

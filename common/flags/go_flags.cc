@@ -8,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace rtsptest::health {
+namespace rtsptest::common {
 namespace {
 
 // strconv.ParseBool's accepted spellings.
@@ -33,7 +33,7 @@ absl::Status ParseGoDuration(absl::string_view text, absl::Duration* out) {
     return absl::InvalidArgumentError(absl::StrCat("time: invalid duration \"", text, "\""));
   }
   if (text != "0" && text != "+0" && text != "-0" && !text.empty() &&
-      absl::ascii_isdigit(static_cast<unsigned char>(text.back())) ) {
+      absl::ascii_isdigit(static_cast<unsigned char>(text.back()))) {
     return absl::InvalidArgumentError(
         absl::StrCat("time: missing unit in duration \"", text, "\""));
   }
@@ -79,9 +79,8 @@ void GoFlags::AddInt(std::string name, int* value) {
 }
 
 void GoFlags::AddDuration(std::string name, absl::Duration* value) {
-  flags_[std::move(name)] = Flag{false, [value](absl::string_view v) {
-                                   return ParseGoDuration(v, value);
-                                 }};
+  flags_[std::move(name)] =
+      Flag{false, [value](absl::string_view v) { return ParseGoDuration(v, value); }};
 }
 
 void GoFlags::AddStringList(std::string name, std::vector<std::string>* values) {
@@ -135,13 +134,13 @@ absl::Status GoFlags::Parse(int argc, const char* const* argv) {
     }
     absl::Status status = flag.set(value);
     if (!status.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "invalid ", flag.is_bool ? "boolean " : "", "value \"", value, "\" for flag -", name,
-          ": ", status.message()));
+      return absl::InvalidArgumentError(absl::StrCat("invalid ", flag.is_bool ? "boolean " : "",
+                                                     "value \"", value, "\" for flag -", name, ": ",
+                                                     status.message()));
     }
     set_.insert(std::string(name));
   }
   return absl::OkStatus();
 }
 
-}  // namespace rtsptest::health
+}  // namespace rtsptest::common

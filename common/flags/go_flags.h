@@ -4,20 +4,20 @@
 // Accepted forms: -name, --name (bool: true), -name=value, --name=value,
 // -name value (non-bool only). Parsing stops at "--"; any other positional
 // argument is an error. Durations use Go's syntax ("1s", "500ms", "1m30s").
-#ifndef HEALTHCHECK_PROBE_GO_FLAGS_H_
-#define HEALTHCHECK_PROBE_GO_FLAGS_H_
+#ifndef RTSPTEST_COMMON_FLAGS_GO_FLAGS_H_
+#define RTSPTEST_COMMON_FLAGS_GO_FLAGS_H_
 
 #include <functional>
 #include <map>
 #include <set>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace rtsptest::health {
+namespace rtsptest::common {
 
 class GoFlags {
  public:
@@ -54,6 +54,6 @@ absl::Status ParseGoDuration(absl::string_view text, absl::Duration* out);
 // Go's time.Duration.String()-like: "1s", "200ms", "1.5s", "1m0s".
 std::string FormatGoDuration(absl::Duration d);
 
-}  // namespace rtsptest::health
+}  // namespace rtsptest::common
 
-#endif  // HEALTHCHECK_PROBE_GO_FLAGS_H_
+#endif  // RTSPTEST_COMMON_FLAGS_GO_FLAGS_H_

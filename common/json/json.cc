@@ -7,15 +7,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace rtsptest {
+namespace rtsptest::common {
 namespace {
 
 // The library's own text for a leaf (string, integer, boolean, null).
 // `replace` instead of the default `strict`: strict throws on invalid UTF-8,
 // and a log line or a body must never fail over a client's bytes.
 void AppendLeaf(std::string* out, const Json& leaf) {
-  out->append(leaf.dump(/*indent=*/-1, ' ', /*ensure_ascii=*/false,
-                        Json::error_handler_t::replace));
+  out->append(
+      leaf.dump(/*indent=*/-1, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace));
 }
 
 void AppendFloat(std::string* out, double value, JsonFloatStyle floats) {
@@ -81,4 +81,4 @@ absl::StatusOr<Json> ParseJson(absl::string_view text) {
   return value;
 }
 
-}  // namespace rtsptest
+}  // namespace rtsptest::common

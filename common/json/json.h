@@ -15,7 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 
-namespace rtsptest {
+namespace rtsptest::common {
 
 // Objects keep their fields in insertion order, the order the docs show.
 using Json = nlohmann::ordered_json;
@@ -40,6 +40,6 @@ std::string DumpJson(const Json& value, JsonFloatStyle floats);
 // `text` is not JSON.
 absl::StatusOr<Json> ParseJson(absl::string_view text);
 
-}  // namespace rtsptest
+}  // namespace rtsptest::common
 
 #endif  // RTSPTEST_COMMON_JSON_JSON_H_

@@ -6,7 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
-namespace rtsptest::health {
+namespace rtsptest::common {
 
 int KOfNRule::DefaultK(int n) {
   // ceil(3n / 4) in integers, so that no float rounding can move a boundary.
@@ -20,8 +20,8 @@ absl::StatusOr<KOfNRule> KOfNRule::Create(int n, std::optional<int> k) {
   }
   const int min_healthy = k.has_value() ? *k : DefaultK(n);
   if (min_healthy < 1 || min_healthy > n) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "health rule: min_healthy_listeners=", min_healthy, ": must be 1..", n));
+    return absl::InvalidArgumentError(
+        absl::StrCat("health rule: min_healthy_listeners=", min_healthy, ": must be 1..", n));
   }
   return KOfNRule(min_healthy, n);
 }
@@ -32,4 +32,4 @@ bool KOfNRule::Evaluate(const std::vector<bool>& passing) const {
 
 std::string KOfNRule::ToString() const { return absl::StrCat(k_, " of ", n_); }
 
-}  // namespace rtsptest::health
+}  // namespace rtsptest::common

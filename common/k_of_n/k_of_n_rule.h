@@ -2,8 +2,8 @@
 //
 // The rule is pure (no clock, no I/O) so that the monitor, the `ports` mode
 // of health_probe and the docs all share one definition of "healthy".
-#ifndef HEALTHCHECK_RULE_K_OF_N_RULE_H_
-#define HEALTHCHECK_RULE_K_OF_N_RULE_H_
+#ifndef RTSPTEST_COMMON_K_OF_N_K_OF_N_RULE_H_
+#define RTSPTEST_COMMON_K_OF_N_K_OF_N_RULE_H_
 
 #include <optional>
 #include <string>
@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace rtsptest::health {
+namespace rtsptest::common {
 
 class KOfNRule {
  public:
@@ -41,6 +41,6 @@ class KOfNRule {
   int n_;
 };
 
-}  // namespace rtsptest::health
+}  // namespace rtsptest::common
 
-#endif  // HEALTHCHECK_RULE_K_OF_N_RULE_H_
+#endif  // RTSPTEST_COMMON_K_OF_N_K_OF_N_RULE_H_

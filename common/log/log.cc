@@ -10,7 +10,7 @@
 #include "absl/time/time.h"
 #include "common/json/json.h"
 
-namespace rtsptest {
+namespace rtsptest::common {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
@@ -81,4 +81,4 @@ void Log(LogLevel level, absl::string_view message, const std::vector<LogField>&
   WriteLine(FormatLogLine(level, message, fields));
 }
 
-}  // namespace rtsptest
+}  // namespace rtsptest::common

@@ -5,8 +5,8 @@
 // GStreamer's and GLib's own warnings and errors are routed here too (by
 // core/glib/gst_log_routing.h), so that one stream holds everything; this
 // library itself links no GStreamer.
-#ifndef RTSPTEST_SERVER_LOGGING_LOG_H_
-#define RTSPTEST_SERVER_LOGGING_LOG_H_
+#ifndef RTSPTEST_COMMON_LOG_LOG_H_
+#define RTSPTEST_COMMON_LOG_LOG_H_
 
 #include <cstdint>
 #include <initializer_list>
@@ -17,7 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
-namespace rtsptest {
+namespace rtsptest::common {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
@@ -54,6 +54,6 @@ void Log(LogLevel level, absl::string_view message, const std::vector<LogField>&
 std::string FormatLogLine(LogLevel level, absl::string_view message,
                           absl::Span<const LogField> fields);
 
-}  // namespace rtsptest
+}  // namespace rtsptest::common
 
-#endif  // RTSPTEST_SERVER_LOGGING_LOG_H_
+#endif  // RTSPTEST_COMMON_LOG_LOG_H_

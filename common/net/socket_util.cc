@@ -16,7 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace rtsptest::health::net {
+namespace rtsptest::common {
 namespace {
 
 // Milliseconds left before `deadline` for poll(2), rounded up so that a
@@ -59,8 +59,8 @@ absl::Status ErrnoStatus(int err, absl::string_view what) {
 absl::StatusOr<Socket> ConnectOne(const addrinfo& addr, Clock::time_point deadline) {
   // SOCK_NONBLOCK so that connect() returns at once with EINPROGRESS and the
   // deadline is enforced by poll(2), not by the kernel's SYN retries (~2 min).
-  Socket socket(::socket(addr.ai_family, addr.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                         addr.ai_protocol));
+  Socket socket(
+      ::socket(addr.ai_family, addr.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, addr.ai_protocol));
   if (!socket.valid()) return ErrnoStatus(errno, "socket");
   // Probes send one small request and wait for it: no Nagle delay.
   const int one = 1;
@@ -102,8 +102,7 @@ int Socket::Release() {
   return fd;
 }
 
-absl::StatusOr<Socket> ConnectTcp(const std::string& host, int port,
-                                  Clock::time_point deadline) {
+absl::StatusOr<Socket> ConnectTcp(const std::string& host, int port, Clock::time_point deadline) {
   if (port < 1 || port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("port ", port, ": must be 1..65535"));
   }
@@ -134,8 +133,7 @@ absl::StatusOr<Socket> ConnectTcp(const std::string& host, int port,
   return last;
 }
 
-absl::Status SendAll(const Socket& socket, absl::string_view data,
-                     Clock::time_point deadline) {
+absl::Status SendAll(const Socket& socket, absl::string_view data, Clock::time_point deadline) {
   while (!data.empty()) {
     // MSG_NOSIGNAL: a peer that closed must give EPIPE, not kill the process.
     const ssize_t n = ::send(socket.fd(), data.data(), data.size(), MSG_NOSIGNAL);
@@ -202,4 +200,4 @@ absl::Status ReadAtLeast(const Socket& socket, std::string* buffer, size_t size,
   return absl::OkStatus();
 }
 
-}  // namespace rtsptest::health::net
+}  // namespace rtsptest::common

@@ -9,19 +9,19 @@
 //   DeadlineExceeded  the deadline passed (connect or read)
 //   Aborted           the peer closed or reset the connection
 //   Internal          any other socket error (message has strerror)
-#ifndef HEALTHCHECK_PROBE_SOCKET_UTIL_H_
-#define HEALTHCHECK_PROBE_SOCKET_UTIL_H_
+#ifndef RTSPTEST_COMMON_NET_SOCKET_UTIL_H_
+#define RTSPTEST_COMMON_NET_SOCKET_UTIL_H_
 
 #include <chrono>
 #include <cstddef>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace rtsptest::health::net {
+namespace rtsptest::common {
 
 using Clock = std::chrono::steady_clock;
 
@@ -49,12 +49,10 @@ class Socket {
 
 // Resolves `host` (a literal or a name) and connects to the first address
 // that accepts before `deadline`. The returned socket is non-blocking.
-absl::StatusOr<Socket> ConnectTcp(const std::string& host, int port,
-                                  Clock::time_point deadline);
+absl::StatusOr<Socket> ConnectTcp(const std::string& host, int port, Clock::time_point deadline);
 
 // Writes all of `data` before `deadline`. Never raises SIGPIPE.
-absl::Status SendAll(const Socket& socket, absl::string_view data,
-                     Clock::time_point deadline);
+absl::Status SendAll(const Socket& socket, absl::string_view data, Clock::time_point deadline);
 
 // Appends to `*buffer` until it contains `terminator` (returns the offset
 // just past it), `max_bytes` are buffered (InvalidArgument, the reply is too
@@ -68,6 +66,6 @@ absl::StatusOr<size_t> ReadUntil(const Socket& socket, std::string* buffer,
 absl::Status ReadAtLeast(const Socket& socket, std::string* buffer, size_t size,
                          Clock::time_point deadline);
 
-}  // namespace rtsptest::health::net
+}  // namespace rtsptest::common
 
-#endif  // HEALTHCHECK_PROBE_SOCKET_UTIL_H_
+#endif  // RTSPTEST_COMMON_NET_SOCKET_UTIL_H_

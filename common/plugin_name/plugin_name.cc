@@ -3,7 +3,7 @@
 
 #include "absl/strings/ascii.h"
 
-namespace rtsptest {
+namespace rtsptest::common {
 
 bool IsValidPluginName(absl::string_view name) {
   if (name.empty()) return false;
@@ -16,4 +16,4 @@ bool IsValidPluginName(absl::string_view name) {
   return true;
 }
 
-}  // namespace rtsptest
+}  // namespace rtsptest::common

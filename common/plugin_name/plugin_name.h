@@ -5,7 +5,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace rtsptest {
+namespace rtsptest::common {
 
 // True when `name` matches [a-z0-9_-]+. Names become file names
 // (lib<name>.so): the rule keeps them from reaching outside the plugin
@@ -13,6 +13,6 @@ namespace rtsptest {
 // and keeps them usable in config keys.
 bool IsValidPluginName(absl::string_view name);
 
-}  // namespace rtsptest
+}  // namespace rtsptest::common
 
 #endif  // RTSPTEST_COMMON_PLUGIN_NAME_PLUGIN_NAME_H_

@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace rtsptest {
+namespace rtsptest::common {
 
 absl::StatusOr<std::vector<uint32_t>> ParsePortList(absl::string_view text) {
   if (absl::StripAsciiWhitespace(text).empty()) {
@@ -27,7 +27,8 @@ absl::StatusOr<std::vector<uint32_t>> ParsePortList(absl::string_view text) {
     if (item.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("item ", position, " is empty"));
     }
-    if (!absl::c_all_of(item, [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
+    if (!absl::c_all_of(
+            item, [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
       return absl::InvalidArgumentError(
           absl::StrCat("item ", position, ": '", item, "' is not a port number"));
     }
@@ -46,4 +47,4 @@ absl::StatusOr<std::vector<uint32_t>> ParsePortList(absl::string_view text) {
   return ports;
 }
 
-}  // namespace rtsptest
+}  // namespace rtsptest::common

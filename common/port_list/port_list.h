@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace rtsptest {
+namespace rtsptest::common {
 
 // The largest TCP/UDP port number.
 inline constexpr uint32_t kMaxPortNumber = 65535;
@@ -21,6 +21,6 @@ inline constexpr uint32_t kMaxPortNumber = 65535;
 // came from (a flag, a variable).
 absl::StatusOr<std::vector<uint32_t>> ParsePortList(absl::string_view text);
 
-}  // namespace rtsptest
+}  // namespace rtsptest::common
 
 #endif  // RTSPTEST_COMMON_PORT_LIST_PORT_LIST_H_

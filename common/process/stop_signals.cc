@@ -11,7 +11,7 @@
 
 #include "absl/time/clock.h"
 
-namespace rtsptest {
+namespace rtsptest::common {
 
 StopSignals::StopSignals() {
   sigemptyset(&signals_);
@@ -66,4 +66,4 @@ void StartStopWatchdog(absl::Duration timeout, std::function<void()> on_expiry) 
   }).detach();
 }
 
-}  // namespace rtsptest
+}  // namespace rtsptest::common

@@ -20,7 +20,7 @@
 
 #include "absl/time/time.h"
 
-namespace rtsptest {
+namespace rtsptest::common {
 
 class StopSignals {
  public:
@@ -50,6 +50,6 @@ class StopSignals {
 // turn a clean SIGTERM into an orchestrator's SIGKILL.
 void StartStopWatchdog(absl::Duration timeout, std::function<void()> on_expiry);
 
-}  // namespace rtsptest
+}  // namespace rtsptest::common
 
 #endif  // RTSPTEST_COMMON_PROCESS_STOP_SIGNALS_H_

@@ -17,7 +17,7 @@
 #include "common/net/socket_util.h"
 #include "common/rtsp/rtsp_response.h"
 
-namespace rtsptest::health {
+namespace rtsptest::common {
 namespace {
 
 // RTSP headers are small; anything larger is not the reply we asked for.
@@ -43,18 +43,19 @@ class ProbeRun {
   ProbeRun(const ProbeOptions& options, const ProbeTarget& target)
       : options_(options),
         target_(target),
-        start_(net::Clock::now()),
+        start_(common::Clock::now()),
         deadline_(start_ + absl::ToChronoNanoseconds(options.timeout)) {}
 
   ProbeResult Run() {
-    absl::StatusOr<net::Socket> socket = net::ConnectTcp(target_.host, target_.port, deadline_);
+    absl::StatusOr<common::Socket> socket =
+        common::ConnectTcp(target_.host, target_.port, deadline_);
     if (!socket.ok()) return ConnectFailure(socket.status());
-    const std::string base = absl::StrCat(
-        "rtsp://", rtsptest::net::JoinHostPort(target_.host, target_.port), "/");
+    const std::string base =
+        absl::StrCat("rtsp://", common::JoinHostPort(target_.host, target_.port), "/");
 
     RtspResponse reply;
-    if (!Exchange(*socket, absl::StrCat("OPTIONS ", base, " RTSP/1.0\r\nCSeq: 1\r\n"),
-                  "OPTIONS", &reply)) {
+    if (!Exchange(*socket, absl::StrCat("OPTIONS ", base, " RTSP/1.0\r\nCSeq: 1\r\n"), "OPTIONS",
+                  &reply)) {
       return result_;
     }
     if (options_.deep_check && !Describe(*socket, base + target_.describe_path)) {
@@ -66,7 +67,7 @@ class ProbeRun {
   }
 
  private:
-  absl::Duration Elapsed() const { return absl::FromChrono(net::Clock::now() - start_); }
+  absl::Duration Elapsed() const { return absl::FromChrono(common::Clock::now() - start_); }
 
   // Records the failure in result_ and returns it (a copy: result_ stays
   // valid for callers that return it again).
@@ -86,8 +87,9 @@ class ProbeRun {
       case absl::StatusCode::kUnavailable:
         return Fail(ProbeFailure::kRefused, "connection refused");
       case absl::StatusCode::kDeadlineExceeded:
-        return Fail(ProbeFailure::kConnectTimeout,
-                    absl::StrCat("connect timed out after ", absl::FormatDuration(options_.timeout)));
+        return Fail(
+            ProbeFailure::kConnectTimeout,
+            absl::StrCat("connect timed out after ", absl::FormatDuration(options_.timeout)));
       default:
         return Fail(ProbeFailure::kConnectError,
                     absl::StrCat("connect failed: ", status.message()));
@@ -96,23 +98,24 @@ class ProbeRun {
 
   // Sends `request_head` (+ common headers) and reads the reply head into
   // *reply. False (with result_ filled) unless the status is 200.
-  bool Exchange(const net::Socket& socket, const std::string& request_head,
+  bool Exchange(const common::Socket& socket, const std::string& request_head,
                 absl::string_view method, RtspResponse* reply) {
-    const std::string request = absl::StrCat(request_head, "User-Agent: ",
-                                             options_.user_agent, "\r\n\r\n");
-    absl::Status sent = net::SendAll(socket, request, deadline_);
+    const std::string request =
+        absl::StrCat(request_head, "User-Agent: ", options_.user_agent, "\r\n\r\n");
+    absl::Status sent = common::SendAll(socket, request, deadline_);
     if (!sent.ok()) {
       ReadFailure(sent, method, "");
       return false;
     }
     buffer_.clear();
-    absl::StatusOr<size_t> end = net::ReadUntil(socket, &buffer_, "\r\n\r\n",
-                                                kMaxHeaderBytes, deadline_);
+    absl::StatusOr<size_t> end =
+        common::ReadUntil(socket, &buffer_, "\r\n\r\n", kMaxHeaderBytes, deadline_);
     if (!end.ok()) {
       ReadFailure(end.status(), method, buffer_);
       return false;
     }
-    absl::StatusOr<RtspResponse> parsed = ParseRtspResponseHead(absl::string_view(buffer_).substr(0, *end));
+    absl::StatusOr<RtspResponse> parsed =
+        ParseRtspResponseHead(absl::string_view(buffer_).substr(0, *end));
     result_.status_line = FirstLine(buffer_);
     buffer_.erase(0, *end);
     if (!parsed.ok() || !IsRtsp10Ok(parsed->status_line)) {
@@ -153,7 +156,7 @@ class ProbeRun {
     }
   }
 
-  bool Describe(const net::Socket& socket, const std::string& url) {
+  bool Describe(const common::Socket& socket, const std::string& url) {
     RtspResponse reply;
     if (!Exchange(socket,
                   absl::StrCat("DESCRIBE ", url, " RTSP/1.0\r\nCSeq: 2\r\n",
@@ -167,7 +170,7 @@ class ProbeRun {
            absl::StrCat("DESCRIBE ", url, ": reply has Content-Length ", length));
       return false;
     }
-    absl::Status body = net::ReadAtLeast(socket, &buffer_, length, deadline_);
+    absl::Status body = common::ReadAtLeast(socket, &buffer_, length, deadline_);
     if (!body.ok()) {
       ReadFailure(body, "DESCRIBE", "");
       return false;
@@ -182,8 +185,8 @@ class ProbeRun {
 
   const ProbeOptions& options_;
   const ProbeTarget& target_;
-  const net::Clock::time_point start_;
-  const net::Clock::time_point deadline_;
+  const common::Clock::time_point start_;
+  const common::Clock::time_point deadline_;
   std::string buffer_;
   ProbeResult result_;
 };
@@ -192,16 +195,26 @@ class ProbeRun {
 
 absl::string_view ProbeFailureName(ProbeFailure failure) {
   switch (failure) {
-    case ProbeFailure::kNone: return "none";
-    case ProbeFailure::kResolveError: return "resolve_error";
-    case ProbeFailure::kRefused: return "refused";
-    case ProbeFailure::kConnectTimeout: return "connect_timeout";
-    case ProbeFailure::kConnectError: return "connect_error";
-    case ProbeFailure::kRtspTimeout: return "rtsp_timeout";
-    case ProbeFailure::kClosed: return "closed";
-    case ProbeFailure::kBadReply: return "bad_reply";
-    case ProbeFailure::kBadSdp: return "bad_sdp";
-    case ProbeFailure::kNotBound: return "not_bound";
+    case ProbeFailure::kNone:
+      return "none";
+    case ProbeFailure::kResolveError:
+      return "resolve_error";
+    case ProbeFailure::kRefused:
+      return "refused";
+    case ProbeFailure::kConnectTimeout:
+      return "connect_timeout";
+    case ProbeFailure::kConnectError:
+      return "connect_error";
+    case ProbeFailure::kRtspTimeout:
+      return "rtsp_timeout";
+    case ProbeFailure::kClosed:
+      return "closed";
+    case ProbeFailure::kBadReply:
+      return "bad_reply";
+    case ProbeFailure::kBadSdp:
+      return "bad_sdp";
+    case ProbeFailure::kNotBound:
+      return "not_bound";
   }
   return "unknown";
 }
@@ -216,8 +229,7 @@ std::vector<ProbeResult> RtspProber::ProbeAll(const std::vector<ProbeTarget>& ta
   if (targets.empty()) return results;
   // A probe spends its time waiting on one socket, so threads (not cores)
   // bound the parallelism; workers take the next target until none is left.
-  const size_t workers =
-      std::min(targets.size(), static_cast<size_t>(std::max(1, max_threads)));
+  const size_t workers = std::min(targets.size(), static_cast<size_t>(std::max(1, max_threads)));
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next++; i < targets.size(); i = next++) results[i] = Probe(targets[i]);
@@ -230,4 +242,4 @@ std::vector<ProbeResult> RtspProber::ProbeAll(const std::vector<ProbeTarget>& ta
   return results;
 }
 
-}  // namespace rtsptest::health
+}  // namespace rtsptest::common

@@ -9,16 +9,16 @@
 //
 // Probes are blocking and bounded by ProbeOptions::timeout; ProbeAll runs
 // many of them on a bounded set of threads.
-#ifndef HEALTHCHECK_PROBE_RTSP_PROBER_H_
-#define HEALTHCHECK_PROBE_RTSP_PROBER_H_
+#ifndef RTSPTEST_COMMON_RTSP_RTSP_PROBER_H_
+#define RTSPTEST_COMMON_RTSP_RTSP_PROBER_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace rtsptest::health {
+namespace rtsptest::common {
 
 // Why a probe failed. kNone when it passed.
 enum class ProbeFailure {
@@ -90,6 +90,6 @@ class RtspProber {
   ProbeOptions options_;
 };
 
-}  // namespace rtsptest::health
+}  // namespace rtsptest::common
 
-#endif  // HEALTHCHECK_PROBE_RTSP_PROBER_H_
+#endif  // RTSPTEST_COMMON_RTSP_RTSP_PROBER_H_

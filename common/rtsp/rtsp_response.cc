@@ -11,7 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace rtsptest {
+namespace rtsptest::common {
 
 size_t RtspResponse::ContentLength() const {
   size_t length = 0;
@@ -56,4 +56,4 @@ absl::StatusOr<RtspResponse> ParseRtspResponseHead(absl::string_view head) {
   return response;
 }
 
-}  // namespace rtsptest
+}  // namespace rtsptest::common

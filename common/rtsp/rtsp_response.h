@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace rtsptest {
+namespace rtsptest::common {
 
 // The terminator of a reply's head.
 inline constexpr absl::string_view kRtspHeadEnd = "\r\n\r\n";
@@ -48,6 +48,6 @@ absl::StatusOr<RtspStatusLine> ParseRtspStatusLine(absl::string_view line);
 // value. InvalidArgument for a bad status line.
 absl::StatusOr<RtspResponse> ParseRtspResponseHead(absl::string_view head);
 
-}  // namespace rtsptest
+}  // namespace rtsptest::common
 
 #endif  // RTSPTEST_COMMON_RTSP_RTSP_RESPONSE_H_

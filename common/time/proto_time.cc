@@ -3,7 +3,7 @@
 
 #include <ctime>
 
-namespace rtsptest {
+namespace rtsptest::common {
 
 absl::Duration FromProtoDuration(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
@@ -30,4 +30,4 @@ google::protobuf::Timestamp ToProtoTimestamp(absl::Time t) {
   return out;
 }
 
-}  // namespace rtsptest
+}  // namespace rtsptest::common

@@ -3,10 +3,9 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 
-#include "grpc/health/v1/health.pb.h"
-
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/net/host_port.h"
+#include "grpc/health/v1/health.pb.h"
 
 namespace rtsptest::control {
 
@@ -23,15 +22,15 @@ absl::StatusOr<std::unique_ptr<ControlPlaneServer>> ControlPlaneServer::Start(
   // gRPC sets SO_REUSEPORT by default: a second server on the same port would
   // start silently and take half the health checks. One port, one server.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  std::string host = absl::StrContains(address, ':') ? absl::StrCat("[", address, "]") : address;
   int bound_port = 0;
-  builder.AddListeningPort(absl::StrCat(host, ":", port), grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(common::JoinHostPort(address, port), grpc::InsecureServerCredentials(),
                            &bound_port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("control plane: cannot listen on ", host, ":", port, " (port in use?)"));
+    return absl::UnavailableError(absl::StrCat("control plane: cannot listen on ",
+                                               common::JoinHostPort(address, port),
+                                               " (port in use?)"));
   }
   return std::unique_ptr<ControlPlaneServer>(new ControlPlaneServer(std::move(server), bound_port));
 }

@@ -3,8 +3,8 @@
 // It holds no state of its own: every RPC asks the server through the
 // callbacks it was built with, so the same service can be tested against a
 // fake report and served by the real App.
-#ifndef RTSPTEST_CONTROL_SERVICE_CONTROL_SERVICE_H_
-#define RTSPTEST_CONTROL_SERVICE_CONTROL_SERVICE_H_
+#ifndef RTSPTEST_CONTROL_SERVICES_CONTROL_SERVICE_H_
+#define RTSPTEST_CONTROL_SERVICES_CONTROL_SERVICE_H_
 
 #include <functional>
 
@@ -17,7 +17,8 @@ class ControlServiceImpl final : public v1::ControlService::Service {
   using ReportFn = std::function<v1::HealthReport()>;
   explicit ControlServiceImpl(ReportFn report) : report_(std::move(report)) {}
 
-  grpc::Status GetHealthReport(grpc::ServerContext* context, const v1::GetHealthReportRequest* request,
+  grpc::Status GetHealthReport(grpc::ServerContext* context,
+                               const v1::GetHealthReportRequest* request,
                                v1::HealthReport* response) override;
 
  private:
@@ -26,4 +27,4 @@ class ControlServiceImpl final : public v1::ControlService::Service {
 
 }  // namespace rtsptest::control
 
-#endif  // RTSPTEST_CONTROL_SERVICE_CONTROL_SERVICE_H_
+#endif  // RTSPTEST_CONTROL_SERVICES_CONTROL_SERVICE_H_

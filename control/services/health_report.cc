@@ -7,13 +7,18 @@
 namespace rtsptest::control {
 namespace {
 
-v1::StreamState ToProto(server::StreamState state) {
+v1::StreamState ToProto(core::StreamState state) {
   switch (state) {
-    case server::StreamState::kStarting: return v1::STREAM_STATE_STARTING;
-    case server::StreamState::kLive: return v1::STREAM_STATE_LIVE;
-    case server::StreamState::kStalled: return v1::STREAM_STATE_STALLED;
-    case server::StreamState::kFailed: return v1::STREAM_STATE_FAILED;
-    case server::StreamState::kStopping: return v1::STREAM_STATE_STOPPING;
+    case core::StreamState::kStarting:
+      return v1::STREAM_STATE_STARTING;
+    case core::StreamState::kLive:
+      return v1::STREAM_STATE_LIVE;
+    case core::StreamState::kStalled:
+      return v1::STREAM_STATE_STALLED;
+    case core::StreamState::kFailed:
+      return v1::STREAM_STATE_FAILED;
+    case core::StreamState::kStopping:
+      return v1::STREAM_STATE_STOPPING;
   }
   return v1::STREAM_STATE_UNSPECIFIED;
 }
@@ -22,7 +27,7 @@ v1::StreamState ToProto(server::StreamState state) {
 
 v1::HealthReport HealthReporter::Build() const {
   v1::HealthReport report;
-  report.set_version(kVersion);
+  report.set_version(common::kVersion);
   health::HealthSnapshot snapshot = monitor_ ? monitor_->snapshot() : health::HealthSnapshot{};
   report.set_serving(snapshot.serving);
   report.set_first_round_done(snapshot.first_round_done);
@@ -30,11 +35,11 @@ v1::HealthReport HealthReporter::Build() const {
   report.set_min_healthy_listeners(static_cast<uint32_t>(snapshot.min_healthy_listeners));
   report.set_total_listeners(static_cast<uint32_t>(server_->listeners().size()));
   report.set_healthy_listeners(static_cast<uint32_t>(snapshot.healthy_listeners));
-  *report.mutable_checked_at() = ToProtoTimestamp(snapshot.time);
-  *report.mutable_uptime() = ToProtoDuration(absl::Now() - started_at_);
+  *report.mutable_checked_at() = common::ToProtoTimestamp(snapshot.time);
+  *report.mutable_uptime() = common::ToProtoDuration(absl::Now() - started_at_);
   report.set_probe_rounds(snapshot.round);
   report.set_require_live_streams(server_->config().health().require_live_streams());
-  *report.mutable_stall_timeout() = ToProtoDuration(server_->streams().stall_timeout());
+  *report.mutable_stall_timeout() = common::ToProtoDuration(server_->streams().stall_timeout());
   auto& services = *report.mutable_services();
   services[""] = snapshot.serving;
   services["rtsp"] = snapshot.serving;
@@ -59,7 +64,8 @@ void HealthReporter::AddListeners(const health::HealthSnapshot& snapshot,
     out->set_name(listener->name());
     out->set_bind_address(listener->bind_address());
     out->set_bound(listener->is_serving());
-    out->set_port(listener->bound_port() != 0 ? listener->bound_port() : listener->configured_port());
+    out->set_port(listener->bound_port() != 0 ? listener->bound_port()
+                                              : listener->configured_port());
     out->set_open_connections(static_cast<uint32_t>(listener->connected_clients()));
     out->set_connections_accepted(static_cast<uint64_t>(listener->accepted_clients()));
     opened += static_cast<uint64_t>(listener->accepted_clients());
@@ -70,7 +76,7 @@ void HealthReporter::AddListeners(const health::HealthSnapshot& snapshot,
       out->set_bound(probed.listener.bound);
       out->set_healthy(probed.serving);
       out->set_last_error(probed.last_error);
-      *out->mutable_last_probe_latency() = ToProtoDuration(probed.last_latency);
+      *out->mutable_last_probe_latency() = common::ToProtoDuration(probed.last_latency);
       out->set_consecutive_failures(static_cast<uint32_t>(probed.consecutive_failures));
       services[health::GrpcHealthPublisher::ListenerName(probed.listener.port)] =
           probed.serving && !snapshot.draining;
@@ -81,7 +87,7 @@ void HealthReporter::AddListeners(const health::HealthSnapshot& snapshot,
 }
 
 void HealthReporter::AddStreams(v1::HealthReport* report) const {
-  for (const server::Stream& stream : server_->streams().List()) {
+  for (const core::Stream& stream : server_->streams().List()) {
     v1::StreamReport* out = report->add_streams();
     out->set_path(stream.spec.path());
     out->set_plugin(stream.spec.plugin());
@@ -89,24 +95,25 @@ void HealthReporter::AddStreams(v1::HealthReport* report) const {
     for (const std::string& name : stream.status.listeners) out->add_listeners(name);
     out->set_readers(static_cast<uint32_t>(stream.status.readers));
     out->set_bytes_produced(stream.status.bytes_produced);
-    for (const auto& [key, value] : stream.status.parameters) (*out->mutable_parameters())[key] = value;
-    const server::StreamHealthReport& health = stream.status.health;
+    for (const auto& [key, value] : stream.status.parameters)
+      (*out->mutable_parameters())[key] = value;
+    const core::StreamHealthReport& health = stream.status.health;
     out->set_state(ToProto(health.state));
     out->set_state_reason(health.reason);
     if (health.last_frame_age.has_value()) {
-      *out->mutable_last_frame_age() = ToProtoDuration(*health.last_frame_age);
+      *out->mutable_last_frame_age() = common::ToProtoDuration(*health.last_frame_age);
     }
     out->set_fps(health.fps);
     out->set_bits_per_second(health.bits_per_second);
     out->set_frames_produced(health.frames_produced);
-    for (const server::TrackHealth& track : health.tracks) {
+    for (const core::TrackHealth& track : health.tracks) {
       v1::TrackReport* t = out->add_tracks();
-      t->set_media(server::TrackMediaName(track.media));
+      t->set_media(core::TrackMediaName(track.media));
       t->set_frames_produced(track.frames_produced);
       t->set_fps(track.fps);
       t->set_bits_per_second(track.bits_per_second);
       if (track.last_frame_age.has_value()) {
-        *t->mutable_last_frame_age() = ToProtoDuration(*track.last_frame_age);
+        *t->mutable_last_frame_age() = common::ToProtoDuration(*track.last_frame_age);
       }
     }
   }

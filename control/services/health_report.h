@@ -17,7 +17,7 @@ class HealthReporter {
  public:
   // Every pointer must outlive the reporter; `monitor` and `publisher` may
   // be null (before health starts), and the report then says not serving.
-  HealthReporter(const server::Server* server, const health::HealthMonitor* monitor,
+  HealthReporter(const core::Server* server, const health::HealthMonitor* monitor,
                  const health::GrpcHealthPublisher* publisher, absl::Time started_at)
       : server_(server), monitor_(monitor), publisher_(publisher), started_at_(started_at) {}
 
@@ -27,7 +27,7 @@ class HealthReporter {
   void AddListeners(const health::HealthSnapshot& snapshot, v1::HealthReport* report) const;
   void AddStreams(v1::HealthReport* report) const;
 
-  const server::Server* const server_;
+  const core::Server* const server_;
   const health::HealthMonitor* const monitor_;
   const health::GrpcHealthPublisher* const publisher_;
   const absl::Time started_at_;

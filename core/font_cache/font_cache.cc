@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 // Whether fontconfig can surely write a cache file into `dir`: the test it
@@ -60,11 +60,20 @@ std::string XmlEscape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -85,8 +94,8 @@ absl::StatusOr<std::string> OwnCacheDir(const std::vector<std::string>& bases) {
       return dir;
     }
   }
-  return absl::UnavailableError(absl::StrCat("no writable temporary directory for a font cache (tried ",
-                                             absl::StrJoin(bases, ", "), ")"));
+  return absl::UnavailableError(absl::StrCat(
+      "no writable temporary directory for a font cache (tried ", absl::StrJoin(bases, ", "), ")"));
 }
 
 }  // namespace
@@ -115,8 +124,8 @@ absl::StatusOr<std::string> EnsureWritableFontCache(const std::vector<std::strin
   // One file per included configuration, since processes started with
   // different FONTCONFIG_FILEs may share the directory. Written aside and
   // renamed, so that a process starting meanwhile never reads half a file.
-  const std::string file =
-      absl::StrCat(*dir, "/fonts-", absl::Hex(std::hash<std::string>()(paths.config_file)), ".conf");
+  const std::string file = absl::StrCat(
+      *dir, "/fonts-", absl::Hex(std::hash<std::string>()(paths.config_file)), ".conf");
   const std::string partial = absl::StrCat(file, ".", getpid());
   {
     std::ofstream out(partial);
@@ -141,4 +150,4 @@ absl::StatusOr<std::string> EnsureWritableFontCache(const std::vector<std::strin
   return *dir;
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

@@ -12,15 +12,15 @@
 // stderr, once per font directory and process, and scans again on every
 // start. The server promises nothing but JSON log lines, so it gives
 // fontconfig a cache directory of its own instead.
-#ifndef RTSPTEST_SERVER_FONT_CACHE_FONT_CACHE_H_
-#define RTSPTEST_SERVER_FONT_CACHE_FONT_CACHE_H_
+#ifndef RTSPTEST_CORE_FONT_CACHE_FONT_CACHE_H_
+#define RTSPTEST_CORE_FONT_CACHE_FONT_CACHE_H_
 
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 // Where EnsureWritableFontCache() may make its directory, in order: $TMPDIR
 // (when set), /tmp, /dev/shm (a tmpfs even where the root file system is
@@ -42,8 +42,9 @@ std::vector<std::string> TempDirs();
 // Call it before anything initialises fontconfig (before gst_init() and
 // before any pipeline exists) and before other threads start: it calls
 // setenv().
-absl::StatusOr<std::string> EnsureWritableFontCache(const std::vector<std::string>& temp_dirs = TempDirs());
+absl::StatusOr<std::string> EnsureWritableFontCache(
+    const std::vector<std::string>& temp_dirs = TempDirs());
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
-#endif  // RTSPTEST_SERVER_FONT_CACHE_FONT_CACHE_H_
+#endif  // RTSPTEST_CORE_FONT_CACHE_FONT_CACHE_H_

@@ -10,7 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "common/log/log.h"
 
-namespace rtsptest {
+namespace rtsptest::core {
 namespace {
 
 // GStreamer warnings that are expected in this server's design and say
@@ -23,7 +23,9 @@ bool IsExpectedGstWarning(absl::string_view message) {
          absl::StrContains(message, "without knowing configured latency");
 }
 
-bool Enabled(LogLevel level) { return static_cast<int>(level) >= static_cast<int>(GetLogLevel()); }
+bool Enabled(common::LogLevel level) {
+  return static_cast<int>(level) >= static_cast<int>(common::GetLogLevel());
+}
 
 // GStreamer debug messages. Runs on whichever streaming thread logged, so it
 // only formats and writes; it never calls back into GStreamer objects.
@@ -32,9 +34,10 @@ void OnGstLog(GstDebugCategory* category, GstDebugLevel level, const gchar* file
               gpointer) {
   if (level > GST_LEVEL_WARNING) return;
   const gchar* text = gst_debug_message_get(message);
-  LogLevel ours = level == GST_LEVEL_ERROR ? LogLevel::kError : LogLevel::kWarning;
-  if (ours == LogLevel::kWarning && text != nullptr && IsExpectedGstWarning(text)) {
-    ours = LogLevel::kDebug;
+  common::LogLevel ours =
+      level == GST_LEVEL_ERROR ? common::LogLevel::kError : common::LogLevel::kWarning;
+  if (ours == common::LogLevel::kWarning && text != nullptr && IsExpectedGstWarning(text)) {
+    ours = common::LogLevel::kDebug;
   }
   if (!Enabled(ours)) return;
   std::string where = absl::StrCat(file ? file : "?", ":", line);
@@ -44,25 +47,26 @@ void OnGstLog(GstDebugCategory* category, GstDebugLevel level, const gchar* file
     origin = name ? name : "";
     g_free(name);
   }
-  Log(ours, text ? text : "",
-      {{"source", "gstreamer"},
-       {"category", gst_debug_category_get_name(category)},
-       {"where", where},
-       {"function", function ? function : ""},
-       {"object", origin}});
+  common::Log(ours, text ? text : "",
+              {{"source", "gstreamer"},
+               {"category", gst_debug_category_get_name(category)},
+               {"where", where},
+               {"function", function ? function : ""},
+               {"object", origin}});
 }
 
 // GLib g_log messages, including g_return_if_fail criticals from libraries.
 void OnGLibLog(const gchar* domain, GLogLevelFlags flags, const gchar* message, gpointer) {
-  LogLevel level = LogLevel::kInfo;
+  common::LogLevel level = common::LogLevel::kInfo;
   if (flags & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) {
-    level = LogLevel::kError;
+    level = common::LogLevel::kError;
   } else if (flags & G_LOG_LEVEL_WARNING) {
-    level = LogLevel::kWarning;
+    level = common::LogLevel::kWarning;
   } else if (flags & G_LOG_LEVEL_DEBUG) {
-    level = LogLevel::kDebug;
+    level = common::LogLevel::kDebug;
   }
-  Log(level, message ? message : "", {{"source", "glib"}, {"domain", domain ? domain : ""}});
+  common::Log(level, message ? message : "",
+              {{"source", "glib"}, {"domain", domain ? domain : ""}});
 }
 
 }  // namespace
@@ -78,4 +82,4 @@ void InstallGstLogRouting() {
   g_log_set_default_handler(&OnGLibLog, nullptr);
 }
 
-}  // namespace rtsptest
+}  // namespace rtsptest::core

@@ -6,12 +6,12 @@
 #ifndef RTSPTEST_CORE_GLIB_GST_LOG_ROUTING_H_
 #define RTSPTEST_CORE_GLIB_GST_LOG_ROUTING_H_
 
-namespace rtsptest {
+namespace rtsptest::core {
 
 // Routes GStreamer debug output (WARNING and ERROR) and GLib g_log messages
 // (warnings, criticals) into Log(). Call once, after gst_init().
 void InstallGstLogRouting();
 
-}  // namespace rtsptest
+}  // namespace rtsptest::core
 
 #endif  // RTSPTEST_CORE_GLIB_GST_LOG_ROUTING_H_

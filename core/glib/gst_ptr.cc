@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace rtsptest {
+namespace rtsptest::core {
 
 absl::Status StatusFromGError(absl::string_view context, const GError* error) {
   if (error == nullptr) return absl::UnknownError(absl::StrCat(context, ": unknown error"));
@@ -34,4 +34,4 @@ absl::Status StatusFromGError(absl::string_view context, const GError* error) {
   return absl::InternalError(message);
 }
 
-}  // namespace rtsptest
+}  // namespace rtsptest::core

@@ -3,8 +3,8 @@
 // GStreamer objects are reference counted; these wrappers hold exactly one
 // reference and drop it with the right unref function, so that ownership is
 // visible in types instead of comments.
-#ifndef RTSPTEST_SERVER_GLIB_GST_PTR_H_
-#define RTSPTEST_SERVER_GLIB_GST_PTR_H_
+#ifndef RTSPTEST_CORE_GLIB_GST_PTR_H_
+#define RTSPTEST_CORE_GLIB_GST_PTR_H_
 
 #include <glib.h>
 #include <gst/gst.h>
@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
-namespace rtsptest {
+namespace rtsptest::core {
 
 struct GObjectUnref {
   void operator()(gpointer object) const { g_object_unref(object); }
@@ -51,6 +51,6 @@ GstPtr<T> AdoptGst(T* object) {
 // Consumes nothing: the caller still owns `error`.
 absl::Status StatusFromGError(absl::string_view context, const GError* error);
 
-}  // namespace rtsptest
+}  // namespace rtsptest::core
 
-#endif  // RTSPTEST_SERVER_GLIB_GST_PTR_H_
+#endif  // RTSPTEST_CORE_GLIB_GST_PTR_H_

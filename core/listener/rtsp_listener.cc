@@ -7,10 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "core/glib/gst_ptr.h"
 #include "common/log/log.h"
+#include "core/glib/gst_ptr.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 // Runs `fn` on `context`'s thread and waits for it, so that GSources are
@@ -78,8 +78,7 @@ RtspListener::RtspListener(std::string name, std::string bind_address, uint32_t 
   mounts_ = gst_rtsp_server_get_mount_points(server_);
   context_ = g_main_context_new();
   loop_ = g_main_loop_new(context_, FALSE);
-  g_signal_connect(server_, "client-connected", G_CALLBACK(&RtspListener::OnClientConnected),
-                   this);
+  g_signal_connect(server_, "client-connected", G_CALLBACK(&RtspListener::OnClientConnected), this);
 }
 
 RtspListener::~RtspListener() {
@@ -135,9 +134,11 @@ absl::Status RtspListener::AttachListeningSource() {
 absl::Status RtspListener::Start() {
   absl::Status status = AttachListeningSource();
   if (!status.ok()) {
-    Log(LogLevel::kError, "listener failed to bind; it stays down",
-        {{"listener", name_}, {"address", bind_address_}, {"port", configured_port_},
-         {"error", std::string(status.message())}});
+    common::Log(common::LogLevel::kError, "listener failed to bind; it stays down",
+                {{"listener", name_},
+                 {"address", bind_address_},
+                 {"port", configured_port_},
+                 {"error", std::string(status.message())}});
     return status;
   }
   {
@@ -150,8 +151,8 @@ absl::Status RtspListener::Start() {
     g_object_unref(pool);
   }
   thread_ = std::thread([this] { RunLoop(); });
-  Log(LogLevel::kInfo, "listener serving",
-      {{"listener", name_}, {"address", bind_address_}, {"port", bound_port()}});
+  common::Log(common::LogLevel::kInfo, "listener serving",
+              {{"listener", name_}, {"address", bind_address_}, {"port", bound_port()}});
   return absl::OkStatus();
 }
 
@@ -211,8 +212,7 @@ void RtspListener::Stop() {
       }
       // Closes every client connection of this server.
       gst_rtsp_server_client_filter(
-          server_,
-          [](GstRTSPServer*, GstRTSPClient*, gpointer) { return GST_RTSP_FILTER_REMOVE; },
+          server_, [](GstRTSPServer*, GstRTSPClient*, gpointer) { return GST_RTSP_FILTER_REMOVE; },
           nullptr);
     });
     g_main_loop_quit(loop_);
@@ -286,17 +286,16 @@ void RtspListener::OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpoi
   g_signal_connect(client, "closed", G_CALLBACK(&RtspListener::OnClientClosed), self);
   g_signal_connect(client, "pre-options-request", G_CALLBACK(&ListServedMethods), nullptr);
   if (listener->play_observer_) {
-    g_signal_connect(client, "pre-play-request", G_CALLBACK(&RtspListener::OnPrePlayRequest),
-                     self);
+    g_signal_connect(client, "pre-play-request", G_CALLBACK(&RtspListener::OnPrePlayRequest), self);
     g_signal_connect(client, "play-request", G_CALLBACK(&RtspListener::OnPlayRequest), self);
   }
 }
 
 GstRTSPStatusCode RtspListener::OnPrePlayRequest(GstRTSPClient*, GstRTSPContext* context,
-                                                gpointer self) {
+                                                 gpointer self) {
   if (context != nullptr && context->uri != nullptr && context->uri->abspath != nullptr) {
-    static_cast<RtspListener*>(self)->play_observer_(PlayPhase::kActivating,
-                                                     context->uri->abspath, context);
+    static_cast<RtspListener*>(self)->play_observer_(PlayPhase::kActivating, context->uri->abspath,
+                                                     context);
   }
   return GST_RTSP_STS_OK;
 }
@@ -311,4 +310,4 @@ void RtspListener::OnClientClosed(GstRTSPClient*, gpointer self) {
   static_cast<RtspListener*>(self)->clients_.fetch_sub(1);
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

@@ -5,14 +5,14 @@
 // own port, so that the k-of-n health rule sees exactly what a client sees.
 // The media (pipelines) are not owned here: factories are shared across
 // listeners (see core/media), so one pipeline serves every port.
-#ifndef RTSPTEST_SERVER_LISTENER_RTSP_LISTENER_H_
-#define RTSPTEST_SERVER_LISTENER_RTSP_LISTENER_H_
+#ifndef RTSPTEST_CORE_LISTENER_RTSP_LISTENER_H_
+#define RTSPTEST_CORE_LISTENER_RTSP_LISTENER_H_
 
 #include <gst/rtsp-server/rtsp-server.h>
 
 #include <atomic>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -21,7 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 // The two moments of a PLAY that a listener reports.
 enum class PlayPhase {
@@ -71,9 +71,7 @@ class RtspListener {
   // transports (the media's lock is held both times). Set before Start().
   using PlayObserver =
       std::function<void(PlayPhase phase, absl::string_view path, GstRTSPContext* context)>;
-  void SetPlayObserver(PlayObserver observer) {
-    play_observer_ = std::move(observer);
-  }
+  void SetPlayObserver(PlayObserver observer) { play_observer_ = std::move(observer); }
 
   // Stops accepting new connections but keeps existing ones (drain).
   void CloseListeningSocket();
@@ -96,18 +94,18 @@ class RtspListener {
   const std::string bind_address_;
   const uint32_t configured_port_;
 
-  GstRTSPServer* server_ = nullptr;        // owned
-  GstRTSPMountPoints* mounts_ = nullptr;   // owned
-  GMainContext* context_ = nullptr;        // owned
-  GMainLoop* loop_ = nullptr;              // owned
+  GstRTSPServer* server_ = nullptr;       // owned
+  GstRTSPMountPoints* mounts_ = nullptr;  // owned
+  GMainContext* context_ = nullptr;       // owned
+  GMainLoop* loop_ = nullptr;             // owned
   std::thread thread_;
 
   mutable absl::Mutex mutex_;
   // The listening socket is ours (not gst-rtsp-server's), so that closing it
   // takes effect at once, even while the loop thread is mid-accept and GLib
   // still holds the source.
-  GSocket* listen_socket_ ABSL_GUARDED_BY(mutex_) = nullptr;   // owned
-  GSource* listen_source_ ABSL_GUARDED_BY(mutex_) = nullptr;   // owned
+  GSocket* listen_socket_ ABSL_GUARDED_BY(mutex_) = nullptr;      // owned
+  GSource* listen_source_ ABSL_GUARDED_BY(mutex_) = nullptr;      // owned
   GSource* session_gc_source_ ABSL_GUARDED_BY(mutex_) = nullptr;  // owned
   std::string last_error_ ABSL_GUARDED_BY(mutex_);
 
@@ -117,6 +115,6 @@ class RtspListener {
   std::atomic<int64_t> accepted_{0};
 };
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
-#endif  // RTSPTEST_SERVER_LISTENER_RTSP_LISTENER_H_
+#endif  // RTSPTEST_CORE_LISTENER_RTSP_LISTENER_H_

@@ -1,7 +1,7 @@
 // CountingTap: a MediaLiveness per constructed media.
 #include "core/media/counting_tap.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 void CountingTap::Install(GstRTSPMedia* media) {
   auto liveness = std::make_unique<MediaLiveness>(media);
@@ -20,4 +20,4 @@ uint64_t CountingTap::bytes_produced() const {
   return total;
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

@@ -14,7 +14,7 @@
 #include "core/media/media_liveness.h"
 #include "core/media/track_tap.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 class CountingTap : public TrackTap {
  public:
@@ -31,6 +31,6 @@ class CountingTap : public TrackTap {
   std::unique_ptr<MediaLiveness> liveness_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
 #endif  // RTSPTEST_CORE_MEDIA_COUNTING_TAP_H_

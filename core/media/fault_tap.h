@@ -9,13 +9,13 @@
 
 #include "core/media/track_tap.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 class FaultTap : public TrackTap {
  public:
   void Install(GstRTSPMedia*) override {}
 };
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
 #endif  // RTSPTEST_CORE_MEDIA_FAULT_TAP_H_

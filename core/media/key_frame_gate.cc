@@ -12,7 +12,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 // How long the streaming thread may wait for the send paths to drain, and
@@ -27,9 +27,9 @@ constexpr absl::Duration kJoinTimeout = absl::Milliseconds(250);
 // encoder may drop a request it gets while starting or reconfiguring).
 constexpr absl::Duration kRequestRetry = absl::Seconds(1);
 
-bool H264EntryNal(uint8_t type) { return type == 7 || type == 5; }   // SPS, IDR
+bool H264EntryNal(uint8_t type) { return type == 7 || type == 5; }  // SPS, IDR
 bool H265EntryNal(uint8_t type) { return type == 32 || type == 33 || (type >= 16 && type <= 21); }
-bool H264PrefixNal(uint8_t type) { return type == 9 || type == 6; }                 // AUD, SEI
+bool H264PrefixNal(uint8_t type) { return type == 9 || type == 6; }                  // AUD, SEI
 bool H265PrefixNal(uint8_t type) { return type == 35 || type == 39 || type == 40; }  // AUD, SEI
 
 // True if the session still has `media` (not torn down, not closed).
@@ -85,7 +85,9 @@ bool EntryPointFormatFor(const std::string& encoding_name, EntryPointFormat* for
 
 EntryPointRole RoleOf(EntryPointFormat format, const uint8_t* p, size_t size) {
   auto role = [](bool entry, bool prefix) {
-    return entry ? EntryPointRole::kEntry : prefix ? EntryPointRole::kPrefix : EntryPointRole::kOther;
+    return entry    ? EntryPointRole::kEntry
+           : prefix ? EntryPointRole::kPrefix
+                    : EntryPointRole::kOther;
   };
   switch (format) {
     case EntryPointFormat::kH264: {  // RFC 6184
@@ -219,7 +221,8 @@ struct KeyFrameGate::State {
       if (now - requested < kRequestRetry) return;
       requested = now;
     }
-    gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+    gst_pad_send_event(pad,
+                       gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
   }
 
   // True once nothing older than item `index` is left in the send paths:
@@ -238,8 +241,9 @@ struct KeyFrameGate::State {
   EntryPointRole RoleOfPacket(GstBuffer* buffer) {
     GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
     if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) return EntryPointRole::kOther;
-    EntryPointRole role = RoleOf(format, static_cast<const uint8_t*>(gst_rtp_buffer_get_payload(&rtp)),
-                                 gst_rtp_buffer_get_payload_len(&rtp));
+    EntryPointRole role =
+        RoleOf(format, static_cast<const uint8_t*>(gst_rtp_buffer_get_payload(&rtp)),
+               gst_rtp_buffer_get_payload_len(&rtp));
     gst_rtp_buffer_unmap(&rtp);
     return role;
   }
@@ -329,7 +333,8 @@ KeyFrameGate::KeyFrameGate(GstRTSPStream* stream, GstElement* pipeline, EntryPoi
   state_->pad = gst_rtsp_stream_get_srcpad(stream);
   state_->format = format;
   probe_id_ = gst_pad_add_probe(
-      state_->pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      state_->pad,
+      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
       [](GstPad*, GstPadProbeInfo* info, gpointer data) {
         State& state = **static_cast<std::shared_ptr<State>*>(data);
         bool held = state.held_count.load() > 0;
@@ -397,4 +402,4 @@ std::shared_ptr<std::atomic<uint64_t>> KeyFrameGate::anchor_rtp_items() const {
 
 GstRTSPStream* KeyFrameGate::stream() const { return state_->stream; }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

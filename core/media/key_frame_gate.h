@@ -18,8 +18,8 @@
 //      meanwhile is never put back; then lets the key frame through.
 // Both waits are bounded; a reader not admitted at one key frame waits for
 // the next (and asks again for one).
-#ifndef RTSPTEST_SERVER_MEDIA_KEY_FRAME_GATE_H_
-#define RTSPTEST_SERVER_MEDIA_KEY_FRAME_GATE_H_
+#ifndef RTSPTEST_CORE_MEDIA_KEY_FRAME_GATE_H_
+#define RTSPTEST_CORE_MEDIA_KEY_FRAME_GATE_H_
 
 #include <gst/rtsp-server/rtsp-server.h>
 
@@ -28,7 +28,7 @@
 #include <memory>
 #include <string>
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 // Where a decoder can start, by RTP payload format.
 enum class EntryPointFormat { kH264, kH265, kJpeg };
@@ -97,6 +97,6 @@ class KeyFrameGate {
   gulong probe_id_ = 0;
 };
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
-#endif  // RTSPTEST_SERVER_MEDIA_KEY_FRAME_GATE_H_
+#endif  // RTSPTEST_CORE_MEDIA_KEY_FRAME_GATE_H_

@@ -1,7 +1,7 @@
 // Live tuning of a prepared shared media.
 #include "core/media/live_tuning.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 // RTCP sender reports tell a reader how to line up audio with video; many
@@ -65,4 +65,4 @@ void SendAsSoonAsEncoded(GstRTSPMedia* media) {
   gst_object_unref(pipeline);
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

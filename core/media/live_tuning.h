@@ -6,7 +6,7 @@
 
 #include <gst/rtsp-server/rtsp-server.h>
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 // The media's pipeline (the parent of its element), with a reference; null
 // before the media is constructed.
@@ -19,6 +19,6 @@ void ShortenRtcpInterval(GstRTSPMedia* media);
 // is encoded, unsynchronised to the clock.
 void SendAsSoonAsEncoded(GstRTSPMedia* media);
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
 #endif  // RTSPTEST_CORE_MEDIA_LIVE_TUNING_H_

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 namespace {
 
@@ -135,10 +135,14 @@ absl::Duration MonotonicNow() { return absl::Nanoseconds(MonotonicNanos()); }
 
 const char* TrackMediaName(TrackMedia media) {
   switch (media) {
-    case TrackMedia::kVideo: return "video";
-    case TrackMedia::kAudio: return "audio";
-    case TrackMedia::kOther: return "other";
-    case TrackMedia::kUnknown: break;
+    case TrackMedia::kVideo:
+      return "video";
+    case TrackMedia::kAudio:
+      return "audio";
+    case TrackMedia::kOther:
+      return "other";
+    case TrackMedia::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -149,12 +153,12 @@ MediaLiveness::MediaLiveness(GstRTSPMedia* media)
     GstPad* pad = gst_rtsp_stream_get_srcpad(gst_rtsp_media_get_stream(media, i));
     if (pad == nullptr) continue;
     shared_->tracks[i].media.store(static_cast<int>(MediaOfPad(pad)));
-    gst_pad_add_probe(pad,
-                      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
-                                                   GST_PAD_PROBE_TYPE_BUFFER_LIST |
-                                                   GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
-                      &ObserveTrack, new ProbeData{shared_, i},
-                      [](gpointer data) { delete static_cast<ProbeData*>(data); });
+    gst_pad_add_probe(
+        pad,
+        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
+                                     GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+        &ObserveTrack, new ProbeData{shared_, i},
+        [](gpointer data) { delete static_cast<ProbeData*>(data); });
     gst_object_unref(pad);
   }
   // Errors of any element reach the pipeline's bus. gst-rtsp-server owns that
@@ -200,4 +204,4 @@ LivenessCounters MediaLiveness::Read() const {
   return counters;
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

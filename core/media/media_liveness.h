@@ -14,8 +14,8 @@
 // a consistent-enough copy with Read(). The probe and bus-handler data is
 // owned through a shared_ptr, because probes live as long as the pads, which
 // readers may hold after the keeper (and this object) are gone.
-#ifndef RTSPTEST_SERVER_MEDIA_MEDIA_LIVENESS_H_
-#define RTSPTEST_SERVER_MEDIA_MEDIA_LIVENESS_H_
+#ifndef RTSPTEST_CORE_MEDIA_MEDIA_LIVENESS_H_
+#define RTSPTEST_CORE_MEDIA_MEDIA_LIVENESS_H_
 
 #include <gst/rtsp-server/rtsp-server.h>
 
@@ -27,7 +27,7 @@
 
 #include "absl/time/time.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 // The clock of frame times: CLOCK_MONOTONIC as a duration since its epoch,
 // so that a wall-clock step never makes a stream look stalled or alive.
@@ -79,6 +79,6 @@ class MediaLiveness {
   gulong bus_handler_ = 0;
 };
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
-#endif  // RTSPTEST_SERVER_MEDIA_MEDIA_LIVENESS_H_
+#endif  // RTSPTEST_CORE_MEDIA_MEDIA_LIVENESS_H_

@@ -1,7 +1,7 @@
 // NoSeekTap: an upstream-query probe per track.
 #include "core/media/no_seek_tap.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 GstPadProbeReturn RefuseSeeking(GstPad*, GstPadProbeInfo* info, gpointer) {
@@ -21,4 +21,4 @@ void NoSeekTap::Install(GstRTSPMedia* media) {
   });
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

@@ -11,13 +11,13 @@
 
 #include "core/media/track_tap.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 class NoSeekTap : public TrackTap {
  public:
   void Install(GstRTSPMedia* media) override;
 };
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
 #endif  // RTSPTEST_CORE_MEDIA_NO_SEEK_TAP_H_

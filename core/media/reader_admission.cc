@@ -5,7 +5,7 @@
 
 #include "core/media/live_tuning.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 // The RTP encoding name a track's payloader produces ("H264", "OPUS", ...).
@@ -53,4 +53,4 @@ KeyFrameGate* ReaderAdmission::GateOf(GstRTSPStream* stream) const {
   return nullptr;
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

@@ -11,7 +11,7 @@
 
 #include "core/media/key_frame_gate.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 class ReaderAdmission {
  public:
@@ -34,6 +34,6 @@ class ReaderAdmission {
   std::vector<std::unique_ptr<KeyFrameGate>> gates_;
 };
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
 #endif  // RTSPTEST_CORE_MEDIA_READER_ADMISSION_H_

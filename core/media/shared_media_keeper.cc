@@ -8,7 +8,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 // How long a new stream may take to produce its first packets.
@@ -169,4 +169,4 @@ int SharedMediaKeeper::readers() const {
   return count;
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

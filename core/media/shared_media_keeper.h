@@ -22,7 +22,7 @@
 #include "absl/status/statusor.h"
 #include "core/glib/gst_ptr.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 class SharedMediaKeeper {
  public:
@@ -60,6 +60,6 @@ class SharedMediaKeeper {
   GPtrArray* anchors_ = nullptr;  // owned; GstRTSPStreamTransport*, one per track
 };
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
 #endif  // RTSPTEST_CORE_MEDIA_SHARED_MEDIA_KEEPER_H_

@@ -8,7 +8,7 @@
 #include "core/media/live_tuning.h"
 #include "core/media/no_seek_tap.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 absl::StatusOr<std::unique_ptr<StreamMedia>> StreamMedia::Create(const std::string& path,
                                                                  ElementBuilder builder) {
@@ -43,4 +43,4 @@ StreamMedia::~StreamMedia() {
   keeper_.reset();
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

@@ -38,7 +38,7 @@
 #include "core/media/shared_media_keeper.h"
 #include "core/media/stream_media_factory.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 class StreamMedia {
  public:
@@ -77,6 +77,6 @@ class StreamMedia {
   std::unique_ptr<ReaderAdmission> admission_;
 };
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
 #endif  // RTSPTEST_CORE_MEDIA_STREAM_MEDIA_H_

@@ -5,7 +5,7 @@
 
 #include "common/log/log.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 struct RtsStreamFactory {
@@ -32,8 +32,8 @@ GstElement* CreateElement(GstRTSPMediaFactory* factory, const GstRTSPUrl*) {
   RtsStreamFactory* self = Self(factory);
   absl::StatusOr<GstPtr<GstElement>> element = (*self->builder)();
   if (!element.ok()) {
-    Log(LogLevel::kError, "stream element creation failed",
-        {{"stream", *self->path}, {"error", std::string(element.status().message())}});
+    common::Log(common::LogLevel::kError, "stream element creation failed",
+                {{"stream", *self->path}, {"error", std::string(element.status().message())}});
     return nullptr;
   }
   // gst-rtsp-server takes a floating reference (it ref_sinks the element).
@@ -79,8 +79,8 @@ void rts_stream_factory_init(RtsStreamFactory* self) {
 
 }  // namespace
 
-GObjectPtr<GstRTSPMediaFactory> NewStreamMediaFactory(
-    std::string path, ElementBuilder builder, std::vector<std::shared_ptr<TrackTap>> taps) {
+GObjectPtr<GstRTSPMediaFactory> NewStreamMediaFactory(std::string path, ElementBuilder builder,
+                                                      std::vector<std::shared_ptr<TrackTap>> taps) {
   auto* self = static_cast<RtsStreamFactory*>(g_object_new(rts_stream_factory_get_type(), nullptr));
   self->path = new std::string(std::move(path));
   self->builder = new ElementBuilder(std::move(builder));
@@ -95,4 +95,4 @@ GObjectPtr<GstRTSPMediaFactory> NewStreamMediaFactory(
   return GObjectPtr<GstRTSPMediaFactory>(factory);
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

@@ -24,7 +24,7 @@
 #include "core/glib/gst_ptr.h"
 #include "core/media/track_tap.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 // Builds a new element (a bin with pay0..payN) for the stream. Called on the
 // thread that constructs the media; must be thread-safe.
@@ -32,9 +32,9 @@ using ElementBuilder = std::function<absl::StatusOr<GstPtr<GstElement>>()>;
 
 // Creates the factory for `path`. The caller owns the returned reference;
 // the factory shares ownership of the taps.
-GObjectPtr<GstRTSPMediaFactory> NewStreamMediaFactory(
-    std::string path, ElementBuilder builder, std::vector<std::shared_ptr<TrackTap>> taps);
+GObjectPtr<GstRTSPMediaFactory> NewStreamMediaFactory(std::string path, ElementBuilder builder,
+                                                      std::vector<std::shared_ptr<TrackTap>> taps);
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
 #endif  // RTSPTEST_CORE_MEDIA_STREAM_MEDIA_FACTORY_H_

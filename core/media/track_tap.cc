@@ -1,7 +1,7 @@
 // ForEachTrackPad.
 #include "core/media/track_tap.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 void ForEachTrackPad(GstRTSPMedia* media, const std::function<void(guint, GstPad*)>& fn) {
   guint n = gst_rtsp_media_n_streams(media);
@@ -13,4 +13,4 @@ void ForEachTrackPad(GstRTSPMedia* media, const std::function<void(guint, GstPad
   }
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

@@ -13,7 +13,7 @@
 
 #include <functional>
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 class TrackTap {
  public:
@@ -27,6 +27,6 @@ class TrackTap {
 // pad of the track's payloader (pay0..payN). The pad is borrowed for the call.
 void ForEachTrackPad(GstRTSPMedia* media, const std::function<void(guint, GstPad*)>& fn);
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
 #endif  // RTSPTEST_CORE_MEDIA_TRACK_TAP_H_

@@ -10,8 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/plugin_host/parameter_validator.h"
 
-namespace rtsptest {
-namespace server {
+namespace rtsptest::core {
 namespace {
 
 // [a-z][a-z0-9_]*, as rts_plugin.h promises: such names are safe as config
@@ -36,8 +35,8 @@ absl::Status CheckOneParameter(const rts_param_spec& spec) {
             absl::StrCat(where, ": min and max must be numbers, not NaN"));
       }
       if (spec.min > spec.max) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": min ", spec.min, " is greater than max ", spec.max));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": min ", spec.min, " is greater than max ", spec.max));
       }
       break;
     case RTS_PARAM_TYPE_BOOL:
@@ -45,24 +44,22 @@ absl::Status CheckOneParameter(const rts_param_spec& spec) {
       break;
     case RTS_PARAM_TYPE_ENUM:
       if (spec.allowed_values == nullptr || spec.allowed_values[0] == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": type ENUM needs a non-empty allowed_values list"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": type ENUM needs a non-empty allowed_values list"));
       }
       break;
     case RTS_PARAM_TYPE_UNSPECIFIED:
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": type is unspecified"));
+      return absl::InvalidArgumentError(absl::StrCat(where, ": type is unspecified"));
     default:
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": unknown type ", static_cast<int>(spec.type)));
   }
   if (spec.default_value != nullptr) {
-    absl::StatusOr<std::string> valid =
-        ValidateParameterValue(spec, spec.default_value);
+    absl::StatusOr<std::string> valid = ValidateParameterValue(spec, spec.default_value);
     if (!valid.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": default value '", PrintableValue(spec.default_value),
-          "' is invalid: ", valid.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(where, ": default value '",
+                                                     PrintableValue(spec.default_value),
+                                                     "' is invalid: ", valid.status().message()));
     }
   }
   return absl::OkStatus();
@@ -71,24 +68,23 @@ absl::Status CheckOneParameter(const rts_param_spec& spec) {
 }  // namespace
 
 absl::Status CheckAbiVersion(const rts_plugin_descriptor& descriptor) {
-  const std::string versions = absl::StrCat(
-      "ABI ", descriptor.abi_major, ".", descriptor.abi_minor,
-      ", host supports ", RTS_PLUGIN_ABI_MAJOR, ".", RTS_PLUGIN_ABI_MINOR);
+  const std::string versions =
+      absl::StrCat("ABI ", descriptor.abi_major, ".", descriptor.abi_minor, ", host supports ",
+                   RTS_PLUGIN_ABI_MAJOR, ".", RTS_PLUGIN_ABI_MINOR);
   if (descriptor.abi_major != RTS_PLUGIN_ABI_MAJOR) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(versions, " (major must match)"));
+    return absl::FailedPreconditionError(absl::StrCat(versions, " (major must match)"));
   }
   if (descriptor.abi_minor > RTS_PLUGIN_ABI_MINOR) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        versions, " (minor is newer than the host: upgrade the server)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(versions, " (minor is newer than the host: upgrade the server)"));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckParameterSchema(const rts_param_spec* specs, size_t count) {
   if (count > kMaxPluginParameters) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "param_count ", count, " exceeds the limit of ", kMaxPluginParameters));
+    return absl::InvalidArgumentError(
+        absl::StrCat("param_count ", count, " exceeds the limit of ", kMaxPluginParameters));
   }
   if (count > 0 && specs == nullptr) {
     return absl::InvalidArgumentError(
@@ -98,13 +94,11 @@ absl::Status CheckParameterSchema(const rts_param_spec* specs, size_t count) {
   for (size_t i = 0; i < count; ++i) {
     const rts_param_spec& spec = specs[i];
     if (spec.name == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("parameter #", i, " has a NULL name"));
+      return absl::InvalidArgumentError(absl::StrCat("parameter #", i, " has a NULL name"));
     }
     if (!IsValidParameterName(spec.name)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("parameter '", PrintableValue(spec.name),
-                       "': name must match [a-z][a-z0-9_]*"));
+      return absl::InvalidArgumentError(absl::StrCat("parameter '", PrintableValue(spec.name),
+                                                     "': name must match [a-z][a-z0-9_]*"));
     }
     if (!seen.insert(spec.name).second) {
       return absl::InvalidArgumentError(
@@ -124,9 +118,9 @@ absl::Status CheckDescriptor(const rts_plugin_descriptor& descriptor,
     return absl::InvalidArgumentError("descriptor name is NULL");
   }
   if (descriptor.name != expected_name) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "descriptor name '", PrintableValue(descriptor.name),
-        "' does not match the file name (lib", expected_name, ".so)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("descriptor name '", PrintableValue(descriptor.name),
+                     "' does not match the file name (lib", expected_name, ".so)"));
   }
   if (descriptor.version == nullptr) {
     return absl::InvalidArgumentError("descriptor version is NULL");
@@ -140,5 +134,4 @@ absl::Status CheckDescriptor(const rts_plugin_descriptor& descriptor,
   return CheckParameterSchema(descriptor.params, descriptor.param_count);
 }
 
-}  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core

@@ -3,8 +3,8 @@
 // set-up, --list_plugins, the control API) has to distrust the descriptor.
 //
 // Messages carry no "plugin <name>:" prefix; Plugin::FromDescriptor adds it.
-#ifndef RTSPTEST_SERVER_PLUGIN_LOADER_DESCRIPTOR_CHECKS_H_
-#define RTSPTEST_SERVER_PLUGIN_LOADER_DESCRIPTOR_CHECKS_H_
+#ifndef RTSPTEST_CORE_PLUGIN_HOST_DESCRIPTOR_CHECKS_H_
+#define RTSPTEST_CORE_PLUGIN_HOST_DESCRIPTOR_CHECKS_H_
 
 #include <cstddef>
 
@@ -12,8 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "plugins/sdk/rts_plugin.h"
 
-namespace rtsptest {
-namespace server {
+namespace rtsptest::core {
 
 // A bound on param_count: a garbage count would make us read far past the
 // plugin's array; no honest plugin needs more.
@@ -37,7 +36,6 @@ absl::Status CheckParameterSchema(const rts_param_spec* specs, size_t count);
 absl::Status CheckDescriptor(const rts_plugin_descriptor& descriptor,
                              absl::string_view expected_name);
 
-}  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core
 
-#endif  // RTSPTEST_SERVER_PLUGIN_LOADER_DESCRIPTOR_CHECKS_H_
+#endif  // RTSPTEST_CORE_PLUGIN_HOST_DESCRIPTOR_CHECKS_H_

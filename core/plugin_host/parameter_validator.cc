@@ -13,14 +13,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace rtsptest {
-namespace server {
+namespace rtsptest::core {
 namespace {
 
 // The schema's convention: min == max == 0 means "no range".
-bool HasRange(const rts_param_spec& spec) {
-  return !(spec.min == 0 && spec.max == 0);
-}
+bool HasRange(const rts_param_spec& spec) { return !(spec.min == 0 && spec.max == 0); }
 
 // Prints a range bound as people wrote it: "120" rather than "120.000000".
 std::string FormatBound(double bound) {
@@ -32,24 +29,22 @@ std::string FormatBound(double bound) {
 
 absl::Status CheckRange(const rts_param_spec& spec, double value) {
   if (HasRange(spec) && (value < spec.min || value > spec.max)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "must be in ", FormatBound(spec.min), "..", FormatBound(spec.max)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("must be in ", FormatBound(spec.min), "..", FormatBound(spec.max)));
   }
   return absl::OkStatus();
 }
 
 // Plain decimal only: the plugin side parses with strtoll, and accepting what
 // strtoll would silently truncate ("12abc", " 7") would hide config mistakes.
-absl::StatusOr<std::string> ValidateInt(const rts_param_spec& spec,
-                                        absl::string_view value) {
+absl::StatusOr<std::string> ValidateInt(const rts_param_spec& spec, absl::string_view value) {
   absl::string_view digits = value;
   if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) {
     digits.remove_prefix(1);
   }
-  const bool all_digits =
-      !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) {
-        return absl::ascii_isdigit(c);
-      });
+  const bool all_digits = !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) {
+    return absl::ascii_isdigit(c);
+  });
   int64_t parsed = 0;
   if (!all_digits) return absl::InvalidArgumentError("not an integer");
   if (!absl::SimpleAtoi(value, &parsed)) {
@@ -62,14 +57,11 @@ absl::StatusOr<std::string> ValidateInt(const rts_param_spec& spec,
 
 // Decimal or scientific notation only; "nan", "inf" and hex floats parse with
 // strtod but make no sense as stream settings.
-absl::StatusOr<std::string> ValidateDouble(const rts_param_spec& spec,
-                                           absl::string_view value) {
+absl::StatusOr<std::string> ValidateDouble(const rts_param_spec& spec, absl::string_view value) {
   const bool allowed_chars =
-      !value.empty() &&
-      value.find_first_not_of("0123456789+-.eE") == absl::string_view::npos;
+      !value.empty() && value.find_first_not_of("0123456789+-.eE") == absl::string_view::npos;
   double parsed = 0;
-  if (!allowed_chars || !absl::SimpleAtod(value, &parsed) ||
-      !std::isfinite(parsed)) {
+  if (!allowed_chars || !absl::SimpleAtod(value, &parsed) || !std::isfinite(parsed)) {
     return absl::InvalidArgumentError("not a number");
   }
   absl::Status range = CheckRange(spec, parsed);
@@ -86,29 +78,24 @@ absl::StatusOr<std::string> ValidateBool(absl::string_view value) {
   if (lower == "false" || lower == "no" || lower == "off" || lower == "0") {
     return std::string("false");
   }
-  return absl::InvalidArgumentError(
-      "must be true or false (or yes/no, on/off, 1/0)");
+  return absl::InvalidArgumentError("must be true or false (or yes/no, on/off, 1/0)");
 }
 
 // Exact match first; a case-insensitive match is accepted too and returned in
 // the schema's spelling, so "H264" works but the plugin still sees "h264".
-absl::StatusOr<std::string> ValidateEnum(const rts_param_spec& spec,
-                                         absl::string_view value) {
+absl::StatusOr<std::string> ValidateEnum(const rts_param_spec& spec, absl::string_view value) {
   std::vector<absl::string_view> allowed;
-  for (const char* const* v = spec.allowed_values;
-       v != nullptr && *v != nullptr; ++v) {
+  for (const char* const* v = spec.allowed_values; v != nullptr && *v != nullptr; ++v) {
     if (value == *v) return std::string(*v);
     allowed.push_back(*v);
   }
   for (absl::string_view candidate : allowed) {
     if (absl::EqualsIgnoreCase(value, candidate)) return std::string(candidate);
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("must be one of ", absl::StrJoin(allowed, ", ")));
+  return absl::InvalidArgumentError(absl::StrCat("must be one of ", absl::StrJoin(allowed, ", ")));
 }
 
-const rts_param_spec* FindSpec(const rts_param_spec* specs, size_t count,
-                               absl::string_view name) {
+const rts_param_spec* FindSpec(const rts_param_spec* specs, size_t count, absl::string_view name) {
   for (size_t i = 0; i < count; ++i) {
     if (name == specs[i].name) return &specs[i];
   }
@@ -143,18 +130,15 @@ absl::StatusOr<std::string> ValidateParameterValue(const rts_param_spec& spec,
       absl::StrCat("has an unsupported type ", static_cast<int>(spec.type)));
 }
 
-absl::StatusOr<ParameterList> ValidateParameters(
-    const rts_param_spec* specs, size_t count,
-    const std::map<std::string, std::string>& raw) {
+absl::StatusOr<ParameterList> ValidateParameters(const rts_param_spec* specs, size_t count,
+                                                 const std::map<std::string, std::string>& raw) {
   for (const auto& entry : raw) {
     if (FindSpec(specs, count, entry.first) == nullptr) {
-      const std::string known =
-          count == 0
-              ? "this plugin takes no parameters"
-              : absl::StrCat("known: ", JoinParameterNames(specs, count));
+      const std::string known = count == 0
+                                    ? "this plugin takes no parameters"
+                                    : absl::StrCat("known: ", JoinParameterNames(specs, count));
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown parameter '", PrintableValue(entry.first),
-                       "' (", known, ")"));
+          absl::StrCat("unknown parameter '", PrintableValue(entry.first), "' (", known, ")"));
     }
   }
   ParameterList validated;
@@ -172,9 +156,8 @@ absl::StatusOr<ParameterList> ValidateParameters(
         it != raw.end() ? absl::string_view(it->second) : spec.default_value;
     absl::StatusOr<std::string> canonical = ValidateParameterValue(spec, value);
     if (!canonical.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("parameter ", spec.name, "=", PrintableValue(value),
-                       ": ", canonical.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "parameter ", spec.name, "=", PrintableValue(value), ": ", canonical.status().message()));
     }
     validated.emplace_back(spec.name, *std::move(canonical));
   }
@@ -196,5 +179,4 @@ std::string PrintableValue(absl::string_view value) {
   return std::string(value);
 }
 
-}  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core

@@ -4,8 +4,8 @@
 //
 // Messages here carry no "stream ...: plugin ...:" prefix; Plugin adds it,
 // because only Plugin knows both the stream and the plugin name.
-#ifndef RTSPTEST_SERVER_PLUGIN_LOADER_PARAMETER_VALIDATOR_H_
-#define RTSPTEST_SERVER_PLUGIN_LOADER_PARAMETER_VALIDATOR_H_
+#ifndef RTSPTEST_CORE_PLUGIN_HOST_PARAMETER_VALIDATOR_H_
+#define RTSPTEST_CORE_PLUGIN_HOST_PARAMETER_VALIDATOR_H_
 
 #include <map>
 #include <string>
@@ -17,8 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "plugins/sdk/rts_plugin.h"
 
-namespace rtsptest {
-namespace server {
+namespace rtsptest::core {
 
 // Validated parameters: (name, value) for every schema entry, in schema order.
 using ParameterList = std::vector<std::pair<std::string, std::string>>;
@@ -39,9 +38,8 @@ absl::StatusOr<std::string> ValidateParameterValue(const rts_param_spec& spec,
 //   "missing required parameter 'uri'"
 // Unknown names are reported before anything else: a misspelt required
 // parameter is better explained by "unknown 'fsp'" than by "missing 'fps'".
-absl::StatusOr<ParameterList> ValidateParameters(
-    const rts_param_spec* specs, size_t count,
-    const std::map<std::string, std::string>& raw);
+absl::StatusOr<ParameterList> ValidateParameters(const rts_param_spec* specs, size_t count,
+                                                 const std::map<std::string, std::string>& raw);
 
 // Returns the schema's parameter names joined with ", " (for messages and
 // --list_plugins).
@@ -51,7 +49,6 @@ std::string JoinParameterNames(const rts_param_spec* specs, size_t count);
 // that a hostile value cannot forge log lines.
 std::string PrintableValue(absl::string_view value);
 
-}  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core
 
-#endif  // RTSPTEST_SERVER_PLUGIN_LOADER_PARAMETER_VALIDATOR_H_
+#endif  // RTSPTEST_CORE_PLUGIN_HOST_PARAMETER_VALIDATOR_H_

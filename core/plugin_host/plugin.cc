@@ -8,8 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/plugin_host/descriptor_checks.h"
 
-namespace rtsptest {
-namespace server {
+namespace rtsptest::core {
 namespace {
 
 // Room for the plugin's error message; longer ones are cut, never overrun
@@ -37,11 +36,9 @@ bool HasPay0(GstElement* element) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Plugin>> Plugin::FromDescriptor(
-    absl::string_view name, std::string path,
-    const rts_plugin_descriptor* descriptor) {
-  const std::string prefix =
-      path.empty() ? absl::StrCat("plugin ", name, ": ")
-                   : absl::StrCat("plugin ", name, ": ", path, ": ");
+    absl::string_view name, std::string path, const rts_plugin_descriptor* descriptor) {
+  const std::string prefix = path.empty() ? absl::StrCat("plugin ", name, ": ")
+                                          : absl::StrCat("plugin ", name, ": ", path, ": ");
   if (descriptor == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat(prefix, RTS_PLUGIN_ENTRY_SYMBOL "() returned NULL"));
@@ -49,12 +46,10 @@ absl::StatusOr<std::unique_ptr<Plugin>> Plugin::FromDescriptor(
   absl::Status status = CheckDescriptor(*descriptor, name);
   if (!status.ok()) return WithPrefix(prefix, status);
   // Not make_unique: the constructor is private.
-  return std::unique_ptr<Plugin>(
-      new Plugin(std::string(name), std::move(path), descriptor));
+  return std::unique_ptr<Plugin>(new Plugin(std::string(name), std::move(path), descriptor));
 }
 
-Plugin::Plugin(std::string name, std::string path,
-               const rts_plugin_descriptor* descriptor)
+Plugin::Plugin(std::string name, std::string path, const rts_plugin_descriptor* descriptor)
     : name_(std::move(name)), path_(std::move(path)), descriptor_(descriptor) {}
 
 std::string Plugin::StreamPrefix(absl::string_view stream_path) const {
@@ -62,18 +57,15 @@ std::string Plugin::StreamPrefix(absl::string_view stream_path) const {
 }
 
 absl::StatusOr<ParameterList> Plugin::ValidateParameters(
-    absl::string_view stream_path,
-    const std::map<std::string, std::string>& raw) const {
-  absl::StatusOr<ParameterList> params = server::ValidateParameters(
-      descriptor_->params, descriptor_->param_count, raw);
-  if (!params.ok())
-    return WithPrefix(StreamPrefix(stream_path), params.status());
+    absl::string_view stream_path, const std::map<std::string, std::string>& raw) const {
+  absl::StatusOr<ParameterList> params =
+      core::ValidateParameters(descriptor_->params, descriptor_->param_count, raw);
+  if (!params.ok()) return WithPrefix(StreamPrefix(stream_path), params.status());
   return params;
 }
 
 absl::StatusOr<GstPtr<GstElement>> Plugin::CreateElement(
-    absl::string_view stream_path,
-    const std::map<std::string, std::string>& raw) const {
+    absl::string_view stream_path, const std::map<std::string, std::string>& raw) const {
   absl::StatusOr<ParameterList> params = ValidateParameters(stream_path, raw);
   if (!params.ok()) return params.status();
 
@@ -98,24 +90,22 @@ absl::StatusOr<GstPtr<GstElement>> Plugin::CreateElement(
   if (created == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat(prefix, "create failed: ",
-                     error[0] != '\0' ? PrintableValue(error)
-                                      : "(the plugin gave no reason)"));
+                     error[0] != '\0' ? PrintableValue(error) : "(the plugin gave no reason)"));
   }
   // The ABI passes the element as void*. A pointer that is not a GObject at
   // all cannot be detected safely; anything else that is not an element is
   // released and reported.
   if (!GST_IS_ELEMENT(created)) {
     if (G_IS_OBJECT(created)) g_object_unref(g_object_ref_sink(created));
-    return absl::InvalidArgumentError(absl::StrCat(
-        prefix, "create returned an object that is not a GstElement"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "create returned an object that is not a GstElement"));
   }
   GstPtr<GstElement> element = AdoptGst(GST_ELEMENT(created));
   if (!HasPay0(element.get())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        prefix, "create returned an element that has no payloader named pay0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "create returned an element that has no payloader named pay0"));
   }
   return element;
 }
 
-}  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core

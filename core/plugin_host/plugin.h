@@ -1,8 +1,8 @@
 // A source plugin that passed every load-time check, and the two things the
 // server does with it: validate a stream's parameters and create the stream's
 // GStreamer element.
-#ifndef RTSPTEST_SERVER_PLUGIN_LOADER_PLUGIN_H_
-#define RTSPTEST_SERVER_PLUGIN_LOADER_PLUGIN_H_
+#ifndef RTSPTEST_CORE_PLUGIN_HOST_PLUGIN_H_
+#define RTSPTEST_CORE_PLUGIN_HOST_PLUGIN_H_
 
 #include <gst/gst.h>
 
@@ -12,12 +12,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "plugins/sdk/rts_plugin.h"
 #include "core/glib/gst_ptr.h"
 #include "core/plugin_host/parameter_validator.h"
+#include "plugins/sdk/rts_plugin.h"
 
-namespace rtsptest {
-namespace server {
+namespace rtsptest::core {
 
 // Immutable and thread-safe: every method is const and the descriptor never
 // changes (rts_plugin.h requires it to be constant while loaded).
@@ -32,8 +31,7 @@ class Plugin {
   // outlive the Plugin. Errors start with "plugin <name>: <path>: " and keep
   // the check's code (FailedPrecondition for ABI, else InvalidArgument).
   static absl::StatusOr<std::unique_ptr<Plugin>> FromDescriptor(
-      absl::string_view name, std::string path,
-      const rts_plugin_descriptor* descriptor);
+      absl::string_view name, std::string path, const rts_plugin_descriptor* descriptor);
 
   Plugin(const Plugin&) = delete;
   Plugin& operator=(const Plugin&) = delete;
@@ -50,8 +48,7 @@ class Plugin {
   // "true"/"false"). Errors are InvalidArgument, e.g.
   //   "stream /cam1: plugin testpattern: parameter fps=0: must be in 1..120"
   absl::StatusOr<ParameterList> ValidateParameters(
-      absl::string_view stream_path,
-      const std::map<std::string, std::string>& raw) const;
+      absl::string_view stream_path, const std::map<std::string, std::string>& raw) const;
 
   // Validates `raw`, then calls the plugin's create. Returns the element
   // with its floating reference sunk. InvalidArgument when create fails
@@ -60,12 +57,10 @@ class Plugin {
   // "pay0" (a bin must contain one; a lone element must itself be named
   // "pay0"), because gst-rtsp-server would then serve no stream at all.
   absl::StatusOr<GstPtr<GstElement>> CreateElement(
-      absl::string_view stream_path,
-      const std::map<std::string, std::string>& raw) const;
+      absl::string_view stream_path, const std::map<std::string, std::string>& raw) const;
 
  private:
-  Plugin(std::string name, std::string path,
-         const rts_plugin_descriptor* descriptor);
+  Plugin(std::string name, std::string path, const rts_plugin_descriptor* descriptor);
 
   // "stream <path>: plugin <name>: " for stream-time errors.
   std::string StreamPrefix(absl::string_view stream_path) const;
@@ -75,7 +70,6 @@ class Plugin {
   const rts_plugin_descriptor* const descriptor_;  // owned by the library
 };
 
-}  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core
 
-#endif  // RTSPTEST_SERVER_PLUGIN_LOADER_PLUGIN_H_
+#endif  // RTSPTEST_CORE_PLUGIN_HOST_PLUGIN_H_

@@ -9,8 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "plugins/sdk/rts_plugin.h"
 
-namespace rtsptest {
-namespace server {
+namespace rtsptest::core {
 namespace {
 
 const char* TypeName(rts_param_type type) {
@@ -67,5 +66,4 @@ bool WritePluginCatalog(PluginLoader& loader, std::ostream& out) {
   return true;
 }
 
-}  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core

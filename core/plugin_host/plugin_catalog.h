@@ -7,8 +7,7 @@
 
 #include "core/plugin_host/plugin_loader.h"
 
-namespace rtsptest {
-namespace server {
+namespace rtsptest::core {
 
 // Loads every plugin `loader` can find and writes one block per plugin:
 //
@@ -22,7 +21,6 @@ namespace server {
 // directories hold no plugin at all.
 bool WritePluginCatalog(PluginLoader& loader, std::ostream& out);
 
-}  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core
 
 #endif  // RTSPTEST_CORE_PLUGIN_HOST_PLUGIN_CATALOG_H_

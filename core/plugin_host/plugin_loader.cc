@@ -16,8 +16,7 @@
 #include "absl/strings/strip.h"
 #include "core/plugin_host/parameter_validator.h"
 
-namespace rtsptest {
-namespace server {
+namespace rtsptest::core {
 namespace {
 
 constexpr absl::string_view kLibPrefix = "lib";
@@ -61,8 +60,7 @@ bool IsRegularFile(const std::string& path) {
 PluginLoader::PluginLoader(std::vector<std::string> plugin_dirs)
     : plugin_dirs_(std::move(plugin_dirs)) {}
 
-absl::StatusOr<std::shared_ptr<const Plugin>> PluginLoader::Load(
-    absl::string_view name) {
+absl::StatusOr<std::shared_ptr<const Plugin>> PluginLoader::Load(absl::string_view name) {
   absl::MutexLock lock(&mu_);
   if (auto it = loaded_.find(name); it != loaded_.end()) return it->second;
   absl::StatusOr<std::shared_ptr<const Plugin>> plugin = LoadUncached(name);
@@ -70,27 +68,23 @@ absl::StatusOr<std::shared_ptr<const Plugin>> PluginLoader::Load(
   return plugin;
 }
 
-absl::StatusOr<std::string> PluginLoader::FindLibrary(
-    absl::string_view name) const {
+absl::StatusOr<std::string> PluginLoader::FindLibrary(absl::string_view name) const {
   std::vector<std::string> searched;
   for (const std::string& dir : plugin_dirs_) {
     std::string path = LibraryPath(dir, name);
     if (IsRegularFile(path)) return path;
     searched.push_back(dir);
   }
-  return absl::NotFoundError(absl::StrCat(
-      "plugin ", name, ": ", kLibPrefix, name, kLibSuffix, " not found in ",
-      searched.empty()
-          ? "any directory (no plugin directories configured)"
-          : absl::StrCat("[", absl::StrJoin(searched, ", "), "]")));
+  return absl::NotFoundError(
+      absl::StrCat("plugin ", name, ": ", kLibPrefix, name, kLibSuffix, " not found in ",
+                   searched.empty() ? "any directory (no plugin directories configured)"
+                                    : absl::StrCat("[", absl::StrJoin(searched, ", "), "]")));
 }
 
-absl::StatusOr<std::shared_ptr<const Plugin>> PluginLoader::LoadUncached(
-    absl::string_view name) {
-  if (!IsValidPluginName(name)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("plugin ", PrintableValue(name),
-                     ": invalid plugin name (must match [a-z0-9_-]+)"));
+absl::StatusOr<std::shared_ptr<const Plugin>> PluginLoader::LoadUncached(absl::string_view name) {
+  if (!common::IsValidPluginName(name)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "plugin ", PrintableValue(name), ": invalid plugin name (must match [a-z0-9_-]+)"));
   }
   absl::StatusOr<std::string> path = FindLibrary(name);
   if (!path.ok()) return path.status();
@@ -98,8 +92,7 @@ absl::StatusOr<std::shared_ptr<const Plugin>> PluginLoader::LoadUncached(
 
   LibraryHandle library(dlopen(path->c_str(), RTLD_NOW | RTLD_LOCAL));
   if (library == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(prefix, "dlopen failed: ", LastDlError()));
+    return absl::InvalidArgumentError(absl::StrCat(prefix, "dlopen failed: ", LastDlError()));
   }
   dlerror();  // clear any stale error so the one below is dlsym's
   void* entry = dlsym(library.get(), RTS_PLUGIN_ENTRY_SYMBOL);
@@ -108,21 +101,20 @@ absl::StatusOr<std::shared_ptr<const Plugin>> PluginLoader::LoadUncached(
     // The commonest cause by far, and a baffling one when the source plainly
     // contains RTS_PLUGIN_DEFINE: say so instead of leaving people to nm.
     const bool mangled = dlsym(library.get(), kMangledEntrySymbol) != nullptr;
-    return absl::UnimplementedError(absl::StrCat(
-        prefix, "does not export " RTS_PLUGIN_ENTRY_SYMBOL ": ", error,
-        mangled ? " (it exports the C++-mangled name instead: wrap "
-                  "RTS_PLUGIN_DEFINE in extern \"C\" { ... })"
-                : ""));
+    return absl::UnimplementedError(
+        absl::StrCat(prefix, "does not export " RTS_PLUGIN_ENTRY_SYMBOL ": ", error,
+                     mangled ? " (it exports the C++-mangled name instead: wrap "
+                               "RTS_PLUGIN_DEFINE in extern \"C\" { ... })"
+                             : ""));
   }
   // POSIX guarantees that a dlsym result can be converted to a function
   // pointer, though ISO C++ only "conditionally supports" the cast.
   const auto get_descriptor = reinterpret_cast<rts_plugin_entry_fn>(entry);
   const rts_plugin_descriptor* descriptor = get_descriptor();
 
-  absl::StatusOr<std::unique_ptr<Plugin>> plugin =
-      Plugin::FromDescriptor(name, *path, descriptor);
+  absl::StatusOr<std::unique_ptr<Plugin>> plugin = Plugin::FromDescriptor(name, *path, descriptor);
   if (!plugin.ok()) return plugin.status();  // `library` is dlclosed here
-  library.release();  // kept for the life of the process, see the header
+  library.release();                         // kept for the life of the process, see the header
   return std::shared_ptr<const Plugin>(*std::move(plugin));
 }
 
@@ -131,12 +123,11 @@ std::vector<std::string> PluginLoader::ListAvailable() const {
   for (const std::string& dir : plugin_dirs_) {
     std::error_code error;
     std::filesystem::directory_iterator it(dir, error);
-    for (; !error && it != std::filesystem::directory_iterator();
-         it.increment(error)) {
+    for (; !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
       const std::string file = it->path().filename().string();
       absl::string_view name = file;
-      if (!absl::ConsumePrefix(&name, kLibPrefix) ||
-          !absl::ConsumeSuffix(&name, kLibSuffix) || !IsValidPluginName(name)) {
+      if (!absl::ConsumePrefix(&name, kLibPrefix) || !absl::ConsumeSuffix(&name, kLibSuffix) ||
+          !common::IsValidPluginName(name)) {
         continue;
       }
       std::error_code type_error;
@@ -146,5 +137,4 @@ std::vector<std::string> PluginLoader::ListAvailable() const {
   return std::vector<std::string>(names.begin(), names.end());
 }
 
-}  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core

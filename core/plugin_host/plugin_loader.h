@@ -7,8 +7,8 @@
 //       loader.Load("testpattern");
 //   if (!plugin.ok()) { /* report; the server goes on with other plugins */ }
 //   auto element = (*plugin)->CreateElement("/cam1", {{"fps", "25"}});
-#ifndef RTSPTEST_SERVER_PLUGIN_LOADER_PLUGIN_LOADER_H_
-#define RTSPTEST_SERVER_PLUGIN_LOADER_PLUGIN_LOADER_H_
+#ifndef RTSPTEST_CORE_PLUGIN_HOST_PLUGIN_LOADER_H_
+#define RTSPTEST_CORE_PLUGIN_HOST_PLUGIN_LOADER_H_
 
 #include <functional>
 #include <map>
@@ -23,12 +23,11 @@
 #include "common/plugin_name/plugin_name.h"
 #include "core/plugin_host/plugin.h"
 
-namespace rtsptest {
-namespace server {
+namespace rtsptest::core {
 
 // The loader accepts only names that pass IsValidPluginName
 // (common/plugin_name): [a-z0-9_-]+.
-using ::rtsptest::IsValidPluginName;
+using ::rtsptest::common::IsValidPluginName;
 
 // Thread-safe. Each plugin's library is opened once with
 // dlopen(RTLD_NOW | RTLD_LOCAL): RTLD_NOW so that a missing symbol fails the
@@ -85,16 +84,14 @@ class PluginLoader {
   absl::StatusOr<std::string> FindLibrary(absl::string_view name) const;
 
   // dlopen, entry point, checks. No caching.
-  absl::StatusOr<std::shared_ptr<const Plugin>> LoadUncached(
-      absl::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::shared_ptr<const Plugin>> LoadUncached(absl::string_view name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::vector<std::string> plugin_dirs_;
   absl::Mutex mu_;
-  std::map<std::string, std::shared_ptr<const Plugin>, std::less<>> loaded_
-      ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<const Plugin>, std::less<>> loaded_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core
 
-#endif  // RTSPTEST_SERVER_PLUGIN_LOADER_PLUGIN_LOADER_H_
+#endif  // RTSPTEST_CORE_PLUGIN_HOST_PLUGIN_LOADER_H_

@@ -11,8 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
-namespace rtsptest {
-namespace server {
+namespace rtsptest::core {
 
 std::vector<std::string> CheckStreams(const config::v1::ServerConfig& config,
                                       PluginLoader& loader) {
@@ -35,5 +34,4 @@ std::vector<std::string> CheckStreams(const config::v1::ServerConfig& config,
   return errors;
 }
 
-}  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core

@@ -9,18 +9,15 @@
 #include "core/plugin_host/plugin_loader.h"
 #include "rtsptest/config/v1/config.pb.h"
 
-namespace rtsptest {
-namespace server {
+namespace rtsptest::core {
 
 // For each stream of `config`: loads its plugin, validates the parameters and
 // builds the stream's element once, so that a bad pipeline description or a
 // missing file fails here rather than at start-up. Returns one message per
 // failing stream, in config order, each starting "stream <path>: "; empty
 // when every stream can be built. Needs gst_init().
-std::vector<std::string> CheckStreams(const config::v1::ServerConfig& config,
-                                      PluginLoader& loader);
+std::vector<std::string> CheckStreams(const config::v1::ServerConfig& config, PluginLoader& loader);
 
-}  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core
 
 #endif  // RTSPTEST_CORE_PLUGIN_HOST_STREAM_CHECK_H_

@@ -11,7 +11,7 @@
 #include "common/log/log.h"
 #include "common/time/proto_time.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 // The running binary's path, e.g. /work/bazel-bin/app/rtsp_test_server.
@@ -24,8 +24,9 @@ std::string ExecutablePath() {
 // health.stall_timeout, or the default for a config that did not go through
 // ApplyDefaults (tests build configs by hand).
 absl::Duration StallTimeout(const config::v1::ServerConfig& config) {
-  return config.health().has_stall_timeout() ? FromProtoDuration(config.health().stall_timeout())
-                                             : kDefaultStallTimeout;
+  return config.health().has_stall_timeout()
+             ? common::FromProtoDuration(config.health().stall_timeout())
+             : kDefaultStallTimeout;
 }
 
 std::vector<std::string> ResolvePluginDirs(const config::v1::ServerConfig& config) {
@@ -66,11 +67,10 @@ Server::Server(config::v1::ServerConfig config)
   streams_ = std::make_unique<StreamManager>(loader_.get(), std::move(raw), StallTimeout(config_));
   // A joining reader gets a key frame at once rather than at the next GOP.
   for (auto& listener : listeners_) {
-    listener->SetPlayObserver(
-        [streams = streams_.get()](PlayPhase phase, absl::string_view path,
-                                   GstRTSPContext* context) {
-          streams->OnPlay(phase, path, context);
-        });
+    listener->SetPlayObserver([streams = streams_.get()](PlayPhase phase, absl::string_view path,
+                                                         GstRTSPContext* context) {
+      streams->OnPlay(phase, path, context);
+    });
   }
 }
 
@@ -92,14 +92,17 @@ absl::Status Server::Start() {
       ++mounted;
       continue;
     }
-    Log(LogLevel::kError, "stream skipped",
-        {{"stream", stream.path()}, {"plugin", stream.plugin()},
-         {"code", absl::StatusCodeToString(status.code())},
-         {"error", std::string(status.message())}});
+    common::Log(common::LogLevel::kError, "stream skipped",
+                {{"stream", stream.path()},
+                 {"plugin", stream.plugin()},
+                 {"code", absl::StatusCodeToString(status.code())},
+                 {"error", std::string(status.message())}});
   }
-  Log(LogLevel::kInfo, "rtsp serving",
-      {{"listeners_bound", bound}, {"listeners_total", static_cast<int>(listeners_.size())},
-       {"streams_mounted", mounted}, {"streams_total", config_.streams_size()}});
+  common::Log(common::LogLevel::kInfo, "rtsp serving",
+              {{"listeners_bound", bound},
+               {"listeners_total", static_cast<int>(listeners_.size())},
+               {"streams_mounted", mounted},
+               {"streams_total", config_.streams_size()}});
   return absl::OkStatus();
 }
 
@@ -111,4 +114,4 @@ void Server::Stop() {
   streams_->RemoveAll();
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

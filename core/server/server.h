@@ -5,20 +5,20 @@
 // bind and a stream whose plugin or parameters are bad are logged and
 // skipped, and everything else serves. Health (healthcheck/) reports what is
 // actually up.
-#ifndef RTSPTEST_SERVER_SERVER_H_
-#define RTSPTEST_SERVER_SERVER_H_
+#ifndef RTSPTEST_CORE_SERVER_SERVER_H_
+#define RTSPTEST_CORE_SERVER_SERVER_H_
 
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "rtsptest/config/v1/config.pb.h"
 #include "core/listener/rtsp_listener.h"
 #include "core/plugin_host/plugin_loader.h"
 #include "core/stream/stream_manager.h"
+#include "rtsptest/config/v1/config.pb.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 // The plugin directories used when the config names none: $RTSP_TEST_PLUGIN_DIR
 // is handled by the config layer; these are the install locations relative
@@ -54,6 +54,6 @@ class Server {
   bool stopped_ = false;
 };
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
-#endif  // RTSPTEST_SERVER_SERVER_H_
+#endif  // RTSPTEST_CORE_SERVER_SERVER_H_

@@ -13,7 +13,7 @@
 #include "core/stream/stream_liveness.h"
 #include "rtsptest/config/v1/config.pb.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 struct StreamStatus {
   // Names of the listeners the stream is mounted on.
@@ -64,6 +64,6 @@ const char* StreamEventTypeName(StreamEvent::Type type);
 // may interleave.
 using StreamObserver = std::function<void(const StreamEvent&)>;
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
 #endif  // RTSPTEST_CORE_STREAM_STREAM_H_

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 std::string FormatAge(absl::Duration age) {
@@ -17,11 +17,16 @@ std::string FormatAge(absl::Duration age) {
 
 const char* StreamStateName(StreamState state) {
   switch (state) {
-    case StreamState::kStarting: return "starting";
-    case StreamState::kLive: return "live";
-    case StreamState::kStalled: return "stalled";
-    case StreamState::kFailed: return "failed";
-    case StreamState::kStopping: return "stopping";
+    case StreamState::kStarting:
+      return "starting";
+    case StreamState::kLive:
+      return "live";
+    case StreamState::kStalled:
+      return "stalled";
+    case StreamState::kFailed:
+      return "failed";
+    case StreamState::kStopping:
+      return "stopping";
   }
   return "unknown";
 }
@@ -51,8 +56,9 @@ StreamLivenessRule::Verdict StreamLivenessRule::Decide(const LivenessCounters& c
   if (!oldest.has_value()) return {StreamState::kStarting, "no tracks"};
   const absl::Duration age = now - *counters.tracks[*oldest].last_frame;
   if (age > stall_timeout_) {
-    return {StreamState::kStalled, absl::StrCat("no frame for ", FormatAge(age), " (track ", *oldest,
-                                                "; stall_timeout ", FormatAge(stall_timeout_), ")")};
+    return {StreamState::kStalled,
+            absl::StrCat("no frame for ", FormatAge(age), " (track ", *oldest, "; stall_timeout ",
+                         FormatAge(stall_timeout_), ")")};
   }
   return {StreamState::kLive, ""};
 }
@@ -93,7 +99,8 @@ std::optional<StreamHealth::Transition> StreamHealth::Update(const LivenessCount
     out.bytes_produced = in.bytes;
     out.fps = windows_[i].frames_per_second();
     out.bits_per_second = windows_[i].bits_per_second();
-    if (in.last_frame.has_value()) out.last_frame_age = std::max(absl::ZeroDuration(), now - *in.last_frame);
+    if (in.last_frame.has_value())
+      out.last_frame_age = std::max(absl::ZeroDuration(), now - *in.last_frame);
     next.bits_per_second += out.bits_per_second;
   }
   bool every_track_has_a_frame = true;
@@ -117,4 +124,4 @@ std::optional<StreamHealth::Transition> StreamHealth::Update(const LivenessCount
   return Transition{before, report_.state, report_.reason};
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

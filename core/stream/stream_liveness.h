@@ -8,8 +8,8 @@
 //   - StreamHealth holds one stream's state and rates between evaluations
 //     and reports each change once.
 // StreamManager owns one StreamHealth per stream and is the only writer.
-#ifndef RTSPTEST_SERVER_REGISTRY_STREAM_LIVENESS_H_
-#define RTSPTEST_SERVER_REGISTRY_STREAM_LIVENESS_H_
+#ifndef RTSPTEST_CORE_STREAM_STREAM_LIVENESS_H_
+#define RTSPTEST_CORE_STREAM_STREAM_LIVENESS_H_
 
 #include <cstdint>
 #include <deque>
@@ -20,7 +20,7 @@
 #include "absl/time/time.h"
 #include "core/media/media_liveness.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 enum class StreamState {
   kStarting,  // Mounted; no frame yet.
@@ -137,6 +137,6 @@ class StreamHealth {
   StreamHealthReport report_;
 };
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
-#endif  // RTSPTEST_SERVER_REGISTRY_STREAM_LIVENESS_H_
+#endif  // RTSPTEST_CORE_STREAM_STREAM_LIVENESS_H_

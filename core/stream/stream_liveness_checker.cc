@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <utility>
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 absl::Duration StreamLivenessChecker::IntervalFor(absl::Duration stall_timeout) {
   return std::min(stall_timeout / 4, absl::Milliseconds(250));
@@ -40,4 +40,4 @@ void StreamLivenessChecker::Loop() {
   }
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

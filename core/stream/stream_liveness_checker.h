@@ -6,8 +6,8 @@
 // 2 s, while a frozen stream must turn NOT_SERVING within stall_timeout plus
 // a fraction of a second. An evaluation reads a few atomics per track, so a
 // short interval costs nothing measurable.
-#ifndef RTSPTEST_SERVER_REGISTRY_STREAM_LIVENESS_CHECKER_H_
-#define RTSPTEST_SERVER_REGISTRY_STREAM_LIVENESS_CHECKER_H_
+#ifndef RTSPTEST_CORE_STREAM_STREAM_LIVENESS_CHECKER_H_
+#define RTSPTEST_CORE_STREAM_STREAM_LIVENESS_CHECKER_H_
 
 #include <functional>
 #include <thread>
@@ -18,7 +18,7 @@
 #include "absl/time/time.h"
 #include "core/stream/stream_manager.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 class StreamLivenessChecker {
  public:
@@ -53,6 +53,6 @@ class StreamLivenessChecker {
   std::thread thread_;
 };
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
-#endif  // RTSPTEST_SERVER_REGISTRY_STREAM_LIVENESS_CHECKER_H_
+#endif  // RTSPTEST_CORE_STREAM_STREAM_LIVENESS_CHECKER_H_

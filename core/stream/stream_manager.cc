@@ -9,7 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/log/log.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 absl::Status Prefixed(absl::string_view path, const absl::Status& status) {
@@ -92,8 +92,10 @@ absl::Status StreamManager::Create(const config::v1::Stream& spec) {
     entry.phase = Entry::Phase::kServing;
     listener_names = entry.stream.status.listeners;
   }
-  Log(LogLevel::kInfo, "stream mounted",
-      {{"stream", path}, {"plugin", spec.plugin()}, {"listeners", absl::StrJoin(listener_names, ",")}});
+  common::Log(common::LogLevel::kInfo, "stream mounted",
+              {{"stream", path},
+               {"plugin", spec.plugin()},
+               {"listeners", absl::StrJoin(listener_names, ",")}});
   Emit({StreamEvent::Type::kCreated, path, StreamState::kStarting, StreamState::kStarting, ""});
   return absl::OkStatus();
 }
@@ -142,9 +144,10 @@ absl::Status StreamManager::Remove(absl::string_view path) {
     if (it == streams_.end()) return NoSuchStream(path);
     Entry& entry = *it->second;
     if (entry.phase != Entry::Phase::kServing) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("stream ", path, ": ",
-                       entry.phase == Entry::Phase::kBuilding ? "still being created" : "already being removed"));
+      return absl::FailedPreconditionError(absl::StrCat("stream ", path, ": ",
+                                                        entry.phase == Entry::Phase::kBuilding
+                                                            ? "still being created"
+                                                            : "already being removed"));
     }
     // The last counters, for List() while the media goes away.
     entry.stream = Snapshot(entry);
@@ -167,8 +170,10 @@ absl::Status StreamManager::Remove(absl::string_view path) {
     absl::MutexLock lock(&mutex_);
     streams_.erase(streams_.find(path));
   }
-  Log(LogLevel::kInfo, "stream removed", {{"stream", std::string(path)}, {"readers_closed", closed}});
-  Emit({StreamEvent::Type::kRemoved, std::string(path), StreamState::kStopping, StreamState::kStopping, ""});
+  common::Log(common::LogLevel::kInfo, "stream removed",
+              {{"stream", std::string(path)}, {"readers_closed", closed}});
+  Emit({StreamEvent::Type::kRemoved, std::string(path), StreamState::kStopping,
+        StreamState::kStopping, ""});
   return absl::OkStatus();
 }
 
@@ -207,7 +212,8 @@ std::vector<Stream> StreamManager::List() const {
 absl::StatusOr<Stream> StreamManager::Get(absl::string_view path) const {
   absl::MutexLock lock(&mutex_);
   auto it = streams_.find(path);
-  if (it == streams_.end() || it->second->phase == Entry::Phase::kBuilding) return NoSuchStream(path);
+  if (it == streams_.end() || it->second->phase == Entry::Phase::kBuilding)
+    return NoSuchStream(path);
   return Snapshot(*it->second);
 }
 
@@ -249,18 +255,19 @@ std::vector<StreamLiveness> StreamManager::EvaluateLiveness() {
           entry->health.Update(entry->media->ReadLiveness(), MonotonicNow());
       if (change.has_value()) {
         const StreamHealthReport& report = entry->health.report();
-        LogLevel level = change->to == StreamState::kFailed    ? LogLevel::kError
-                         : change->to == StreamState::kStalled ? LogLevel::kWarning
-                                                               : LogLevel::kInfo;
-        Log(level,
-            absl::StrCat("stream ", path, ": ", StreamStateName(change->from), " -> ",
-                         StreamStateName(change->to)),
-            {{"stream", path},
-             {"from", StreamStateName(change->from)},
-             {"to", StreamStateName(change->to)},
-             {"reason", change->reason},
-             {"frames", static_cast<int64_t>(report.frames_produced)},
-             {"stall_timeout_ms", static_cast<int64_t>(absl::ToInt64Milliseconds(stall_timeout_))}});
+        common::LogLevel level = change->to == StreamState::kFailed    ? common::LogLevel::kError
+                                 : change->to == StreamState::kStalled ? common::LogLevel::kWarning
+                                                                       : common::LogLevel::kInfo;
+        common::Log(level,
+                    absl::StrCat("stream ", path, ": ", StreamStateName(change->from), " -> ",
+                                 StreamStateName(change->to)),
+                    {{"stream", path},
+                     {"from", StreamStateName(change->from)},
+                     {"to", StreamStateName(change->to)},
+                     {"reason", change->reason},
+                     {"frames", static_cast<int64_t>(report.frames_produced)},
+                     {"stall_timeout_ms",
+                      static_cast<int64_t>(absl::ToInt64Milliseconds(stall_timeout_))}});
         events.push_back(
             {StreamEvent::Type::kStateChanged, path, change->from, change->to, change->reason});
       }
@@ -288,4 +295,4 @@ absl::StatusOr<GstPtr<GstElement>> StreamManager::FindElement(absl::string_view 
   return found;
 }
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

@@ -37,14 +37,15 @@
 #include "core/stream/stream_liveness.h"
 #include "rtsptest/config/v1/config.pb.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 
 class StreamManager {
  public:
   // `loader` and the listeners must outlive the manager. A stream with no
   // frame for longer than `stall_timeout` is stalled (stream_liveness.h).
   StreamManager(PluginLoader* loader, std::vector<RtspListener*> listeners,
-                absl::Duration stall_timeout = kDefaultStallTimeout, StreamObserver observer = nullptr);
+                absl::Duration stall_timeout = kDefaultStallTimeout,
+                StreamObserver observer = nullptr);
   // Removes every stream.
   ~StreamManager();
 
@@ -91,7 +92,8 @@ class StreamManager {
   // The element named `name` inside the stream's pipeline (e.g. a valve in
   // a `pipeline` plugin description), for fault injection in tests. NotFound
   // for an unknown stream or element.
-  absl::StatusOr<GstPtr<GstElement>> FindElement(absl::string_view path, absl::string_view name) const
+  absl::StatusOr<GstPtr<GstElement>> FindElement(absl::string_view path,
+                                                 absl::string_view name) const
       ABSL_LOCKS_EXCLUDED(mutex_);
 
  private:
@@ -126,6 +128,6 @@ class StreamManager {
   std::map<std::string, std::unique_ptr<Entry>, std::less<>> streams_ ABSL_GUARDED_BY(mutex_);
 };
 
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core
 
 #endif  // RTSPTEST_CORE_STREAM_STREAM_MANAGER_H_

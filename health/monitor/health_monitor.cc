@@ -15,16 +15,16 @@ std::string FormatLatency(absl::Duration latency) {
 
 }  // namespace
 
-void LogToJsonLog(LogLevel level, const std::string& message, const LogFields& fields) {
-  std::vector<LogField> converted;
+void LogToJsonLog(common::LogLevel level, const std::string& message, const LogFields& fields) {
+  std::vector<common::LogField> converted;
   converted.reserve(fields.size() + 1);
   converted.emplace_back("source", "health");
   for (const auto& [key, value] : fields) converted.emplace_back(key, value);
-  Log(level, message, converted);
+  common::Log(level, message, converted);
 }
 
-absl::StatusOr<std::unique_ptr<HealthMonitor>> HealthMonitor::Create(
-    HealthMonitorOptions options, HealthPublisher* publisher) {
+absl::StatusOr<std::unique_ptr<HealthMonitor>> HealthMonitor::Create(HealthMonitorOptions options,
+                                                                     HealthPublisher* publisher) {
   if (publisher == nullptr) return absl::InvalidArgumentError("health monitor: no publisher");
   if (options.interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -44,19 +44,19 @@ absl::StatusOr<std::unique_ptr<HealthMonitor>> HealthMonitor::Create(
       return absl::InvalidArgumentError(absl::StrCat("listener ", l.name, ": duplicate name"));
     }
   }
-  absl::StatusOr<KOfNRule> rule =
-      KOfNRule::Create(static_cast<int>(options.listeners.size()), options.min_healthy_listeners);
+  absl::StatusOr<common::KOfNRule> rule = common::KOfNRule::Create(
+      static_cast<int>(options.listeners.size()), options.min_healthy_listeners);
   if (!rule.ok()) return rule.status();
-  if (!options.log) options.log = [](LogLevel, const std::string&, const LogFields&) {};
+  if (!options.log) options.log = [](common::LogLevel, const std::string&, const LogFields&) {};
   return std::unique_ptr<HealthMonitor>(new HealthMonitor(std::move(options), *rule, publisher));
 }
 
-HealthMonitor::HealthMonitor(HealthMonitorOptions options, KOfNRule rule,
+HealthMonitor::HealthMonitor(HealthMonitorOptions options, common::KOfNRule rule,
                              HealthPublisher* publisher)
     : options_(std::move(options)),
       rule_(rule),
       publisher_(publisher),
-      prober_(ProbeOptions{options_.timeout, options_.deep_check}) {
+      prober_(common::ProbeOptions{options_.timeout, options_.deep_check}) {
   absl::MutexLock lock(&mu_);
   for (const ListenerSpec& l : options_.listeners) {
     bound_.push_back(l.bound);
@@ -74,7 +74,7 @@ absl::Status HealthMonitor::Start() {
   if (started_) return absl::FailedPreconditionError("health monitor: already started");
   started_ = true;
   thread_ = std::thread([this] { Loop(); });
-  options_.log(LogLevel::kInfo, "health monitor started",
+  options_.log(common::LogLevel::kInfo, "health monitor started",
                {{"listeners", std::to_string(options_.listeners.size())},
                 {"rule", rule_.ToString()},
                 {"interval", absl::FormatDuration(options_.interval)},
@@ -101,7 +101,7 @@ void HealthMonitor::SetDraining() {
     snapshot = snapshot_;
   }
   snapshot.time = absl::Now();
-  options_.log(LogLevel::kWarning, "health: draining, every name is now NOT_SERVING",
+  options_.log(common::LogLevel::kWarning, "health: draining, every name is now NOT_SERVING",
                {{"round", std::to_string(snapshot.round)}});
   PublishLocked(std::move(snapshot));
 }
@@ -139,9 +139,8 @@ absl::StatusOr<HealthSnapshot> HealthMonitor::ProbeNow(absl::Duration timeout) {
 
 bool HealthMonitor::AwaitRound(int64_t round, absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
-  auto done = [this, round]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return rounds_completed_ >= round;
-  };
+  auto done = [this, round]()
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return rounds_completed_ >= round; };
   return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
 }
 
@@ -155,9 +154,7 @@ void HealthMonitor::Loop() {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stop_ || round_requested_;
-      };
+      auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || round_requested_; };
       // Sleeps until the interval has passed, a round is requested or Stop().
       mu_.AwaitWithDeadline(absl::Condition(&wake), next_round);
       if (stop_) return;
@@ -177,15 +174,15 @@ void HealthMonitor::RunRound() {
   }
   // Only bound listeners are probed: an unbound port might be someone
   // else's, and it is down whatever answers there.
-  std::vector<ProbeTarget> targets;
+  std::vector<common::ProbeTarget> targets;
   std::vector<size_t> probed;
   for (size_t i = 0; i < options_.listeners.size(); ++i) {
     if (!bound[i]) continue;
     const ListenerSpec& l = options_.listeners[i];
-    targets.push_back(ProbeTarget{l.host, l.port, l.describe_path});
+    targets.push_back(common::ProbeTarget{l.host, l.port, l.describe_path});
     probed.push_back(i);
   }
-  std::vector<ProbeResult> results = prober_.ProbeAll(targets);
+  std::vector<common::ProbeResult> results = prober_.ProbeAll(targets);
 
   absl::MutexLock publish_lock(&publish_mu_);
   HealthSnapshot previous;
@@ -200,14 +197,14 @@ void HealthMonitor::RunRound() {
     h.listener.bound = bound[i];
     if (!bound[i]) {
       h.serving = false;
-      h.failure = ProbeFailure::kNotBound;
+      h.failure = common::ProbeFailure::kNotBound;
       h.last_error = absl::StrCat("port ", h.listener.port, ": not bound by the server");
       h.last_latency = absl::ZeroDuration();
     }
   }
   for (size_t j = 0; j < probed.size(); ++j) {
     ListenerHealth& h = next.listeners[probed[j]];
-    const ProbeResult& r = results[j];
+    const common::ProbeResult& r = results[j];
     h.serving = r.ok;
     h.failure = r.failure;
     h.last_error = r.ok ? "" : r.reason;
@@ -257,16 +254,15 @@ void HealthMonitor::LogChanges(const HealthSnapshot& before, const HealthSnapsho
       const ListenerHealth& b = before.listeners[i];
       const bool first = !before.first_round_done;
       if (!first && a.serving == b.serving && a.failure == b.failure) continue;
-      LogFields fields = {{"listener", a.listener.name},
-                          {"port", std::to_string(a.listener.port)}};
+      LogFields fields = {{"listener", a.listener.name}, {"port", std::to_string(a.listener.port)}};
       if (a.serving) {
         fields.emplace_back("latency", FormatLatency(a.last_latency));
-        options_.log(LogLevel::kInfo, absl::StrCat("listener ", a.listener.name, " is up"),
+        options_.log(common::LogLevel::kInfo, absl::StrCat("listener ", a.listener.name, " is up"),
                      fields);
       } else {
-        fields.emplace_back("failure", std::string(ProbeFailureName(a.failure)));
+        fields.emplace_back("failure", std::string(common::ProbeFailureName(a.failure)));
         fields.emplace_back("reason", a.last_error);
-        options_.log(LogLevel::kWarning,
+        options_.log(common::LogLevel::kWarning,
                      absl::StrCat("listener ", a.listener.name, " is down: ", a.last_error),
                      fields);
       }
@@ -274,7 +270,7 @@ void HealthMonitor::LogChanges(const HealthSnapshot& before, const HealthSnapsho
   }
   if (before.first_round_done && before.serving == after.serving) return;
   const bool was = before.first_round_done && before.serving;
-  options_.log(after.serving ? LogLevel::kInfo : LogLevel::kError,
+  options_.log(after.serving ? common::LogLevel::kInfo : common::LogLevel::kError,
                absl::StrCat("health: ", ServingName(was), " -> ", ServingName(after.serving), " (",
                             after.healthy_listeners, " of ", after.listeners.size(),
                             " listeners up, need ", rule_.k(), ")"),

@@ -4,8 +4,8 @@
 // Health checks (gRPC Check/Watch, HTTP /health) read what was published;
 // they never trigger a probe, so a flood of checks costs no RTSP traffic and
 // a slow listener never slows a check.
-#ifndef HEALTHCHECK_MONITOR_HEALTH_MONITOR_H_
-#define HEALTHCHECK_MONITOR_HEALTH_MONITOR_H_
+#ifndef RTSPTEST_HEALTH_MONITOR_HEALTH_MONITOR_H_
+#define RTSPTEST_HEALTH_MONITOR_HEALTH_MONITOR_H_
 
 #include <cstdint>
 #include <functional>
@@ -31,11 +31,11 @@ namespace rtsptest::health {
 using LogFields = std::vector<std::pair<std::string, std::string>>;
 // Structured log sink: a message plus key/value fields (port, reason, ...).
 // Levels are common/log's; the monitor uses kInfo, kWarning and kError.
-using LogFn = std::function<void(LogLevel, const std::string& message, const LogFields&)>;
+using LogFn = std::function<void(common::LogLevel, const std::string& message, const LogFields&)>;
 
 // Writes the event to the JSON-lines log (common/log) with "source":"health"
 // ahead of its fields.
-void LogToJsonLog(LogLevel level, const std::string& message, const LogFields& fields);
+void LogToJsonLog(common::LogLevel level, const std::string& message, const LogFields& fields);
 
 struct HealthMonitorOptions {
   std::vector<ListenerSpec> listeners;
@@ -52,8 +52,8 @@ class HealthMonitor {
   // InvalidArgument for no listeners, a bad k, a port outside 1..65535,
   // duplicate listener names, or a non-positive interval or timeout.
   // `publisher` must outlive the monitor.
-  static absl::StatusOr<std::unique_ptr<HealthMonitor>> Create(
-      HealthMonitorOptions options, HealthPublisher* publisher);
+  static absl::StatusOr<std::unique_ptr<HealthMonitor>> Create(HealthMonitorOptions options,
+                                                               HealthPublisher* publisher);
 
   ~HealthMonitor();  // Stops the thread.
   HealthMonitor(const HealthMonitor&) = delete;
@@ -88,23 +88,22 @@ class HealthMonitor {
   // The last published snapshot (round 0 before the first round).
   HealthSnapshot snapshot() const;
 
-  const KOfNRule& rule() const { return rule_; }
+  const common::KOfNRule& rule() const { return rule_; }
 
  private:
-  HealthMonitor(HealthMonitorOptions options, KOfNRule rule, HealthPublisher* publisher);
+  HealthMonitor(HealthMonitorOptions options, common::KOfNRule rule, HealthPublisher* publisher);
 
   void Loop();
   void RunRound();
   // Logs listener and overall transitions between `before` and `after`.
-  void LogChanges(const HealthSnapshot& before, const HealthSnapshot& after,
-                  bool draining) const;
+  void LogChanges(const HealthSnapshot& before, const HealthSnapshot& after, bool draining) const;
   // Publishes under publish_mu_, applying the drain override.
   void PublishLocked(HealthSnapshot snapshot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mu_);
 
   const HealthMonitorOptions options_;
-  const KOfNRule rule_;
+  const common::KOfNRule rule_;
   HealthPublisher* const publisher_;
-  const RtspProber prober_;
+  const common::RtspProber prober_;
 
   // Serializes publications and guards the drain flag, so that a round that
   // finishes after SetDraining() can never publish SERVING.
@@ -125,4 +124,4 @@ class HealthMonitor {
 
 }  // namespace rtsptest::health
 
-#endif  // HEALTHCHECK_MONITOR_HEALTH_MONITOR_H_
+#endif  // RTSPTEST_HEALTH_MONITOR_HEALTH_MONITOR_H_

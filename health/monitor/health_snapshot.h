@@ -3,8 +3,8 @@
 //
 // The monitor decides; publishers only translate a snapshot into their
 // medium (gRPC health names, metrics, the HTTP gateway).
-#ifndef HEALTHCHECK_MONITOR_HEALTH_SNAPSHOT_H_
-#define HEALTHCHECK_MONITOR_HEALTH_SNAPSHOT_H_
+#ifndef RTSPTEST_HEALTH_MONITOR_HEALTH_SNAPSHOT_H_
+#define RTSPTEST_HEALTH_MONITOR_HEALTH_SNAPSHOT_H_
 
 #include <cstdint>
 #include <string>
@@ -21,17 +21,17 @@ struct ListenerSpec {
   std::string host = "127.0.0.1";  // Where to probe: the bind address, or
                                    // loopback for a wildcard bind.
   int port = 0;
-  bool bound = true;               // False when the server failed to bind it.
-  std::string describe_path;       // Mount for the deep check (no leading '/').
+  bool bound = true;          // False when the server failed to bind it.
+  std::string describe_path;  // Mount for the deep check (no leading '/').
 };
 
 // The monitor's view of one listener after the last round.
 struct ListenerHealth {
   ListenerSpec listener;
   bool serving = false;
-  ProbeFailure failure = ProbeFailure::kNone;
-  std::string last_error;         // Reason of the last failure ("" when up).
-  absl::Duration last_latency;    // Of the last probe (zero when not probed).
+  common::ProbeFailure failure = common::ProbeFailure::kNone;
+  std::string last_error;       // Reason of the last failure ("" when up).
+  absl::Duration last_latency;  // Of the last probe (zero when not probed).
   int consecutive_failures = 0;
 };
 
@@ -57,4 +57,4 @@ class HealthPublisher {
 
 }  // namespace rtsptest::health
 
-#endif  // HEALTHCHECK_MONITOR_HEALTH_SNAPSHOT_H_
+#endif  // RTSPTEST_HEALTH_MONITOR_HEALTH_SNAPSHOT_H_

@@ -10,15 +10,15 @@
 //         "stream:<path>" one per stream: SERVING while the stream is live
 //         "control"       SERVING until draining
 // Check answers from gRPC's in-memory table, so it costs no probing.
-#ifndef HEALTHCHECK_MONITOR_GRPC_HEALTH_PUBLISHER_H_
-#define HEALTHCHECK_MONITOR_GRPC_HEALTH_PUBLISHER_H_
+#ifndef RTSPTEST_HEALTH_PUBLISHER_GRPC_HEALTH_PUBLISHER_H_
+#define RTSPTEST_HEALTH_PUBLISHER_GRPC_HEALTH_PUBLISHER_H_
 
 #include <map>
 #include <string>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "health/monitor/health_snapshot.h"
@@ -74,4 +74,4 @@ class GrpcHealthPublisher : public HealthPublisher {
 
 }  // namespace rtsptest::health
 
-#endif  // HEALTHCHECK_MONITOR_GRPC_HEALTH_PUBLISHER_H_
+#endif  // RTSPTEST_HEALTH_PUBLISHER_GRPC_HEALTH_PUBLISHER_H_

@@ -26,23 +26,23 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "tools/rtsp_client/rtsp_client.h"
-#include "gtest/gtest.h"
-#include "tests/util/loopback.h"
-#include "health/monitor/health_monitor.h"
-#include "rtsptest/config/v1/config.pb.h"
 #include "app/app.h"
 #include "config/config_validator.h"
+#include "gtest/gtest.h"
+#include "health/monitor/health_monitor.h"
+#include "rtsptest/config/v1/config.pb.h"
 #include "tests/app/health_client.h"
+#include "tests/util/loopback.h"
+#include "tools/rtsp_client/rtsp_client.h"
 
 namespace rtsptest::testing {
 namespace {
 
+using app::App;
+using common::ProbeFailure;
 using config::v1::ServerConfig;
+using core::RtspListener;
 using health::HealthSnapshot;
-using health::ProbeFailure;
-using server::App;
-using server::RtspListener;
 
 constexpr int kListeners = 4;
 constexpr absl::Duration kFastInterval = absl::Milliseconds(200);
@@ -134,7 +134,8 @@ TEST_F(AppHealthTest, OneListenerClosedAtRunTimeKeepsOverallServingAndMarksItsPo
   listener(1).CloseListeningSocket();
   HealthSnapshot snapshot = ProbeNow();
   EXPECT_EQ(snapshot.healthy_listeners, 3);
-  EXPECT_EQ(snapshot.listeners[1].failure, ProbeFailure::kRefused) << snapshot.listeners[1].last_error;
+  EXPECT_EQ(snapshot.listeners[1].failure, common::ProbeFailure::kRefused)
+      << snapshot.listeners[1].last_error;
   EXPECT_EQ(StatusName(client_->CheckStatus("")), "SERVING");
   EXPECT_EQ(StatusName(client_->CheckStatus("rtsp")), "SERVING");
   EXPECT_EQ(StatusName(client_->CheckStatus(name(1))), "NOT_SERVING");
@@ -161,7 +162,8 @@ absl::Duration TimeToNotServingAfterClosingTwo(HealthWatch& watch, RtspListener&
   return down->received - closed;
 }
 
-TEST_F(AppHealthTest, TwoListenersClosedTurnOverallNotServingWithinIntervalPlusTimeoutPlusOneSecond) {
+TEST_F(AppHealthTest,
+       TwoListenersClosedTurnOverallNotServingWithinIntervalPlusTimeoutPlusOneSecond) {
   StartFastApp();
   HealthWatch& watch = Watch("");
   absl::Duration took = TimeToNotServingAfterClosingTwo(watch, listener(0), listener(1));
@@ -224,8 +226,10 @@ TEST_F(AppHealthTest, StalledListenersAcceptTcpButNeverAnswerRtspAndCountAsDown)
   ASSERT_TRUE(down.has_value());
   EXPECT_EQ(StatusName(down->status), "NOT_SERVING");
   HealthSnapshot snapshot = app_->monitor()->snapshot();
-  EXPECT_EQ(snapshot.listeners[0].failure, ProbeFailure::kRtspTimeout) << snapshot.listeners[0].last_error;
-  EXPECT_EQ(snapshot.listeners[1].failure, ProbeFailure::kRtspTimeout) << snapshot.listeners[1].last_error;
+  EXPECT_EQ(snapshot.listeners[0].failure, common::ProbeFailure::kRtspTimeout)
+      << snapshot.listeners[0].last_error;
+  EXPECT_EQ(snapshot.listeners[1].failure, common::ProbeFailure::kRtspTimeout)
+      << snapshot.listeners[1].last_error;
   EXPECT_EQ(StatusName(client_->CheckStatus(name(0))), "NOT_SERVING");
   EXPECT_EQ(StatusName(client_->CheckStatus(name(1))), "NOT_SERVING");
   EXPECT_EQ(StatusName(client_->CheckStatus(name(2))), "SERVING");
@@ -233,9 +237,9 @@ TEST_F(AppHealthTest, StalledListenersAcceptTcpButNeverAnswerRtspAndCountAsDown)
   // A connect-only check would have passed: the kernel still completes the
   // TCP handshake on the stalled port. The RTSP answer never comes. (Checked
   // after NOT_SERVING, which proves the stall is in effect.)
-  bench::RtspClient raw(absl::StrCat("rtsp://127.0.0.1:", port(0), "/cam"));
+  tools::RtspClient raw(absl::StrCat("rtsp://127.0.0.1:", port(0), "/cam"));
   ASSERT_TRUE(raw.Connect(absl::Milliseconds(300)).ok());
-  absl::StatusOr<bench::RtspResponse> options = raw.Options(kFastTimeout);
+  absl::StatusOr<tools::RtspResponse> options = raw.Options(kFastTimeout);
   EXPECT_EQ(options.status().code(), absl::StatusCode::kDeadlineExceeded) << options.status();
   raw.Close();
 
@@ -293,7 +297,7 @@ TEST_F(AppHealthTest, ListenerWhosePortWasTakenBeforeStartIsDownWhileThreeOfFour
 
   HealthSnapshot snapshot = ProbeNow();
   EXPECT_EQ(snapshot.healthy_listeners, 3);
-  EXPECT_EQ(snapshot.listeners[2].failure, ProbeFailure::kNotBound);
+  EXPECT_EQ(snapshot.listeners[2].failure, common::ProbeFailure::kNotBound);
   EXPECT_EQ(StatusName(client_->CheckStatus("")), "SERVING");
   EXPECT_EQ(StatusName(client_->CheckStatus("rtsp")), "SERVING");
   EXPECT_EQ(StatusName(client_->CheckStatus(absl::StrCat("rtsp:", squatter.port()))),
@@ -310,7 +314,7 @@ TEST_F(AppHealthTest, ListenerWhosePortWasTakenBeforeStartIsDownWhileThreeOfFour
 TEST_F(AppHealthTest, ClosedListeningSocketRefusesTheVeryNextConnect) {
   StartFastApp();
   const int port0 = port(0);
-  bench::RtspClient session(absl::StrCat("rtsp://127.0.0.1:", port0, "/cam"));
+  tools::RtspClient session(absl::StrCat("rtsp://127.0.0.1:", port0, "/cam"));
   ASSERT_TRUE(session.Connect(absl::Seconds(2)).ok());
   std::atomic<bool> stop{false};
   std::thread busy([&] {
@@ -338,9 +342,9 @@ TEST_F(AppHealthTest, ReflectionListsTheHealthService) {
   ASSERT_TRUE(services.ok()) << services.status();
   EXPECT_NE(std::find(services->begin(), services->end(), "grpc.health.v1.Health"),
             services->end());
-  EXPECT_NE(std::find(services->begin(), services->end(),
-                      "grpc.reflection.v1alpha.ServerReflection"),
-            services->end());
+  EXPECT_NE(
+      std::find(services->begin(), services->end(), "grpc.reflection.v1alpha.ServerReflection"),
+      services->end());
 }
 
 }  // namespace

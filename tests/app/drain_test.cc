@@ -15,8 +15,8 @@
 #include <atomic>
 #include <cerrno>
 #include <iostream>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,17 +25,17 @@
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "tools/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
-#include "tests/util/loopback.h"
-#include "tests/e2e/server_process.h"
 #include "tests/app/health_client.h"
+#include "tests/e2e/server_process.h"
+#include "tests/util/loopback.h"
+#include "tools/rtsp_client/rtsp_client.h"
 
 namespace rtsptest::testing {
 namespace {
 
-using bench::RtspClient;
-using bench::Transport;
+using tools::RtspClient;
+using tools::Transport;
 
 constexpr absl::Duration kStep = absl::Seconds(5);
 const char* const kListenerNames[] = {"a", "b", "c", "d"};
@@ -176,8 +176,9 @@ TEST_F(DrainTest, SigtermTurnsHealthNotServingAtOnceWhileAPlayingReaderGoesOnUnt
   ASSERT_TRUE(exit_code.ok()) << exit_code.status() << "\n" << server_.output();
   EXPECT_EQ(*exit_code, 0);
   reader.End();
-  std::cout << "[figure] drain 3s: last packet " << absl::FormatDuration(reader.last_arrival() - killed)
-            << " after SIGTERM, exit " << absl::FormatDuration(exited) << " after SIGTERM\n";
+  std::cout << "[figure] drain 3s: last packet "
+            << absl::FormatDuration(reader.last_arrival() - killed) << " after SIGTERM, exit "
+            << absl::FormatDuration(exited) << " after SIGTERM\n";
   // Media in every half second from 0.5 s to 2.5 s after the signal.
   for (absl::Duration from = absl::Milliseconds(500); from < absl::Milliseconds(2500);
        from += absl::Milliseconds(500)) {

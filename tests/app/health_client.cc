@@ -11,10 +11,10 @@
 namespace rtsptest::testing {
 namespace {
 
-using grpc::health::v1::HealthCheckRequest;
-using grpc::health::v1::HealthCheckResponse;
 using google::protobuf::UnknownField;
 using google::protobuf::UnknownFieldSet;
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
 
 std::chrono::system_clock::time_point Deadline(absl::Duration timeout) {
   return absl::ToChronoTime(absl::Now() + timeout);
@@ -58,8 +58,8 @@ absl::StatusOr<std::string> ReflectionRoundTrip(const std::shared_ptr<grpc::Chan
   const bool read = wrote && stream->Read(&in);
   grpc::Status status = stream->Finish();
   if (!status.ok()) {
-    return absl::UnavailableError(absl::StrCat("ServerReflectionInfo: ", status.error_code(), " ",
-                                               status.error_message()));
+    return absl::UnavailableError(
+        absl::StrCat("ServerReflectionInfo: ", status.error_code(), " ", status.error_message()));
   }
   if (!read) return absl::UnavailableError("ServerReflectionInfo: no response");
   std::vector<grpc::Slice> slices;

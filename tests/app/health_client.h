@@ -3,8 +3,8 @@
 // and every message is timestamped on arrival, so tests can both wait for a
 // transition without polling and measure when it happened), plus the server
 // reflection calls that grpcurl makes.
-#ifndef RTSPTEST_TESTS_HEALTH_INTEGRATION_HEALTH_CLIENT_H_
-#define RTSPTEST_TESTS_HEALTH_INTEGRATION_HEALTH_CLIENT_H_
+#ifndef RTSPTEST_TESTS_APP_HEALTH_CLIENT_H_
+#define RTSPTEST_TESTS_APP_HEALTH_CLIENT_H_
 
 #include <deque>
 #include <memory>
@@ -102,4 +102,4 @@ absl::StatusOr<std::vector<std::string>> ReflectionFileContainingSymbol(
 
 }  // namespace rtsptest::testing
 
-#endif  // RTSPTEST_TESTS_HEALTH_INTEGRATION_HEALTH_CLIENT_H_
+#endif  // RTSPTEST_TESTS_APP_HEALTH_CLIENT_H_

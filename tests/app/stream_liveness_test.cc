@@ -19,18 +19,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "app/app.h"
+#include "common/time/proto_time.h"
+#include "config/config_validator.h"
 #include "gtest/gtest.h"
 #include "rtsptest/config/v1/config.pb.h"
-#include "app/app.h"
-#include "config/config_validator.h"
-#include "common/time/proto_time.h"
 #include "tests/app/health_client.h"
 
 namespace rtsptest::testing {
 namespace {
 
+using app::App;
 using config::v1::ServerConfig;
-using server::App;
 
 constexpr absl::Duration kWait = absl::Seconds(10);  // Generous cap for any one wait.
 constexpr char kValvePath[] = "/valve";
@@ -75,9 +75,12 @@ ServerConfig MakeConfig(const Options& options) {
   config.add_plugin_dirs(absl::StrCat(std::getenv("TEST_SRCDIR"), "/rtsp_test_server/plugins"));
   config.mutable_control()->set_bind_address("127.0.0.1");
   config.mutable_control()->set_port(0);
-  *config.mutable_health()->mutable_probe_interval() = ToProtoDuration(absl::Milliseconds(200));
-  *config.mutable_health()->mutable_probe_timeout() = ToProtoDuration(absl::Milliseconds(300));
-  *config.mutable_health()->mutable_stall_timeout() = ToProtoDuration(options.stall_timeout);
+  *config.mutable_health()->mutable_probe_interval() =
+      common::ToProtoDuration(absl::Milliseconds(200));
+  *config.mutable_health()->mutable_probe_timeout() =
+      common::ToProtoDuration(absl::Milliseconds(300));
+  *config.mutable_health()->mutable_stall_timeout() =
+      common::ToProtoDuration(options.stall_timeout);
   config.mutable_health()->set_require_live_streams(options.require_live_streams);
   config::ApplyDefaults(&config);
   return config;
@@ -107,7 +110,8 @@ class StreamLivenessTest : public ::testing::Test {
 
   // Sets the valve of /valve: closed drops every buffer before the encoder.
   void SetValveClosed(bool closed) {
-    absl::StatusOr<GstPtr<GstElement>> gate = app_->server().streams().FindElement(kValvePath, "gate");
+    absl::StatusOr<core::GstPtr<GstElement>> gate =
+        app_->server().streams().FindElement(kValvePath, "gate");
     ASSERT_TRUE(gate.ok()) << gate.status();
     g_object_set(gate->get(), "drop", closed ? TRUE : FALSE, nullptr);
   }
@@ -126,7 +130,8 @@ class StreamLivenessTest : public ::testing::Test {
   std::vector<std::unique_ptr<HealthWatch>> watches_;
 };
 
-TEST_F(StreamLivenessTest, FrozenStreamTurnsNotServingWithinStallTimeoutPlusOneSecondAndServingWhenItResumes) {
+TEST_F(StreamLivenessTest,
+       FrozenStreamTurnsNotServingWithinStallTimeoutPlusOneSecondAndServingWhenItResumes) {
   const absl::Duration stall = config::kDefaultStallTimeout;
   StartApp({});
   HealthWatch& watch = Watch(StreamName(kValvePath));
@@ -163,8 +168,9 @@ TEST_F(StreamLivenessTest, FrozenStreamTurnsNotServingWithinStallTimeoutPlusOneS
   std::optional<control::v1::StreamReport> stalled = StreamReport(kValvePath);
   ASSERT_TRUE(stalled.has_value());
   EXPECT_EQ(stalled->state(), control::v1::STREAM_STATE_STALLED);
-  EXPECT_TRUE(absl::StartsWith(stalled->state_reason(), "no frame for ")) << stalled->state_reason();
-  EXPECT_GT(FromProtoDuration(stalled->last_frame_age()), stall);
+  EXPECT_TRUE(absl::StartsWith(stalled->state_reason(), "no frame for "))
+      << stalled->state_reason();
+  EXPECT_GT(common::FromProtoDuration(stalled->last_frame_age()), stall);
   const control::v1::HealthReport report = app_->BuildHealthReport();
   EXPECT_TRUE(report.serving());
   EXPECT_FALSE(report.services().at(StreamName(kValvePath)));
@@ -225,11 +231,14 @@ TEST_F(StreamLivenessTest, PipelineErrorFailsTheStreamForGood) {
 
   // An element of the stream reports a fatal error, as a failing plugin
   // element would; frames keep flowing through the valve regardless.
-  absl::StatusOr<GstPtr<GstElement>> gate = app_->server().streams().FindElement(kValvePath, "gate");
+  absl::StatusOr<core::GstPtr<GstElement>> gate =
+      app_->server().streams().FindElement(kValvePath, "gate");
   ASSERT_TRUE(gate.ok()) << gate.status();
-  GError* error = g_error_new_literal(GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, "injected failure");
+  GError* error =
+      g_error_new_literal(GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, "injected failure");
   const absl::Time posted = absl::Now();
-  gst_element_post_message(gate->get(), gst_message_new_error(GST_OBJECT(gate->get()), error, "test"));
+  gst_element_post_message(gate->get(),
+                           gst_message_new_error(GST_OBJECT(gate->get()), error, "test"));
   g_error_free(error);
 
   std::optional<HealthWatch::Update> down = watch.Next(kWait);
@@ -245,7 +254,8 @@ TEST_F(StreamLivenessTest, PipelineErrorFailsTheStreamForGood) {
   const uint64_t frames_at_failure = failed->frames_produced();
   const absl::Time deadline = absl::Now() + kWait;
   std::optional<control::v1::StreamReport> later = failed;
-  while (later.has_value() && later->frames_produced() < frames_at_failure + 5 && absl::Now() < deadline) {
+  while (later.has_value() && later->frames_produced() < frames_at_failure + 5 &&
+         absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(50));  // Polling interval, bounded by the deadline.
     later = StreamReport(kValvePath);
   }
@@ -261,13 +271,15 @@ TEST_F(StreamLivenessTest, EndOfStreamFailsTheStream) {
   // 15 frames at 10 fps, then the source ends.
   options.pipelines = {{"/short",
                         "videotestsrc is-live=true num-buffers=15 ! "
-                        "video/x-raw,format=I420,width=160,height=120,framerate=10/1 ! jpegenc ! rtpjpegpay name=pay0"}};
+                        "video/x-raw,format=I420,width=160,height=120,framerate=10/1 ! jpegenc ! "
+                        "rtpjpegpay name=pay0"}};
   StartApp(options);
   // The source may end before a Watch could see the stream live, so the
   // report is polled (bounded) until the stream has failed.
   std::optional<control::v1::StreamReport> report = StreamReport("/short");
   const absl::Time deadline = absl::Now() + kWait;
-  while (report.has_value() && report->state() != control::v1::STREAM_STATE_FAILED && absl::Now() < deadline) {
+  while (report.has_value() && report->state() != control::v1::STREAM_STATE_FAILED &&
+         absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(50));  // Polling interval, bounded by the deadline.
     report = StreamReport("/short");
   }

@@ -213,7 +213,8 @@ health: {min_healthy_listeners: 1}
 constexpr char kKTooLarge[] = "health.min_healthy_listeners: 9 is more than the 2 listeners";
 
 TEST(LoadServerConfigTest, ErrorAboutAValueFromTheFileNamesItsPosition) {
-  std::string path = WriteTempFile("k9.yaml", absl::StrReplaceAll(kTwoListenersK1, {{": 1}", ": 9}"}}));
+  std::string path =
+      WriteTempFile("k9.yaml", absl::StrReplaceAll(kTwoListenersK1, {{": 1}", ": 9}"}}));
   auto config = LoadServerConfig(WithPath(path), ConfigOverrides{});
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(std::string(config.status().message()), absl::StrCat(path, ":4:33: ", kKTooLarge));
@@ -227,7 +228,8 @@ TEST(LoadServerConfigTest, ErrorAboutAValueFromTheEnvironmentNamesTheVariable) {
   ASSERT_TRUE(env.ok()) << env.status();
   auto config = LoadServerConfig(WithPath(path), *env);
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(std::string(config.status().message()), absl::StrCat("RTSP_TEST_MIN_HEALTHY=9: ", kKTooLarge));
+  EXPECT_EQ(std::string(config.status().message()),
+            absl::StrCat("RTSP_TEST_MIN_HEALTHY=9: ", kKTooLarge));
 }
 
 TEST(LoadServerConfigTest, ErrorAboutAValueFromAFlagNamesTheFlag) {
@@ -238,7 +240,8 @@ TEST(LoadServerConfigTest, ErrorAboutAValueFromAFlagNamesTheFlag) {
   ASSERT_TRUE(flags.Set("min_healthy_listeners", OverrideSource::kFlag, "9").ok());
   auto config = LoadServerConfig(flags, env);
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(std::string(config.status().message()), absl::StrCat("--min_healthy_listeners=9: ", kKTooLarge));
+  EXPECT_EQ(std::string(config.status().message()),
+            absl::StrCat("--min_healthy_listeners=9: ", kKTooLarge));
 }
 
 TEST(LoadServerConfigTest, ErrorAboutAnAddressFromTheEnvironmentNamesTheVariable) {

@@ -4,10 +4,10 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "config/config_loader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rtsptest/config/v1/config.pb.h"
-#include "config/config_loader.h"
 
 namespace rtsptest::config {
 namespace {
@@ -54,7 +54,8 @@ TEST(ApplyDefaultsTest, KeepsExplicitEphemeralControlPort) {
 }
 
 TEST(ValidateHealthTest, RejectsMoreHealthyListenersThanListeners) {
-  absl::Status status = ValidateText("listeners: [{port: 1}, {port: 2}]\nhealth: {min_healthy_listeners: 3}");
+  absl::Status status =
+      ValidateText("listeners: [{port: 1}, {port: 2}]\nhealth: {min_healthy_listeners: 3}");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(status.message(), "health.min_healthy_listeners: 3 is more than the 2 listeners");
 }
@@ -62,7 +63,8 @@ TEST(ValidateHealthTest, RejectsMoreHealthyListenersThanListeners) {
 TEST(ValidateHealthTest, RejectsZeroProbeInterval) {
   absl::Status status = ValidateText("listeners: [{port: 1}]\nhealth: {probe_interval: 0s}");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("health.probe_interval: 0 must be in"));
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::HasSubstr("health.probe_interval: 0 must be in"));
 }
 
 TEST(ApplyDefaultsTest, StallTimeoutIsTwoSecondsAndStreamsAreNotRequiredLive) {
@@ -76,7 +78,8 @@ TEST(ApplyDefaultsTest, StallTimeoutIsTwoSecondsAndStreamsAreNotRequiredLive) {
 
 TEST(ValidateHealthTest, AcceptsStallTimeoutAndRequireLiveStreamsFromYaml) {
   absl::StatusOr<v1::ServerConfig> config = ParseServerConfig(
-      "listeners: [{port: 1}]\nhealth: {stall_timeout: 500ms, require_live_streams: true}", "config.yaml");
+      "listeners: [{port: 1}]\nhealth: {stall_timeout: 500ms, require_live_streams: true}",
+      "config.yaml");
   ASSERT_TRUE(config.ok()) << config.status();
   ApplyDefaults(&*config);
   EXPECT_TRUE(ConfigValidator().Validate(*config).ok());

@@ -48,7 +48,7 @@ drain_timeout: 5s
 using Reader = std::function<std::string(const v1::ServerConfig&)>;
 
 std::string Duration(const google::protobuf::Duration& d) {
-  return absl::FormatDuration(FromProtoDuration(d));
+  return absl::FormatDuration(common::FromProtoDuration(d));
 }
 
 struct KnobCase {

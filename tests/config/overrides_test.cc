@@ -27,7 +27,7 @@ struct PortsCase {
 class ParsePortListTest : public ::testing::TestWithParam<PortsCase> {};
 
 TEST_P(ParsePortListTest, Parses) {
-  auto ports = ParsePortList(GetParam().text);
+  auto ports = common::ParsePortList(GetParam().text);
   ASSERT_TRUE(ports.ok()) << ports.status();
   EXPECT_EQ(*ports, GetParam().ports);
 }
@@ -47,7 +47,7 @@ struct PortsErrorCase {
 class ParsePortListErrorTest : public ::testing::TestWithParam<PortsErrorCase> {};
 
 TEST_P(ParsePortListErrorTest, Fails) {
-  auto ports = ParsePortList(GetParam().text);
+  auto ports = common::ParsePortList(GetParam().text);
   EXPECT_EQ(ports.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(std::string(ports.status().message()), GetParam().message);
 }

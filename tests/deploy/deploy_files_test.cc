@@ -29,8 +29,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "tests/util/loopback.h"
 #include "tests/e2e/server_process.h"
+#include "tests/util/loopback.h"
 #include "yaml-cpp/yaml.h"
 
 namespace rtsptest::testing {
@@ -63,7 +63,7 @@ struct CommandResult {
 
 // Runs `argv` with `env` added to the environment; kills it after 30 s.
 CommandResult RunCommand(const std::vector<std::string>& argv,
-                  const std::map<std::string, std::string>& env = {}) {
+                         const std::map<std::string, std::string>& env = {}) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return {};
   pid_t pid = fork();
@@ -188,7 +188,8 @@ YAML::Node EcsContainer() {
 }
 
 YAML::Node K8sContainer() {
-  return LoadRunfileYaml("deploy/kubernetes/deployment.yaml")["spec"]["template"]["spec"]["containers"][0];
+  return LoadRunfileYaml(
+      "deploy/kubernetes/deployment.yaml")["spec"]["template"]["spec"]["containers"][0];
 }
 
 YAML::Node ComposeServer() {
@@ -196,7 +197,8 @@ YAML::Node ComposeServer() {
 }
 
 std::string ConfigMapConfig() {
-  return LoadRunfileYaml("deploy/kubernetes/configmap.yaml")["data"]["config.yaml"].as<std::string>();
+  return LoadRunfileYaml("deploy/kubernetes/configmap.yaml")["data"]["config.yaml"]
+      .as<std::string>();
 }
 
 // Every health_probe command line in the deploy files, as argv without the
@@ -215,7 +217,8 @@ std::vector<ProbeCall> ProbeCalls() {
     calls.push_back({where, argv[0], std::vector<std::string>(argv.begin() + 1, argv.end())});
   };
   from_exec_form("Dockerfile HEALTHCHECK", DockerHealth().command);
-  from_exec_form("ECS healthCheck", EcsContainer()["healthCheck"]["command"].as<std::vector<std::string>>());
+  from_exec_form("ECS healthCheck",
+                 EcsContainer()["healthCheck"]["command"].as<std::vector<std::string>>());
   from_exec_form("compose healthcheck",
                  ComposeServer()["healthcheck"]["test"].as<std::vector<std::string>>());
   // Shell uses in the Dockerfile's RUN steps (build-time checks).
@@ -295,10 +298,12 @@ TEST(DeployFilesTest, EveryHealthProbeInvocationParsesAndReachesTheNetwork) {
       EXPECT_EQ(r.exit_code, 0) << call.where << ": " << r.output;
       continue;
     }
-    EXPECT_NE(r.exit_code, kProbeBadArguments) << call.where << ": " << absl::StrJoin(argv, " ") << "\n"
-                                               << r.output;
+    EXPECT_NE(r.exit_code, kProbeBadArguments)
+        << call.where << ": " << absl::StrJoin(argv, " ") << "\n"
+        << r.output;
     EXPECT_EQ(r.exit_code, ports_mode ? kProbeUnhealthy : kProbeConnectionFailed)
-        << call.where << ": " << absl::StrJoin(argv, " ") << "\n" << r.output;
+        << call.where << ": " << absl::StrJoin(argv, " ") << "\n"
+        << r.output;
   }
 }
 
@@ -325,7 +330,7 @@ TEST(DeployFilesTest, ContainerHealthCheckNumbersAgree) {
 
 TEST(DeployFilesTest, EveryServerFlagIsOneTheServerKnows) {
   CommandResult help = RunCommand({ServerBinary(), "--helpfull"});
-  ASSERT_EQ(help.exit_code, 1) << help.output;  // absl's --helpfull exits 1
+  ASSERT_EQ(help.exit_code, 1) << help.output;             // absl's --helpfull exits 1
   std::vector<std::pair<std::string, std::string>> flags;  // where, flag
   for (const std::string& arg : DockerEntrypoint()) {
     if (absl::StartsWith(arg, "--")) flags.push_back({"Dockerfile ENTRYPOINT", arg});
@@ -334,9 +339,12 @@ TEST(DeployFilesTest, EveryServerFlagIsOneTheServerKnows) {
     std::vector<std::string> words = absl::StrSplit(run, ' ', absl::SkipWhitespace());
     bool in_server = false;
     for (const std::string& w : words) {
-      if (w == "rtsp_test_server") in_server = true;
-      else if (in_server && absl::StartsWith(w, "--")) flags.push_back({"Dockerfile RUN", w});
-      else in_server = false;
+      if (w == "rtsp_test_server")
+        in_server = true;
+      else if (in_server && absl::StartsWith(w, "--"))
+        flags.push_back({"Dockerfile RUN", w});
+      else
+        in_server = false;
     }
   }
   for (const std::string& arg : K8sContainer()["args"].as<std::vector<std::string>>()) {
@@ -358,7 +366,8 @@ TEST(DeployFilesTest, EntrypointServesTheShippedConfigOnPort8080) {
   EXPECT_TRUE(absl::StrContains(ReadRunfile("deploy/docker/Dockerfile"),
                                 "COPY config/default.yaml /etc/rtsp-test-server/config.yaml"));
   // Kubernetes mounts its ConfigMap where the entrypoint reads the config.
-  EXPECT_EQ(K8sContainer()["volumeMounts"][0]["mountPath"].as<std::string>(), "/etc/rtsp-test-server");
+  EXPECT_EQ(K8sContainer()["volumeMounts"][0]["mountPath"].as<std::string>(),
+            "/etc/rtsp-test-server");
   EXPECT_EQ(K8sContainer()["args"][0].as<std::string>(), entrypoint[1]);
 }
 
@@ -389,7 +398,8 @@ TEST(DeployFilesTest, PortsMatchTheConfigPlusGrpcAndHttp) {
 
   std::set<int> service;
   std::set<std::string> port_names;
-  for (const YAML::Node& p : K8sContainer()["ports"]) port_names.insert(p["name"].as<std::string>());
+  for (const YAML::Node& p : K8sContainer()["ports"])
+    port_names.insert(p["name"].as<std::string>());
   for (const YAML::Node& p : LoadRunfileYaml("deploy/kubernetes/service.yaml")["spec"]["ports"]) {
     service.insert(p["port"].as<int>());
     EXPECT_EQ(port_names.count(p["targetPort"].as<std::string>()), 1u) << p["targetPort"];
@@ -412,7 +422,8 @@ TEST(DeployFilesTest, StopTimeoutsOutlastTheDrain) {
   YAML::Node ecs = EcsContainer();
   int ecs_drain = -1;
   for (const YAML::Node& e : ecs["environment"]) {
-    if (e["name"].as<std::string>() == "RTSP_TEST_DRAIN_TIMEOUT") ecs_drain = Seconds(e["value"].as<std::string>());
+    if (e["name"].as<std::string>() == "RTSP_TEST_DRAIN_TIMEOUT")
+      ecs_drain = Seconds(e["value"].as<std::string>());
   }
   ASSERT_GT(ecs_drain, 0) << "the task definition sets RTSP_TEST_DRAIN_TIMEOUT";
   // The process needs ~2 s after the drain to stop (measured); keep 5 s.
@@ -463,11 +474,13 @@ TEST(DeployFilesTest, EveryRtspTestVariableIsOneTheServerReads) {
   const std::string config = RunfilePath("config/default.yaml");
   for (const auto& [name, value] : vars) {
     ASSERT_TRUE(absl::StartsWith(name, "RTSP_TEST_")) << name;
-    CommandResult good = RunCommand({ServerBinary(), "--config=" + config, "--check_config"}, {{name, value}});
+    CommandResult good =
+        RunCommand({ServerBinary(), "--config=" + config, "--check_config"}, {{name, value}});
     EXPECT_EQ(good.exit_code, 0) << name << "=" << value << "\n" << good.output;
     CommandResult bad = RunCommand({ServerBinary(), "--config=" + config, "--check_config"},
-                            {{name, "not-a-valid-value"}});
-    EXPECT_EQ(bad.exit_code, kServerBadConfig) << name << " is not read by rtsp_test_server\n" << bad.output;
+                                   {{name, "not-a-valid-value"}});
+    EXPECT_EQ(bad.exit_code, kServerBadConfig) << name << " is not read by rtsp_test_server\n"
+                                               << bad.output;
   }
 }
 
@@ -481,10 +494,13 @@ TEST(DeployFilesTest, KubernetesProbesUseTheRightHealthNames) {
   EXPECT_EQ(c["startupProbe"]["grpc"]["service"].as<std::string>(), "");
   for (const char* probe : {"startupProbe", "livenessProbe", "readinessProbe"}) {
     EXPECT_EQ(c[probe]["grpc"]["port"].as<int>(), kGrpcPort) << probe;
-    EXPECT_LE(c[probe]["timeoutSeconds"].as<int>(), c[probe]["periodSeconds"].as<int>() + 1) << probe;
+    EXPECT_LE(c[probe]["timeoutSeconds"].as<int>(), c[probe]["periodSeconds"].as<int>() + 1)
+        << probe;
   }
   // Start-up gets at least 20 s before the kubelet gives up (it takes ~1 s).
-  EXPECT_GE(c["startupProbe"]["periodSeconds"].as<int>() * c["startupProbe"]["failureThreshold"].as<int>(), 20);
+  EXPECT_GE(c["startupProbe"]["periodSeconds"].as<int>() *
+                c["startupProbe"]["failureThreshold"].as<int>(),
+            20);
 }
 
 TEST(DeployFilesTest, KubernetesProbeServicesAreServedByTheRealServer) {
@@ -498,7 +514,8 @@ TEST(DeployFilesTest, KubernetesProbeServicesAreServedByTheRealServer) {
   if (!server.StartWithConfig(out.c_str()).ok()) {
     absl::StatusOr<int> exit_code = server.WaitForExit(absl::Seconds(5));
     FAIL() << "exit " << (exit_code.ok() ? *exit_code : -1000) << "\nconfig:\n"
-           << out.c_str() << "\noutput:\n" << server.output();
+           << out.c_str() << "\noutput:\n"
+           << server.output();
   }
   const std::string addr = absl::StrCat("-addr=127.0.0.1:", server.grpc_port());
 

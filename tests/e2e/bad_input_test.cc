@@ -11,16 +11,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "tools/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
+#include "tools/rtsp_client/rtsp_client.h"
 
 namespace rtsptest::testing {
 namespace {
 
-using bench::RtspClient;
-using bench::RtspResponse;
-using bench::Transport;
+using tools::RtspClient;
+using tools::RtspResponse;
+using tools::Transport;
 
 constexpr absl::Duration kExitTimeout = absl::Seconds(30);
 constexpr absl::Duration kStepTimeout = absl::Seconds(10);
@@ -46,11 +46,9 @@ struct BadConfig {
 };
 
 const BadConfig kBadConfigs[] = {
-    {"UnknownField", "yaml",
-     "streams:\n  - {path: /cam, plgin: testpattern}\n",
+    {"UnknownField", "yaml", "streams:\n  - {path: /cam, plgin: testpattern}\n",
      "streams[0].plgin: unknown field"},
-    {"PortOutOfRange", "yaml",
-     "listeners:\n  - {name: a, bind_address: 127.0.0.1, port: 70000}\n",
+    {"PortOutOfRange", "yaml", "listeners:\n  - {name: a, bind_address: 127.0.0.1, port: 70000}\n",
      "listeners[0].port: 70000 is out of range (0..65535)"},
     {"DuplicateStreamPath", "yaml",
      "streams:\n  - {path: /cam, plugin: testpattern}\n  - {path: /cam, plugin: testpattern}\n",
@@ -59,8 +57,7 @@ const BadConfig kBadConfigs[] = {
      "listeners:\n  - {name: a, bind_address: 127.0.0.1, port: 0}\n"
      "streams:\n  - {path: /cam, plugin: testpattern, listeners: [nope]}\n",
      "streams[0].listeners[0]: no listener named 'nope'"},
-    {"InvalidYamlSyntax", "yaml",
-     "listeners:\n  - {name: a, port: 0\nstreams: [\n",
+    {"InvalidYamlSyntax", "yaml", "listeners:\n  - {name: a, port: 0\nstreams: [\n",
      "YAML syntax error"},
     {"JsonWithBadValue", "json",
      R"({"listeners": [{"name": "a", "bindAddress": "127.0.0.1", "port": "eighty"}]})",
@@ -74,7 +71,8 @@ TEST_P(BadConfigTest, ExitsTwoNamingTheFieldAndValueOnStderr) {
   const std::string file_name = absl::StrCat("bad_", bad.name, ".", bad.extension);
   const std::string path = WriteTempFile(file_name, bad.content);
   ServerProcess server;
-  EXPECT_EQ(RunToExit(server, {absl::StrCat("--config=", path)}), kConfigErrorExitCode) << server.output();
+  EXPECT_EQ(RunToExit(server, {absl::StrCat("--config=", path)}), kConfigErrorExitCode)
+      << server.output();
   const std::string stderr_text = server.error_output();
   EXPECT_NE(stderr_text.find("configuration error"), std::string::npos) << stderr_text;
   EXPECT_NE(stderr_text.find(file_name), std::string::npos) << stderr_text;
@@ -82,14 +80,17 @@ TEST_P(BadConfigTest, ExitsTwoNamingTheFieldAndValueOnStderr) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, BadConfigTest, ::testing::ValuesIn(kBadConfigs),
-                         [](const ::testing::TestParamInfo<BadConfig>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<BadConfig>& info) {
+                           return info.param.name;
+                         });
 
 TEST(BadConfigTest, MissingConfigFileExitsTwo) {
   const std::string path = absl::StrCat(std::getenv("TEST_TMPDIR"), "/no_such_config.yaml");
   ServerProcess server;
   EXPECT_EQ(RunToExit(server, {absl::StrCat("--config=", path)}), kConfigErrorExitCode);
-  EXPECT_NE(server.error_output().find(absl::StrCat("config file ", path, ": No such file or directory")),
-            std::string::npos)
+  EXPECT_NE(
+      server.error_output().find(absl::StrCat("config file ", path, ": No such file or directory")),
+      std::string::npos)
       << server.error_output();
 }
 
@@ -104,8 +105,9 @@ TEST(BadFlagTest, NonNumericRtspPortsExitsTwo) {
 TEST(BadEnvironmentTest, NonNumericRtspPortsVariableExitsTwo) {
   ServerProcess server;
   EXPECT_EQ(RunToExit(server, {}, {{"RTSP_TEST_RTSP_PORTS", "x"}}), kConfigErrorExitCode);
-  EXPECT_NE(server.error_output().find("RTSP_TEST_RTSP_PORTS='x': item 1: 'x' is not a port number"),
-            std::string::npos)
+  EXPECT_NE(
+      server.error_output().find("RTSP_TEST_RTSP_PORTS='x': item 1: 'x' is not a port number"),
+      std::string::npos)
       << server.error_output();
 }
 
@@ -121,10 +123,12 @@ health: {min_healthy_listeners: 1}
 constexpr char kKTooLarge[] = "health.min_healthy_listeners: 9 is more than the 2 listeners";
 
 TEST(ValueSourceTest, KFromTheFileNamesTheFilePosition) {
-  const std::string path = WriteTempFile("k_file.yaml", absl::StrReplaceAll(kTwoListenersK1, {{": 1}", ": 9}"}}));
+  const std::string path =
+      WriteTempFile("k_file.yaml", absl::StrReplaceAll(kTwoListenersK1, {{": 1}", ": 9}"}}));
   ServerProcess server;
   EXPECT_EQ(RunToExit(server, {absl::StrCat("--config=", path)}), kConfigErrorExitCode);
-  EXPECT_NE(server.error_output().find(absl::StrCat(path, ":4:33: ", kKTooLarge)), std::string::npos)
+  EXPECT_NE(server.error_output().find(absl::StrCat(path, ":4:33: ", kKTooLarge)),
+            std::string::npos)
       << server.error_output();
 }
 
@@ -195,13 +199,15 @@ class BadStreamTest : public ::testing::Test {
     ASSERT_FALSE(line.empty()) << "no error logged for " << path << "\n" << server_->output();
     EXPECT_NE(line.find("\"level\":\"error\""), std::string::npos) << line;
     EXPECT_NE(line.find(absl::StrCat("\"code\":\"", code, "\"")), std::string::npos) << line;
-    EXPECT_NE(line.find(absl::StrCat("\"error\":\"stream ", path, ": ", error)), std::string::npos) << line;
+    EXPECT_NE(line.find(absl::StrCat("\"error\":\"stream ", path, ": ", error)), std::string::npos)
+        << line;
     // And the stream is not served.
     RtspClient client(server_->url("a", path));
     ASSERT_TRUE(client.Connect(kStepTimeout).ok());
     absl::StatusOr<RtspResponse> describe = client.Describe(kStepTimeout);
     ASSERT_FALSE(describe.ok());
-    EXPECT_NE(describe.status().message().find("404"), absl::string_view::npos) << describe.status();
+    EXPECT_NE(describe.status().message().find("404"), absl::string_view::npos)
+        << describe.status();
   }
 
   static ServerProcess* server_;
@@ -210,24 +216,29 @@ class BadStreamTest : public ::testing::Test {
 ServerProcess* BadStreamTest::server_ = nullptr;
 
 TEST_F(BadStreamTest, UnknownPluginIsLoggedWithPathAndPlugin) {
-  ExpectSkipped("/unknown_plugin", "NOT_FOUND", "plugin nosuchplugin: libnosuchplugin.so not found in ");
+  ExpectSkipped("/unknown_plugin", "NOT_FOUND",
+                "plugin nosuchplugin: libnosuchplugin.so not found in ");
 }
 
 TEST_F(BadStreamTest, OutOfRangeParameterIsLoggedWithPathNameAndValue) {
-  ExpectSkipped("/zero_fps", "INVALID_ARGUMENT", "plugin testpattern: parameter fps=0: must be in 1..120");
+  ExpectSkipped("/zero_fps", "INVALID_ARGUMENT",
+                "plugin testpattern: parameter fps=0: must be in 1..120");
 }
 
 TEST_F(BadStreamTest, WrongParameterTypeIsLoggedWithPathNameAndValue) {
-  ExpectSkipped("/text_width", "INVALID_ARGUMENT", "plugin testpattern: parameter width=abc: not an integer");
+  ExpectSkipped("/text_width", "INVALID_ARGUMENT",
+                "plugin testpattern: parameter width=abc: not an integer");
 }
 
 TEST_F(BadStreamTest, BadPipelineDescriptionIsLoggedWithPathAndElement) {
-  ExpectSkipped("/bad_pipeline", "INVALID_ARGUMENT",
-                "plugin pipeline: create failed: pipeline description: no element \\\"nosuchelement\\\"");
+  ExpectSkipped(
+      "/bad_pipeline", "INVALID_ARGUMENT",
+      "plugin pipeline: create failed: pipeline description: no element \\\"nosuchelement\\\"");
 }
 
 TEST_F(BadStreamTest, GoodStreamInTheSameConfigStillServesMedia) {
-  EXPECT_NE(server_->output().find("\"msg\":\"stream mounted\",\"stream\":\"/good\""), std::string::npos)
+  EXPECT_NE(server_->output().find("\"msg\":\"stream mounted\",\"stream\":\"/good\""),
+            std::string::npos)
       << server_->output();
   RtspClient client(server_->url("a", "/good"));
   ASSERT_TRUE(client.Connect(kStepTimeout).ok());
@@ -250,10 +261,12 @@ TEST_F(BadStreamTest, GoodStreamInTheSameConfigStillServesMedia) {
 
 TEST(CheckConfigTest, DefaultConfigIsValid) {
   ServerProcess server;
-  EXPECT_EQ(RunToExit(server, {absl::StrCat("--config=", RunfilePath("config/default.yaml")), "--check_config"}),
+  EXPECT_EQ(RunToExit(server, {absl::StrCat("--config=", RunfilePath("config/default.yaml")),
+                               "--check_config"}),
             0)
       << server.output();
-  EXPECT_NE(server.output().find("config OK: 4 listeners, 5 streams"), std::string::npos) << server.output();
+  EXPECT_NE(server.output().find("config OK: 4 listeners, 5 streams"), std::string::npos)
+      << server.output();
 }
 
 TEST(CheckConfigTest, BadParameterExitsTwoNamingStreamAndParameter) {
@@ -263,7 +276,8 @@ streams:
   - {path: /zero_fps, plugin: testpattern, parameters: {fps: 0}}
 )yaml");
   ServerProcess server;
-  EXPECT_EQ(RunToExit(server, {absl::StrCat("--config=", path), "--check_config"}), kConfigErrorExitCode)
+  EXPECT_EQ(RunToExit(server, {absl::StrCat("--config=", path), "--check_config"}),
+            kConfigErrorExitCode)
       << server.output();
   EXPECT_NE(server.error_output().find("/zero_fps"), std::string::npos) << server.error_output();
   EXPECT_NE(server.error_output().find("parameter fps=0: must be in 1..120"), std::string::npos)
@@ -280,7 +294,8 @@ streams:
   - {path: /zero_fps, plugin: testpattern, parameters: {fps: 0}}
 )yaml");
   ServerProcess server;
-  EXPECT_EQ(RunToExit(server, {absl::StrCat("--config=", path), "--check_config"}), kConfigErrorExitCode);
+  EXPECT_EQ(RunToExit(server, {absl::StrCat("--config=", path), "--check_config"}),
+            kConfigErrorExitCode);
   EXPECT_EQ(server.error_output(),
             "stream /zero_fps: plugin testpattern: parameter fps=0: must be in 1..120\n");
 }
@@ -290,7 +305,8 @@ TEST(ListPluginsTest, ListsTheThreeBuiltInPlugins) {
   EXPECT_EQ(RunToExit(server, {"--list_plugins"}), 0) << server.output();
   const std::string output = "\n" + server.output();  // every plugin starts a line
   for (const char* name : {"testpattern", "file", "pipeline"}) {
-    EXPECT_NE(output.find(absl::StrCat("\n", name, " ")), std::string::npos) << name << "\n" << output;
+    EXPECT_NE(output.find(absl::StrCat("\n", name, " ")), std::string::npos) << name << "\n"
+                                                                             << output;
   }
   EXPECT_EQ(output.find("NOT LOADABLE"), std::string::npos) << output;
 }

@@ -14,15 +14,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "tools/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
+#include "tools/rtsp_client/rtsp_client.h"
 
 namespace rtsptest::testing {
 namespace {
 
-using bench::RtspClient;
-using bench::Transport;
+using tools::RtspClient;
+using tools::Transport;
 
 constexpr int kRounds = 10;
 constexpr int kReadersPerRound = 150;
@@ -40,7 +40,14 @@ drain_timeout: 0s
 )yaml";
 
 // Where a churning reader gives up.
-enum class DropPoint { kAfterConnect, kAfterOptions, kAfterDescribe, kAfterSetup, kAfterPlay, kMidStream };
+enum class DropPoint {
+  kAfterConnect,
+  kAfterOptions,
+  kAfterDescribe,
+  kAfterSetup,
+  kAfterPlay,
+  kMidStream
+};
 
 // How far one churning reader got: the drop it planned, whether it reached
 // PLAY, and the first step that failed (OK when every step it tried passed).
@@ -83,7 +90,8 @@ class SteadyReader {
   absl::Status Begin() {
     if (absl::Status s = client_.Connect(kStepTimeout); !s.ok()) return s;
     if (absl::Status s = client_.Describe(kStepTimeout).status(); !s.ok()) return s;
-    if (absl::Status s = client_.SetupAll(Transport::kTcpInterleaved, kStepTimeout); !s.ok()) return s;
+    if (absl::Status s = client_.SetupAll(Transport::kTcpInterleaved, kStepTimeout); !s.ok())
+      return s;
     if (absl::Status s = client_.Play(kStepTimeout).status(); !s.ok()) return s;
     thread_ = std::thread([this] {
       while (!stop_.load()) {
@@ -118,9 +126,8 @@ class SteadyReader {
   // if the reader stopped.
   bool AwaitPacketsAbove(int64_t count, absl::Duration timeout) const {
     absl::MutexLock lock(&mutex_);
-    auto arrived = [this, count]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
-      return packets_ > count || failed_;
-    };
+    auto arrived = [this, count]()
+                       ABSL_SHARED_LOCKS_REQUIRED(mutex_) { return packets_ > count || failed_; };
     mutex_.AwaitWithTimeout(absl::Condition(&arrived), timeout);
     return packets_ > count;
   }
@@ -175,7 +182,8 @@ TEST(ChurnTest, ServerSurvivesReaderChurnAndKeepsServingASteadyReader) {
     // starve the reader's own thread for a moment).
     EXPECT_TRUE(steady.AwaitPacketsAbove(packets_before, kServedBound))
         << "no media for the steady reader in round " << round;
-    ASSERT_FALSE(steady.lost_connection()) << "steady reader lost its connection in round " << round;
+    ASSERT_FALSE(steady.lost_connection())
+        << "steady reader lost its connection in round " << round;
   }
 
   // After the churn, a brand-new reader still gets media.

@@ -16,15 +16,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/barrier.h"
-#include "tools/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
+#include "tools/rtsp_client/rtsp_client.h"
 
 namespace rtsptest::testing {
 namespace {
 
-using bench::RtspClient;
-using bench::Transport;
+using tools::RtspClient;
+using tools::Transport;
 
 constexpr absl::Duration kStepTimeout = absl::Seconds(10);
 constexpr int kStreams = 4;
@@ -41,9 +41,10 @@ drain_timeout: 0s
 streams:
 )yaml";
   for (int i = 0; i < kStreams; ++i) {
-    absl::StrAppend(&config, "  - {path: /h265_", i,
-                    ", plugin: testpattern, parameters: {codec: h265, width: 1280, height: 720, fps: 25, "
-                    "gop: 50, overlay: true}}\n");
+    absl::StrAppend(
+        &config, "  - {path: /h265_", i,
+        ", plugin: testpattern, parameters: {codec: h265, width: 1280, height: 720, fps: 25, "
+        "gop: 50, overlay: true}}\n");
   }
   return config;
 }
@@ -63,7 +64,8 @@ TEST(ConcurrentFirstPlayTest, SimultaneousFirstPlaysOnFourPortsKeepTheServerUp) 
         bool ready = client.Connect(kStepTimeout).ok() && client.Describe(kStepTimeout).ok() &&
                      client.SetupAll(Transport::kTcpInterleaved, kStepTimeout).ok();
         if (barrier->Block()) delete barrier;
-        if (ready && client.Play(kStepTimeout).ok()) (void)client.ReadMedia(absl::Milliseconds(300));
+        if (ready && client.Play(kStepTimeout).ok())
+          (void)client.ReadMedia(absl::Milliseconds(300));
         client.Close();
       });
     }

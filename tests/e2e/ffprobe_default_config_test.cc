@@ -30,16 +30,16 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "tools/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
+#include "tools/rtsp_client/rtsp_client.h"
 #include "yaml-cpp/yaml.h"
 
 namespace rtsptest::testing {
 namespace {
 
-using bench::RtspClient;
-using bench::RtspResponse;
+using tools::RtspClient;
+using tools::RtspResponse;
 
 constexpr int kStreamsInDefaultConfig = 5;
 constexpr int kPorts = 4;
@@ -88,7 +88,8 @@ std::vector<ExpectedStream> LoadExpectations(const std::string& path) {
     expected.width = p["width"].as<int>();
     expected.height = p["height"].as<int>();
     expected.fps = p["fps"].as<int>();
-    std::tie(expected.audio_codec, expected.audio_rate) = FfprobeAudio(p["audio"].as<std::string>("none"));
+    std::tie(expected.audio_codec, expected.audio_rate) =
+        FfprobeAudio(p["audio"].as<std::string>("none"));
     if (stream["listeners"]) {
       for (const YAML::Node& name : stream["listeners"]) {
         expected.listener_indexes.push_back(listener_index.at(name.as<std::string>()));
@@ -127,8 +128,10 @@ Probe RunFfprobe(const std::string& url) {
   // time interval is measured from the first packet of any stream, and the
   // RTCP re-timing described above can put all video beyond it.
   const std::string command = absl::StrCat(
-      "timeout 30 /usr/bin/ffprobe -v error -rtsp_transport tcp -read_intervals %+#100 -show_entries "
-      "stream=index,codec_type,codec_name,width,height,r_frame_rate,avg_frame_rate,sample_rate,time_base"
+      "timeout 30 /usr/bin/ffprobe -v error -rtsp_transport tcp -read_intervals %+#100 "
+      "-show_entries "
+      "stream=index,codec_type,codec_name,width,height,r_frame_rate,avg_frame_rate,sample_rate,"
+      "time_base"
       ":packet=stream_index,pts -of json '",
       url, "' 2>&1");
   auto [output, status] = Run(command);
@@ -172,16 +175,19 @@ ServerProcess* server = nullptr;
 class DefaultConfigServer : public ::testing::Environment {
  public:
   void SetUp() override {
-    expectations = new std::vector<ExpectedStream>(LoadExpectations(RunfilePath("config/default.yaml")));
+    expectations =
+        new std::vector<ExpectedStream>(LoadExpectations(RunfilePath("config/default.yaml")));
     ports = new std::vector<int>;
     for (int i = 0; i < kPorts; ++i) ports->push_back(0);  // the kernel picks
     server = new ServerProcess();
-    ASSERT_TRUE(server
-                    ->Start({absl::StrCat("--config=", RunfilePath("config/default.yaml")),
-                             absl::StrCat("--rtsp_ports=", absl::StrJoin(*ports, ",")), "--bind=127.0.0.1"})
-                    .ok())
+    ASSERT_TRUE(
+        server
+            ->Start({absl::StrCat("--config=", RunfilePath("config/default.yaml")),
+                     absl::StrCat("--rtsp_ports=", absl::StrJoin(*ports, ",")), "--bind=127.0.0.1"})
+            .ok())
         << server->output();
-    for (int port : *ports) ASSERT_EQ(server->port(absl::StrCat("rtsp-", port)), port) << server->output();
+    for (int port : *ports)
+      ASSERT_EQ(server->port(absl::StrCat("rtsp-", port)), port) << server->output();
   }
   void TearDown() override {
     EXPECT_TRUE(server->IsRunning()) << server->output();
@@ -234,14 +240,16 @@ TEST_P(FfprobeDefaultConfigTest, ReportsConfiguredCodecResolutionAndFrameRateOnE
   for (int index = 0; index < kPorts; ++index) {
     const std::string url = server->url(absl::StrCat("rtsp-ephemeral-", index), expected.path);
     SCOPED_TRACE(url);
-    const bool served = std::count(expected.listener_indexes.begin(), expected.listener_indexes.end(), index) > 0;
+    const bool served =
+        std::count(expected.listener_indexes.begin(), expected.listener_indexes.end(), index) > 0;
     if (!served) {
       // Not configured on this port: not found there.
       RtspClient client(url);
       ASSERT_TRUE(client.Connect(absl::Seconds(10)).ok());
       absl::StatusOr<RtspResponse> describe = client.Describe(absl::Seconds(10));
       ASSERT_FALSE(describe.ok());
-      EXPECT_NE(describe.status().message().find("404"), absl::string_view::npos) << describe.status();
+      EXPECT_NE(describe.status().message().find("404"), absl::string_view::npos)
+          << describe.status();
       continue;
     }
     const Probe& probe = probes[index];

@@ -14,15 +14,15 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "tools/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
+#include "tools/rtsp_client/rtsp_client.h"
 
 namespace rtsptest::testing {
 namespace {
 
-using bench::RtspClient;
-using bench::Transport;
+using tools::RtspClient;
+using tools::Transport;
 
 constexpr absl::Duration kStepTimeout = absl::Seconds(10);
 
@@ -34,7 +34,9 @@ streams:
 drain_timeout: 0s
 )yaml";
 
-std::string TempPath(const std::string& name) { return absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name); }
+std::string TempPath(const std::string& name) {
+  return absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
+}
 
 // A new directory under $TEST_TMPDIR with `mode`.
 std::string MakeDir(const std::string& name, mode_t mode) {
@@ -82,7 +84,8 @@ TEST(FreshEnvTest, ReadOnlyHomeWithoutXdgCacheHomeLogsOnlyJson) {
     server.AddReadOnlyBindMount(home, home);
     struct stat st;
     if (stat("/var/cache/fontconfig", &st) == 0) {
-      server.AddReadOnlyBindMount(MakeDir("empty_system_font_cache", 0755), "/var/cache/fontconfig");
+      server.AddReadOnlyBindMount(MakeDir("empty_system_font_cache", 0755),
+                                  "/var/cache/fontconfig");
     }
   } else if (geteuid() == 0) {
     GTEST_SKIP() << "root without a private mount namespace cannot be given a read-only HOME";
@@ -97,9 +100,10 @@ TEST(FreshEnvTest, ReadOnlyHomeWithoutXdgCacheHomeLogsOnlyJson) {
 TEST(FreshEnvTest, FontconfigWithoutAWritableCacheDirectoryLogsOnlyJson) {
   const std::string not_a_dir = WriteTempFile("not_a_directory", "");
   const std::string fonts_conf = WriteTempFile(
-      "fonts.conf", absl::StrCat("<?xml version=\"1.0\"?>\n<fontconfig>\n  <dir>/usr/share/fonts</dir>\n"
-                                 "  <cachedir>",
-                                 not_a_dir, "/cache</cachedir>\n</fontconfig>\n"));
+      "fonts.conf",
+      absl::StrCat("<?xml version=\"1.0\"?>\n<fontconfig>\n  <dir>/usr/share/fonts</dir>\n"
+                   "  <cachedir>",
+                   not_a_dir, "/cache</cachedir>\n</fontconfig>\n"));
   ServerProcess server;
   server.SetEnv("FONTCONFIG_FILE", fonts_conf);
   ExpectOnlyJsonWhileServingOverlays(server);

@@ -12,19 +12,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "tools/rtsp_client/rtsp_client.h"
-#include "gtest/gtest.h"
 #include "core/media/key_frame_gate.h"
+#include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
 #include "tests/util/rtsp_reader.h"
+#include "tools/rtsp_client/rtsp_client.h"
 
 namespace rtsptest::testing {
 namespace {
 
-using bench::RtspClient;
-using bench::Transport;
-using server::EntryPointFormat;
-using server::StartsEntryPoint;
+using core::EntryPointFormat;
+using core::StartsEntryPoint;
+using tools::RtspClient;
+using tools::Transport;
 
 constexpr absl::Duration kStepTimeout = absl::Seconds(5);
 // Time a joining reader may wait for its first video packet: the key frame
@@ -43,9 +43,12 @@ class ServerEnvironment : public ::testing::Environment {
 listeners:
   - {name: a, bind_address: 127.0.0.1, port: 0}
 streams:
-  - {path: /h264, plugin: testpattern, parameters: {codec: h264, audio: opus, )yaml", video, R"yaml(}}
-  - {path: /h265, plugin: testpattern, parameters: {codec: h265, )yaml", video, R"yaml(}}
-  - {path: /mjpeg, plugin: testpattern, parameters: {codec: mjpeg, )yaml", video, R"yaml(}}
+  - {path: /h264, plugin: testpattern, parameters: {codec: h264, audio: opus, )yaml",
+                                                   video, R"yaml(}}
+  - {path: /h265, plugin: testpattern, parameters: {codec: h265, )yaml",
+                                                   video, R"yaml(}}
+  - {path: /mjpeg, plugin: testpattern, parameters: {codec: mjpeg, )yaml",
+                                                   video, R"yaml(}}
 drain_timeout: 0s
 )yaml"))
                     .ok())
@@ -105,8 +108,8 @@ Join JoinAndReadFirstVideoPacket(const std::string& path, Transport transport,
         if (!seen) join.wait = absl::Now() - played;
         seen = true;
         join.first_video = RtpPayload(rtp);
-        if (server::RoleOf(format, reinterpret_cast<const uint8_t*>(join.first_video.data()),
-                           join.first_video.size()) == server::EntryPointRole::kPrefix) {
+        if (core::RoleOf(format, reinterpret_cast<const uint8_t*>(join.first_video.data()),
+                         join.first_video.size()) == core::EntryPointRole::kPrefix) {
           ++join.prefixes;
           return true;
         }
@@ -198,15 +201,15 @@ TEST(KeyFrameJoinChurnTest, ReadersLeavingBeforeTheirKeyFrameLeaveTheStreamServi
     RtspClient client(server->url("a", "/h265"));
     ASSERT_TRUE(client.Connect(kStepTimeout).ok());
     ASSERT_TRUE(client.Describe(kStepTimeout).ok());
-    ASSERT_TRUE(client.SetupAll(i % 2 == 0 ? Transport::kTcpInterleaved : Transport::kUdp,
-                                kStepTimeout)
-                    .ok());
+    ASSERT_TRUE(
+        client.SetupAll(i % 2 == 0 ? Transport::kTcpInterleaved : Transport::kUdp, kStepTimeout)
+            .ok());
     ASSERT_TRUE(client.Play(kStepTimeout).ok());
     client.Close(/*reset=*/i % 4 < 2);
   }
   ExpectStartsOnEntryPoint(
       JoinAndReadFirstVideoPacket("/h265", Transport::kTcpInterleaved, EntryPointFormat::kH265),
-                           EntryPointFormat::kH265, "reader after the churn");
+      EntryPointFormat::kH265, "reader after the churn");
   EXPECT_TRUE(server->IsRunning());
 }
 

@@ -10,15 +10,15 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "tools/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
+#include "tools/rtsp_client/rtsp_client.h"
 
 namespace rtsptest::testing {
 namespace {
 
-using bench::RtspClient;
-using bench::Transport;
+using tools::RtspClient;
+using tools::Transport;
 
 constexpr absl::Duration kStepTimeout = absl::Seconds(10);
 
@@ -52,7 +52,8 @@ void ExpectCleanStopOn(int signal, bool with_reader) {
   // into the log.
   EXPECT_EQ(server.error_output(), "");
   int lines = 0;
-  for (absl::string_view line : absl::StrSplit(output.substr(0, output.size() - 5), '\n', absl::SkipEmpty())) {
+  for (absl::string_view line :
+       absl::StrSplit(output.substr(0, output.size() - 5), '\n', absl::SkipEmpty())) {
     EXPECT_TRUE(IsJsonLogLine(line)) << line;
     ++lines;
   }
@@ -63,7 +64,9 @@ TEST(LifecycleTest, SigtermWithAReaderConnectedExitsZeroAndLogsStopped) {
   ExpectCleanStopOn(SIGTERM, /*with_reader=*/true);
 }
 
-TEST(LifecycleTest, SigintExitsZeroAndLogsStopped) { ExpectCleanStopOn(SIGINT, /*with_reader=*/false); }
+TEST(LifecycleTest, SigintExitsZeroAndLogsStopped) {
+  ExpectCleanStopOn(SIGINT, /*with_reader=*/false);
+}
 
 // With no reader and drain_timeout 0 there is nothing to wait for: the
 // process is gone soon after SIGTERM, and at once after its last log line,
@@ -86,8 +89,8 @@ TEST(LifecycleTest, SigtermWithoutReadersExitsPromptly) {
     const absl::Time exited = absl::Now();
     ASSERT_TRUE(exit_code.ok()) << exit_code.status();
     EXPECT_EQ(*exit_code, 0) << server.output();
-    std::cout << (http ? "with --http_port: " : "") << "SIGTERM to \"stopped\": "
-              << absl::FormatDuration(stopped - signalled)
+    std::cout << (http ? "with --http_port: " : "")
+              << "SIGTERM to \"stopped\": " << absl::FormatDuration(stopped - signalled)
               << ", \"stopped\" to exit: " << absl::FormatDuration(exited - stopped) << "\n";
     EXPECT_LT(exited - signalled, absl::Seconds(2)) << (http ? "with --http_port" : "");
     EXPECT_LT(exited - stopped, absl::Milliseconds(500)) << (http ? "with --http_port" : "");

@@ -24,16 +24,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "tools/rtsp_client/rtsp_client.h"
+#include "common/net/host_port.h"
 #include "gtest/gtest.h"
-#include "tests/util/loopback.h"
 #include "tests/e2e/server_process.h"
+#include "tests/util/loopback.h"
+#include "tools/rtsp_client/rtsp_client.h"
 
 namespace rtsptest::testing {
 namespace {
 
-using bench::RtspClient;
-using bench::RtspResponse;
+using tools::RtspClient;
+using tools::RtspResponse;
 
 constexpr absl::Duration kStepTimeout = absl::Seconds(10);
 
@@ -99,7 +100,7 @@ std::vector<std::string> ListeningAddresses(pid_t pid) {
       inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), text, sizeof(text));
       uint32_t port = 0;
       absl::SimpleHexAtoi(host_port[1], &port);
-      addresses.push_back(v6 ? absl::StrCat("[", text, "]:", port) : absl::StrCat(text, ":", port));
+      addresses.push_back(common::JoinHostPort(text, static_cast<int>(port)));
     }
   }
   return addresses;
@@ -117,7 +118,8 @@ drain_timeout: 0s
   ASSERT_TRUE(
       server.StartWithConfig(kListenersWithoutAddress, {"--bind=127.0.0.1", "--http_port=0"}).ok())
       << server.output();
-  ASSERT_TRUE(server.WaitForOutput("\"msg\":\"http gateway serving\"", kStepTimeout)) << server.output();
+  ASSERT_TRUE(server.WaitForOutput("\"msg\":\"http gateway serving\"", kStepTimeout))
+      << server.output();
   const int http_port = server.http_port();
   ASSERT_NE(http_port, 0) << server.output();
 
@@ -147,19 +149,23 @@ TEST(PortsTest, TakenPortLeavesTheOtherThreeServing) {
   const std::vector<int> ports = {0, taken.port(), 0, 0};
 
   ServerProcess server;
-  ASSERT_TRUE(server
-                  .StartWithConfig(kConfig, {absl::StrCat("--rtsp_ports=", absl::StrJoin(ports, ",")),
-                                             "--bind=127.0.0.1"})
-                  .ok())
+  ASSERT_TRUE(
+      server
+          .StartWithConfig(kConfig, {absl::StrCat("--rtsp_ports=", absl::StrJoin(ports, ",")),
+                                     "--bind=127.0.0.1"})
+          .ok())
       << server.output();
 
   // The failure is logged as an error that names the listener and the port.
   const std::string error_line =
-      FindLogLine(server.output(), {"\"level\":\"error\"", "\"msg\":\"listener failed to bind; it stays down\""});
+      FindLogLine(server.output(),
+                  {"\"level\":\"error\"", "\"msg\":\"listener failed to bind; it stays down\""});
   ASSERT_FALSE(error_line.empty()) << server.output();
-  EXPECT_NE(error_line.find(absl::StrCat("\"listener\":\"rtsp-", taken.port(), "\"")), std::string::npos)
+  EXPECT_NE(error_line.find(absl::StrCat("\"listener\":\"rtsp-", taken.port(), "\"")),
+            std::string::npos)
       << error_line;
-  EXPECT_NE(error_line.find(absl::StrCat("\"port\":", taken.port())), std::string::npos) << error_line;
+  EXPECT_NE(error_line.find(absl::StrCat("\"port\":", taken.port())), std::string::npos)
+      << error_line;
   EXPECT_EQ(server.port(absl::StrCat("rtsp-", taken.port())), 0);
 
   for (int index : {0, 2, 3}) {
@@ -191,8 +197,8 @@ TEST(PortsTest, AllPortsTakenExitsWithCodeOne) {
   ASSERT_TRUE(a.ok() && b.ok() && c.ok() && d.ok());
   ServerProcess server;
   ASSERT_FALSE(server
-                   .StartWithConfig(kConfig, {absl::StrCat("--rtsp_ports=", a.port(), ",", b.port(), ",",
-                                                           c.port(), ",", d.port()),
+                   .StartWithConfig(kConfig, {absl::StrCat("--rtsp_ports=", a.port(), ",", b.port(),
+                                                           ",", c.port(), ",", d.port()),
                                               "--bind=127.0.0.1"})
                    .ok());
   absl::StatusOr<int> exit_code = server.WaitForExit(absl::Seconds(30));
@@ -222,7 +228,8 @@ TEST(PortsTest, SecondServerOnATakenGrpcPortRefusesToStart) {
   absl::StatusOr<int> exit_code = second.WaitForExit(absl::Seconds(30));
   ASSERT_TRUE(exit_code.ok()) << exit_code.status();
   EXPECT_NE(*exit_code, 0) << second.output();
-  EXPECT_NE(second.output().find(absl::StrCat(":", grpc_port, " (port in use?)")), std::string::npos)
+  EXPECT_NE(second.output().find(absl::StrCat(":", grpc_port, " (port in use?)")),
+            std::string::npos)
       << second.output();
   EXPECT_TRUE(first.IsRunning());
 }

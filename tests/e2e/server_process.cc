@@ -16,24 +16,26 @@
 #include <fstream>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/json/json.h"
 
 extern char** environ;
 
 namespace rtsptest::testing {
 namespace {
 
-// Extracts "key":"value" or "key":number from one JSON log line.
+// A field of one JSON log line as text: a string's value, any other value
+// as JSON ("8554", "true"); "" when the line is not JSON or lacks `key`.
 std::string JsonField(absl::string_view line, absl::string_view key) {
-  std::string needle = absl::StrCat("\"", key, "\":");
-  size_t at = line.find(needle);
-  if (at == absl::string_view::npos) return "";
-  absl::string_view rest = line.substr(at + needle.size());
-  if (absl::ConsumePrefix(&rest, "\"")) return std::string(rest.substr(0, rest.find('"')));
-  return std::string(rest.substr(0, rest.find_first_of(",}")));
+  absl::StatusOr<common::Json> json = common::ParseJson(absl::StripAsciiWhitespace(line));
+  if (!json.ok() || !json->is_object()) return "";
+  auto field = json->find(std::string(key));
+  if (field == json->end()) return "";
+  return field->is_string() ? field->get<std::string>() : field->dump();
 }
 
 // A bind mount ready for a forked child, which may only make system calls.
@@ -49,9 +51,12 @@ PreparedMount PrepareReadOnlyMount(const std::string& source, const std::string&
   unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
   struct statvfs fs;
   if (statvfs(source.c_str(), &fs) == 0) {
-    for (auto [st, ms] : {std::pair{ST_NOSUID, MS_NOSUID}, {ST_NODEV, MS_NODEV},
-                          {ST_NOEXEC, MS_NOEXEC}, {ST_NOATIME, MS_NOATIME},
-                          {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME}}) {
+    for (auto [st, ms] : {std::pair{ST_NOSUID, MS_NOSUID},
+                          {ST_NODEV, MS_NODEV},
+                          {ST_NOEXEC, MS_NOEXEC},
+                          {ST_NOATIME, MS_NOATIME},
+                          {ST_NODIRATIME, MS_NODIRATIME},
+                          {ST_RELATIME, MS_RELATIME}}) {
       if (fs.f_flag & st) flags |= ms;
     }
   }
@@ -90,24 +95,13 @@ bool MountPrivately(const std::vector<PreparedMount>& mounts) {
 }  // namespace
 
 bool IsJsonLogLine(absl::string_view line) {
-  if (!absl::StartsWith(line, "{\"ts\":\"") || !absl::EndsWith(line, "}") ||
-      !absl::StrContains(line, ",\"msg\":\"")) {
-    return false;
+  absl::StatusOr<common::Json> json = common::ParseJson(line);
+  if (!json.ok() || !json->is_object()) return false;
+  for (const char* key : {"ts", "level", "msg"}) {
+    if (!json->contains(key) || !(*json)[key].is_string()) return false;
   }
-  bool known_level = false;
-  for (const char* level : {"debug", "info", "warning", "error"}) {
-    known_level |= absl::StrContains(line, absl::StrCat(",\"level\":\"", level, "\","));
-  }
-  // Quotes are balanced once escaped ones are skipped: no line is cut short.
-  int quotes = 0;
-  for (size_t i = 0; i < line.size(); ++i) {
-    if (line[i] == '\\') {
-      ++i;
-    } else if (line[i] == '"') {
-      ++quotes;
-    }
-  }
-  return known_level && quotes % 2 == 0;
+  const std::string level = (*json)["level"].get<std::string>();
+  return level == "debug" || level == "info" || level == "warning" || level == "error";
 }
 
 bool CanMountPrivately() {
@@ -149,7 +143,8 @@ ServerProcess::~ServerProcess() {
 absl::Status ServerProcess::StartWithConfig(const std::string& yaml, std::vector<std::string> args,
                                             absl::Duration timeout) {
   static int counter = 0;
-  std::string path = WriteTempFile(absl::StrCat("config_", getpid(), "_", ++counter, ".yaml"), yaml);
+  std::string path =
+      WriteTempFile(absl::StrCat("config_", getpid(), "_", ++counter, ".yaml"), yaml);
   args.insert(args.begin(), absl::StrCat("--config=", path));
   return Start(std::move(args), timeout);
 }
@@ -178,7 +173,8 @@ absl::Status ServerProcess::Start(std::vector<std::string> args, absl::Duration 
   std::set<std::string> replaced;
   // Temporary files (e.g. the server's own font cache) stay in the test's
   // directory unless the test says otherwise.
-  if (const char* test_tmpdir = std::getenv("TEST_TMPDIR"); test_tmpdir != nullptr && env_.count("TMPDIR") == 0) {
+  if (const char* test_tmpdir = std::getenv("TEST_TMPDIR");
+      test_tmpdir != nullptr && env_.count("TMPDIR") == 0) {
     environment.push_back(absl::StrCat("TMPDIR=", test_tmpdir));
     replaced.insert("TMPDIR");
   }
@@ -188,7 +184,8 @@ absl::Status ServerProcess::Start(std::vector<std::string> args, absl::Duration 
   }
   for (char** entry = environ; *entry != nullptr; ++entry) {
     absl::string_view text(*entry);
-    if (replaced.count(std::string(text.substr(0, text.find('=')))) == 0) environment.emplace_back(text);
+    if (replaced.count(std::string(text.substr(0, text.find('=')))) == 0)
+      environment.emplace_back(text);
   }
   std::vector<char*> envp;
   for (std::string& entry : environment) envp.push_back(entry.data());
@@ -198,7 +195,8 @@ absl::Status ServerProcess::Start(std::vector<std::string> args, absl::Duration 
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   std::vector<PreparedMount> mounts;
-  for (const Mount& m : read_only_mounts_) mounts.push_back(PrepareReadOnlyMount(m.source, m.target));
+  for (const Mount& m : read_only_mounts_)
+    mounts.push_back(PrepareReadOnlyMount(m.source, m.target));
   pid_ = fork();
   if (pid_ == 0) {
     dup2(out_fds[1], STDOUT_FILENO);
@@ -236,7 +234,8 @@ void ServerProcess::ReadOutput(int fd, bool is_stderr) {
       absl::MutexLock lock(&mutex_);
       if (absl::StrContains(line, "\"msg\":\"listener serving\"")) {
         int port = 0;
-        if (absl::SimpleAtoi(JsonField(line, "port"), &port)) ports_[JsonField(line, "listener")] = port;
+        if (absl::SimpleAtoi(JsonField(line, "port"), &port))
+          ports_[JsonField(line, "listener")] = port;
       }
       if (absl::StrContains(line, "\"msg\":\"control plane serving\"")) {
         absl::SimpleAtoi(JsonField(line, "grpc_port"), &grpc_port_);
@@ -273,9 +272,8 @@ absl::StatusOr<int> ServerProcess::WaitForExit(absl::Duration timeout) {
   // children), so await that instead of polling waitpid.
   {
     absl::MutexLock lock(&mutex_);
-    auto eof = [this]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
-      return absl::EndsWith(output_, "<eof>");
-    };
+    auto eof = [this]()
+                   ABSL_SHARED_LOCKS_REQUIRED(mutex_) { return absl::EndsWith(output_, "<eof>"); };
     if (!mutex_.AwaitWithTimeout(absl::Condition(&eof), timeout)) {
       return absl::DeadlineExceededError("server did not exit");
     }

@@ -13,16 +13,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "tools/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
 #include "tests/util/rtsp_reader.h"
+#include "tools/rtsp_client/rtsp_client.h"
 
 namespace rtsptest::testing {
 namespace {
 
-using bench::RtspClient;
-using bench::RtspResponse;
+using tools::RtspClient;
+using tools::RtspResponse;
 
 constexpr absl::Duration kDecodeTimeout = absl::Seconds(15);
 constexpr absl::Duration kStepTimeout = absl::Seconds(10);
@@ -52,7 +52,9 @@ const StreamCase kStreams[] = {
     {"/pipeline_h264", 320, 240, 0},
 };
 
-std::string Clip(const std::string& name) { return RunfilePath("plugins/builtin/file/testdata/" + name); }
+std::string Clip(const std::string& name) {
+  return RunfilePath("plugins/builtin/file/testdata/" + name);
+}
 
 std::string Config() {
   // fps 10 with gop 10: a late reader waits at most a second for a keyframe.
@@ -62,21 +64,32 @@ listeners:
   - {name: a, bind_address: 127.0.0.1, port: 0}
   - {name: b, bind_address: 127.0.0.1, port: 0}
 streams:
-  - {path: /h264, plugin: testpattern, parameters: {codec: h264, overlay: true, )yaml", video, R"yaml(}}
-  - {path: /h265, plugin: testpattern, parameters: {codec: h265, overlay: false, )yaml", video, R"yaml(}}
-  - {path: /mjpeg, plugin: testpattern, parameters: {codec: mjpeg, overlay: false, )yaml", video, R"yaml(}}
-  - {path: /h264_opus, plugin: testpattern, parameters: {codec: h264, audio: opus, overlay: false, )yaml", video, R"yaml(}}
-  - {path: /h264_pcmu, plugin: testpattern, parameters: {codec: h264, audio: pcmu, overlay: false, )yaml", video, R"yaml(}}
-  - {path: /h264_pcma, plugin: testpattern, parameters: {codec: h264, audio: pcma, overlay: false, )yaml", video, R"yaml(}}
-  - {path: /h264_aac, plugin: testpattern, parameters: {codec: h264, audio: aac, overlay: false, )yaml", video, R"yaml(}}
-  - {path: /file_mp4_h264_aac, plugin: file, parameters: {location: ')yaml", Clip("h264_aac.mp4"), R"yaml('}}
-  - {path: /file_mkv_h265_opus, plugin: file, parameters: {location: ')yaml", Clip("h265_opus.mkv"), R"yaml('}}
-  - {path: /file_ts_h264_aac, plugin: file, parameters: {location: ')yaml", Clip("h264_aac.ts"), R"yaml('}}
+  - {path: /h264, plugin: testpattern, parameters: {codec: h264, overlay: true, )yaml",
+                      video, R"yaml(}}
+  - {path: /h265, plugin: testpattern, parameters: {codec: h265, overlay: false, )yaml",
+                      video, R"yaml(}}
+  - {path: /mjpeg, plugin: testpattern, parameters: {codec: mjpeg, overlay: false, )yaml",
+                      video, R"yaml(}}
+  - {path: /h264_opus, plugin: testpattern, parameters: {codec: h264, audio: opus, overlay: false, )yaml",
+                      video, R"yaml(}}
+  - {path: /h264_pcmu, plugin: testpattern, parameters: {codec: h264, audio: pcmu, overlay: false, )yaml",
+                      video, R"yaml(}}
+  - {path: /h264_pcma, plugin: testpattern, parameters: {codec: h264, audio: pcma, overlay: false, )yaml",
+                      video, R"yaml(}}
+  - {path: /h264_aac, plugin: testpattern, parameters: {codec: h264, audio: aac, overlay: false, )yaml",
+                      video, R"yaml(}}
+  - {path: /file_mp4_h264_aac, plugin: file, parameters: {location: ')yaml",
+                      Clip("h264_aac.mp4"), R"yaml('}}
+  - {path: /file_mkv_h265_opus, plugin: file, parameters: {location: ')yaml",
+                      Clip("h265_opus.mkv"), R"yaml('}}
+  - {path: /file_ts_h264_aac, plugin: file, parameters: {location: ')yaml",
+                      Clip("h264_aac.ts"), R"yaml('}}
   - path: /pipeline_h264
     plugin: pipeline
     parameters:
       description: "videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=10/1 ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 ! rtph264pay name=pay0 pt=96 config-interval=-1"
-  - {path: /only_a, plugin: testpattern, listeners: [a], parameters: {codec: mjpeg, overlay: false, )yaml", video, R"yaml(}}
+  - {path: /only_a, plugin: testpattern, listeners: [a], parameters: {codec: mjpeg, overlay: false, )yaml",
+                      video, R"yaml(}}
   - {path: /long_gop, plugin: testpattern, parameters: {codec: h264, width: 320, height: 240, fps: 10, gop: 1000, overlay: false}}
 drain_timeout: 0s
 )yaml");
@@ -84,7 +97,8 @@ drain_timeout: 0s
 
 size_t CountOccurrences(const std::string& text, const std::string& needle) {
   size_t count = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+    ++count;
   return count;
 }
 
@@ -106,7 +120,8 @@ class ServerEnvironment : public ::testing::Environment {
     EXPECT_EQ(*exit_code, 0) << server->output();
     // Every configured stream was mounted (none was skipped with an error).
     const std::string output = server->output();
-    EXPECT_EQ(CountOccurrences(output, "\"msg\":\"stream mounted\""), std::size(kStreams) + 2) << output;
+    EXPECT_EQ(CountOccurrences(output, "\"msg\":\"stream mounted\""), std::size(kStreams) + 2)
+        << output;
     EXPECT_EQ(CountOccurrences(output, "\"msg\":\"stream skipped\""), 0u) << output;
     delete server;
     server = nullptr;
@@ -119,8 +134,8 @@ const ::testing::Environment* const kEnvironment =
 void ExpectDecodes(const StreamCase& stream, const std::string& listener, RtspProtocol protocol) {
   RtspReader reader(server->url(listener, stream.path), protocol);
   ASSERT_TRUE(reader.Start().ok());
-  absl::Status status =
-      reader.WaitForMedia(kMinVideoFrames, stream.audio_rate != 0 ? kMinAudioBuffers : 0, kDecodeTimeout);
+  absl::Status status = reader.WaitForMedia(
+      kMinVideoFrames, stream.audio_rate != 0 ? kMinAudioBuffers : 0, kDecodeTimeout);
   ASSERT_TRUE(status.ok()) << status;
   DecodedMedia media = reader.media();
   EXPECT_EQ(media.width, stream.width);
@@ -140,15 +155,16 @@ TEST_P(StreamDecodeTest, DecodesVideoAndAudioWithTheConfiguredFormat) {
   ExpectDecodes(stream, "a", protocol);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllPluginsAndCodecs, StreamDecodeTest,
-    ::testing::Combine(::testing::ValuesIn(kStreams),
-                       ::testing::Values(RtspProtocol::kTcp, RtspProtocol::kUdp)),
-    [](const ::testing::TestParamInfo<StreamDecodeTest::ParamType>& info) {
-      std::string path = std::get<0>(info.param).path;
-      return absl::StrCat(absl::StrReplaceAll(path.substr(1), {{"/", "_"}}),
-                          std::get<1>(info.param) == RtspProtocol::kTcp ? "_Tcp" : "_Udp");
-    });
+INSTANTIATE_TEST_SUITE_P(AllPluginsAndCodecs, StreamDecodeTest,
+                         ::testing::Combine(::testing::ValuesIn(kStreams),
+                                            ::testing::Values(RtspProtocol::kTcp,
+                                                              RtspProtocol::kUdp)),
+                         [](const ::testing::TestParamInfo<StreamDecodeTest::ParamType>& info) {
+                           std::string path = std::get<0>(info.param).path;
+                           return absl::StrCat(
+                               absl::StrReplaceAll(path.substr(1), {{"/", "_"}}),
+                               std::get<1>(info.param) == RtspProtocol::kTcp ? "_Tcp" : "_Udp");
+                         });
 
 // True when an H.264 RTP payload (RFC 6184) carries or starts an IDR slice.
 bool IsH264IdrPacket(absl::string_view rtp) {
@@ -156,11 +172,12 @@ bool IsH264IdrPacket(absl::string_view rtp) {
   const size_t header = 12 + 4 * (static_cast<unsigned char>(rtp[0]) & 0x0f);
   if (rtp.size() <= header + 1) return false;
   const int nal_type = static_cast<unsigned char>(rtp[header]) & 0x1f;
-  if (nal_type == 5) return true;                                    // single NAL unit
+  if (nal_type == 5) return true;  // single NAL unit
   if (nal_type == 28) return (static_cast<unsigned char>(rtp[header + 1]) & 0x1f) == 5;  // FU-A
-  if (nal_type == 24) {                                              // STAP-A
+  if (nal_type == 24) {                                                                  // STAP-A
     for (size_t at = header + 1; at + 2 < rtp.size();) {
-      const size_t size = (static_cast<unsigned char>(rtp[at]) << 8) | static_cast<unsigned char>(rtp[at + 1]);
+      const size_t size =
+          (static_cast<unsigned char>(rtp[at]) << 8) | static_cast<unsigned char>(rtp[at + 1]);
       if (at + 2 < rtp.size() && (static_cast<unsigned char>(rtp[at + 2]) & 0x1f) == 5) return true;
       at += 2 + size;
     }
@@ -173,19 +190,20 @@ bool IsH264IdrPacket(absl::string_view rtp) {
 // skips DESCRIBE and goes straight to SETUP of the known track.
 bool SeesIdrWithin(absl::Duration duration) {
   const std::string url = server->url("b", "/long_gop");
-  bench::RtspClient client(url);
+  tools::RtspClient client(url);
   client.set_track_urls({url + "/stream=0"});
   if (!client.Connect(absl::Seconds(5)).ok() ||
-      !client.SetupAll(bench::Transport::kTcpInterleaved, absl::Seconds(5)).ok() ||
+      !client.SetupAll(tools::Transport::kTcpInterleaved, absl::Seconds(5)).ok() ||
       !client.Play(absl::Seconds(5)).ok()) {
     ADD_FAILURE() << "cannot play /long_gop";
     return false;
   }
   bool idr = false;
-  absl::StatusOr<int64_t> packets = client.ReadMedia(duration, [&](int channel, absl::string_view rtp) {
-    idr = channel == 0 && IsH264IdrPacket(rtp);
-    return !idr;
-  });
+  absl::StatusOr<int64_t> packets =
+      client.ReadMedia(duration, [&](int channel, absl::string_view rtp) {
+        idr = channel == 0 && IsH264IdrPacket(rtp);
+        return !idr;
+      });
   EXPECT_TRUE(packets.ok()) << packets.status();
   return idr;
 }

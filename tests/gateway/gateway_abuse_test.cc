@@ -17,9 +17,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "tests/util/loopback.h"
 #include "tests/e2e/server_process.h"
 #include "tests/gateway/gateway_test_util.h"
+#include "tests/util/loopback.h"
 
 namespace rtsptest::testing {
 namespace {
@@ -38,7 +38,8 @@ std::string ReadSome(int fd, absl::Duration timeout, bool* closed) {
   char buffer[4096];
   while (absl::Now() < deadline) {
     pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now())) + 1) <= 0) continue;
+    if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now())) + 1) <= 0)
+      continue;
     ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
     if (n <= 0) {
       *closed = true;
@@ -62,8 +63,8 @@ TEST(GatewayAbuseTest, HealthStaysFastUnderSlowlorisOversizedHeadersAndGarbage) 
   const int port = gateway.http_port();
   const absl::Time end = absl::Now() + kAttack;
 
-  std::atomic<int> slow_connected{0}, slow_cut{0}, oversize_431{0}, oversize_other{0}, garbage_sent{0},
-      garbage_200{0};
+  std::atomic<int> slow_connected{0}, slow_cut{0}, oversize_431{0}, oversize_other{0},
+      garbage_sent{0}, garbage_200{0};
   std::vector<std::thread> attackers;
   for (int i = 0; i < kSlowloris; ++i) {
     attackers.emplace_back([&, port] {
@@ -87,8 +88,8 @@ TEST(GatewayAbuseTest, HealthStaysFastUnderSlowlorisOversizedHeadersAndGarbage) 
   }
   for (int i = 0; i < kOversizeWorkers; ++i) {
     attackers.emplace_back([&, port] {
-      const std::string request =
-          absl::StrCat("GET /health HTTP/1.1\r\nHost: victim\r\nX-Big: ", std::string(256 * 1024, 'x'), "\r\n\r\n");
+      const std::string request = absl::StrCat("GET /health HTTP/1.1\r\nHost: victim\r\nX-Big: ",
+                                               std::string(256 * 1024, 'x'), "\r\n\r\n");
       while (absl::Now() < end) {
         int fd = ConnectLoopback(port);
         if (fd < 0) continue;
@@ -134,9 +135,10 @@ TEST(GatewayAbuseTest, HealthStaysFastUnderSlowlorisOversizedHeadersAndGarbage) 
   ASSERT_GE(latencies.size(), 10u);
   std::cerr << "well-behaved /health under attack: " << latencies.size() << " requests, median "
             << absl::FormatDuration(latencies[latencies.size() / 2]) << ", max "
-            << absl::FormatDuration(latencies.back()) << "; slowloris " << slow_connected << " connected, "
-            << slow_cut << " cut by the server; oversized: " << oversize_431 << " x 431, " << oversize_other
-            << " other; garbage connections: " << garbage_sent << "\n";
+            << absl::FormatDuration(latencies.back()) << "; slowloris " << slow_connected
+            << " connected, " << slow_cut << " cut by the server; oversized: " << oversize_431
+            << " x 431, " << oversize_other << " other; garbage connections: " << garbage_sent
+            << "\n";
   EXPECT_EQ(slow_connected.load(), kSlowloris);
   // Every slow connection was cut at the header timeout, long before the
   // attack's end.

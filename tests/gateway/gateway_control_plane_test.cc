@@ -54,22 +54,25 @@ TEST(GatewayControlPlaneTest, KilledServerIs503WithinOneSecondAndRestartBrings20
     EXPECT_LT(health.time_total, kFastAnswer);
     HttpReply ready = Curl(gateway.url("/ready"));
     EXPECT_EQ(ready.status, 503);
-    EXPECT_TRUE(absl::StartsWith(JsonStringField(ready.body, "reason"), "control plane unreachable")) << ready.body;
+    EXPECT_TRUE(
+        absl::StartsWith(JsonStringField(ready.body, "reason"), "control plane unreachable"))
+        << ready.body;
     EXPECT_LT(ready.time_total, kFastAnswer);
     EXPECT_EQ(Curl(gateway.url("/live")).status, 200);
     absl::SleepFor(absl::Milliseconds(100));
   }
 
   ServerProcess second;
-  ASSERT_TRUE(second.StartWithConfig(ListenersConfig({0, 0, 0, 0}), {grpc_flag}).ok()) << second.output();
+  ASSERT_TRUE(second.StartWithConfig(ListenersConfig({0, 0, 0, 0}), {grpc_flag}).ok())
+      << second.output();
   absl::Time restarted = absl::Now();
   HttpReply back = WaitForStatus(gateway.url("/health"), 200, kSettle);
   EXPECT_EQ(back.status, 200) << back.body;
   // Reconnect backoff is capped at 1 s; the first probe round adds little.
   absl::Duration recovered = absl::Now() - restarted;
   EXPECT_LT(recovered, absl::Seconds(3));
-  std::cerr << "SIGKILL -> 503 seen after " << absl::FormatDuration(took) << "; restart -> 200 after "
-            << absl::FormatDuration(recovered) << "\n";
+  std::cerr << "SIGKILL -> 503 seen after " << absl::FormatDuration(took)
+            << "; restart -> 200 after " << absl::FormatDuration(recovered) << "\n";
   EXPECT_TRUE(absl::StrContains(gateway.output(), "lost the control plane")) << gateway.output();
   absl::StatusOr<int> exit_code = gateway.Stop();
   ASSERT_TRUE(exit_code.ok()) << exit_code.status();
@@ -80,7 +83,8 @@ TEST(GatewayControlPlaneTest, StoppedServerIsCaughtByTheReportDeadline) {
   ServerProcess server;
   ASSERT_TRUE(server.StartWithConfig(ListenersConfig({0, 0})).ok()) << server.output();
   GatewayProcess gateway;
-  ASSERT_TRUE(gateway.Start(absl::StrCat("127.0.0.1:", server.grpc_port())).ok()) << gateway.output();
+  ASSERT_TRUE(gateway.Start(absl::StrCat("127.0.0.1:", server.grpc_port())).ok())
+      << gateway.output();
   ASSERT_EQ(WaitForStatus(gateway.url("/health"), 200, kSettle).status, 200);
 
   // SIGSTOP: the sockets stay open, so the Watch stream sees nothing; the
@@ -105,7 +109,8 @@ TEST(GatewayControlPlaneTest, SigtermExitsPromptly) {
     ServerProcess server;
     ASSERT_TRUE(server.StartWithConfig(ListenersConfig({0})).ok()) << server.output();
     GatewayProcess gateway;
-    ASSERT_TRUE(gateway.Start(absl::StrCat("127.0.0.1:", server.grpc_port())).ok()) << gateway.output();
+    ASSERT_TRUE(gateway.Start(absl::StrCat("127.0.0.1:", server.grpc_port())).ok())
+        << gateway.output();
     ASSERT_EQ(WaitForStatus(gateway.url("/health"), 200, kSettle).status, 200);
     if (!server_alive) {
       ASSERT_TRUE(server.Stop(SIGKILL).ok());
@@ -117,8 +122,8 @@ TEST(GatewayControlPlaneTest, SigtermExitsPromptly) {
     const absl::Duration took = absl::Now() - signalled;
     ASSERT_TRUE(exit_code.ok()) << exit_code.status() << "\n" << gateway.output();
     EXPECT_EQ(*exit_code, 0);
-    std::cerr << (server_alive ? "following a live server" : "server gone")
-              << ": SIGTERM to exit " << absl::FormatDuration(took) << "\n";
+    std::cerr << (server_alive ? "following a live server" : "server gone") << ": SIGTERM to exit "
+              << absl::FormatDuration(took) << "\n";
     EXPECT_LT(took, absl::Seconds(2)) << (server_alive ? "live server" : "server gone");
   }
 }

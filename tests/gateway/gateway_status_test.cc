@@ -12,17 +12,18 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "tools/rtsp_client/rtsp_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
 #include "tests/gateway/gateway_test_util.h"
+#include "tools/rtsp_client/rtsp_client.h"
 
 namespace rtsptest::testing {
 namespace {
 
 constexpr absl::Duration kSettle = absl::Seconds(10);
 
-const google::protobuf::Value& Field(const google::protobuf::Struct& json, const std::string& name) {
+const google::protobuf::Value& Field(const google::protobuf::Struct& json,
+                                     const std::string& name) {
   static const google::protobuf::Value kMissing;
   auto it = json.fields().find(name);
   EXPECT_TRUE(it != json.fields().end()) << "missing field " << name;
@@ -50,8 +51,10 @@ class GatewayStatusTest : public ::testing::Test {
   // Starts a server with `ports` (0 = free, or a HeldPort's) and a
   // health_gateway following it.
   void Start(const std::vector<int>& ports, const std::string& drain_timeout = "0s") {
-    ASSERT_TRUE(server_.StartWithConfig(ListenersConfig(ports, drain_timeout)).ok()) << server_.output();
-    ASSERT_TRUE(gateway_.Start(absl::StrCat("127.0.0.1:", server_.grpc_port())).ok()) << gateway_.output();
+    ASSERT_TRUE(server_.StartWithConfig(ListenersConfig(ports, drain_timeout)).ok())
+        << server_.output();
+    ASSERT_TRUE(gateway_.Start(absl::StrCat("127.0.0.1:", server_.grpc_port())).ok())
+        << gateway_.output();
   }
 
   ServerProcess server_;
@@ -101,7 +104,8 @@ TEST_F(GatewayStatusTest, ThreeOfFourIs200WithTheTakenPortUnbound) {
   EXPECT_EQ(rule.at("n").number_value(), 4);
   absl::Time checked_at;
   std::string error;
-  ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, Field(*json, "checked_at").string_value(), &checked_at, &error))
+  ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, Field(*json, "checked_at").string_value(),
+                              &checked_at, &error))
       << Field(*json, "checked_at").string_value() << ": " << error;
   EXPECT_LT(absl::AbsDuration(absl::Now() - checked_at), absl::Seconds(5));
 }
@@ -136,11 +140,13 @@ TEST_F(GatewayStatusTest, RequireLiveStreamsTurnsHealth503NamingTheFailedStream)
       "    plugin: pipeline\n"
       "    parameters:\n"
       "      description: \"videotestsrc is-live=true num-buffers=15 ! "
-      "video/x-raw,format=I420,width=160,height=120,framerate=10/1 ! jpegenc ! rtpjpegpay name=pay0\"\n"
+      "video/x-raw,format=I420,width=160,height=120,framerate=10/1 ! jpegenc ! rtpjpegpay "
+      "name=pay0\"\n"
       "health: {probe_interval: 200ms, probe_timeout: 300ms, require_live_streams: true}\n"
       "drain_timeout: 0s\n";
   ASSERT_TRUE(server_.StartWithConfig(yaml).ok()) << server_.output();
-  ASSERT_TRUE(gateway_.Start(absl::StrCat("127.0.0.1:", server_.grpc_port())).ok()) << gateway_.output();
+  ASSERT_TRUE(gateway_.Start(absl::StrCat("127.0.0.1:", server_.grpc_port())).ok())
+      << gateway_.output();
   const std::string expected_reason = "stream /short failed: end of stream (track 0)";
   // The Watch turns /health 503 first; the reason comes with the next report
   // (report_interval 500 ms), so poll for it within a bound.
@@ -188,7 +194,7 @@ TEST_F(GatewayStatusTest, SigtermDrainIs503DrainingAtOnce) {
   Start({0, 0, 0, 0}, "5s");
   ASSERT_EQ(WaitForStatus(gateway_.url("/health"), 200, kSettle).status, 200);
   // A connected RTSP client keeps the drain going for its 5 s.
-  bench::RtspClient reader(server_.url("l0", "/cam"));
+  tools::RtspClient reader(server_.url("l0", "/cam"));
   ASSERT_TRUE(reader.Connect(absl::Seconds(5)).ok());
   ASSERT_TRUE(reader.Options(absl::Seconds(5)).ok());
 
@@ -236,7 +242,8 @@ class EmbeddedDefaultConfigTest : public ::testing::Test {
                             "--rtsp_ports=0,0,0,0", "--bind=127.0.0.1", "--http_port=0"})
                     .ok())
         << server_.output();
-    ASSERT_TRUE(server_.WaitForOutput("\"msg\":\"http gateway serving\"", absl::Seconds(5))) << server_.output();
+    ASSERT_TRUE(server_.WaitForOutput("\"msg\":\"http gateway serving\"", absl::Seconds(5)))
+        << server_.output();
     for (int i = 0; i < 4; ++i) {
       rtsp_ports_.push_back(server_.port(absl::StrCat("rtsp-ephemeral-", i)));
       ASSERT_NE(rtsp_ports_.back(), 0) << server_.output();
@@ -244,7 +251,9 @@ class EmbeddedDefaultConfigTest : public ::testing::Test {
     http_port_ = server_.http_port();
     ASSERT_NE(http_port_, 0) << server_.output();
   }
-  std::string Url(const std::string& path) { return absl::StrCat("http://127.0.0.1:", http_port_, path); }
+  std::string Url(const std::string& path) {
+    return absl::StrCat("http://127.0.0.1:", http_port_, path);
+  }
 
   std::vector<int> rtsp_ports_;
   int http_port_ = 0;
@@ -265,13 +274,16 @@ TEST_F(EmbeddedDefaultConfigTest, RtspUrlsListEveryStreamWithTheRequestHost) {
     const std::string path = fields.at("path").string_value();
     paths.push_back(path);
     std::vector<std::string> urls;
-    for (const auto& url : fields.at("urls").list_value().values()) urls.push_back(url.string_value());
+    for (const auto& url : fields.at("urls").list_value().values())
+      urls.push_back(url.string_value());
     if (path == "/cam4") {
       // Served on the fourth listener only (listeners: [rtsp-8557]).
-      EXPECT_EQ(urls, std::vector<std::string>{absl::StrCat("rtsp://cams.example:", rtsp_ports_[3], "/cam4")});
+      EXPECT_EQ(urls, std::vector<std::string>{
+                          absl::StrCat("rtsp://cams.example:", rtsp_ports_[3], "/cam4")});
     } else {
       ASSERT_EQ(urls.size(), 4u) << path;
-      for (int i = 0; i < 4; ++i) EXPECT_EQ(urls[i], absl::StrCat("rtsp://cams.example:", rtsp_ports_[i], path));
+      for (int i = 0; i < 4; ++i)
+        EXPECT_EQ(urls[i], absl::StrCat("rtsp://cams.example:", rtsp_ports_[i], path));
     }
   }
   std::sort(paths.begin(), paths.end());
@@ -288,11 +300,14 @@ TEST_F(EmbeddedDefaultConfigTest, MetricsParseAsPrometheusText) {
   for (const char* name :
        {"rtsp_test_server_health_status", "rtsp_test_server_probe_latency_seconds",
         "rtsp_test_server_probe_consecutive_failures", "rtsp_test_server_stream_readers",
-        "rtsp_test_server_stream_bytes_produced_total", "rtsp_test_server_rtsp_connections_opened_total",
+        "rtsp_test_server_stream_bytes_produced_total",
+        "rtsp_test_server_rtsp_connections_opened_total",
         "rtsp_test_server_rtsp_connections_closed_total", "rtsp_test_server_uptime_seconds",
-        "rtsp_test_server_build_info", "rtsp_test_server_stream_live", "rtsp_test_server_stream_state",
-        "rtsp_test_server_stream_fps", "rtsp_test_server_stream_bitrate_bits_per_second",
-        "rtsp_test_server_stream_last_frame_age_seconds", "rtsp_test_server_stream_frames_produced_total",
+        "rtsp_test_server_build_info", "rtsp_test_server_stream_live",
+        "rtsp_test_server_stream_state", "rtsp_test_server_stream_fps",
+        "rtsp_test_server_stream_bitrate_bits_per_second",
+        "rtsp_test_server_stream_last_frame_age_seconds",
+        "rtsp_test_server_stream_frames_produced_total",
         "rtsp_test_server_stream_stall_timeout_seconds"}) {
     ASSERT_EQ(families->count(name), 1u) << name << "\n" << reply.body;
     EXPECT_FALSE(families->at(name).help.empty()) << name;
@@ -314,7 +329,8 @@ TEST_F(EmbeddedDefaultConfigTest, MetricsParseAsPrometheusText) {
   auto settled = [&](const std::map<std::string, PrometheusFamily>& f) {
     return all(f.at("rtsp_test_server_stream_live"), [](double v) { return v == 1; }) &&
            all(f.at("rtsp_test_server_stream_fps"), [](double v) { return v > 0; }) &&
-           all(f.at("rtsp_test_server_stream_bitrate_bits_per_second"), [](double v) { return v > 0; });
+           all(f.at("rtsp_test_server_stream_bitrate_bits_per_second"),
+               [](double v) { return v > 0; });
   };
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
   while (!settled(*families) && absl::Now() < deadline) {
@@ -329,7 +345,8 @@ TEST_F(EmbeddedDefaultConfigTest, MetricsParseAsPrometheusText) {
   for (const auto& sample : families->at("rtsp_test_server_stream_fps").samples) {
     EXPECT_GT(sample.value, 0) << sample.labels.at("path");
   }
-  for (const auto& sample : families->at("rtsp_test_server_stream_last_frame_age_seconds").samples) {
+  for (const auto& sample :
+       families->at("rtsp_test_server_stream_last_frame_age_seconds").samples) {
     EXPECT_LT(sample.value, 2) << sample.labels.at("path");
   }
   EXPECT_EQ(families->at("rtsp_test_server_probe_latency_seconds").samples.size(), 4u);
@@ -347,7 +364,7 @@ TEST_F(EmbeddedDefaultConfigTest, MetricsParseAsPrometheusText) {
 TEST_F(EmbeddedDefaultConfigTest, SigtermTurnsTheEmbeddedGateway503ThenExitsZero) {
   ASSERT_EQ(WaitForStatus(Url("/health"), 200, kSettle).status, 200);
   // An open RTSP connection keeps the drain (and the gateway) going.
-  bench::RtspClient reader(absl::StrCat("rtsp://127.0.0.1:", rtsp_ports_[0], "/cam1"));
+  tools::RtspClient reader(absl::StrCat("rtsp://127.0.0.1:", rtsp_ports_[0], "/cam1"));
   ASSERT_TRUE(reader.Connect(absl::Seconds(5)).ok());
   ASSERT_TRUE(reader.Options(absl::Seconds(5)).ok());
   kill(server_.pid(), SIGTERM);

@@ -3,9 +3,9 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,9 +80,15 @@ ProgramResult RunProgram(const std::string& program, const std::vector<std::stri
   return result;
 }
 
-HttpReply Curl(const std::string& url, const std::vector<std::string>& extra_args, absl::Duration timeout) {
-  std::vector<std::string> args = {"-s", "-S", "-i", "--max-time",
-                                   absl::StrCat(absl::ToDoubleSeconds(timeout)), "-w", "\n%{time_total}"};
+HttpReply Curl(const std::string& url, const std::vector<std::string>& extra_args,
+               absl::Duration timeout) {
+  std::vector<std::string> args = {"-s",
+                                   "-S",
+                                   "-i",
+                                   "--max-time",
+                                   absl::StrCat(absl::ToDoubleSeconds(timeout)),
+                                   "-w",
+                                   "\n%{time_total}"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   args.push_back(url);
   ProgramResult run = RunProgram("/usr/bin/curl", args, timeout + absl::Seconds(2));
@@ -130,18 +136,19 @@ std::string ListenersConfig(const std::vector<int>& ports, const std::string& dr
   for (size_t i = 0; i < ports.size(); ++i) {
     absl::StrAppend(&yaml, "  - {name: l", i, ", bind_address: 127.0.0.1, port: ", ports[i], "}\n");
   }
-  absl::StrAppend(&yaml,
-                  "streams:\n"
-                  "  - {path: /cam, plugin: testpattern, description: cheap test camera, parameters: "
-                  "{codec: h264, width: 160, height: 120, fps: 5, gop: 5}}\n"
-                  "health: {probe_interval: 200ms, probe_timeout: 300ms}\n"
-                  "drain_timeout: ",
-                  drain_timeout, "\n");
+  absl::StrAppend(
+      &yaml,
+      "streams:\n"
+      "  - {path: /cam, plugin: testpattern, description: cheap test camera, parameters: "
+      "{codec: h264, width: 160, height: 120, fps: 5, gop: 5}}\n"
+      "health: {probe_interval: 200ms, probe_timeout: 300ms}\n"
+      "drain_timeout: ",
+      drain_timeout, "\n");
   return yaml;
 }
 
 std::string JsonStringField(const std::string& body, const std::string& key) {
-  absl::StatusOr<Json> json = ParseJson(body);
+  absl::StatusOr<common::Json> json = common::ParseJson(body);
   if (!json.ok() || !json->is_object()) return "";
   auto it = json->find(key);
   return it != json->end() && it->is_string() ? it->get<std::string>() : "";
@@ -151,7 +158,8 @@ absl::StatusOr<google::protobuf::Struct> ParseJsonObject(const std::string& text
   google::protobuf::Struct out;
   auto status = google::protobuf::util::JsonStringToMessage(text, &out);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("not a JSON object (", status.ToString(), "): ", text));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a JSON object (", status.ToString(), "): ", text));
   }
   return out;
 }
@@ -165,7 +173,8 @@ GatewayProcess::~GatewayProcess() {
   if (reader_.joinable()) reader_.join();
 }
 
-absl::Status GatewayProcess::Start(const std::string& grpc_addr, std::vector<std::string> extra_args) {
+absl::Status GatewayProcess::Start(const std::string& grpc_addr,
+                                   std::vector<std::string> extra_args) {
   std::string binary = RunfilePath("gateway/health_gateway");
   std::vector<std::string> args = {binary, "--http_port=0", "--bind=127.0.0.1",
                                    absl::StrCat("--grpc_addr=", grpc_addr)};
@@ -187,7 +196,8 @@ absl::Status GatewayProcess::Start(const std::string& grpc_addr, std::vector<std
   absl::MutexLock lock(&mutex_);
   auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) { return http_port_ != 0 || eof_; };
   mutex_.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(10));
-  if (http_port_ == 0) return absl::UnavailableError(absl::StrCat("gateway did not start:\n", output_));
+  if (http_port_ == 0)
+    return absl::UnavailableError(absl::StrCat("gateway did not start:\n", output_));
   return absl::OkStatus();
 }
 
@@ -202,8 +212,10 @@ void GatewayProcess::ReadOutput(int fd) {
     // "http_port":N,...}; only complete lines are parsed.
     for (size_t eol; http_port_ == 0 && (eol = output_.find('\n', scanned_)) != std::string::npos;
          scanned_ = eol + 1) {
-      absl::StatusOr<Json> line = ParseJson(absl::string_view(output_).substr(scanned_, eol - scanned_));
-      if (!line.ok() || !line->is_object() || line->value("msg", "") != "http gateway serving") continue;
+      absl::StatusOr<common::Json> line =
+          common::ParseJson(absl::string_view(output_).substr(scanned_, eol - scanned_));
+      if (!line.ok() || !line->is_object() || line->value("msg", "") != "http gateway serving")
+        continue;
       http_port_ = line->value("http_port", 0);
     }
   }
@@ -279,13 +291,15 @@ bool ParseValue(absl::string_view text, double* value) {
 }
 
 // The family a sample name belongs to (histogram/summary suffixes).
-std::string FamilyOf(const std::string& sample, const std::map<std::string, PrometheusFamily>& families) {
+std::string FamilyOf(const std::string& sample,
+                     const std::map<std::string, PrometheusFamily>& families) {
   if (families.count(sample)) return sample;
   for (const char* suffix : {"_bucket", "_sum", "_count"}) {
     if (absl::EndsWith(sample, suffix)) {
       std::string base = sample.substr(0, sample.size() - strlen(suffix));
       auto it = families.find(base);
-      if (it != families.end() && (it->second.type == "histogram" || it->second.type == "summary")) return base;
+      if (it != families.end() && (it->second.type == "histogram" || it->second.type == "summary"))
+        return base;
     }
   }
   return sample;
@@ -293,8 +307,10 @@ std::string FamilyOf(const std::string& sample, const std::map<std::string, Prom
 
 }  // namespace
 
-absl::StatusOr<std::map<std::string, PrometheusFamily>> ParsePrometheusText(const std::string& text) {
-  if (text.empty() || text.back() != '\n') return absl::InvalidArgumentError("must end with a newline");
+absl::StatusOr<std::map<std::string, PrometheusFamily>> ParsePrometheusText(
+    const std::string& text) {
+  if (text.empty() || text.back() != '\n')
+    return absl::InvalidArgumentError("must end with a newline");
   std::map<std::string, PrometheusFamily> families;
   std::set<std::string> finished;  // Families whose samples ended.
   std::set<std::string> seen;      // name{labels} already present.
@@ -308,7 +324,8 @@ absl::StatusOr<std::map<std::string, PrometheusFamily>> ParsePrometheusText(cons
     if (line.empty()) return fail(line, "empty line");
     if (absl::ConsumePrefix(&line, "# ")) {
       std::vector<absl::string_view> parts = absl::StrSplit(line, absl::MaxSplits(' ', 2));
-      if (parts.size() < 2 || (parts[0] != "HELP" && parts[0] != "TYPE")) continue;  // A plain comment.
+      if (parts.size() < 2 || (parts[0] != "HELP" && parts[0] != "TYPE"))
+        continue;  // A plain comment.
       std::string name(parts[1]);
       if (!IsMetricName(name)) return fail(line, "bad metric name");
       PrometheusFamily& family = families[name];
@@ -317,7 +334,8 @@ absl::StatusOr<std::map<std::string, PrometheusFamily>> ParsePrometheusText(cons
         if (parts.size() < 3 || parts[2].empty()) return fail(line, "empty HELP");
         family.help = std::string(parts[2]);
       } else {
-        static const std::set<std::string> kTypes = {"counter", "gauge", "histogram", "summary", "untyped"};
+        static const std::set<std::string> kTypes = {"counter", "gauge", "histogram", "summary",
+                                                     "untyped"};
         if (!family.type.empty()) return fail(line, "second TYPE");
         if (!family.samples.empty()) return fail(line, "TYPE after samples");
         if (parts.size() < 3 || !kTypes.count(std::string(parts[2]))) return fail(line, "bad TYPE");
@@ -353,10 +371,14 @@ absl::StatusOr<std::map<std::string, PrometheusFamily>> ParsePrometheusText(cons
             if (rest.empty()) return fail(line, "dangling escape");
             char e = rest[0];
             rest.remove_prefix(1);
-            if (e == '\\') value += '\\';
-            else if (e == '"') value += '"';
-            else if (e == 'n') value += '\n';
-            else return fail(line, "bad escape");
+            if (e == '\\')
+              value += '\\';
+            else if (e == '"')
+              value += '"';
+            else if (e == 'n')
+              value += '\n';
+            else
+              return fail(line, "bad escape");
           } else {
             value += c;
           }
@@ -379,13 +401,15 @@ absl::StatusOr<std::map<std::string, PrometheusFamily>> ParsePrometheusText(cons
     }
     std::string family_name = FamilyOf(sample.name, families);
     auto family = families.find(family_name);
-    if (family == families.end() || family->second.type.empty()) return fail(line, "sample without TYPE");
+    if (family == families.end() || family->second.type.empty())
+      return fail(line, "sample without TYPE");
     if (family_name != current) {
       if (finished.count(family_name)) return fail(line, "family's samples are not contiguous");
       if (!current.empty()) finished.insert(current);
       current = family_name;
     }
-    if (!seen.insert(absl::StrCat(sample.name, "{", label_key, "}")).second) return fail(line, "duplicate sample");
+    if (!seen.insert(absl::StrCat(sample.name, "{", label_key, "}")).second)
+      return fail(line, "duplicate sample");
     family->second.samples.push_back(std::move(sample));
   }
   return families;

@@ -20,7 +20,7 @@
 namespace rtsptest::testing {
 
 struct HttpReply {
-  int status = 0;  // 0 when curl got no reply (see error).
+  int status = 0;                              // 0 when curl got no reply (see error).
   std::map<std::string, std::string> headers;  // Names lower-cased.
   std::string body;
   // curl's own measure of the exchange (connect to last byte).
@@ -103,7 +103,8 @@ struct PrometheusFamily {
 // the \\ \" \n escapes; TYPE comes before its samples and at most once; a
 // family's samples are contiguous; no sample repeats; the text ends with a
 // newline. InvalidArgument names the line that fails.
-absl::StatusOr<std::map<std::string, PrometheusFamily>> ParsePrometheusText(const std::string& text);
+absl::StatusOr<std::map<std::string, PrometheusFamily>> ParsePrometheusText(
+    const std::string& text);
 
 }  // namespace rtsptest::testing
 

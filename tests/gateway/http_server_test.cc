@@ -16,16 +16,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "tests/util/loopback.h"
 #include "tests/gateway/gateway_test_util.h"
+#include "tests/util/loopback.h"
 
 namespace rtsptest::gateway {
 namespace {
 
+using testing::ConnectLoopback;
 using testing::Curl;
 using testing::HttpReply;
 using testing::RunProgram;
-using testing::ConnectLoopback;
 
 // Reads until the peer closes or `timeout` passes. `closed` tells which.
 std::string ReadUntilClosed(int fd, absl::Duration timeout, bool* closed) {
@@ -35,7 +35,8 @@ std::string ReadUntilClosed(int fd, absl::Duration timeout, bool* closed) {
   char buffer[4096];
   while (absl::Now() < deadline) {
     pollfd p{fd, POLLIN, 0};
-    int ready = poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now())) + 1);
+    int ready =
+        poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now())) + 1);
     if (ready <= 0) continue;
     ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
     if (n <= 0) {
@@ -64,7 +65,9 @@ class HttpServerTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
   }
-  std::string Url(const std::string& path) { return absl::StrCat("http://127.0.0.1:", server_->port(), path); }
+  std::string Url(const std::string& path) {
+    return absl::StrCat("http://127.0.0.1:", server_->port(), path);
+  }
 
   std::atomic<int> requests_{0};
   std::unique_ptr<HttpServer> server_;
@@ -87,8 +90,8 @@ TEST_F(HttpServerTest, HeadSendsLengthButNoBody) {
 
 TEST_F(HttpServerTest, KeepAliveReusesTheConnection) {
   StartServer({});
-  testing::ProgramResult run = RunProgram("/usr/bin/curl", {"-sv", "--max-time", "5", Url("/a"), Url("/b")},
-                                          absl::Seconds(7));
+  testing::ProgramResult run = RunProgram(
+      "/usr/bin/curl", {"-sv", "--max-time", "5", Url("/a"), Url("/b")}, absl::Seconds(7));
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "hello /a \nhello /b \n");
   EXPECT_TRUE(absl::StrContains(run.err, "Re-using existing connection")) << run.err;
@@ -100,7 +103,8 @@ TEST_F(HttpServerTest, OversizedHeadersGet431) {
   StartServer(options);
   int fd = ConnectLoopback(server_->port());
   ASSERT_GE(fd, 0);
-  std::string request = absl::StrCat("GET /x HTTP/1.1\r\nHost: h\r\nX-Big: ", std::string(64 * 1024, 'a'), "\r\n\r\n");
+  std::string request = absl::StrCat(
+      "GET /x HTTP/1.1\r\nHost: h\r\nX-Big: ", std::string(64 * 1024, 'a'), "\r\n\r\n");
   send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   bool closed = false;
   std::string reply = ReadUntilClosed(fd, absl::Seconds(5), &closed);
@@ -114,7 +118,8 @@ TEST_F(HttpServerTest, HugeRequestLineGets414) {
   StartServer({});
   int fd = ConnectLoopback(server_->port());
   ASSERT_GE(fd, 0);
-  std::string request = absl::StrCat("GET /x?q=", std::string(64 * 1024, 'a'), " HTTP/1.1\r\nHost: h\r\n\r\n");
+  std::string request =
+      absl::StrCat("GET /x?q=", std::string(64 * 1024, 'a'), " HTTP/1.1\r\nHost: h\r\n\r\n");
   send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   bool closed = false;
   std::string reply = ReadUntilClosed(fd, absl::Seconds(5), &closed);
@@ -161,9 +166,10 @@ TEST_F(HttpServerTest, GarbageGetsAnErrorOrAClose) {
   HttpServerOptions options;
   options.header_timeout = absl::Seconds(1);
   StartServer(options);
-  for (const std::string& garbage : {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),
-                                     std::string("BLAH\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
-                                     std::string("\x00\x01\x02\xff\xfe garbage\r\n\r\n", 19)}) {
+  for (const std::string& garbage :
+       {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),
+        std::string("BLAH\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
+        std::string("\x00\x01\x02\xff\xfe garbage\r\n\r\n", 19)}) {
     int fd = ConnectLoopback(server_->port());
     ASSERT_GE(fd, 0);
     send(fd, garbage.data(), garbage.size(), MSG_NOSIGNAL);

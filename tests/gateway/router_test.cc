@@ -1,16 +1,17 @@
 // Unit tests of the gateway's pure parts: verdicts, router, JSON, HTML and
 // Prometheus renderers, host handling; and of the strict Prometheus parser
 // the integration tests rely on.
+#include "gateway/router.h"
+
 #include <string>
 
 #include "absl/strings/match.h"
-#include "gtest/gtest.h"
 #include "gateway/control_plane_view.h"
 #include "gateway/html_renderer.h"
 #include "gateway/json_renderer.h"
 #include "gateway/prometheus_renderer.h"
-#include "gateway/router.h"
 #include "gateway/stream_urls.h"
+#include "gtest/gtest.h"
 #include "tests/gateway/gateway_test_util.h"
 
 namespace rtsptest::gateway {
@@ -113,7 +114,8 @@ TEST(VerdictTest, RequireLiveStreamsReasonNamesTheStreamsThatAreNotLive) {
   ControlPlaneView view = Reachable(4);
   view.overall = WatchedStatus::kNotServing;
   view.report->set_require_live_streams(true);
-  EXPECT_EQ(EvaluateHealth(view).reason, "stream /cam4 stalled: no frame for 3.2s (track 0; stall_timeout 2s)");
+  EXPECT_EQ(EvaluateHealth(view).reason,
+            "stream /cam4 stalled: no frame for 3.2s (track 0; stall_timeout 2s)");
   // Ports below k: the rule is the reason, whatever the streams.
   ControlPlaneView ports = Reachable(2);
   ports.report->set_require_live_streams(true);
@@ -141,7 +143,8 @@ TEST(VerdictTest, UnreachableNamesAddressAndError) {
   view.unreachable_error = "Watch: UNAVAILABLE: Socket closed";
   Verdict verdict = EvaluateHealth(view);
   EXPECT_FALSE(verdict.ok);
-  EXPECT_EQ(verdict.reason, "control plane unreachable at 127.0.0.1:50051: Watch: UNAVAILABLE: Socket closed");
+  EXPECT_EQ(verdict.reason,
+            "control plane unreachable at 127.0.0.1:50051: Watch: UNAVAILABLE: Socket closed");
 }
 
 TEST(VerdictTest, ReadyIgnoresKOfNButNeedsFirstRound) {
@@ -156,16 +159,18 @@ TEST(RouterTest, HealthIs200WithTheSeedBody) {
   HttpResponse response = RouteAt(Get("/health"), Reachable(4));
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.content_type, "application/json");
-  EXPECT_EQ(response.body,
-            "{\"status\":\"healthy\",\"open_ports\":4,\"total_ports\":4,\"timestamp\":1693161234.567}\n");
+  EXPECT_EQ(
+      response.body,
+      "{\"status\":\"healthy\",\"open_ports\":4,\"total_ports\":4,\"timestamp\":1693161234.567}\n");
 }
 
 TEST(RouterTest, HealthIs503WithReasonBelowK) {
   HttpResponse response = RouteAt(Get("/health"), Reachable(2));
   EXPECT_EQ(response.status, 503);
-  EXPECT_EQ(response.body,
-            "{\"status\":\"unhealthy\",\"open_ports\":2,\"total_ports\":4,\"timestamp\":1693161234.567,"
-            "\"reason\":\"2 of 4 RTSP ports healthy, 3 required\"}\n");
+  EXPECT_EQ(
+      response.body,
+      "{\"status\":\"unhealthy\",\"open_ports\":2,\"total_ports\":4,\"timestamp\":1693161234.567,"
+      "\"reason\":\"2 of 4 RTSP ports healthy, 3 required\"}\n");
 }
 
 TEST(RouterTest, DetailedHealthHasEveryField) {
@@ -191,7 +196,8 @@ TEST(RouterTest, DetailedHealthHasEveryField) {
   EXPECT_EQ(f.at("checked_at").string_value(), "2023-08-27T18:33:54.500Z");
   EXPECT_EQ(f.at("require_live_streams").bool_value(), false);
   EXPECT_EQ(f.at("stall_timeout_seconds").number_value(), 2);
-  EXPECT_EQ(f.at("services").struct_value().fields().at("stream:/cam4").string_value(), "unhealthy");
+  EXPECT_EQ(f.at("services").struct_value().fields().at("stream:/cam4").string_value(),
+            "unhealthy");
   const auto& streams = f.at("streams").list_value().values();
   ASSERT_EQ(streams.size(), 2);
   const auto& cam1 = streams[0].struct_value().fields();
@@ -233,7 +239,9 @@ TEST(RouterTest, OtherMethodsGet405WithAllow) {
   EXPECT_EQ(response.headers[1].second, "GET, HEAD");
 }
 
-TEST(RouterTest, UnknownPathIs404) { EXPECT_EQ(RouteAt(Get("/healthz"), Reachable(4)).status, 404); }
+TEST(RouterTest, UnknownPathIs404) {
+  EXPECT_EQ(RouteAt(Get("/healthz"), Reachable(4)).status, 404);
+}
 
 TEST(RouterTest, HeadIsAnsweredLikeGet) {
   HttpRequest request = Get("/ready");
@@ -245,7 +253,8 @@ TEST(RouterTest, LiveIs200EvenWhenUnreachable) {
   ControlPlaneView view;
   HttpResponse response = RouteAt(Get("/live"), view);
   EXPECT_EQ(response.status, 200);
-  EXPECT_EQ(response.body, "{\"status\":\"alive\",\"uptime_seconds\":5.000,\"timestamp\":1693161234.567}\n");
+  EXPECT_EQ(response.body,
+            "{\"status\":\"alive\",\"uptime_seconds\":5.000,\"timestamp\":1693161234.567}\n");
 }
 
 TEST(RouterTest, RtspUrlsUseHostHeaderWithoutPortAndSkipOtherListeners) {
@@ -294,13 +303,17 @@ TEST(HtmlRendererTest, ShowsEachStreamsStateRatesAndAFrozenStreamStandsOut) {
   std::string page = RenderStatusPage(view, EvaluateHealth(view), "h", kNow);
   EXPECT_TRUE(absl::StrContains(page, "<p id=\"streams-live\">1 of 2 streams live.</p>")) << page;
   EXPECT_TRUE(absl::StrContains(page, "<tr class=\"live\"><td><code>/cam1</code>")) << page;
-  EXPECT_TRUE(absl::StrContains(page, "<td class=\"state live\">live</td><td>30.0</td><td>1.23 Mbit/s</td>"
-                                      "<td>0.0 s ago</td>"))
+  EXPECT_TRUE(
+      absl::StrContains(page,
+                        "<td class=\"state live\">live</td><td>30.0</td><td>1.23 Mbit/s</td>"
+                        "<td>0.0 s ago</td>"))
       << page;
   EXPECT_TRUE(absl::StrContains(page, "<tr class=\"stalled\"><td><code>/cam4</code>")) << page;
-  EXPECT_TRUE(absl::StrContains(page, "<td class=\"state stalled\">stalled<span class=\"why\">no frame for "
-                                      "3.2s (track 0; stall_timeout 2s)</span></td><td>0.0</td><td>0 bit/s</td>"
-                                      "<td>3.2 s ago</td>"))
+  EXPECT_TRUE(
+      absl::StrContains(page,
+                        "<td class=\"state stalled\">stalled<span class=\"why\">no frame for "
+                        "3.2s (track 0; stall_timeout 2s)</span></td><td>0.0</td><td>0 bit/s</td>"
+                        "<td>3.2 s ago</td>"))
       << page;
 }
 
@@ -328,7 +341,8 @@ TEST(PrometheusRendererTest, ParsesStrictlyAndCarriesTheFigures) {
     }
   }
   EXPECT_TRUE(overall_seen);
-  EXPECT_EQ(families->at("rtsp_test_server_stream_readers").samples[0].labels.at("path"), "/we\"ird\\path");
+  EXPECT_EQ(families->at("rtsp_test_server_stream_readers").samples[0].labels.at("path"),
+            "/we\"ird\\path");
   EXPECT_EQ(families->at("rtsp_test_server_stream_bytes_produced_total").type, "counter");
   EXPECT_EQ(families->at("rtsp_test_server_rtsp_connections_opened_total").samples[0].value, 10);
   EXPECT_EQ(families->at("rtsp_test_server_build_info").samples[0].labels.at("version"), "0.1.0");
@@ -353,13 +367,15 @@ TEST(PrometheusRendererTest, StreamLivenessFamiliesWithUnits) {
   for (const auto& sample : state.samples) {
     bool current = (sample.labels.at("path") == "/cam1" && sample.labels.at("state") == "live") ||
                    (sample.labels.at("path") == "/cam4" && sample.labels.at("state") == "stalled");
-    EXPECT_EQ(sample.value, current ? 1 : 0) << sample.labels.at("path") << " " << sample.labels.at("state");
+    EXPECT_EQ(sample.value, current ? 1 : 0)
+        << sample.labels.at("path") << " " << sample.labels.at("state");
   }
   const auto& age = families->at("rtsp_test_server_stream_last_frame_age_seconds");
   ASSERT_EQ(age.samples.size(), 1u);
   EXPECT_DOUBLE_EQ(age.samples[0].value, 0.04);
   EXPECT_DOUBLE_EQ(families->at("rtsp_test_server_stream_fps").samples[0].value, 29.97);
-  EXPECT_DOUBLE_EQ(families->at("rtsp_test_server_stream_bitrate_bits_per_second").samples[0].value, 1234567);
+  EXPECT_DOUBLE_EQ(families->at("rtsp_test_server_stream_bitrate_bits_per_second").samples[0].value,
+                   1234567);
   EXPECT_EQ(families->at("rtsp_test_server_stream_frames_produced_total").type, "counter");
   EXPECT_EQ(families->at("rtsp_test_server_stream_frames_produced_total").samples[1].value, 77);
   EXPECT_EQ(families->at("rtsp_test_server_stream_stall_timeout_seconds").samples[0].value, 2);
@@ -376,11 +392,12 @@ TEST(PrometheusRendererTest, UnreachableWritesOnlyGatewayFamilies) {
 }
 
 TEST(PrometheusParserTest, RejectsMalformedText) {
-  EXPECT_FALSE(ParsePrometheusText("# TYPE a gauge\na 1").ok());             // no final newline
-  EXPECT_FALSE(ParsePrometheusText("a 1\n").ok());                           // no TYPE
+  EXPECT_FALSE(ParsePrometheusText("# TYPE a gauge\na 1").ok());               // no final newline
+  EXPECT_FALSE(ParsePrometheusText("a 1\n").ok());                             // no TYPE
   EXPECT_FALSE(ParsePrometheusText("# TYPE a gauge\na{x=\"\\t\"} 1\n").ok());  // bad escape
-  EXPECT_FALSE(ParsePrometheusText("# TYPE a gauge\na 1\na 2\n").ok());      // duplicate
-  EXPECT_FALSE(ParsePrometheusText("# TYPE a gauge\n# TYPE b gauge\na 1\nb 1\na{x=\"1\"} 1\n").ok());
+  EXPECT_FALSE(ParsePrometheusText("# TYPE a gauge\na 1\na 2\n").ok());        // duplicate
+  EXPECT_FALSE(
+      ParsePrometheusText("# TYPE a gauge\n# TYPE b gauge\na 1\nb 1\na{x=\"1\"} 1\n").ok());
   EXPECT_FALSE(ParsePrometheusText("# TYPE a gauge\na one\n").ok());
   EXPECT_FALSE(ParsePrometheusText("# TYPE 1a gauge\n").ok());
   EXPECT_TRUE(ParsePrometheusText("# HELP a x\n# TYPE a gauge\na{x=\"\\\"\"} 1.5e-05\n").ok());

@@ -64,7 +64,8 @@ TEST(StatusPageChromiumTest, RenderedPageShowsStreamsAndHealth) {
   ServerProcess server;
   ASSERT_TRUE(server.StartWithConfig(kConfig).ok()) << server.output();
   GatewayProcess gateway;
-  ASSERT_TRUE(gateway.Start(absl::StrCat("127.0.0.1:", server.grpc_port())).ok()) << gateway.output();
+  ASSERT_TRUE(gateway.Start(absl::StrCat("127.0.0.1:", server.grpc_port())).ok())
+      << gateway.output();
   ASSERT_EQ(WaitForStatus(gateway.url("/health"), 200, absl::Seconds(10)).status, 200);
 
   ProgramResult dom = RunChromium("profile-dom", {"--dump-dom"}, gateway.url("/"));
@@ -73,14 +74,18 @@ TEST(StatusPageChromiumTest, RenderedPageShowsStreamsAndHealth) {
   EXPECT_TRUE(absl::StrContains(dom.out, "<code>/front-door</code>")) << dom.out;
   EXPECT_TRUE(absl::StrContains(dom.out, "<code>/parking</code>")) << dom.out;
   EXPECT_TRUE(absl::StrContains(dom.out, "Front door &lt;camera&gt;")) << dom.out;
-  EXPECT_TRUE(absl::StrContains(dom.out, absl::StrCat("rtsp://127.0.0.1:", server.port("a"), "/front-door")));
-  EXPECT_TRUE(absl::StrContains(dom.out, absl::StrCat("rtsp://127.0.0.1:", server.port("b"), "/parking")));
-  EXPECT_FALSE(absl::StrContains(dom.out, absl::StrCat("rtsp://127.0.0.1:", server.port("a"), "/parking")));
+  EXPECT_TRUE(absl::StrContains(
+      dom.out, absl::StrCat("rtsp://127.0.0.1:", server.port("a"), "/front-door")));
+  EXPECT_TRUE(
+      absl::StrContains(dom.out, absl::StrCat("rtsp://127.0.0.1:", server.port("b"), "/parking")));
+  EXPECT_FALSE(
+      absl::StrContains(dom.out, absl::StrCat("rtsp://127.0.0.1:", server.port("a"), "/parking")));
 
   const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
   std::string png = absl::StrCat(outputs != nullptr ? outputs : TempDir(), "/status_page.png");
   ProgramResult shot =
-      RunChromium("profile-shot", {absl::StrCat("--screenshot=", png), "--window-size=1280,900"}, gateway.url("/"));
+      RunChromium("profile-shot", {absl::StrCat("--screenshot=", png), "--window-size=1280,900"},
+                  gateway.url("/"));
   ASSERT_EQ(shot.exit_code, 0) << shot.err;
   struct stat info {};
   ASSERT_EQ(stat(png.c_str(), &info), 0) << "no screenshot at " << png << "\n" << shot.err;

@@ -33,8 +33,7 @@ class FilePluginTest : public ::testing::Test {
 
 class FileClipTest
     : public FilePluginTest,
-      public ::testing::WithParamInterface<
-          std::tuple<std::string, std::string, std::string>> {};
+      public ::testing::WithParamInterface<std::tuple<std::string, std::string, std::string>> {};
 
 TEST_P(FileClipTest, DecodesVideoAndAudio) {
   const auto& [clip, video_pay, audio_pay] = GetParam();
@@ -53,10 +52,9 @@ TEST_P(FileClipTest, DecodesVideoAndAudio) {
 
 INSTANTIATE_TEST_SUITE_P(
     Clips, FileClipTest,
-    ::testing::Values(
-        std::make_tuple("h264_aac.mp4", "rtph264pay", "rtpmp4gpay"),
-        std::make_tuple("h265_opus.mkv", "rtph265pay", "rtpopuspay"),
-        std::make_tuple("h264_aac.ts", "rtph264pay", "rtpmp4gpay")),
+    ::testing::Values(std::make_tuple("h264_aac.mp4", "rtph264pay", "rtpmp4gpay"),
+                      std::make_tuple("h265_opus.mkv", "rtph265pay", "rtpopuspay"),
+                      std::make_tuple("h264_aac.ts", "rtph264pay", "rtpmp4gpay")),
     [](const auto& info) {
       std::string name = std::get<0>(info.param);
       for (char& c : name) {
@@ -67,8 +65,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 // Plays a clip past two loop points; every buffer entering a payloader must
 // have a PTS greater than the one before, in both streams.
-void ExpectMonotonicAcrossTwoLoops(LoadedPlugin& plugin,
-                                   const std::string& clip) {
+void ExpectMonotonicAcrossTwoLoops(LoadedPlugin& plugin, const std::string& clip) {
   std::string error;
   GstElement* bin = plugin.Create({{"location", Clip(clip)}}, &error);
   ASSERT_NE(bin, nullptr) << error;
@@ -77,14 +74,12 @@ void ExpectMonotonicAcrossTwoLoops(LoadedPlugin& plugin,
   options.timeout = 30 * GST_SECOND;
   DecodeResult result = DecodeStreams(bin, options);
   ASSERT_TRUE(result.ok) << result.error;
-  ASSERT_GE(result.streams[0].pay_input_pts.size(),
-            static_cast<size_t>(2 * kFramesPerLoop + 1));
+  ASSERT_GE(result.streams[0].pay_input_pts.size(), static_cast<size_t>(2 * kFramesPerLoop + 1));
   for (const DecodedStream& stream : result.streams) {
     const auto& pts = stream.pay_input_pts;
     for (size_t i = 1; i < pts.size(); ++i) {
       ASSERT_TRUE(GST_CLOCK_TIME_IS_VALID(pts[i])) << stream.payloader << i;
-      ASSERT_GT(pts[i], pts[i - 1])
-          << stream.payloader << ": buffer " << i << " of " << pts.size();
+      ASSERT_GT(pts[i], pts[i - 1]) << stream.payloader << ": buffer " << i << " of " << pts.size();
     }
   }
 }
@@ -99,8 +94,8 @@ TEST_F(FilePluginTest, TimestampsIncreaseAcrossLoopPointsMkv) {
 
 TEST_F(FilePluginTest, EndsAtEndOfFileWithoutLoop) {
   std::string error;
-  GstElement* bin = plugin_->Create(
-      {{"location", Clip("h264_aac.mp4")}, {"loop", "false"}}, &error);
+  GstElement* bin =
+      plugin_->Create({{"location", Clip("h264_aac.mp4")}, {"loop", "false"}}, &error);
   ASSERT_NE(bin, nullptr) << error;
   DecodeOptions options;
   options.min_samples = 10 * kFramesPerLoop;  // More than one pass has.
@@ -113,26 +108,25 @@ TEST_F(FilePluginTest, EndsAtEndOfFileWithoutLoop) {
 
 TEST_F(FilePluginTest, RejectsMissingFile) {
   std::string error;
-  EXPECT_EQ(plugin_->Create({{"location", "/nonexistent/clip.mp4"}}, &error),
-            nullptr);
+  EXPECT_EQ(plugin_->Create({{"location", "/nonexistent/clip.mp4"}}, &error), nullptr);
   EXPECT_EQ(error, "file /nonexistent/clip.mp4: no such file");
 }
 
 TEST_F(FilePluginTest, RejectsUnsupportedCodec) {
   // A VP8 WebM, made here: the plugin only forwards H.264/H.265.
-  const std::string path =
-      std::string(std::getenv("TEST_TMPDIR")) + "/vp8.webm";
+  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/vp8.webm";
   GError* gerror = nullptr;
-  GstElement* writer = gst_parse_launch(
-      ("videotestsrc num-buffers=10 ! video/x-raw,width=64,height=48 ! "
-       "vp8enc ! webmmux ! filesink location=" + path).c_str(),
-      &gerror);
+  GstElement* writer =
+      gst_parse_launch(("videotestsrc num-buffers=10 ! video/x-raw,width=64,height=48 ! "
+                        "vp8enc ! webmmux ! filesink location=" +
+                        path)
+                           .c_str(),
+                       &gerror);
   ASSERT_EQ(gerror, nullptr) << gerror->message;
   gst_element_set_state(writer, GST_STATE_PLAYING);
   GstBus* bus = gst_element_get_bus(writer);
   GstMessage* done = gst_bus_timed_pop_filtered(
-      bus, 10 * GST_SECOND,
-      static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+      bus, 10 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   ASSERT_NE(done, nullptr);
   EXPECT_EQ(GST_MESSAGE_TYPE(done), GST_MESSAGE_EOS);
   gst_message_unref(done);

@@ -24,14 +24,14 @@ class PipelinePluginTest : public ::testing::Test {
 
 TEST_F(PipelinePluginTest, StreamsGoodDescription) {
   std::string error;
-  GstElement* bin = plugin_->Create(
-      {{"description",
-        "videotestsrc is-live=true ! video/x-raw,width=320,height=240 ! "
-        "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 ! "
-        "rtph264pay name=pay0 pt=96 config-interval=-1 "
-        "audiotestsrc is-live=true ! audioconvert ! audioresample ! "
-        "mulawenc ! rtppcmupay name=pay1"}},
-      &error);
+  GstElement* bin =
+      plugin_->Create({{"description",
+                        "videotestsrc is-live=true ! video/x-raw,width=320,height=240 ! "
+                        "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 ! "
+                        "rtph264pay name=pay0 pt=96 config-interval=-1 "
+                        "audiotestsrc is-live=true ! audioconvert ! audioresample ! "
+                        "mulawenc ! rtppcmupay name=pay1"}},
+                      &error);
   ASSERT_NE(bin, nullptr) << error;
   DecodeResult result = DecodeStreams(bin, DecodeOptions{});
   ASSERT_TRUE(result.ok) << result.error;
@@ -43,19 +43,16 @@ TEST_F(PipelinePluginTest, StreamsGoodDescription) {
 
 TEST_F(PipelinePluginTest, RejectsUnknownElement) {
   std::string error;
-  EXPECT_EQ(plugin_->Create({{"description",
-                              "videotestsrc ! foo ! rtph264pay name=pay0"}},
-                            &error),
+  EXPECT_EQ(plugin_->Create({{"description", "videotestsrc ! foo ! rtph264pay name=pay0"}}, &error),
             nullptr);
   EXPECT_EQ(error, "pipeline description: no element \"foo\"");
 }
 
 TEST_F(PipelinePluginTest, RejectsDescriptionWithoutPay0) {
   std::string error;
-  EXPECT_EQ(plugin_->Create({{"description",
-                              "videotestsrc ! x264enc ! rtph264pay name=pay1"}},
-                            &error),
-            nullptr);
+  EXPECT_EQ(
+      plugin_->Create({{"description", "videotestsrc ! x264enc ! rtph264pay name=pay1"}}, &error),
+      nullptr);
   EXPECT_EQ(error,
             "pipeline description: no element named \"pay0\" (name the RTP "
             "payloaders pay0, pay1, ...)");
@@ -63,9 +60,7 @@ TEST_F(PipelinePluginTest, RejectsDescriptionWithoutPay0) {
 
 TEST_F(PipelinePluginTest, RejectsSyntaxError) {
   std::string error;
-  EXPECT_EQ(plugin_->Create({{"description", "videotestsrc ! ! fakesink"}},
-                            &error),
-            nullptr);
+  EXPECT_EQ(plugin_->Create({{"description", "videotestsrc ! ! fakesink"}}, &error), nullptr);
   EXPECT_EQ(error.rfind("pipeline description: ", 0), 0u) << error;
 }
 

@@ -18,21 +18,19 @@ std::string RunfilePath(const std::string& workspace_relative) {
   return root + "/rtsp_test_server/" + workspace_relative;
 }
 
-std::unique_ptr<LoadedPlugin> LoadedPlugin::Load(const std::string& name,
-                                                 std::string* error) {
+std::unique_ptr<LoadedPlugin> LoadedPlugin::Load(const std::string& name, std::string* error) {
   return LoadFrom("plugins/lib" + name + ".so", error);
 }
 
-std::unique_ptr<LoadedPlugin> LoadedPlugin::LoadFrom(
-    const std::string& workspace_relative, std::string* error) {
+std::unique_ptr<LoadedPlugin> LoadedPlugin::LoadFrom(const std::string& workspace_relative,
+                                                     std::string* error) {
   const std::string path = RunfilePath(workspace_relative);
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     *error = std::string("dlopen: ") + dlerror();
     return nullptr;
   }
-  auto entry = reinterpret_cast<rts_plugin_entry_fn>(
-      dlsym(handle, RTS_PLUGIN_ENTRY_SYMBOL));
+  auto entry = reinterpret_cast<rts_plugin_entry_fn>(dlsym(handle, RTS_PLUGIN_ENTRY_SYMBOL));
   if (entry == nullptr) {
     *error = std::string("dlsym: ") + dlerror();
     return nullptr;
@@ -41,8 +39,7 @@ std::unique_ptr<LoadedPlugin> LoadedPlugin::LoadFrom(
 }
 
 std::vector<std::pair<std::string, std::string>> LoadedPlugin::FillParams(
-    const std::map<std::string, std::string>& params,
-    std::string* error) const {
+    const std::map<std::string, std::string>& params, std::string* error) const {
   std::vector<std::pair<std::string, std::string>> filled;
   size_t used = 0;
   for (size_t i = 0; i < descriptor_->param_count; ++i) {
@@ -65,9 +62,8 @@ std::vector<std::pair<std::string, std::string>> LoadedPlugin::FillParams(
   return filled;
 }
 
-GstElement* LoadedPlugin::Create(
-    const std::map<std::string, std::string>& params, std::string* error,
-    const std::string& stream_path) const {
+GstElement* LoadedPlugin::Create(const std::map<std::string, std::string>& params,
+                                 std::string* error, const std::string& stream_path) const {
   auto filled = FillParams(params, error);
   if (filled.empty() && descriptor_->param_count > 0) return nullptr;
   std::vector<rts_param> abi_params;
@@ -145,13 +141,11 @@ GstFlowReturn OnSample(GstAppSink* sink, gpointer user_data) {
   return GST_FLOW_OK;
 }
 
-GstPadProbeReturn OnPayInput(GstPad* pad, GstPadProbeInfo* info,
-                             gpointer user_data) {
+GstPadProbeReturn OnPayInput(GstPad* pad, GstPadProbeInfo* info, gpointer user_data) {
   auto* context = static_cast<SinkContext*>(user_data);
   GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
   std::lock_guard<std::mutex> lock(context->state->mutex);
-  context->state->streams[context->index].pay_input_pts.push_back(
-      GST_BUFFER_PTS(buffer));
+  context->state->streams[context->index].pay_input_pts.push_back(GST_BUFFER_PTS(buffer));
   return GST_PAD_PROBE_OK;
 }
 
@@ -198,8 +192,7 @@ DecodeResult DecodeStreams(GstElement* bin, const DecodeOptions& options) {
     const std::string pay_name = "pay" + std::to_string(n);
     GstElement* pay = gst_bin_get_by_name(GST_BIN(bin), pay_name.c_str());
     if (pay == nullptr) break;
-    const char* factory =
-        GST_OBJECT_NAME(gst_element_get_factory(pay));
+    const char* factory = GST_OBJECT_NAME(gst_element_get_factory(pay));
     const ChainSpec* spec = nullptr;
     for (const ChainSpec& candidate : kChains) {
       if (std::string(candidate.payloader) == factory) spec = &candidate;
@@ -216,10 +209,8 @@ DecodeResult DecodeStreams(GstElement* bin, const DecodeOptions& options) {
     contexts.push_back(std::make_unique<SinkContext>(SinkContext{&state, n}));
 
     GError* gerror = nullptr;
-    const std::string description =
-        std::string(spec->chain) + " ! appsink name=sink sync=false";
-    GstElement* decoder =
-        gst_parse_bin_from_description(description.c_str(), TRUE, &gerror);
+    const std::string description = std::string(spec->chain) + " ! appsink name=sink sync=false";
+    GstElement* decoder = gst_parse_bin_from_description(description.c_str(), TRUE, &gerror);
     if (gerror != nullptr) {
       result.error = gerror->message;
       g_error_free(gerror);
@@ -236,8 +227,8 @@ DecodeResult DecodeStreams(GstElement* bin, const DecodeOptions& options) {
     gst_pad_set_active(ghost, TRUE);
     gst_element_add_pad(bin, ghost);
     gst_pad_link(ghost, decoder_sink);
-    gst_pad_add_probe(pay_sink, GST_PAD_PROBE_TYPE_BUFFER, OnPayInput,
-                      contexts.back().get(), nullptr);
+    gst_pad_add_probe(pay_sink, GST_PAD_PROBE_TYPE_BUFFER, OnPayInput, contexts.back().get(),
+                      nullptr);
     gst_object_unref(decoder_sink);
     gst_object_unref(pay_sink);
     gst_object_unref(pay_src);
@@ -245,8 +236,7 @@ DecodeResult DecodeStreams(GstElement* bin, const DecodeOptions& options) {
     GstElement* sink = gst_bin_get_by_name(GST_BIN(decoder), "sink");
     GstAppSinkCallbacks callbacks = {};
     callbacks.new_sample = OnSample;
-    gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks,
-                               contexts.back().get(), nullptr);
+    gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, contexts.back().get(), nullptr);
     gst_object_unref(sink);
     gst_object_unref(pay);
   }
@@ -257,15 +247,13 @@ DecodeResult DecodeStreams(GstElement* bin, const DecodeOptions& options) {
   GstBus* bus = gst_element_get_bus(pipeline);
   gst_bus_set_sync_handler(bus, OnMessage, &state, nullptr);
   if (result.error.empty()) {
-    if (gst_element_set_state(pipeline, GST_STATE_PLAYING) ==
-        GST_STATE_CHANGE_FAILURE) {
+    if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
       std::lock_guard<std::mutex> lock(state.mutex);
       if (state.error.empty()) state.error = "cannot set the pipeline to PLAYING";
     }
     std::unique_lock<std::mutex> lock(state.mutex);
-    const bool done = state.changed.wait_for(
-        lock, std::chrono::nanoseconds(options.timeout),
-        [&state] { return state.DoneLocked(); });
+    const bool done = state.changed.wait_for(lock, std::chrono::nanoseconds(options.timeout),
+                                             [&state] { return state.DoneLocked(); });
     if (!done) {
       result.error = "timed out; decoded buffers per stream:";
       for (const auto& stream : state.streams) {

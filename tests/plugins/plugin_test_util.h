@@ -29,12 +29,11 @@ class LoadedPlugin {
  public:
   // Loads <runfiles>/rtsp_test_server/plugins/lib<name>.so. Returns nullptr
   // and sets *error on failure.
-  static std::unique_ptr<LoadedPlugin> Load(const std::string& name,
-                                            std::string* error);
+  static std::unique_ptr<LoadedPlugin> Load(const std::string& name, std::string* error);
   // Loads the plugin at a workspace-relative runfiles path, e.g.
   // "plugins/examples/minimal/libsolid.so".
-  static std::unique_ptr<LoadedPlugin> LoadFrom(
-      const std::string& workspace_relative, std::string* error);
+  static std::unique_ptr<LoadedPlugin> LoadFrom(const std::string& workspace_relative,
+                                                std::string* error);
 
   const rts_plugin_descriptor& descriptor() const { return *descriptor_; }
 
@@ -42,30 +41,27 @@ class LoadedPlugin {
   // schema order; what a host passes after validation. Unknown names in
   // `params` are an error (returned in *error, result empty).
   std::vector<std::pair<std::string, std::string>> FillParams(
-      const std::map<std::string, std::string>& params,
-      std::string* error) const;
+      const std::map<std::string, std::string>& params, std::string* error) const;
 
   // Calls create for stream `stream_path`. Returns the bin with a full
   // reference (the floating one sunk, as the host does), or nullptr with the
   // plugin's message in *error.
-  GstElement* Create(const std::map<std::string, std::string>& params,
-                     std::string* error,
+  GstElement* Create(const std::map<std::string, std::string>& params, std::string* error,
                      const std::string& stream_path = "/test") const;
 
  private:
-  explicit LoadedPlugin(const rts_plugin_descriptor* descriptor)
-      : descriptor_(descriptor) {}
+  explicit LoadedPlugin(const rts_plugin_descriptor* descriptor) : descriptor_(descriptor) {}
   const rts_plugin_descriptor* descriptor_;
 };
 
 // What arrived from one payloader payN after depayloading and decoding.
 struct DecodedStream {
-  std::string payloader;      // Factory name of payN, e.g. "rtph264pay".
-  std::string media;          // "video" or "audio".
-  int width = 0;              // Video: of the decoded frames.
+  std::string payloader;  // Factory name of payN, e.g. "rtph264pay".
+  std::string media;      // "video" or "audio".
+  int width = 0;          // Video: of the decoded frames.
   int height = 0;
-  int rate = 0;               // Audio: sample rate of the decoded samples.
-  int samples = 0;            // Decoded buffers that reached the appsink.
+  int rate = 0;     // Audio: sample rate of the decoded samples.
+  int samples = 0;  // Decoded buffers that reached the appsink.
   // PTS of every buffer entering payN, in arrival order.
   std::vector<GstClockTime> pay_input_pts;
 };
@@ -79,7 +75,7 @@ struct DecodeOptions {
 
 struct DecodeResult {
   bool ok = false;
-  std::string error;  // Why not ok: an error message, EOS or the timeout.
+  std::string error;                   // Why not ok: an error message, EOS or the timeout.
   std::vector<DecodedStream> streams;  // Indexed by N of payN.
 };
 

@@ -54,8 +54,7 @@ TEST_P(SchemaTest, IsWellFormedWithValidDefaults) {
   EXPECT_EQ(d.abi_major, static_cast<uint32_t>(RTS_PLUGIN_ABI_MAJOR));
   EXPECT_LE(d.abi_minor, static_cast<uint32_t>(RTS_PLUGIN_ABI_MINOR));
   ASSERT_NE(d.name, nullptr);
-  EXPECT_NE(GetParam().find("/lib" + std::string(d.name) + ".so"),
-            std::string::npos);
+  EXPECT_NE(GetParam().find("/lib" + std::string(d.name) + ".so"), std::string::npos);
   EXPECT_NE(d.version, nullptr);
   EXPECT_NE(d.description, nullptr);
   EXPECT_NE(d.create, nullptr);
@@ -64,8 +63,7 @@ TEST_P(SchemaTest, IsWellFormedWithValidDefaults) {
   for (size_t i = 0; i < d.param_count; ++i) {
     const rts_param_spec& spec = d.params[i];
     ASSERT_NE(spec.name, nullptr);
-    EXPECT_TRUE(std::regex_match(spec.name, std::regex("[a-z][a-z0-9_]*")))
-        << spec.name;
+    EXPECT_TRUE(std::regex_match(spec.name, std::regex("[a-z][a-z0-9_]*"))) << spec.name;
     EXPECT_TRUE(names.insert(spec.name).second) << "duplicate " << spec.name;
     EXPECT_NE(spec.help, nullptr) << spec.name;
     EXPECT_LE(spec.min, spec.max) << spec.name;
@@ -73,15 +71,13 @@ TEST_P(SchemaTest, IsWellFormedWithValidDefaults) {
       EXPECT_NE(spec.allowed_values, nullptr) << spec.name;
     }
     if (spec.default_value != nullptr) {
-      EXPECT_TRUE(ValueIsValid(spec, spec.default_value))
-          << spec.name << "=" << spec.default_value;
+      EXPECT_TRUE(ValueIsValid(spec, spec.default_value)) << spec.name << "=" << spec.default_value;
     }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Plugins, SchemaTest,
-                         ::testing::Values("plugins/libtestpattern.so",
-                                           "plugins/libfile.so",
+                         ::testing::Values("plugins/libtestpattern.so", "plugins/libfile.so",
                                            "plugins/libpipeline.so",
                                            "plugins/examples/minimal/libsolid.so"),
                          [](const auto& info) {
@@ -99,10 +95,9 @@ TEST(TestpatternSchemaTest, HasExactlyTheAgreedParameters) {
   for (size_t i = 0; i < plugin->descriptor().param_count; ++i) {
     names.push_back(plugin->descriptor().params[i].name);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{
-                       "pattern", "width", "height", "fps", "codec",
-                       "bitrate_kbps", "rate_control", "gop", "overlay", "audio",
-                       "audio_freq_hz"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"pattern", "width", "height", "fps", "codec", "bitrate_kbps",
+                                      "rate_control", "gop", "overlay", "audio", "audio_freq_hz"}));
 }
 
 TEST(FileSchemaTest, RequiresLocation) {

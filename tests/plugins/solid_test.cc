@@ -11,8 +11,7 @@ namespace {
 
 TEST(SolidExamplePluginTest, StreamsRequestedColour) {
   std::string error;
-  auto plugin =
-      LoadedPlugin::LoadFrom("plugins/examples/minimal/libsolid.so", &error);
+  auto plugin = LoadedPlugin::LoadFrom("plugins/examples/minimal/libsolid.so", &error);
   ASSERT_NE(plugin, nullptr) << error;
   GstElement* bin = plugin->Create({{"color", "green"}}, &error);
   ASSERT_NE(bin, nullptr) << error;

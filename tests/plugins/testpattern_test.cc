@@ -20,8 +20,7 @@ std::unique_ptr<LoadedPlugin> LoadTestpattern() {
   return plugin;
 }
 
-class TestpatternVideoTest
-    : public ::testing::TestWithParam<std::tuple<std::string, bool>> {};
+class TestpatternVideoTest : public ::testing::TestWithParam<std::tuple<std::string, bool>> {};
 
 TEST_P(TestpatternVideoTest, DecodesAtRequestedSize) {
   const auto& [codec, overlay] = GetParam();
@@ -43,17 +42,15 @@ TEST_P(TestpatternVideoTest, DecodesAtRequestedSize) {
   EXPECT_EQ(result.streams[0].height, 240);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Codecs, TestpatternVideoTest,
-    ::testing::Combine(::testing::Values("h264", "h265", "mjpeg"),
-                       ::testing::Bool()),
-    [](const auto& info) {
-      return std::get<0>(info.param) +
-             (std::get<1>(info.param) ? "_overlay" : "_plain");
-    });
+INSTANTIATE_TEST_SUITE_P(Codecs, TestpatternVideoTest,
+                         ::testing::Combine(::testing::Values("h264", "h265", "mjpeg"),
+                                            ::testing::Bool()),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) +
+                                  (std::get<1>(info.param) ? "_overlay" : "_plain");
+                         });
 
-class TestpatternAudioTest
-    : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
+class TestpatternAudioTest : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
 
 TEST_P(TestpatternAudioTest, DecodesToneOnPay1) {
   const auto& [codec, rate] = GetParam();
@@ -101,8 +98,7 @@ TEST(TestpatternPluginTest, RejectsOddSizeForH264) {
   auto plugin = LoadTestpattern();
   ASSERT_NE(plugin, nullptr);
   std::string error;
-  EXPECT_EQ(plugin->Create({{"width", "321"}, {"height", "240"}}, &error),
-            nullptr);
+  EXPECT_EQ(plugin->Create({{"width", "321"}, {"height", "240"}}, &error), nullptr);
   EXPECT_EQ(error,
             "parameter width=321 height=240: codec h264 needs even width and "
             "height");
@@ -112,9 +108,7 @@ TEST(TestpatternPluginTest, RejectsMjpegLargerThanRtpJpegAllows) {
   auto plugin = LoadTestpattern();
   ASSERT_NE(plugin, nullptr);
   std::string error;
-  EXPECT_EQ(plugin->Create({{"codec", "mjpeg"}, {"width", "3840"},
-                            {"height", "2160"}},
-                           &error),
+  EXPECT_EQ(plugin->Create({{"codec", "mjpeg"}, {"width", "3840"}, {"height", "2160"}}, &error),
             nullptr);
   EXPECT_EQ(error,
             "parameter width=3840 height=2160: codec mjpeg (RTP/JPEG) allows "

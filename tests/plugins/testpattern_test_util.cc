@@ -32,8 +32,7 @@ struct CaptureState {
 };
 
 // Decodes the RTP header of `data` (RFC 3550 section 5.1).
-bool ParseRtp(const uint8_t* data, size_t size, RtpPacket* packet,
-              std::string* error) {
+bool ParseRtp(const uint8_t* data, size_t size, RtpPacket* packet, std::string* error) {
   if (size < 12 || (data[0] >> 6) != 2) {
     *error = "not an RTP version 2 packet";
     return false;
@@ -43,16 +42,14 @@ bool ParseRtp(const uint8_t* data, size_t size, RtpPacket* packet,
   const size_t csrc_count = data[0] & 0x0f;
   packet->marker = data[1] & 0x80;
   packet->sequence = static_cast<uint16_t>(data[2] << 8 | data[3]);
-  packet->timestamp = static_cast<uint32_t>(data[4]) << 24 | data[5] << 16 |
-                      data[6] << 8 | data[7];
+  packet->timestamp = static_cast<uint32_t>(data[4]) << 24 | data[5] << 16 | data[6] << 8 | data[7];
   size_t begin = 12 + 4 * csrc_count;
   if (extension) {
     if (size < begin + 4) {
       *error = "RTP header extension cut short";
       return false;
     }
-    begin +=
-        4 + 4 * static_cast<size_t>(data[begin + 2] << 8 | data[begin + 3]);
+    begin += 4 + 4 * static_cast<size_t>(data[begin + 2] << 8 | data[begin + 3]);
   }
   size_t end = size;
   if (padding && size > 0) end -= data[size - 1];
@@ -87,8 +84,7 @@ GstFlowReturn OnSample(GstAppSink* sink, gpointer user_data) {
       if (state->error.empty()) state->error = error;
       state->done = true;
     } else {
-      if (packet.marker &&
-          ++state->complete_frames == state->force_key_unit_after_frames) {
+      if (packet.marker && ++state->complete_frames == state->force_key_unit_after_frames) {
         force_key_unit = true;
       }
       state->packets.push_back(std::move(packet));
@@ -101,14 +97,12 @@ GstFlowReturn OnSample(GstAppSink* sink, gpointer user_data) {
   // (held by this thread) is recursive anyway.
   if (force_key_unit) {
     gst_pad_send_event(state->pay_src,
-                       gst_video_event_new_upstream_force_key_unit(
-                           GST_CLOCK_TIME_NONE, TRUE, 0));
+                       gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
   }
   return ok ? GST_FLOW_OK : GST_FLOW_ERROR;
 }
 
-GstBusSyncReply OnMessage(GstBus* bus, GstMessage* message,
-                          gpointer user_data) {
+GstBusSyncReply OnMessage(GstBus* bus, GstMessage* message, gpointer user_data) {
   auto* state = static_cast<CaptureState*>(user_data);
   std::string error;
   if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
@@ -126,15 +120,13 @@ GstBusSyncReply OnMessage(GstBus* bus, GstMessage* message,
 }
 
 int NalType(VideoCodec codec, uint8_t first_byte) {
-  return codec == VideoCodec::kH264 ? first_byte & 0x1f
-                                    : (first_byte >> 1) & 0x3f;
+  return codec == VideoCodec::kH264 ? first_byte & 0x1f : (first_byte >> 1) & 0x3f;
 }
 
 // Appends the NAL units of one aggregation packet (STAP-A or AP) whose
 // aggregated units start at `offset`.
-bool Unaggregate(VideoCodec codec, const std::vector<uint8_t>& payload,
-                 size_t offset, std::vector<NalUnit>* nals,
-                 std::string* error) {
+bool Unaggregate(VideoCodec codec, const std::vector<uint8_t>& payload, size_t offset,
+                 std::vector<NalUnit>* nals, std::string* error) {
   while (offset < payload.size()) {
     if (offset + 2 > payload.size()) {
       *error = "aggregation packet: size field cut short";
@@ -143,8 +135,7 @@ bool Unaggregate(VideoCodec codec, const std::vector<uint8_t>& payload,
     const size_t size = payload[offset] << 8 | payload[offset + 1];
     offset += 2;
     if (size == 0 || offset + size > payload.size()) {
-      *error = "aggregation packet: NAL unit size " + std::to_string(size) +
-               " does not fit";
+      *error = "aggregation packet: NAL unit size " + std::to_string(size) + " does not fit";
       return false;
     }
     NalUnit nal;
@@ -170,9 +161,8 @@ CaptureResult CapturePay0(GstElement* bin, const CaptureOptions& options) {
   if (source == nullptr || pay == nullptr) {
     result.error = "the bin has no element named source or pay0";
   } else {
-    g_object_set(source, "num-buffers", options.frames, "is-live",
-                 options.live ? TRUE : FALSE, "timestamp-offset",
-                 static_cast<gint64>(options.first_pts), nullptr);
+    g_object_set(source, "num-buffers", options.frames, "is-live", options.live ? TRUE : FALSE,
+                 "timestamp-offset", static_cast<gint64>(options.first_pts), nullptr);
     GstElement* sink = gst_element_factory_make("appsink", "sink");
     g_object_set(sink, "sync", FALSE, nullptr);
     gst_bin_add(GST_BIN(pipeline), sink);
@@ -199,18 +189,15 @@ CaptureResult CapturePay0(GstElement* bin, const CaptureOptions& options) {
   GstBus* bus = gst_element_get_bus(pipeline);
   gst_bus_set_sync_handler(bus, OnMessage, &state, nullptr);
   if (result.error.empty()) {
-    if (gst_element_set_state(pipeline, GST_STATE_PLAYING) ==
-        GST_STATE_CHANGE_FAILURE) {
+    if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
       std::lock_guard<std::mutex> lock(state.mutex);
-      if (state.error.empty())
-        state.error = "cannot set the pipeline to PLAYING";
+      if (state.error.empty()) state.error = "cannot set the pipeline to PLAYING";
       state.done = true;
     }
     std::unique_lock<std::mutex> lock(state.mutex);
     if (!state.changed.wait_for(lock, std::chrono::nanoseconds(options.timeout),
                                 [&state] { return state.done; })) {
-      result.error = "timed out after " +
-                     std::to_string(state.complete_frames) + " frames";
+      result.error = "timed out after " + std::to_string(state.complete_frames) + " frames";
     } else {
       result.error = state.error;
     }
@@ -268,8 +255,8 @@ bool DepayloadFrames(VideoCodec codec, const std::vector<RtpPacket>& packets,
       const bool start = fu_header & 0x80;
       const bool end = fu_header & 0x40;
       if (start == in_fragment) {
-        *error = where + (start ? "fragment start inside a fragmented NAL"
-                                : "fragment without a start");
+        *error =
+            where + (start ? "fragment start inside a fragmented NAL" : "fragment without a start");
         return false;
       }
       if (start) {
@@ -284,8 +271,7 @@ bool DepayloadFrames(VideoCodec codec, const std::vector<RtpPacket>& packets,
         }
         in_fragment = true;
       }
-      partial.bytes.insert(partial.bytes.end(),
-                           payload.begin() + header_size + 1, payload.end());
+      partial.bytes.insert(partial.bytes.end(), payload.begin() + header_size + 1, payload.end());
       if (end) {
         frame.nals.push_back(std::move(partial));
         in_fragment = false;
@@ -308,8 +294,7 @@ bool DepayloadFrames(VideoCodec codec, const std::vector<RtpPacket>& packets,
 }
 
 bool IsSlice(VideoCodec codec, const NalUnit& nal) {
-  return codec == VideoCodec::kH264 ? nal.type >= 1 && nal.type <= 5
-                                    : nal.type <= 31;
+  return codec == VideoCodec::kH264 ? nal.type >= 1 && nal.type <= 5 : nal.type <= 31;
 }
 
 bool StartsPicture(VideoCodec codec, const NalUnit& nal) {
@@ -322,8 +307,7 @@ bool StartsPicture(VideoCodec codec, const NalUnit& nal) {
 }
 
 bool IsRandomAccessSlice(VideoCodec codec, const NalUnit& nal) {
-  return codec == VideoCodec::kH264 ? nal.type == 5
-                                    : nal.type >= 16 && nal.type <= 23;
+  return codec == VideoCodec::kH264 ? nal.type == 5 : nal.type >= 16 && nal.type <= 23;
 }
 
 bool IsParameterSet(VideoCodec codec, const NalUnit& nal) {
@@ -332,18 +316,15 @@ bool IsParameterSet(VideoCodec codec, const NalUnit& nal) {
 }
 
 bool IsSei(VideoCodec codec, const NalUnit& nal) {
-  return codec == VideoCodec::kH264 ? nal.type == 6
-                                    : nal.type == 39 || nal.type == 40;
+  return codec == VideoCodec::kH264 ? nal.type == 6 : nal.type == 39 || nal.type == 40;
 }
 
-bool ParseSeiPayloadTypes(VideoCodec codec, const NalUnit& nal,
-                          std::vector<int>* types) {
+bool ParseSeiPayloadTypes(VideoCodec codec, const NalUnit& nal, std::vector<int>* types) {
   // The RBSP: the payload after the NAL header, emulation prevention bytes
   // (00 00 03) removed.
   std::vector<uint8_t> rbsp;
   int zeros = 0;
-  for (size_t i = codec == VideoCodec::kH264 ? 1 : 2; i < nal.bytes.size();
-       ++i) {
+  for (size_t i = codec == VideoCodec::kH264 ? 1 : 2; i < nal.bytes.size(); ++i) {
     const uint8_t byte = nal.bytes[i];
     if (zeros >= 2 && byte == 3) {
       zeros = 0;
@@ -368,8 +349,7 @@ bool ParseSeiPayloadTypes(VideoCodec codec, const NalUnit& nal,
   while (true) {
     if (pos + 1 == rbsp.size() && rbsp[pos] == 0x80) return true;
     size_t type, size;
-    if (!read_number(&type) || !read_number(&size) ||
-        pos + size > rbsp.size()) {
+    if (!read_number(&type) || !read_number(&size) || pos + size > rbsp.size()) {
       return false;
     }
     types->push_back(static_cast<int>(type));
@@ -378,8 +358,7 @@ bool ParseSeiPayloadTypes(VideoCodec codec, const NalUnit& nal,
 }
 
 std::vector<int> ParameterSetTypes(VideoCodec codec) {
-  return codec == VideoCodec::kH264 ? std::vector<int>{7, 8}
-                                    : std::vector<int>{32, 33, 34};
+  return codec == VideoCodec::kH264 ? std::vector<int>{7, 8} : std::vector<int>{32, 33, 34};
 }
 
 std::vector<uint8_t> AnnexB(const std::vector<RtpFrame>& frames) {
@@ -407,11 +386,9 @@ CommandResult RunCommand(const std::string& command) {
   return result;
 }
 
-std::string WriteTempFile(const std::string& name,
-                          const std::vector<uint8_t>& bytes) {
+std::string WriteTempFile(const std::string& name, const std::vector<uint8_t>& bytes) {
   const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string path =
-      std::string(tmp != nullptr ? tmp : "/tmp") + "/" + name;
+  const std::string path = std::string(tmp != nullptr ? tmp : "/tmp") + "/" + name;
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   return path;

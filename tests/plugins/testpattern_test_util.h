@@ -43,7 +43,7 @@ struct CaptureOptions {
 
 struct CaptureResult {
   bool ok = false;
-  std::string error;  // Why not ok: a GStreamer error or the timeout.
+  std::string error;               // Why not ok: a GStreamer error or the timeout.
   std::vector<RtpPacket> packets;  // In the order pay0 pushed them.
 };
 
@@ -86,8 +86,7 @@ bool IsParameterSet(VideoCodec codec, const NalUnit& nal);
 bool IsSei(VideoCodec codec, const NalUnit& nal);
 // The payload types of the messages in SEI NAL unit `nal`, in order. Returns
 // false if the messages do not end exactly at the rbsp trailing bits.
-bool ParseSeiPayloadTypes(VideoCodec codec, const NalUnit& nal,
-                          std::vector<int>* types);
+bool ParseSeiPayloadTypes(VideoCodec codec, const NalUnit& nal, std::vector<int>* types);
 // The NAL unit types a random access point needs in front of it, in the
 // order decoders expect: {SPS, PPS} or {VPS, SPS, PPS}.
 std::vector<int> ParameterSetTypes(VideoCodec codec);
@@ -104,8 +103,7 @@ struct CommandResult {
 CommandResult RunCommand(const std::string& command);
 
 // Writes `bytes` to a new file in $TEST_TMPDIR and returns its path.
-std::string WriteTempFile(const std::string& name,
-                          const std::vector<uint8_t>& bytes);
+std::string WriteTempFile(const std::string& name, const std::vector<uint8_t>& bytes);
 
 }  // namespace testing
 }  // namespace rtsptest

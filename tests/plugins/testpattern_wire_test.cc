@@ -49,19 +49,17 @@ VideoCodec CodecOf(const WireCase& c) {
 // *error on any failure.
 bool CaptureFrames(const WireCase& c, int gop, const CaptureOptions& options,
                    std::vector<RtpFrame>* frames, std::string* error) {
-  std::unique_ptr<LoadedPlugin> plugin =
-      LoadedPlugin::Load("testpattern", error);
+  std::unique_ptr<LoadedPlugin> plugin = LoadedPlugin::Load("testpattern", error);
   if (plugin == nullptr) return false;
-  GstElement* bin =
-      plugin->Create({{"codec", c.codec},
-                      {"pattern", "ball"},
-                      {"width", std::to_string(c.width)},
-                      {"height", std::to_string(c.height)},
-                      {"fps", std::to_string(c.fps)},
-                      {"bitrate_kbps", std::to_string(c.bitrate_kbps)},
-                      {"gop", std::to_string(gop)},
-                      {"overlay", "true"}},
-                     error);
+  GstElement* bin = plugin->Create({{"codec", c.codec},
+                                    {"pattern", "ball"},
+                                    {"width", std::to_string(c.width)},
+                                    {"height", std::to_string(c.height)},
+                                    {"fps", std::to_string(c.fps)},
+                                    {"bitrate_kbps", std::to_string(c.bitrate_kbps)},
+                                    {"gop", std::to_string(gop)},
+                                    {"overlay", "true"}},
+                                   error);
   if (bin == nullptr) return false;
   CaptureResult capture = CapturePay0(bin, options);
   if (!capture.ok) {
@@ -98,8 +96,7 @@ std::string ParameterSetViolation(VideoCodec codec, const RtpFrame& frame) {
       before_slice.push_back(nal.type);
     }
   }
-  const std::vector<int> expected =
-      random_access ? ParameterSetTypes(codec) : std::vector<int>{};
+  const std::vector<int> expected = random_access ? ParameterSetTypes(codec) : std::vector<int>{};
   if (before_slice != expected) {
     return std::string(random_access ? "key" : "non-key") +
            " frame with wrong parameter sets: NAL types " + NalTypes(frame);
@@ -108,8 +105,7 @@ std::string ParameterSetViolation(VideoCodec codec, const RtpFrame& frame) {
 }
 
 // Indexes of the frames that carry a random access picture.
-std::vector<size_t> KeyFrameIndexes(VideoCodec codec,
-                                    const std::vector<RtpFrame>& frames) {
+std::vector<size_t> KeyFrameIndexes(VideoCodec codec, const std::vector<RtpFrame>& frames) {
   std::vector<size_t> indexes;
   for (size_t i = 0; i < frames.size(); ++i) {
     for (const NalUnit& nal : frames[i].nals) {
@@ -189,10 +185,8 @@ TEST_P(TestpatternWireTest, CarriesExactlyOnePictureStartPerFrame) {
       seen_slice = true;
       if (StartsPicture(codec, nal)) ++starts;
     }
-    ASSERT_EQ(starts, 1) << "frame " << i << ": NAL types "
-                         << NalTypes((*frames)[i]);
-    ASSERT_TRUE(first_slice_starts)
-        << "frame " << i << ": NAL types " << NalTypes((*frames)[i]);
+    ASSERT_EQ(starts, 1) << "frame " << i << ": NAL types " << NalTypes((*frames)[i]);
+    ASSERT_TRUE(first_slice_starts) << "frame " << i << ": NAL types " << NalTypes((*frames)[i]);
   }
 }
 
@@ -209,15 +203,14 @@ TEST_P(TestpatternWireTest, CarriesWellFormedSeiEachMessageTypeOncePerFrame) {
       if (!IsSei(codec, nal)) continue;
       std::vector<int> types;
       ASSERT_TRUE(ParseSeiPayloadTypes(codec, nal, &types))
-          << "frame " << i << ": malformed SEI of " << nal.bytes.size()
-          << " bytes; NAL types " << NalTypes((*frames)[i]);
+          << "frame " << i << ": malformed SEI of " << nal.bytes.size() << " bytes; NAL types "
+          << NalTypes((*frames)[i]);
       frame_types.insert(frame_types.end(), types.begin(), types.end());
     }
     std::vector<int> unique = frame_types;
     std::sort(unique.begin(), unique.end());
     ASSERT_EQ(std::adjacent_find(unique.begin(), unique.end()), unique.end())
-        << "frame " << i << ": SEI payload types repeat:"
-        << ::testing::PrintToString(frame_types);
+        << "frame " << i << ": SEI payload types repeat:" << ::testing::PrintToString(frame_types);
   }
 }
 
@@ -227,8 +220,7 @@ TEST_P(TestpatternWireTest, SendsParameterSetsOnceBeforeEachKeyFrameOnly) {
   const VideoCodec codec = CodecOf(GetParam());
   const int fps = GetParam().fps;
   EXPECT_EQ(KeyFrameIndexes(codec, *frames),
-            (std::vector<size_t>{0, static_cast<size_t>(fps),
-                                 static_cast<size_t>(2 * fps)}));
+            (std::vector<size_t>{0, static_cast<size_t>(fps), static_cast<size_t>(2 * fps)}));
   for (size_t i = 0; i < frames->size(); ++i) {
     EXPECT_EQ(ParameterSetViolation(codec, (*frames)[i]), "") << "frame " << i;
   }
@@ -243,8 +235,7 @@ TEST_P(TestpatternWireTest, AnswersForceKeyUnitWithKeyFrameAndParameterSets) {
   std::vector<RtpFrame> frames;
   std::string error;
   // No key frame of its own after the first one.
-  ASSERT_TRUE(CaptureFrames(c, /*gop=*/1000, options, &frames, &error))
-      << error;
+  ASSERT_TRUE(CaptureFrames(c, /*gop=*/1000, options, &frames, &error)) << error;
   const std::vector<size_t> key_frames = KeyFrameIndexes(codec, frames);
   ASSERT_EQ(key_frames.size(), 2u);
   // The request reaches the encoder while frame 10 is on its way; the next
@@ -263,18 +254,15 @@ TEST_P(TestpatternWireTest, DecodesWithFfmpegWithoutAnyMessage) {
   const std::vector<RtpFrame>* frames = Frames();
   ASSERT_NE(frames, nullptr);
   const std::string format = GetParam().codec == "h264" ? "h264" : "hevc";
-  const std::string path =
-      WriteTempFile(GetParam().name + "." + format, AnnexB(*frames));
-  CommandResult decode =
-      RunCommand("/usr/bin/ffmpeg -nostdin -hide_banner -v error -xerror -f " +
-                 format + " -i " + path + " -f null -");
+  const std::string path = WriteTempFile(GetParam().name + "." + format, AnnexB(*frames));
+  CommandResult decode = RunCommand("/usr/bin/ffmpeg -nostdin -hide_banner -v error -xerror -f " +
+                                    format + " -i " + path + " -f null -");
   EXPECT_EQ(decode.exit_code, 0);
   EXPECT_EQ(decode.output, "");
-  CommandResult count =
-      RunCommand("/usr/bin/ffprobe -v error -f " + format +
-                 " -count_frames -select_streams v:0 -show_entries "
-                 "stream=nb_read_frames -of csv=p=0 " +
-                 path);
+  CommandResult count = RunCommand("/usr/bin/ffprobe -v error -f " + format +
+                                   " -count_frames -select_streams v:0 -show_entries "
+                                   "stream=nb_read_frames -of csv=p=0 " +
+                                   path);
   EXPECT_EQ(count.exit_code, 0);
   EXPECT_EQ(count.output, std::to_string(frame_count()) + "\n");
 }
@@ -284,8 +272,7 @@ TEST_P(TestpatternWireTest, DecodesWithFfmpegWithoutAnyMessage) {
 // (1e9 / 30 ns is no whole number of ticks). A live source starts at any
 // running time; these starts are the bad cases for truncation (0, the
 // non-live start), for rounding (5556 ns, half a tick) and one seen live.
-TEST(TestpatternTimestampTest,
-     AdvancesRtpTimestampByExactlyOneFrameIntervalFromAnyStart) {
+TEST(TestpatternTimestampTest, AdvancesRtpTimestampByExactlyOneFrameIntervalFromAnyStart) {
   const WireCase& c = kWireCases[0];
   ASSERT_EQ(c.fps, 30);
   for (GstClockTime first_pts : {0, 5556, 6303270}) {
@@ -294,19 +281,16 @@ TEST(TestpatternTimestampTest,
     options.first_pts = first_pts;
     std::vector<RtpFrame> frames;
     std::string error;
-    ASSERT_TRUE(CaptureFrames(c, /*gop=*/30, options, &frames, &error))
-        << error;
+    ASSERT_TRUE(CaptureFrames(c, /*gop=*/30, options, &frames, &error)) << error;
     ASSERT_EQ(frames.size(), 20u);
     for (size_t i = 1; i < frames.size(); ++i) {
       ASSERT_EQ(frames[i].timestamp - frames[i - 1].timestamp, 3000u)
-          << "first PTS " << first_pts << " ns, between frames " << i - 1
-          << " and " << i;
+          << "first PTS " << first_pts << " ns, between frames " << i - 1 << " and " << i;
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Streams, TestpatternWireTest,
-                         ::testing::ValuesIn(kWireCases),
+INSTANTIATE_TEST_SUITE_P(Streams, TestpatternWireTest, ::testing::ValuesIn(kWireCases),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

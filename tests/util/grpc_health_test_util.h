@@ -1,7 +1,7 @@
 // Real gRPC servers for health tests: one with gRPC's default health
 // service, one without any service (every call is UNIMPLEMENTED).
-#ifndef TESTS_HEALTHCHECK_GRPC_HEALTH_TEST_UTIL_H_
-#define TESTS_HEALTHCHECK_GRPC_HEALTH_TEST_UTIL_H_
+#ifndef RTSPTEST_TESTS_UTIL_GRPC_HEALTH_TEST_UTIL_H_
+#define RTSPTEST_TESTS_UTIL_GRPC_HEALTH_TEST_UTIL_H_
 
 #include <memory>
 #include <string>
@@ -9,7 +9,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 
-namespace rtsptest::health::testing {
+namespace rtsptest::testing {
 
 struct TestGrpcServer {
   std::unique_ptr<grpc::Server> server;
@@ -30,6 +30,6 @@ inline TestGrpcServer StartTestGrpcServer(bool with_health) {
   return s;
 }
 
-}  // namespace rtsptest::health::testing
+}  // namespace rtsptest::testing
 
-#endif  // TESTS_HEALTHCHECK_GRPC_HEALTH_TEST_UTIL_H_
+#endif  // RTSPTEST_TESTS_UTIL_GRPC_HEALTH_TEST_UTIL_H_

@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace rtsptest::health::testing {
+namespace rtsptest::testing {
 namespace {
 
 absl::Status Errno(const std::string& what) {
@@ -55,8 +55,7 @@ absl::StatusOr<std::pair<int, int>> BindListener(const std::string& address, int
   if (fd < 0) return Errno("socket");
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), *len) != 0 ||
-      ::listen(fd, backlog) != 0) {
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), *len) != 0 || ::listen(fd, backlog) != 0) {
     absl::Status status = Errno(absl::StrCat("bind/listen ", address, ":", port));
     ::close(fd);
     return status;
@@ -93,8 +92,8 @@ LoopbackResponder::Handler LoopbackResponder::RtspOk() {
       const std::string sdp =
           "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=test\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\n";
       return Reply{absl::StrCat("RTSP/1.0 200 OK\r\nCSeq: ", cseq,
-                                "\r\nContent-Type: application/sdp\r\nContent-Length: ",
-                                sdp.size(), "\r\n\r\n", sdp)};
+                                "\r\nContent-Type: application/sdp\r\nContent-Length: ", sdp.size(),
+                                "\r\n\r\n", sdp)};
     }
     return Reply{absl::StrCat("RTSP/1.0 405 Method Not Allowed\r\nCSeq: ", cseq, "\r\n\r\n")};
   };
@@ -240,4 +239,4 @@ bool HaveIpv6Loopback() {
   return true;
 }
 
-}  // namespace rtsptest::health::testing
+}  // namespace rtsptest::testing

@@ -4,8 +4,8 @@
 // (accepts, reads, never answers), a wrong protocol, or an HTTP endpoint,
 // on an ephemeral port. One thread polls the listening socket and every
 // connection, so a stalled connection never blocks another one.
-#ifndef TESTS_HEALTHCHECK_LOOPBACK_RESPONDER_H_
-#define TESTS_HEALTHCHECK_LOOPBACK_RESPONDER_H_
+#ifndef RTSPTEST_TESTS_UTIL_LOOPBACK_RESPONDER_H_
+#define RTSPTEST_TESTS_UTIL_LOOPBACK_RESPONDER_H_
 
 #include <atomic>
 #include <functional>
@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace rtsptest::health::testing {
+namespace rtsptest::testing {
 
 class LoopbackResponder {
  public:
@@ -90,6 +90,6 @@ class BacklogFullListener {
 // True when ::1 can be bound here (some containers have no IPv6).
 bool HaveIpv6Loopback();
 
-}  // namespace rtsptest::health::testing
+}  // namespace rtsptest::testing
 
-#endif  // TESTS_HEALTHCHECK_LOOPBACK_RESPONDER_H_
+#endif  // RTSPTEST_TESTS_UTIL_LOOPBACK_RESPONDER_H_

@@ -55,13 +55,14 @@ absl::Status RtspReader::Start() {
   if (source == nullptr) return absl::InvalidArgumentError("no rtspsrc element");
   gst_util_set_object_arg(G_OBJECT(source), "protocols",
                           protocol_ == RtspProtocol::kTcp ? "tcp" : "udp");
-  g_object_set(source, "location", url_.c_str(), "latency", static_cast<guint>(latency_ms_), nullptr);
+  g_object_set(source, "location", url_.c_str(), "latency", static_cast<guint>(latency_ms_),
+               nullptr);
   gst_bin_add(GST_BIN(pipeline_), source);
   g_signal_connect(source, "pad-added", G_CALLBACK(&RtspReader::OnSourcePadAdded), this);
 
   GstBus* bus = gst_element_get_bus(pipeline_);
-  gst_bus_set_sync_handler(bus, reinterpret_cast<GstBusSyncHandler>(&RtspReader::OnBusMessage), this,
-                           nullptr);
+  gst_bus_set_sync_handler(bus, reinterpret_cast<GstBusSyncHandler>(&RtspReader::OnBusMessage),
+                           this, nullptr);
   gst_object_unref(bus);
   if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     return absl::UnavailableError(absl::StrCat(url_, ": cannot set the reader PLAYING"));
@@ -81,9 +82,9 @@ absl::Status RtspReader::WaitForMedia(int video_frames, int audio_buffers, absl:
     return absl::OkStatus();
   }
   return absl::DeadlineExceededError(
-      absl::StrCat(url_, ": after ", absl::FormatDuration(timeout), " decoded ", media_.video_frames,
-                   "/", video_frames, " video frames and ", media_.audio_buffers, "/", audio_buffers,
-                   " audio buffers"));
+      absl::StrCat(url_, ": after ", absl::FormatDuration(timeout), " decoded ",
+                   media_.video_frames, "/", video_frames, " video frames and ",
+                   media_.audio_buffers, "/", audio_buffers, " audio buffers"));
 }
 
 DecodedMedia RtspReader::media() const {
@@ -104,7 +105,8 @@ void RtspReader::OnSourcePadAdded(GstElement* source, GstPad* pad, RtspReader* s
   gst_bin_add(GST_BIN(self->pipeline_), decodebin);
   gst_element_sync_state_with_parent(decodebin);
   GstPad* sink_pad = gst_element_get_static_pad(decodebin, "sink");
-  if (gst_pad_link(pad, sink_pad) != GST_PAD_LINK_OK) self->RecordError("cannot link rtspsrc to decodebin");
+  if (gst_pad_link(pad, sink_pad) != GST_PAD_LINK_OK)
+    self->RecordError("cannot link rtspsrc to decodebin");
   gst_object_unref(sink_pad);
 }
 

@@ -26,7 +26,7 @@ namespace rtsptest::testing {
 // What a reader has decoded so far.
 struct DecodedMedia {
   int video_frames = 0;
-  int width = 0;   // of the last decoded video frame
+  int width = 0;  // of the last decoded video frame
   int height = 0;
   int audio_buffers = 0;
   int audio_rate = 0;  // sample rate of the last decoded audio buffer

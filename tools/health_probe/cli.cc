@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-namespace rtsptest::health {
+namespace rtsptest::tools {
 
 void PrintLine(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
 
@@ -12,4 +12,4 @@ int BadArguments(const std::string& message) {
   return kInvalidArguments;
 }
 
-}  // namespace rtsptest::health
+}  // namespace rtsptest::tools

@@ -8,7 +8,7 @@
 
 #include "absl/time/time.h"
 
-namespace rtsptest::health {
+namespace rtsptest::tools {
 
 // Exit codes, the same in every mode (grpc_health_probe's).
 enum ExitCode {
@@ -57,6 +57,6 @@ void PrintLine(const std::string& line);
 // Prints `message` and returns kInvalidArguments.
 int BadArguments(const std::string& message);
 
-}  // namespace rtsptest::health
+}  // namespace rtsptest::tools
 
 #endif  // RTSPTEST_TOOLS_HEALTH_PROBE_CLI_H_

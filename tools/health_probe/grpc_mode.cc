@@ -22,17 +22,16 @@
 #include "grpcpp/security/tls_certificate_verifier.h"
 #include "grpcpp/security/tls_credentials_options.h"
 
-namespace rtsptest::health {
+namespace rtsptest::tools {
 namespace {
 
 // Go's codes.Code.String(), so error lines read like grpc_health_probe's.
 std::string GoCodeName(grpc::StatusCode code) {
   static const char* const kNames[] = {
-      "OK",           "Canceled",          "Unknown",          "InvalidArgument",
-      "DeadlineExceeded", "NotFound",      "AlreadyExists",    "PermissionDenied",
-      "ResourceExhausted", "FailedPrecondition", "Aborted",    "OutOfRange",
-      "Unimplemented", "Internal",         "Unavailable",      "DataLoss",
-      "Unauthenticated"};
+      "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+      "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+      "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+      "DataLoss", "Unauthenticated"};
   const int i = static_cast<int>(code);
   if (i >= 0 && i < static_cast<int>(sizeof(kNames) / sizeof(kNames[0]))) return kNames[i];
   return absl::StrCat("Code(", i, ")");
@@ -106,20 +105,21 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> BuildCredentials(const
 int RunGrpc(const CliOptions& o) {
   if (o.addr.empty()) return BadArguments("error: -addr not specified");
   if (o.connect_timeout <= absl::ZeroDuration()) {
-    return BadArguments(absl::StrCat("error: -connect-timeout must be greater than zero (specified: ",
-                                     FormatGoDuration(o.connect_timeout), ")"));
+    return BadArguments(
+        absl::StrCat("error: -connect-timeout must be greater than zero (specified: ",
+                     common::FormatGoDuration(o.connect_timeout), ")"));
   }
   if (o.rpc_timeout <= absl::ZeroDuration()) {
     return BadArguments(absl::StrCat("error: -rpc-timeout must be greater than zero (specified: ",
-                                     FormatGoDuration(o.rpc_timeout), ")"));
+                                     common::FormatGoDuration(o.rpc_timeout), ")"));
   }
   if (std::optional<std::string> error = TlsFlagError(o)) return BadArguments("error: " + *error);
   std::vector<std::pair<std::string, std::string>> headers;
   for (const std::string& h : o.rpc_headers) {
     const size_t colon = h.find(':');
     if (colon == std::string::npos || colon == 0) {
-      return BadArguments(absl::StrCat(
-          "error: invalid -rpc-header, expected 'key: value', got \"", h, "\""));
+      return BadArguments(
+          absl::StrCat("error: invalid -rpc-header, expected 'key: value', got \"", h, "\""));
     }
     // gRPC metadata keys are lowercase (Go lowercases them too).
     headers.emplace_back(absl::AsciiStrToLower(absl::StripAsciiWhitespace(h.substr(0, colon))),
@@ -128,8 +128,9 @@ int RunGrpc(const CliOptions& o) {
   const std::string user_agent = o.user_agent.empty() ? "grpc_health_probe" : o.user_agent;
   if (o.verbose) {
     PrintLine("parsed options:");
-    PrintLine(absl::StrCat("> addr=", o.addr, " conn_timeout=", FormatGoDuration(o.connect_timeout),
-                     " rpc_timeout=", FormatGoDuration(o.rpc_timeout)));
+    PrintLine(absl::StrCat("> addr=", o.addr,
+                           " conn_timeout=", common::FormatGoDuration(o.connect_timeout),
+                           " rpc_timeout=", common::FormatGoDuration(o.rpc_timeout)));
     if (!headers.empty()) {
       PrintLine("> headers: " + absl::StrJoin(headers, ", ", absl::PairFormatter(": ")));
     }
@@ -163,17 +164,19 @@ int RunGrpc(const CliOptions& o) {
        state != GRPC_CHANNEL_READY; state = channel->GetState(true)) {
     if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
       PrintLine(absl::StrCat("error: failed to connect service at \"", o.addr,
-                       "\": connection failed (refused, unreachable or handshake error)"));
+                             "\": connection failed (refused, unreachable or handshake error)"));
       return kConnectionFailure;
     }
     if (!channel->WaitForStateChange(state, deadline)) {
       PrintLine(absl::StrCat("timeout: failed to connect service \"", o.addr, "\" within ",
-                       FormatGoDuration(o.connect_timeout)));
+                             common::FormatGoDuration(o.connect_timeout)));
       return kConnectionFailure;
     }
   }
   const absl::Duration connect_time = absl::Now() - connect_start;
-  if (o.verbose) PrintLine(absl::StrCat("connection established (took ", FormatGoDuration(connect_time), ")"));
+  if (o.verbose)
+    PrintLine(
+        absl::StrCat("connection established (took ", common::FormatGoDuration(connect_time), ")"));
 
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + o.rpc_timeout));
@@ -188,21 +191,25 @@ int RunGrpc(const CliOptions& o) {
   const absl::Duration rpc_time = absl::Now() - rpc_start;
   if (!status.ok()) {
     if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-      PrintLine("error: this server does not implement the grpc health protocol "
-          "(grpc.health.v1.Health): " + status.error_message());
+      PrintLine(
+          "error: this server does not implement the grpc health protocol "
+          "(grpc.health.v1.Health): " +
+          status.error_message());
     } else if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-      PrintLine("timeout: health rpc did not complete within " + FormatGoDuration(o.rpc_timeout));
+      PrintLine("timeout: health rpc did not complete within " +
+                common::FormatGoDuration(o.rpc_timeout));
     } else {
       PrintLine(absl::StrCat("error: health rpc failed: rpc error: code = ",
-                       GoCodeName(status.error_code()), " desc = ", status.error_message()));
+                             GoCodeName(status.error_code()), " desc = ", status.error_message()));
     }
     return kRpcFailure;
   }
   if (o.verbose) {
-    PrintLine(absl::StrCat("time elapsed: connect=", FormatGoDuration(connect_time),
-                     " rpc=", FormatGoDuration(rpc_time)));
+    PrintLine(absl::StrCat("time elapsed: connect=", common::FormatGoDuration(connect_time),
+                           " rpc=", common::FormatGoDuration(rpc_time)));
   }
-  const std::string name = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+  const std::string name =
+      grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
   if (response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
     PrintLine(absl::StrCat("service unhealthy (responded with \"", name, "\")"));
     return kUnhealthy;
@@ -211,4 +218,4 @@ int RunGrpc(const CliOptions& o) {
   return kHealthy;
 }
 
-}  // namespace rtsptest::health
+}  // namespace rtsptest::tools

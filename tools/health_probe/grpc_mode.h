@@ -5,11 +5,11 @@
 
 #include "tools/health_probe/cli.h"
 
-namespace rtsptest::health {
+namespace rtsptest::tools {
 
 // Checks o.service at o.addr; returns the exit code.
 int RunGrpc(const CliOptions& o);
 
-}  // namespace rtsptest::health
+}  // namespace rtsptest::tools
 
 #endif  // RTSPTEST_TOOLS_HEALTH_PROBE_GRPC_MODE_H_

@@ -26,7 +26,7 @@
 #include "tools/health_probe/http_mode.h"
 #include "tools/health_probe/ports_mode.h"
 
-namespace rtsptest::health {
+namespace rtsptest::tools {
 namespace {
 
 constexpr char kUsage[] = R"(Usage: health_probe [-mode=grpc|http|ports] [flags]
@@ -86,9 +86,18 @@ ports mode (RTSP listeners directly, no control plane):
 
 // Which flags belong to which mode, to reject e.g. -url in grpc mode.
 const std::set<std::string>& ModeFlags(const std::string& mode) {
-  static const auto* kGrpc = new std::set<std::string>{
-      "addr", "service", "connect-timeout", "rpc-timeout", "rpc-header", "gzip", "tls",
-      "tls-no-verify", "tls-ca-cert", "tls-client-cert", "tls-client-key", "tls-server-name"};
+  static const auto* kGrpc = new std::set<std::string>{"addr",
+                                                       "service",
+                                                       "connect-timeout",
+                                                       "rpc-timeout",
+                                                       "rpc-header",
+                                                       "gzip",
+                                                       "tls",
+                                                       "tls-no-verify",
+                                                       "tls-ca-cert",
+                                                       "tls-client-cert",
+                                                       "tls-client-key",
+                                                       "tls-server-name"};
   static const auto* kHttp = new std::set<std::string>{"url", "timeout"};
   static const auto* kPorts =
       new std::set<std::string>{"host", "ports", "min-healthy", "timeout", "describe-path"};
@@ -99,7 +108,7 @@ const std::set<std::string>& ModeFlags(const std::string& mode) {
 
 int Main(int argc, char** argv) {
   CliOptions o;
-  GoFlags flags;
+  common::GoFlags flags;
   flags.AddString("mode", &o.mode);
   flags.AddString("user-agent", &o.user_agent);
   flags.AddBool("v", &o.verbose);
@@ -130,19 +139,18 @@ int Main(int argc, char** argv) {
     return kHealthy;
   }
   if (o.version) {
-    std::printf("health_probe (rtsp-test-server) %s, grpc_health_probe compatible\n", kVersion);
+    std::printf("health_probe (rtsp-test-server) %s, grpc_health_probe compatible\n",
+                common::kVersion);
     return kHealthy;
   }
   if (o.mode != "grpc" && o.mode != "http" && o.mode != "ports") {
-    return BadArguments(
-        absl::StrCat("error: -mode=", o.mode, ": must be grpc, http or ports"));
+    return BadArguments(absl::StrCat("error: -mode=", o.mode, ": must be grpc, http or ports"));
   }
   static const std::set<std::string> kCommon = {"mode", "user-agent", "v", "version"};
   const std::set<std::string>& allowed = ModeFlags(o.mode);
   for (const std::string& name : flags.set_flags()) {
     if (kCommon.count(name) == 0 && allowed.count(name) == 0) {
-      return BadArguments(
-          absl::StrCat("error: flag -", name, " is not valid with -mode=", o.mode));
+      return BadArguments(absl::StrCat("error: flag -", name, " is not valid with -mode=", o.mode));
     }
   }
   if (o.mode == "http") return RunHttp(o);
@@ -151,7 +159,7 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace rtsptest::health
+}  // namespace rtsptest::tools
 
 // Exits without running destructors or gRPC's shutdown: by now the verdict is
 // printed, and the process holds nothing that outlives it (no files written,
@@ -159,7 +167,7 @@ int Main(int argc, char** argv) {
 // timer threads and tear down its global state, about a millisecond of every
 // check for nothing.
 int main(int argc, char** argv) {
-  const int code = rtsptest::health::Main(argc, argv);
+  const int code = rtsptest::tools::Main(argc, argv);
   std::fflush(nullptr);
   std::_Exit(code);
 }

@@ -8,7 +8,7 @@
 #include "common/net/host_port.h"
 #include "common/net/socket_util.h"
 
-namespace rtsptest::health {
+namespace rtsptest::tools {
 
 absl::StatusOr<HttpUrl> ParseHttpUrl(absl::string_view url) {
   constexpr absl::string_view kScheme = "http://";
@@ -21,32 +21,18 @@ absl::StatusOr<HttpUrl> ParseHttpUrl(absl::string_view url) {
   absl::string_view authority = rest.substr(0, slash);
   HttpUrl out;
   if (slash != absl::string_view::npos) out.path = std::string(rest.substr(slash));
-  absl::string_view port_text;
-  if (absl::StartsWith(authority, "[")) {
-    const size_t close = authority.find(']');
-    if (close == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("url \"", url, "\": unclosed '['"));
-    }
-    out.host = std::string(authority.substr(1, close - 1));
-    absl::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') {
-        return absl::InvalidArgumentError(absl::StrCat("url \"", url, "\": bad authority"));
-      }
-      port_text = after.substr(1);
-    }
-  } else {
-    const size_t colon = authority.find(':');
-    out.host = std::string(authority.substr(0, colon));
-    if (colon != absl::string_view::npos) port_text = authority.substr(colon + 1);
+  absl::StatusOr<common::HostPort> split = common::SplitHostPort(authority);
+  if (!split.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("url \"", url, "\": ", split.status().message()));
   }
+  out.host = split->host;
   if (out.host.empty() || absl::StrContains(out.host, "@")) {
     return absl::InvalidArgumentError(absl::StrCat("url \"", url, "\": no host"));
   }
-  if (!port_text.empty() || authority.back() == ':') {
-    if (!absl::SimpleAtoi(port_text, &out.port) || out.port < 1 || out.port > 65535) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("url \"", url, "\": port must be 1..65535"));
+  if (split->has_port) {
+    if (!absl::SimpleAtoi(split->port, &out.port) || out.port < 1 || out.port > 65535) {
+      return absl::InvalidArgumentError(absl::StrCat("url \"", url, "\": port must be 1..65535"));
     }
   }
   return out;
@@ -55,26 +41,26 @@ absl::StatusOr<HttpUrl> ParseHttpUrl(absl::string_view url) {
 HttpGetResult HttpGet(const HttpUrl& url, absl::Duration timeout, const std::string& user_agent) {
   using Outcome = HttpGetResult::Outcome;
   HttpGetResult result;
-  const auto deadline = net::DeadlineIn(timeout);
-  absl::StatusOr<net::Socket> socket = net::ConnectTcp(url.host, url.port, deadline);
+  const auto deadline = common::DeadlineIn(timeout);
+  absl::StatusOr<common::Socket> socket = common::ConnectTcp(url.host, url.port, deadline);
   if (!socket.ok()) {
     result.outcome = absl::IsDeadlineExceeded(socket.status()) ? Outcome::kConnectTimeout
                                                                : Outcome::kConnectFailed;
     result.error = std::string(socket.status().message());
     return result;
   }
-  const std::string host_header = url.port == 80 ? rtsptest::net::BracketHost(url.host)
-                                                : rtsptest::net::JoinHostPort(url.host, url.port);
+  const std::string host_header =
+      url.port == 80 ? common::BracketHost(url.host) : common::JoinHostPort(url.host, url.port);
   const std::string request =
       absl::StrCat("GET ", url.path, " HTTP/1.0\r\nHost: ", host_header,
                    "\r\nUser-Agent: ", user_agent, "\r\nAccept: */*\r\nConnection: close\r\n\r\n");
-  absl::Status sent = net::SendAll(*socket, request, deadline);
+  absl::Status sent = common::SendAll(*socket, request, deadline);
   std::string buffer;
   absl::StatusOr<size_t> eol =
-      sent.ok() ? net::ReadUntil(*socket, &buffer, "\n", 8192, deadline) : sent;
+      sent.ok() ? common::ReadUntil(*socket, &buffer, "\n", 8192, deadline) : sent;
   if (!eol.ok()) {
-    result.outcome = absl::IsDeadlineExceeded(eol.status()) ? Outcome::kReplyTimeout
-                                                            : Outcome::kRequestFailed;
+    result.outcome =
+        absl::IsDeadlineExceeded(eol.status()) ? Outcome::kReplyTimeout : Outcome::kRequestFailed;
     result.error = std::string(eol.status().message());
     return result;
   }
@@ -92,4 +78,4 @@ HttpGetResult HttpGet(const HttpUrl& url, absl::Duration timeout, const std::str
   return result;
 }
 
-}  // namespace rtsptest::health
+}  // namespace rtsptest::tools

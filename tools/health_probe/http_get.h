@@ -4,17 +4,17 @@
 // care about the code, and HTTP/1.0 with "Connection: close" keeps the
 // exchange to one request, one reply, no chunking. http:// only; TLS is for
 // the gRPC mode.
-#ifndef HEALTHCHECK_PROBE_HTTP_GET_H_
-#define HEALTHCHECK_PROBE_HTTP_GET_H_
+#ifndef RTSPTEST_TOOLS_HEALTH_PROBE_HTTP_GET_H_
+#define RTSPTEST_TOOLS_HEALTH_PROBE_HTTP_GET_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace rtsptest::health {
+namespace rtsptest::tools {
 
 struct HttpUrl {
   std::string host;  // Without brackets for IPv6.
@@ -43,6 +43,6 @@ struct HttpGetResult {
 // GETs `url` within `timeout` (connect, send and the status line together).
 HttpGetResult HttpGet(const HttpUrl& url, absl::Duration timeout, const std::string& user_agent);
 
-}  // namespace rtsptest::health
+}  // namespace rtsptest::tools
 
-#endif  // HEALTHCHECK_PROBE_HTTP_GET_H_
+#endif  // RTSPTEST_TOOLS_HEALTH_PROBE_HTTP_GET_H_

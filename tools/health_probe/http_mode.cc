@@ -10,20 +10,21 @@
 #include "common/flags/go_flags.h"
 #include "tools/health_probe/http_get.h"
 
-namespace rtsptest::health {
+namespace rtsptest::tools {
 
 int RunHttp(const CliOptions& o) {
   if (o.url.empty()) return BadArguments("error: -url not specified");
   if (o.timeout <= absl::ZeroDuration()) {
     return BadArguments(absl::StrCat("error: -timeout must be greater than zero (specified: ",
-                                     FormatGoDuration(o.timeout), ")"));
+                                     common::FormatGoDuration(o.timeout), ")"));
   }
   absl::StatusOr<HttpUrl> url = ParseHttpUrl(o.url);
   if (!url.ok()) return BadArguments(absl::StrCat("error: -url: ", url.status().message()));
   const absl::Time start = absl::Now();
   const HttpGetResult r =
       HttpGet(*url, o.timeout, o.user_agent.empty() ? kDefaultUserAgent : o.user_agent);
-  if (o.verbose) PrintLine(absl::StrCat("time elapsed: ", FormatGoDuration(absl::Now() - start)));
+  if (o.verbose)
+    PrintLine(absl::StrCat("time elapsed: ", common::FormatGoDuration(absl::Now() - start)));
   using Outcome = HttpGetResult::Outcome;
   switch (r.outcome) {
     case Outcome::kConnectFailed:
@@ -31,11 +32,11 @@ int RunHttp(const CliOptions& o) {
       return kConnectionFailure;
     case Outcome::kConnectTimeout:
       PrintLine(absl::StrCat("timeout: failed to connect to \"", o.url, "\" within ",
-                       FormatGoDuration(o.timeout)));
+                             common::FormatGoDuration(o.timeout)));
       return kConnectionFailure;
     case Outcome::kReplyTimeout:
       PrintLine(absl::StrCat("timeout: http request did not complete within ",
-                       FormatGoDuration(o.timeout)));
+                             common::FormatGoDuration(o.timeout)));
       return kRpcFailure;
     case Outcome::kRequestFailed:
       PrintLine(absl::StrCat("error: http request failed: ", r.error));
@@ -51,4 +52,4 @@ int RunHttp(const CliOptions& o) {
   return kHealthy;
 }
 
-}  // namespace rtsptest::health
+}  // namespace rtsptest::tools

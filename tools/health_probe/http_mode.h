@@ -5,11 +5,11 @@
 
 #include "tools/health_probe/cli.h"
 
-namespace rtsptest::health {
+namespace rtsptest::tools {
 
 // GETs o.url; returns the exit code.
 int RunHttp(const CliOptions& o);
 
-}  // namespace rtsptest::health
+}  // namespace rtsptest::tools
 
 #endif  // RTSPTEST_TOOLS_HEALTH_PROBE_HTTP_MODE_H_

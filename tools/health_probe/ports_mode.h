@@ -5,12 +5,12 @@
 
 #include "tools/health_probe/cli.h"
 
-namespace rtsptest::health {
+namespace rtsptest::tools {
 
 // Probes o.ports on o.host; prints the JSON verdict on stdout and returns
 // the exit code.
 int RunPorts(const CliOptions& o);
 
-}  // namespace rtsptest::health
+}  // namespace rtsptest::tools
 
 #endif  // RTSPTEST_TOOLS_HEALTH_PROBE_PORTS_MODE_H_

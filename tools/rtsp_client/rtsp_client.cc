@@ -19,8 +19,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/net/host_port.h"
 
-namespace rtsptest::bench {
+namespace rtsptest::tools {
 namespace {
 
 int MillisUntil(absl::Time deadline) {
@@ -39,18 +40,12 @@ RtspClient::RtspClient(std::string url) : url_(std::move(url)) {
   absl::string_view rest = url_;
   absl::ConsumePrefix(&rest, "rtsp://");
   absl::string_view authority = rest.substr(0, rest.find('/'));
-  absl::string_view port_text = "554";
-  if (absl::StartsWith(authority, "[")) {
-    size_t end = authority.find(']');
-    host_ = std::string(authority.substr(1, end - 1));
-    if (end + 1 < authority.size() && authority[end + 1] == ':') port_text = authority.substr(end + 2);
-  } else {
-    size_t colon = authority.rfind(':');
-    host_ = std::string(authority.substr(0, colon));
-    if (colon != absl::string_view::npos) port_text = authority.substr(colon + 1);
-  }
-  uint32_t port = 0;
-  if (absl::SimpleAtoi(port_text, &port) && port <= 65535) port_ = static_cast<uint16_t>(port);
+  absl::StatusOr<common::HostPort> split = common::SplitHostPort(authority);
+  if (!split.ok()) return;  // Connect() fails: no host
+  host_ = split->host;
+  uint32_t port = 554;
+  if (split->has_port && !absl::SimpleAtoi(split->port, &port)) return;
+  if (port <= 65535) port_ = static_cast<uint16_t>(port);
 }
 
 RtspClient::~RtspClient() { Close(); }
@@ -106,13 +101,15 @@ absl::StatusOr<RtspResponse> RtspClient::ReadResponse(absl::Time deadline) {
     // Skip interleaved media frames ($ channel len16 payload) before replies.
     while (!buffer_.empty() && buffer_[0] == '$') {
       if (buffer_.size() < 4) break;
-      size_t len = (static_cast<unsigned char>(buffer_[2]) << 8) | static_cast<unsigned char>(buffer_[3]);
+      size_t len =
+          (static_cast<unsigned char>(buffer_[2]) << 8) | static_cast<unsigned char>(buffer_[3]);
       if (buffer_.size() < 4 + len) break;
       buffer_.erase(0, 4 + len);
     }
     size_t end = buffer_.find("\r\n\r\n");
     if (!buffer_.empty() && buffer_[0] != '$' && end != std::string::npos) {
-      absl::StatusOr<RtspResponse> parsed = ParseRtspResponseHead(absl::string_view(buffer_).substr(0, end));
+      absl::StatusOr<RtspResponse> parsed =
+          common::ParseRtspResponseHead(absl::string_view(buffer_).substr(0, end));
       if (!parsed.ok()) return absl::DataLossError(parsed.status().message());
       RtspResponse& response = *parsed;
       const size_t body_len = response.ContentLength();
@@ -145,7 +142,8 @@ absl::StatusOr<RtspResponse> RtspClient::Request(absl::string_view method, absl:
     if (n < 0) {
       if (errno != EAGAIN) return Errno("send");
       pollfd pfd{fd_, POLLOUT, 0};
-      if (poll(&pfd, 1, MillisUntil(deadline)) <= 0) return absl::DeadlineExceededError("send timed out");
+      if (poll(&pfd, 1, MillisUntil(deadline)) <= 0)
+        return absl::DeadlineExceededError("send timed out");
       continue;
     }
     sent += static_cast<size_t>(n);
@@ -153,7 +151,8 @@ absl::StatusOr<RtspResponse> RtspClient::Request(absl::string_view method, absl:
   absl::StatusOr<RtspResponse> response = ReadResponse(deadline);
   if (!response.ok()) return response.status();
   if (response->status_code != 200) {
-    return absl::FailedPreconditionError(absl::StrCat(method, " ", url, ": ", response->status_line));
+    return absl::FailedPreconditionError(
+        absl::StrCat(method, " ", url, ": ", response->status_line));
   }
   return response;
 }
@@ -163,14 +162,16 @@ absl::StatusOr<RtspResponse> RtspClient::Options(absl::Duration timeout) {
 }
 
 absl::StatusOr<RtspResponse> RtspClient::Describe(absl::Duration timeout) {
-  absl::StatusOr<RtspResponse> response = Request("DESCRIBE", url_, {"Accept: application/sdp"}, timeout);
+  absl::StatusOr<RtspResponse> response =
+      Request("DESCRIBE", url_, {"Accept: application/sdp"}, timeout);
   if (!response.ok()) return response;
   std::string base = url_;
   auto it = response->headers.find("content-base");
   if (it != response->headers.end()) base = it->second;
   track_urls_.clear();
   bool in_media = false;
-  for (absl::string_view line : absl::StrSplit(response->body, absl::ByAnyChar("\r\n"), absl::SkipEmpty())) {
+  for (absl::string_view line :
+       absl::StrSplit(response->body, absl::ByAnyChar("\r\n"), absl::SkipEmpty())) {
     if (absl::StartsWith(line, "m=")) in_media = true;
     if (in_media && absl::ConsumePrefix(&line, "a=control:")) {
       if (absl::StartsWith(line, "rtsp://")) {
@@ -189,7 +190,8 @@ absl::Status RtspClient::SetupAll(Transport transport, absl::Duration timeout) {
   for (const std::string& track : track_urls_) {
     std::string header;
     if (transport == Transport::kTcpInterleaved) {
-      header = absl::StrCat("Transport: RTP/AVP/TCP;unicast;interleaved=", channel, "-", channel + 1);
+      header =
+          absl::StrCat("Transport: RTP/AVP/TCP;unicast;interleaved=", channel, "-", channel + 1);
       channel += 2;
     } else {
       // Two adjacent UDP ports: bind an even port, then the next one.
@@ -259,8 +261,9 @@ absl::StatusOr<int64_t> RtspClient::ReadMedia(absl::Duration duration, const Pac
       ssize_t n = recv(fds[i].fd, chunk, sizeof(chunk), 0);
       if (n <= 0) {
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-        if (i == 0) return packets > 0 ? absl::StatusOr<int64_t>(packets)
-                                       : absl::UnavailableError("server closed the connection");
+        if (i == 0)
+          return packets > 0 ? absl::StatusOr<int64_t>(packets)
+                             : absl::UnavailableError("server closed the connection");
         continue;
       }
       media_bytes_ += n;
@@ -278,7 +281,8 @@ absl::StatusOr<int64_t> RtspClient::ReadMedia(absl::Duration duration, const Pac
       buffer_.append(chunk, static_cast<size_t>(n));
       // Count complete interleaved frames on even (RTP) channels.
       while (buffer_.size() >= 4 && buffer_[0] == '$') {
-        size_t len = (static_cast<unsigned char>(buffer_[2]) << 8) | static_cast<unsigned char>(buffer_[3]);
+        size_t len =
+            (static_cast<unsigned char>(buffer_[2]) << 8) | static_cast<unsigned char>(buffer_[3]);
         if (buffer_.size() < 4 + len) break;
         const int channel = static_cast<unsigned char>(buffer_[1]);
         bool more = true;
@@ -312,4 +316,4 @@ void RtspClient::Close(bool reset) {
   udp_fds_.clear();
 }
 
-}  // namespace rtsptest::bench
+}  // namespace rtsptest::tools

@@ -5,8 +5,8 @@
 // DESCRIBE, SETUP per track over TCP-interleaved or UDP, PLAY, TEARDOWN) and
 // can abort at any step, politely (FIN) or with a TCP reset, which is what
 // misbehaving real clients do. Every call is bounded by a deadline.
-#ifndef RTSPTEST_BENCH_RTSP_CLIENT_RTSP_CLIENT_H_
-#define RTSPTEST_BENCH_RTSP_CLIENT_RTSP_CLIENT_H_
+#ifndef RTSPTEST_TOOLS_RTSP_CLIENT_RTSP_CLIENT_H_
+#define RTSPTEST_TOOLS_RTSP_CLIENT_RTSP_CLIENT_H_
 
 #include <cstdint>
 #include <functional>
@@ -20,10 +20,10 @@
 #include "absl/time/time.h"
 #include "common/rtsp/rtsp_response.h"
 
-namespace rtsptest::bench {
+namespace rtsptest::tools {
 
 // Status line, lower-cased headers and body (common/rtsp's parser).
-using RtspResponse = ::rtsptest::RtspResponse;
+using RtspResponse = ::rtsptest::common::RtspResponse;
 
 enum class Transport { kTcpInterleaved, kUdp };
 
@@ -82,6 +82,6 @@ class RtspClient {
   int64_t media_bytes_ = 0;
 };
 
-}  // namespace rtsptest::bench
+}  // namespace rtsptest::tools
 
-#endif  // RTSPTEST_BENCH_RTSP_CLIENT_RTSP_CLIENT_H_
+#endif  // RTSPTEST_TOOLS_RTSP_CLIENT_RTSP_CLIENT_H_

@@ -62,12 +62,10 @@ struct CodecInfo {
 };
 
 const CodecInfo kCodecs[] = {
-    {"video/x-h264", true, "h264parse", "video/x-h264,alignment=au",
-     "rtph264pay", 96},
-    {"video/x-h265", true, "h265parse", "video/x-h265,alignment=au",
-     "rtph265pay", 96},
-    {"audio/mpeg", false, "aacparse",
-     "audio/mpeg,mpegversion=(int){2,4},stream-format=raw", "rtpmp4gpay", 97},
+    {"video/x-h264", true, "h264parse", "video/x-h264,alignment=au", "rtph264pay", 96},
+    {"video/x-h265", true, "h265parse", "video/x-h265,alignment=au", "rtph265pay", 96},
+    {"audio/mpeg", false, "aacparse", "audio/mpeg,mpegversion=(int){2,4},stream-format=raw",
+     "rtpmp4gpay", 97},
     {"audio/x-opus", false, "opusparse", "audio/x-opus", "rtpopuspay", 97},
 };
 
@@ -135,16 +133,14 @@ void DestroyFileSource(gpointer data) { delete static_cast<FileSource*>(data); }
 // Runs on GStreamer's element thread pool (gst_element_call_async), never on
 // a streaming thread, because a flushing seek joins the streaming threads.
 void SeekToStart(GstElement* inner, gpointer user_data) {
-  gst_element_seek_simple(
-      inner, GST_FORMAT_TIME,
-      static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT),
-      0);
+  gst_element_seek_simple(inner, GST_FORMAT_TIME,
+                          static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT),
+                          0);
 }
 
 // The inner pipeline's bus handler, called in whichever thread posted. Every
 // message is dropped: nobody else reads this private bus.
-GstBusSyncReply OnInnerMessage(GstBus* bus, GstMessage* message,
-                               gpointer user_data) {
+GstBusSyncReply OnInnerMessage(GstBus* bus, GstMessage* message, gpointer user_data) {
   auto* source = static_cast<FileSource*>(user_data);
   switch (GST_MESSAGE_TYPE(message)) {
     case GST_MESSAGE_EOS:
@@ -164,8 +160,7 @@ GstBusSyncReply OnInnerMessage(GstBus* bus, GstMessage* message,
       GError* wrapped = g_error_new(error->domain, error->code, "file %s: %s",
                                     source->location.c_str(), error->message);
       GstElement* appsrc = source->streams.front()->appsrc;
-      gst_element_post_message(
-          appsrc, gst_message_new_error(GST_OBJECT(appsrc), wrapped, debug));
+      gst_element_post_message(appsrc, gst_message_new_error(GST_OBJECT(appsrc), wrapped, debug));
       g_error_free(wrapped);
       g_error_free(error);
       g_free(debug);
@@ -179,9 +174,8 @@ GstBusSyncReply OnInnerMessage(GstBus* bus, GstMessage* message,
 
 // Restamps a buffer from the inner pipeline's running time to the host's.
 // Returns false if the mapping is not possible (yet).
-bool MapTimestamp(GstClockTime inner_base, GstClockTime outer_base,
-                  const GstSegment* segment, GstClockTime in,
-                  GstClockTime* out) {
+bool MapTimestamp(GstClockTime inner_base, GstClockTime outer_base, const GstSegment* segment,
+                  GstClockTime in, GstClockTime* out) {
   if (!GST_CLOCK_TIME_IS_VALID(in)) {
     *out = GST_CLOCK_TIME_NONE;
     return true;
@@ -212,14 +206,11 @@ GstFlowReturn OnNewSample(GstAppSink* sink, gpointer user_data) {
   GstClockTime pts = GST_CLOCK_TIME_NONE;
   GstClockTime dts = GST_CLOCK_TIME_NONE;
   if (forward) {
-    const GstClockTime inner_base =
-        gst_element_get_base_time(stream->source->inner);
+    const GstClockTime inner_base = gst_element_get_base_time(stream->source->inner);
     const GstClockTime outer_base = gst_element_get_base_time(appsrc);
     const GstSegment* segment = gst_sample_get_segment(sample);
-    forward = MapTimestamp(inner_base, outer_base, segment,
-                           GST_BUFFER_PTS(buffer), &pts) &&
-              MapTimestamp(inner_base, outer_base, segment,
-                           GST_BUFFER_DTS(buffer), &dts);
+    forward = MapTimestamp(inner_base, outer_base, segment, GST_BUFFER_PTS(buffer), &pts) &&
+              MapTimestamp(inner_base, outer_base, segment, GST_BUFFER_DTS(buffer), &dts);
   }
   if (!forward) {
     stream->need_keyframe = true;
@@ -228,8 +219,7 @@ GstFlowReturn OnNewSample(GstAppSink* sink, gpointer user_data) {
   }
 
   GstCaps* caps = gst_sample_get_caps(sample);
-  if (caps != nullptr &&
-      (stream->caps == nullptr || !gst_caps_is_equal(caps, stream->caps))) {
+  if (caps != nullptr && (stream->caps == nullptr || !gst_caps_is_equal(caps, stream->caps))) {
     gst_caps_replace(&stream->caps, caps);
     // MPEG-2 AAC (e.g. ADTS in MPEG-TS) is the same bitstream as MPEG-4 AAC
     // LC, but rtpmp4gpay accepts only mpegversion=4.
@@ -279,9 +269,7 @@ void OnParsebinPad(GstElement* parsebin, GstPad* pad, gpointer user_data) {
   GstCaps* caps = gst_pad_get_current_caps(pad);
   if (caps == nullptr) caps = gst_pad_query_caps(pad, nullptr);
   const char* name =
-      gst_caps_is_empty(caps)
-          ? ""
-          : gst_structure_get_name(gst_caps_get_structure(caps, 0));
+      gst_caps_is_empty(caps) ? "" : gst_structure_get_name(gst_caps_get_structure(caps, 0));
   const bool is_video = g_str_has_prefix(name, "video/");
   const bool is_audio = g_str_has_prefix(name, "audio/");
   gst_caps_unref(caps);
@@ -323,18 +311,15 @@ bool Discover(const std::string& location, const ErrorSink& error,
   }
   GstDiscoverer* discoverer = gst_discoverer_new(kDiscoverTimeout, &gerror);
   if (discoverer == nullptr) {
-    error.Set(std::string("file: cannot create a discoverer: ") +
-              gerror->message);
+    error.Set(std::string("file: cannot create a discoverer: ") + gerror->message);
     g_error_free(gerror);
     g_free(uri);
     return false;
   }
-  GstDiscovererInfo* info =
-      gst_discoverer_discover_uri(discoverer, uri, &gerror);
+  GstDiscovererInfo* info = gst_discoverer_discover_uri(discoverer, uri, &gerror);
   g_free(uri);
   g_object_unref(discoverer);
-  GstDiscovererResult result =
-      info ? gst_discoverer_info_get_result(info) : GST_DISCOVERER_ERROR;
+  GstDiscovererResult result = info ? gst_discoverer_info_get_result(info) : GST_DISCOVERER_ERROR;
   if (result != GST_DISCOVERER_OK) {
     std::string why = result == GST_DISCOVERER_TIMEOUT
                           ? "timed out reading the file"
@@ -358,10 +343,9 @@ bool Discover(const std::string& location, const ErrorSink& error,
         gchar* text = caps ? gst_caps_to_string(caps) : g_strdup("(no caps)");
         std::string name(text);
         name = name.substr(0, name.find(','));
-        error.Set("file " + location + ": unsupported " +
-                  (want_video ? "video" : "audio") + " codec " + name +
-                  (want_video ? " (supported: H.264, H.265)"
-                              : " (supported: AAC, Opus)"));
+        error.Set("file " + location + ": unsupported " + (want_video ? "video" : "audio") +
+                  " codec " + name +
+                  (want_video ? " (supported: H.264, H.265)" : " (supported: AAC, Opus)"));
         g_free(text);
         ok = false;
       } else {
@@ -379,8 +363,7 @@ bool Discover(const std::string& location, const ErrorSink& error,
   return ok;
 }
 
-void* Create(const rts_stream_context* context, char* error_buffer,
-             size_t error_size) {
+void* Create(const rts_stream_context* context, char* error_buffer, size_t error_size) {
   const ErrorSink error{error_buffer, error_size};
   auto source = std::make_unique<FileSource>();
   source->location = rts_param_get(context, "location");
@@ -388,8 +371,7 @@ void* Create(const rts_stream_context* context, char* error_buffer,
 
   std::vector<const CodecInfo*> codecs;
   if (!Discover(source->location, error, &codecs)) return nullptr;
-  for (const char* factory : {"filesrc", "parsebin", "queue", "appsink",
-                              "appsrc"}) {
+  for (const char* factory : {"filesrc", "parsebin", "queue", "appsink", "appsrc"}) {
     GstElement* probe = MakeElement(factory, nullptr, error);
     if (probe == nullptr) return nullptr;
     gst_object_unref(gst_object_ref_sink(probe));
@@ -403,8 +385,7 @@ void* Create(const rts_stream_context* context, char* error_buffer,
   g_object_set(filesrc, "location", source->location.c_str(), nullptr);
   gst_bin_add_many(GST_BIN(source->inner), filesrc, parsebin, nullptr);
   gst_element_link(filesrc, parsebin);
-  g_signal_connect(parsebin, "pad-added", G_CALLBACK(OnParsebinPad),
-                   source.get());
+  g_signal_connect(parsebin, "pad-added", G_CALLBACK(OnParsebinPad), source.get());
   GstBus* bus = gst_element_get_bus(source->inner);
   gst_bus_set_sync_handler(bus, OnInnerMessage, source.get(), nullptr);
   gst_object_unref(bus);
@@ -433,15 +414,12 @@ void* Create(const rts_stream_context* context, char* error_buffer,
       break;
     }
     GstCaps* caps = gst_caps_from_string(codec->sink_caps);
-    g_object_set(appsink, "sync", TRUE, "caps", caps, "enable-last-sample",
-                 FALSE, nullptr);
+    g_object_set(appsink, "sync", TRUE, "caps", caps, "enable-last-sample", FALSE, nullptr);
     gst_caps_unref(caps);
     GstAppSinkCallbacks sink_callbacks = {};
     sink_callbacks.new_sample = OnNewSample;
-    gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &sink_callbacks,
-                               stream.get(), nullptr);
-    gst_bin_add_many(GST_BIN(source->inner), stream->queue, parser, appsink,
-                     nullptr);
+    gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &sink_callbacks, stream.get(), nullptr);
+    gst_bin_add_many(GST_BIN(source->inner), stream->queue, parser, appsink, nullptr);
     gst_element_link_many(stream->queue, parser, appsink, nullptr);
 
     // Outer: appsrc ! payN. The appsrc is live and already timestamped;
@@ -449,16 +427,14 @@ void* Create(const rts_stream_context* context, char* error_buffer,
     const std::string src_name = "src" + std::to_string(i);
     stream->appsrc = MakeElement("appsrc", src_name.c_str(), error);
     gst_object_ref_sink(stream->appsrc);  // Our own reference, see ~FileSource.
-    g_object_set(stream->appsrc, "is-live", TRUE, "format", GST_FORMAT_TIME,
-                 "do-timestamp", FALSE, "min-latency", G_GINT64_CONSTANT(0),
-                 "max-time", static_cast<guint64>(2 * GST_SECOND), "max-bytes",
-                 static_cast<guint64>(0), "block", FALSE, nullptr);
-    gst_util_set_object_arg(G_OBJECT(stream->appsrc), "leaky-type",
-                            "downstream");
+    g_object_set(stream->appsrc, "is-live", TRUE, "format", GST_FORMAT_TIME, "do-timestamp", FALSE,
+                 "min-latency", G_GINT64_CONSTANT(0), "max-time",
+                 static_cast<guint64>(2 * GST_SECOND), "max-bytes", static_cast<guint64>(0),
+                 "block", FALSE, nullptr);
+    gst_util_set_object_arg(G_OBJECT(stream->appsrc), "leaky-type", "downstream");
     GstAppSrcCallbacks src_callbacks = {};
     src_callbacks.need_data = OnNeedData;
-    gst_app_src_set_callbacks(GST_APP_SRC(stream->appsrc), &src_callbacks,
-                              source.get(), nullptr);
+    gst_app_src_set_callbacks(GST_APP_SRC(stream->appsrc), &src_callbacks, source.get(), nullptr);
     if (codec->is_video) g_object_set(pay, "config-interval", -1, nullptr);
     g_object_set(pay, "pt", codec->pt, nullptr);
     gst_bin_add_many(GST_BIN(bin), stream->appsrc, pay, nullptr);
@@ -469,15 +445,13 @@ void* Create(const rts_stream_context* context, char* error_buffer,
     gst_object_unref(gst_object_ref_sink(bin));
     return nullptr;  // ~FileSource tears the inner pipeline down.
   }
-  g_object_set_data_full(G_OBJECT(bin), "rts-file-source", source.release(),
-                         DestroyFileSource);
+  g_object_set_data_full(G_OBJECT(bin), "rts-file-source", source.release(), DestroyFileSource);
   return bin;  // Floating: the host sinks it.
 }
 
 }  // namespace
 
 extern "C" {
-RTS_PLUGIN_DEFINE("file", "1.0.0",
-                  "Loops a local MP4/MKV/MPEG-TS file without re-encoding",
+RTS_PLUGIN_DEFINE("file", "1.0.0", "Loops a local MP4/MKV/MPEG-TS file without re-encoding",
                   kParams, Create)
 }

@@ -21,8 +21,7 @@ const rts_param_spec kParams[] = {
      "gst-launch description with payloaders named pay0, pay1, ..."},
 };
 
-void* Create(const rts_stream_context* context, char* error_buffer,
-             size_t error_size) {
+void* Create(const rts_stream_context* context, char* error_buffer, size_t error_size) {
   const ErrorSink error{error_buffer, error_size};
   const char* description = rts_param_get(context, "description");
   if (description == nullptr || description[0] == '\0') {
@@ -35,9 +34,8 @@ void* Create(const rts_stream_context* context, char* error_buffer,
   // media finds the payloaders by name and reads from them directly.
   GError* gerror = nullptr;
   GstParseContext* parse_context = gst_parse_context_new();
-  GstElement* bin = gst_parse_bin_from_description_full(
-      description, FALSE, parse_context,
-      GST_PARSE_FLAG_FATAL_ERRORS, &gerror);
+  GstElement* bin = gst_parse_bin_from_description_full(description, FALSE, parse_context,
+                                                        GST_PARSE_FLAG_FATAL_ERRORS, &gerror);
   gst_parse_context_free(parse_context);
   if (gerror != nullptr) {
     error.Set(std::string("pipeline description: ") + gerror->message);
@@ -67,7 +65,6 @@ void* Create(const rts_stream_context* context, char* error_buffer,
 }  // namespace
 
 extern "C" {
-RTS_PLUGIN_DEFINE("pipeline", "1.0.0",
-                  "Any gst-launch description with payloaders pay0..payN",
+RTS_PLUGIN_DEFINE("pipeline", "1.0.0", "Any gst-launch description with payloaders pay0..payN",
                   kParams, Create)
 }

@@ -41,24 +41,41 @@ using rtsptest::plugins::AddAndLink;
 using rtsptest::plugins::ErrorSink;
 using rtsptest::plugins::MakeElement;
 
-const char* const kPatterns[] = {
-    "smpte",      "snow",          "black",        "white",
-    "red",        "green",         "blue",         "checkers-1",
-    "checkers-2", "checkers-4",    "checkers-8",   "circular",
-    "blink",      "smpte75",       "zone-plate",   "gamut",
-    "chroma-zone-plate", "solid-color", "ball",    "smpte100",
-    "bar",        "pinwheel",      "spokes",       "gradient",
-    "colors",     "smpte-rp-219",  nullptr};
+const char* const kPatterns[] = {"smpte",
+                                 "snow",
+                                 "black",
+                                 "white",
+                                 "red",
+                                 "green",
+                                 "blue",
+                                 "checkers-1",
+                                 "checkers-2",
+                                 "checkers-4",
+                                 "checkers-8",
+                                 "circular",
+                                 "blink",
+                                 "smpte75",
+                                 "zone-plate",
+                                 "gamut",
+                                 "chroma-zone-plate",
+                                 "solid-color",
+                                 "ball",
+                                 "smpte100",
+                                 "bar",
+                                 "pinwheel",
+                                 "spokes",
+                                 "gradient",
+                                 "colors",
+                                 "smpte-rp-219",
+                                 nullptr};
 const char* const kCodecs[] = {"h264", "h265", "mjpeg", nullptr};
 const char* const kRateControls[] = {"cbr", "vbr", nullptr};
 // Every encoder here ships in Debian 12: opusenc (-base), mulawenc/alawenc
 // (-good), voaacenc (-bad) or avenc_aac (gstreamer1.0-libav).
-const char* const kAudioCodecs[] = {"none", "opus", "pcmu", "pcma", "aac",
-                                    nullptr};
+const char* const kAudioCodecs[] = {"none", "opus", "pcmu", "pcma", "aac", nullptr};
 
 const rts_param_spec kParams[] = {
-    {"pattern", RTS_PARAM_TYPE_ENUM, "smpte", 0, 0, kPatterns,
-     "videotestsrc pattern"},
+    {"pattern", RTS_PARAM_TYPE_ENUM, "smpte", 0, 0, kPatterns, "videotestsrc pattern"},
     {"width", RTS_PARAM_TYPE_INT, "1280", 16, 7680, nullptr,
      "frame width in pixels (even for h264/h265, <= 2040 for mjpeg)"},
     {"height", RTS_PARAM_TYPE_INT, "720", 16, 4320, nullptr,
@@ -70,8 +87,7 @@ const rts_param_spec kParams[] = {
     {"rate_control", RTS_PARAM_TYPE_ENUM, "cbr", 0, 0, kRateControls,
      "cbr: bitrate_kbps at all times, padded with filler data; vbr: at most "
      "bitrate_kbps, less for simple pictures (h264, h265)"},
-    {"gop", RTS_PARAM_TYPE_INT, "60", 1, 1000, nullptr,
-     "frames between keyframes (h264, h265)"},
+    {"gop", RTS_PARAM_TYPE_INT, "60", 1, 1000, nullptr, "frames between keyframes (h264, h265)"},
     {"overlay", RTS_PARAM_TYPE_BOOL, "true", 0, 0, nullptr,
      "draw stream name, wall clock and frame counter on the video"},
     {"audio", RTS_PARAM_TYPE_ENUM, "none", 0, 0, kAudioCodecs,
@@ -90,11 +106,9 @@ struct FrameCounter {
 
 // Runs in the video streaming thread before textoverlay's chain function, so
 // the text set here is drawn on this very buffer.
-GstPadProbeReturn CountFrame(GstPad* pad, GstPadProbeInfo* info,
-                             gpointer user_data) {
+GstPadProbeReturn CountFrame(GstPad* pad, GstPadProbeInfo* info, gpointer user_data) {
   auto* counter = static_cast<FrameCounter*>(user_data);
-  std::string text =
-      counter->prefix + "  frame " + std::to_string(counter->frames++);
+  std::string text = counter->prefix + "  frame " + std::to_string(counter->frames++);
   g_object_set(counter->overlay, "text", text.c_str(), nullptr);
   return GST_PAD_PROBE_OK;
 }
@@ -114,8 +128,7 @@ class RtpClockAligner {
  public:
   // Pad probe on the video source's src pad; `user_data` is the aligner.
   // Runs in the video streaming thread only.
-  static GstPadProbeReturn Probe(GstPad* pad, GstPadProbeInfo* info,
-                                 gpointer user_data) {
+  static GstPadProbeReturn Probe(GstPad* pad, GstPadProbeInfo* info, gpointer user_data) {
     auto* self = static_cast<RtpClockAligner*>(user_data);
     GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
     if (!GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
@@ -128,9 +141,7 @@ class RtpClockAligner {
     return GST_PAD_PROBE_OK;
   }
 
-  static void Free(gpointer data) {
-    delete static_cast<RtpClockAligner*>(data);
-  }
+  static void Free(gpointer data) { delete static_cast<RtpClockAligner*>(data); }
 
  private:
   static constexpr int kRtpClockRate = 90000;
@@ -139,12 +150,10 @@ class RtpClockAligner {
     if (!started_ || pts < first_pts_) {  // First frame, or time restarted.
       started_ = true;
       first_pts_ = pts;
-      first_ticks_ =
-          gst_util_uint64_scale_int_round(pts, kRtpClockRate, GST_SECOND);
+      first_ticks_ = gst_util_uint64_scale_int_round(pts, kRtpClockRate, GST_SECOND);
     }
-    const guint64 ticks = first_ticks_ + gst_util_uint64_scale_int_round(
-                                             pts - first_pts_, kRtpClockRate,
-                                             GST_SECOND);
+    const guint64 ticks =
+        first_ticks_ + gst_util_uint64_scale_int_round(pts - first_pts_, kRtpClockRate, GST_SECOND);
     return gst_util_uint64_scale_int_ceil(ticks, GST_SECOND, kRtpClockRate);
   }
 
@@ -158,8 +167,7 @@ class RtpClockAligner {
 // key unit with all-headers=TRUE (which the server's request for a joining
 // reader asks for): that would send them twice. Rewrites the announcement
 // with all-headers=FALSE on pay0's sink pad.
-GstPadProbeReturn KeepParameterSetsInBand(GstPad* pad, GstPadProbeInfo* info,
-                                          gpointer user_data) {
+GstPadProbeReturn KeepParameterSetsInBand(GstPad* pad, GstPadProbeInfo* info, gpointer user_data) {
   GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
   if (!gst_video_event_is_force_key_unit(event) ||
       GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_DOWNSTREAM) {
@@ -168,9 +176,8 @@ GstPadProbeReturn KeepParameterSetsInBand(GstPad* pad, GstPadProbeInfo* info,
   GstClockTime timestamp, stream_time, running_time;
   gboolean all_headers = FALSE;
   guint count = 0;
-  if (!gst_video_event_parse_downstream_force_key_unit(
-          event, &timestamp, &stream_time, &running_time, &all_headers,
-          &count) ||
+  if (!gst_video_event_parse_downstream_force_key_unit(event, &timestamp, &stream_time,
+                                                       &running_time, &all_headers, &count) ||
       !all_headers) {
     return GST_PAD_PROBE_OK;
   }
@@ -182,8 +189,7 @@ GstPadProbeReturn KeepParameterSetsInBand(GstPad* pad, GstPadProbeInfo* info,
 
 // Offsets [begin, end) of the NAL units of an Annex B byte stream, each
 // including its start code.
-std::vector<std::pair<gsize, gsize>> AnnexBUnits(const guint8* data,
-                                                  gsize size) {
+std::vector<std::pair<gsize, gsize>> AnnexBUnits(const guint8* data, gsize size) {
   std::vector<std::pair<gsize, gsize>> units;
   gsize i = 0;
   while (i + 3 <= size) {
@@ -207,8 +213,7 @@ std::vector<std::pair<gsize, gsize>> AnnexBUnits(const guint8* data,
 // the last one in the buffer (slice data after it cannot contain a start
 // code). Runs in the video streaming thread, on key frames only; later key
 // frames carry one VPS and pass untouched.
-GstPadProbeReturn DropX265StreamHeader(GstPad* pad, GstPadProbeInfo* info,
-                                       gpointer user_data) {
+GstPadProbeReturn DropX265StreamHeader(GstPad* pad, GstPadProbeInfo* info, gpointer user_data) {
   constexpr int kVps = 32;
   GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
   if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)) {
@@ -230,8 +235,7 @@ GstPadProbeReturn DropX265StreamHeader(GstPad* pad, GstPadProbeInfo* info,
   const gsize size = map.size;
   gst_buffer_unmap(buffer, &map);
   if (vps_count < 2) return GST_PAD_PROBE_OK;
-  GstBuffer* frame = gst_buffer_copy_region(buffer, GST_BUFFER_COPY_ALL,
-                                            last_vps, size - last_vps);
+  GstBuffer* frame = gst_buffer_copy_region(buffer, GST_BUFFER_COPY_ALL, last_vps, size - last_vps);
   gst_buffer_unref(buffer);
   GST_PAD_PROBE_INFO_DATA(info) = frame;
   return GST_PAD_PROBE_OK;
@@ -249,8 +253,7 @@ struct EncoderSettings {
 
 // x264 at ultrafast cost, one slice per picture, every IDR with SPS/PPS
 // in front (x264's default), CBR with filler data or capped VBR.
-GstElement* MakeH264Encoder(const EncoderSettings& settings,
-                            const ErrorSink& error) {
+GstElement* MakeH264Encoder(const EncoderSettings& settings, const ErrorSink& error) {
   GstElement* encoder = MakeElement("x264enc", "encoder", error);
   if (encoder == nullptr) return nullptr;
   // zerolatency: no B-frames, no lookahead, no frame delay.
@@ -262,12 +265,9 @@ GstElement* MakeH264Encoder(const EncoderSettings& settings,
   // One thread encodes up to 1080p30 at ultrafast in a fraction of a core,
   // with no frame of delay; bigger streams get x264's frame threads (whole
   // frames in parallel, still one slice each, a few frames of delay).
-  const bool one_thread =
-      settings.width * settings.height * settings.fps <= 1920LL * 1080 * 30;
-  g_object_set(encoder, "sliced-threads", FALSE, "threads",
-               one_thread ? 1u : 0u, "key-int-max",
-               static_cast<guint>(settings.gop), "bitrate",
-               static_cast<guint>(settings.kbps),
+  const bool one_thread = settings.width * settings.height * settings.fps <= 1920LL * 1080 * 30;
+  g_object_set(encoder, "sliced-threads", FALSE, "threads", one_thread ? 1u : 0u, "key-int-max",
+               static_cast<guint>(settings.gop), "bitrate", static_cast<guint>(settings.kbps),
                // VBV of one second: the IDR fits, and any second of the
                // stream is within a frame or so of bitrate_kbps.
                "vbv-buf-capacity", 1000u, nullptr);
@@ -284,8 +284,7 @@ GstElement* MakeH264Encoder(const EncoderSettings& settings,
 
 // x265 at ultrafast cost, one slice per picture, every key frame an IDR with
 // VPS/SPS/PPS in front, CBR with filler data or capped VBR.
-GstElement* MakeH265Encoder(const EncoderSettings& settings,
-                            const ErrorSink& error) {
+GstElement* MakeH265Encoder(const EncoderSettings& settings, const ErrorSink& error) {
   GstElement* encoder = MakeElement("x265enc", "encoder", error);
   if (encoder == nullptr) return nullptr;
   gst_util_set_object_arg(G_OBJECT(encoder), "tune", "zerolatency");
@@ -300,11 +299,11 @@ GstElement* MakeH265Encoder(const EncoderSettings& settings,
   const std::string kbps = std::to_string(settings.kbps);
   std::string options =
       "open-gop=0:repeat-headers=1:info=0:slices=1:frame-threads=1:"
-      "vbv-maxrate=" + kbps + ":vbv-bufsize=" + kbps;
+      "vbv-maxrate=" +
+      kbps + ":vbv-bufsize=" + kbps;
   if (settings.cbr) options += ":strict-cbr=1:hrd=1";
-  g_object_set(encoder, "key-int-max", static_cast<int>(settings.gop),
-               "bitrate", static_cast<guint>(settings.kbps), "option-string",
-               options.c_str(), nullptr);
+  g_object_set(encoder, "key-int-max", static_cast<int>(settings.gop), "bitrate",
+               static_cast<guint>(settings.kbps), "option-string", options.c_str(), nullptr);
   return encoder;
 }
 
@@ -322,22 +321,19 @@ bool BuildVideo(const rts_stream_context* context, const ErrorSink& error,
   if (source == nullptr) return false;
   chain->push_back(source);
   g_object_set(source, "is-live", TRUE, nullptr);
-  gst_util_set_object_arg(G_OBJECT(source), "pattern",
-                          rts_param_get(context, "pattern"));
+  gst_util_set_object_arg(G_OBJECT(source), "pattern", rts_param_get(context, "pattern"));
   GstPad* source_pad = gst_element_get_static_pad(source, "src");
-  gst_pad_add_probe(source_pad, GST_PAD_PROBE_TYPE_BUFFER,
-                    &RtpClockAligner::Probe, new RtpClockAligner,
-                    &RtpClockAligner::Free);
+  gst_pad_add_probe(source_pad, GST_PAD_PROBE_TYPE_BUFFER, &RtpClockAligner::Probe,
+                    new RtpClockAligner, &RtpClockAligner::Free);
   gst_object_unref(source_pad);
 
   GstElement* raw_caps = MakeElement("capsfilter", "rawcaps", error);
   if (raw_caps == nullptr) return false;
   chain->push_back(raw_caps);
-  GstCaps* caps = gst_caps_new_simple(
-      "video/x-raw", "width", G_TYPE_INT, static_cast<int>(width), "height",
-      G_TYPE_INT, static_cast<int>(height), "framerate", GST_TYPE_FRACTION,
-      static_cast<int>(fps), 1, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
-      nullptr);
+  GstCaps* caps = gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, static_cast<int>(width),
+                                      "height", G_TYPE_INT, static_cast<int>(height), "framerate",
+                                      GST_TYPE_FRACTION, static_cast<int>(fps), 1,
+                                      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, nullptr);
   g_object_set(raw_caps, "caps", caps, nullptr);
   gst_caps_unref(caps);
 
@@ -351,8 +347,7 @@ bool BuildVideo(const rts_stream_context* context, const ErrorSink& error,
     GstElement* clock = MakeElement("clockoverlay", "clock_overlay", error);
     if (clock == nullptr) return false;
     chain->push_back(clock);
-    g_object_set(clock, "shaded-background", TRUE, "time-format",
-                 "%Y-%m-%d %H:%M:%S", nullptr);
+    g_object_set(clock, "shaded-background", TRUE, "time-format", "%Y-%m-%d %H:%M:%S", nullptr);
     gst_util_set_object_arg(G_OBJECT(clock), "halignment", "left");
     gst_util_set_object_arg(G_OBJECT(clock), "valignment", "bottom");
 
@@ -360,8 +355,7 @@ bool BuildVideo(const rts_stream_context* context, const ErrorSink& error,
     counter->overlay = text;
     counter->prefix = context->stream_path ? context->stream_path : "";
     GstPad* pad = gst_element_get_static_pad(text, "video_sink");
-    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, CountFrame, counter,
-                      FreeFrameCounter);
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, CountFrame, counter, FreeFrameCounter);
     gst_object_unref(pad);
   }
 
@@ -377,9 +371,8 @@ bool BuildVideo(const rts_stream_context* context, const ErrorSink& error,
   g_object_set(yuv_caps, "caps", caps, nullptr);
   gst_caps_unref(caps);
 
-  const EncoderSettings settings{width, height, fps, gop, kbps,
-                                 rts_param_get(context, "rate_control") ==
-                                     std::string("cbr")};
+  const EncoderSettings settings{
+      width, height, fps, gop, kbps, rts_param_get(context, "rate_control") == std::string("cbr")};
   GstElement* encoder = nullptr;
   GstElement* pay = nullptr;
   if (codec == "h264") {
@@ -403,11 +396,11 @@ bool BuildVideo(const rts_stream_context* context, const ErrorSink& error,
     // Parameter sets come from the encoder only; see the top of the file.
     g_object_set(pay, "config-interval", 0, nullptr);
     GstPad* pay_sink = gst_element_get_static_pad(pay, "sink");
-    gst_pad_add_probe(pay_sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-                      KeepParameterSetsInBand, nullptr, nullptr);
+    gst_pad_add_probe(pay_sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, KeepParameterSetsInBand,
+                      nullptr, nullptr);
     if (codec == "h265") {
-      gst_pad_add_probe(pay_sink, GST_PAD_PROBE_TYPE_BUFFER,
-                        DropX265StreamHeader, nullptr, nullptr);
+      gst_pad_add_probe(pay_sink, GST_PAD_PROBE_TYPE_BUFFER, DropX265StreamHeader, nullptr,
+                        nullptr);
     }
     gst_object_unref(pay_sink);
   }
@@ -415,8 +408,8 @@ bool BuildVideo(const rts_stream_context* context, const ErrorSink& error,
 }
 
 // Appends the elements for the audio branch, ending at pay1, to `chain`.
-bool BuildAudio(const rts_stream_context* context, const std::string& codec,
-                const ErrorSink& error, std::vector<GstElement*>* chain) {
+bool BuildAudio(const rts_stream_context* context, const std::string& codec, const ErrorSink& error,
+                std::vector<GstElement*>* chain) {
   const char* encoder_name = nullptr;
   const char* pay_name = nullptr;
   int rate = 48000;
@@ -457,8 +450,7 @@ bool BuildAudio(const rts_stream_context* context, const std::string& codec,
   if (source == nullptr) return false;
   chain->push_back(source);
   // 20 ms buffers: one Opus frame, and a usual RTP packet duration for PCM.
-  g_object_set(source, "is-live", TRUE, "freq",
-               rts_param_get_double(context, "audio_freq_hz"),
+  g_object_set(source, "is-live", TRUE, "freq", rts_param_get_double(context, "audio_freq_hz"),
                "samplesperbuffer", rate / 50, nullptr);
   for (const char* name : {"audioconvert", "audioresample"}) {
     GstElement* element = MakeElement(name, nullptr, error);
@@ -468,8 +460,8 @@ bool BuildAudio(const rts_stream_context* context, const std::string& codec,
   GstElement* caps_filter = MakeElement("capsfilter", "audio_caps", error);
   if (caps_filter == nullptr) return false;
   chain->push_back(caps_filter);
-  GstCaps* caps = gst_caps_new_simple("audio/x-raw", "rate", G_TYPE_INT, rate,
-                                      "channels", G_TYPE_INT, 1, nullptr);
+  GstCaps* caps = gst_caps_new_simple("audio/x-raw", "rate", G_TYPE_INT, rate, "channels",
+                                      G_TYPE_INT, 1, nullptr);
   g_object_set(caps_filter, "caps", caps, nullptr);
   gst_caps_unref(caps);
   GstElement* encoder = MakeElement(encoder_name, "audio_encoder", error);
@@ -484,29 +476,25 @@ bool BuildAudio(const rts_stream_context* context, const std::string& codec,
 
 // Parameters are valid one by one (the host checked them against kParams);
 // only combinations are checked here.
-bool CheckCombination(const rts_stream_context* context,
-                      const ErrorSink& error) {
+bool CheckCombination(const rts_stream_context* context, const ErrorSink& error) {
   const std::string codec = rts_param_get(context, "codec");
   const long long width = rts_param_get_int(context, "width");
   const long long height = rts_param_get_int(context, "height");
   if (codec != "mjpeg" && (width % 2 != 0 || height % 2 != 0)) {
-    error.Set("parameter width=" + std::to_string(width) + " height=" +
-              std::to_string(height) + ": codec " + codec +
-              " needs even width and height");
+    error.Set("parameter width=" + std::to_string(width) + " height=" + std::to_string(height) +
+              ": codec " + codec + " needs even width and height");
     return false;
   }
   // RFC 2435 stores width/8 and height/8 in one byte each.
   if (codec == "mjpeg" && (width > 2040 || height > 2040)) {
-    error.Set("parameter width=" + std::to_string(width) + " height=" +
-              std::to_string(height) +
+    error.Set("parameter width=" + std::to_string(width) + " height=" + std::to_string(height) +
               ": codec mjpeg (RTP/JPEG) allows at most 2040x2040");
     return false;
   }
   return true;
 }
 
-void* Create(const rts_stream_context* context, char* error_buffer,
-             size_t error_size) {
+void* Create(const rts_stream_context* context, char* error_buffer, size_t error_size) {
   const ErrorSink error{error_buffer, error_size};
   if (!CheckCombination(context, error)) return nullptr;
 

@@ -19,22 +19,14 @@ const char* DebianPackageOf(const char* factory) {
     const char* factory;
     const char* package;
   } kPackages[] = {
-      {"x264enc", "gstreamer1.0-plugins-ugly"},
-      {"x265enc", "gstreamer1.0-plugins-bad"},
-      {"voaacenc", "gstreamer1.0-plugins-bad"},
-      {"h264parse", "gstreamer1.0-plugins-bad"},
-      {"h265parse", "gstreamer1.0-plugins-bad"},
-      {"opusparse", "gstreamer1.0-plugins-bad"},
-      {"avenc_aac", "gstreamer1.0-libav"},
-      {"textoverlay", "gstreamer1.0-x"},
-      {"clockoverlay", "gstreamer1.0-x"},
-      {"jpegenc", "gstreamer1.0-plugins-good"},
-      {"mulawenc", "gstreamer1.0-plugins-good"},
-      {"alawenc", "gstreamer1.0-plugins-good"},
-      {"aacparse", "gstreamer1.0-plugins-good"},
-      {"queue", "libgstreamer1.0-0"},
-      {"capsfilter", "libgstreamer1.0-0"},
-      {"filesrc", "libgstreamer1.0-0"},
+      {"x264enc", "gstreamer1.0-plugins-ugly"},  {"x265enc", "gstreamer1.0-plugins-bad"},
+      {"voaacenc", "gstreamer1.0-plugins-bad"},  {"h264parse", "gstreamer1.0-plugins-bad"},
+      {"h265parse", "gstreamer1.0-plugins-bad"}, {"opusparse", "gstreamer1.0-plugins-bad"},
+      {"avenc_aac", "gstreamer1.0-libav"},       {"textoverlay", "gstreamer1.0-x"},
+      {"clockoverlay", "gstreamer1.0-x"},        {"jpegenc", "gstreamer1.0-plugins-good"},
+      {"mulawenc", "gstreamer1.0-plugins-good"}, {"alawenc", "gstreamer1.0-plugins-good"},
+      {"aacparse", "gstreamer1.0-plugins-good"}, {"queue", "libgstreamer1.0-0"},
+      {"capsfilter", "libgstreamer1.0-0"},       {"filesrc", "libgstreamer1.0-0"},
   };
   for (const auto& entry : kPackages) {
     if (std::strcmp(entry.factory, factory) == 0) return entry.package;
@@ -47,14 +39,13 @@ const char* DebianPackageOf(const char* factory) {
 namespace {
 
 std::string MissingMessage(const char* factory) {
-  return std::string("missing GStreamer element \"") + factory +
-         "\" (install the Debian package " + DebianPackageOf(factory) + ")";
+  return std::string("missing GStreamer element \"") + factory + "\" (install the Debian package " +
+         DebianPackageOf(factory) + ")";
 }
 
 }  // namespace
 
-GstElement* MakeElement(const char* factory, const char* name,
-                        const ErrorSink& error) {
+GstElement* MakeElement(const char* factory, const char* name, const ErrorSink& error) {
   GstElement* element = gst_element_factory_make(factory, name);
   if (element == nullptr) error.Set(MissingMessage(factory));
   return element;
@@ -72,13 +63,12 @@ bool RequireElements(const char* const* factories, const ErrorSink& error) {
   return true;
 }
 
-bool AddAndLink(GstBin* bin, GstElement* const* elements, size_t count,
-                const ErrorSink& error) {
+bool AddAndLink(GstBin* bin, GstElement* const* elements, size_t count, const ErrorSink& error) {
   for (size_t i = 0; i < count; ++i) gst_bin_add(bin, elements[i]);
   for (size_t i = 1; i < count; ++i) {
     if (!gst_element_link(elements[i - 1], elements[i])) {
-      error.Set(std::string("cannot link ") + GST_ELEMENT_NAME(elements[i - 1]) +
-                " to " + GST_ELEMENT_NAME(elements[i]));
+      error.Set(std::string("cannot link ") + GST_ELEMENT_NAME(elements[i - 1]) + " to " +
+                GST_ELEMENT_NAME(elements[i]));
       return false;
     }
   }

@@ -1,20 +1,17 @@
 // An example out-of-tree source plugin: a live solid-colour H.264 stream.
 // Build it with plain g++ (see docs/plugins.md) and drop libsolid.so into a
 // plugin folder; it then serves streams with `plugin: solid`.
-#include <stdio.h>
-
 #include <gst/gst.h>
+#include <stdio.h>
 
 #include "rts_plugin.h"
 
-static const char* const kColors[] = {"red", "green", "blue", "black", "white",
-                                      NULL};
+static const char* const kColors[] = {"red", "green", "blue", "black", "white", NULL};
 static const rts_param_spec kParams[] = {
     {"color", RTS_PARAM_TYPE_ENUM, "blue", 0, 0, kColors, "the colour"},
 };
 
-static void* Create(const rts_stream_context* context, char* error,
-                    size_t error_size) {
+static void* Create(const rts_stream_context* context, char* error, size_t error_size) {
   char description[512];
   // pay0 is what the server looks for; is-live and config-interval=-1 let
   // many readers share one stream and start at any keyframe.

@@ -5,7 +5,7 @@
 
 #include "gtest/gtest.h"
 
-namespace rtsptest::health {
+namespace rtsptest::common {
 namespace {
 
 struct Parsed {
@@ -14,7 +14,7 @@ struct Parsed {
   absl::Duration timeout = absl::Seconds(1);
   std::vector<std::string> headers;
   absl::Status status;
-  GoFlags flags;
+  common::GoFlags flags;
 };
 
 std::unique_ptr<Parsed> Parse(std::vector<const char*> args) {
@@ -72,30 +72,30 @@ TEST(GoFlagsTest, HelpIsNotAnError) {
 
 TEST(GoDurationTest, ParsesGoSyntax) {
   absl::Duration d;
-  ASSERT_TRUE(ParseGoDuration("1s", &d).ok());
+  ASSERT_TRUE(common::ParseGoDuration("1s", &d).ok());
   EXPECT_EQ(d, absl::Seconds(1));
-  ASSERT_TRUE(ParseGoDuration("500ms", &d).ok());
+  ASSERT_TRUE(common::ParseGoDuration("500ms", &d).ok());
   EXPECT_EQ(d, absl::Milliseconds(500));
-  ASSERT_TRUE(ParseGoDuration("1m", &d).ok());
+  ASSERT_TRUE(common::ParseGoDuration("1m", &d).ok());
   EXPECT_EQ(d, absl::Minutes(1));
-  ASSERT_TRUE(ParseGoDuration("1.5s", &d).ok());
+  ASSERT_TRUE(common::ParseGoDuration("1.5s", &d).ok());
   EXPECT_EQ(d, absl::Milliseconds(1500));
-  ASSERT_TRUE(ParseGoDuration("1m30s", &d).ok());
+  ASSERT_TRUE(common::ParseGoDuration("1m30s", &d).ok());
   EXPECT_EQ(d, absl::Seconds(90));
-  ASSERT_TRUE(ParseGoDuration("0", &d).ok());
+  ASSERT_TRUE(common::ParseGoDuration("0", &d).ok());
   EXPECT_EQ(d, absl::ZeroDuration());
-  EXPECT_FALSE(ParseGoDuration("1", &d).ok());  // Go requires a unit.
-  EXPECT_FALSE(ParseGoDuration("inf", &d).ok());
-  EXPECT_FALSE(ParseGoDuration("", &d).ok());
-  EXPECT_FALSE(ParseGoDuration("fast", &d).ok());
+  EXPECT_FALSE(common::ParseGoDuration("1", &d).ok());  // Go requires a unit.
+  EXPECT_FALSE(common::ParseGoDuration("inf", &d).ok());
+  EXPECT_FALSE(common::ParseGoDuration("", &d).ok());
+  EXPECT_FALSE(common::ParseGoDuration("fast", &d).ok());
 }
 
 TEST(GoDurationTest, FormatsLikeGo) {
-  EXPECT_EQ(FormatGoDuration(absl::Seconds(1)), "1s");
-  EXPECT_EQ(FormatGoDuration(absl::Milliseconds(200)), "200ms");
-  EXPECT_EQ(FormatGoDuration(absl::Minutes(1)), "1m0s");
-  EXPECT_EQ(FormatGoDuration(absl::Hours(1)), "1h0m0s");
+  EXPECT_EQ(common::FormatGoDuration(absl::Seconds(1)), "1s");
+  EXPECT_EQ(common::FormatGoDuration(absl::Milliseconds(200)), "200ms");
+  EXPECT_EQ(common::FormatGoDuration(absl::Minutes(1)), "1m0s");
+  EXPECT_EQ(common::FormatGoDuration(absl::Hours(1)), "1h0m0s");
 }
 
 }  // namespace
-}  // namespace rtsptest::health
+}  // namespace rtsptest::common

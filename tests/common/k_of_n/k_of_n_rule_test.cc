@@ -7,15 +7,15 @@
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
 
-namespace rtsptest::health {
+namespace rtsptest::common {
 namespace {
 
 TEST(KOfNRuleTest, DefaultKIsCeilOfThreeQuarters) {
   // n:                 1  2  3  4  5  6  7  8
   const int kWant[] = {1, 2, 3, 3, 4, 5, 6, 6};
   for (int n = 1; n <= 8; ++n) {
-    EXPECT_EQ(KOfNRule::DefaultK(n), kWant[n - 1]) << "n=" << n;
-    absl::StatusOr<KOfNRule> rule = KOfNRule::Create(n);
+    EXPECT_EQ(common::KOfNRule::DefaultK(n), kWant[n - 1]) << "n=" << n;
+    absl::StatusOr<common::KOfNRule> rule = common::KOfNRule::Create(n);
     ASSERT_TRUE(rule.ok()) << rule.status();
     EXPECT_EQ(rule->k(), kWant[n - 1]);
     EXPECT_EQ(rule->n(), n);
@@ -25,7 +25,7 @@ TEST(KOfNRuleTest, DefaultKIsCeilOfThreeQuarters) {
 TEST(KOfNRuleTest, EvaluatesEveryCountForEveryN) {
   for (int n = 1; n <= 8; ++n) {
     for (int k = 1; k <= n; ++k) {
-      absl::StatusOr<KOfNRule> rule = KOfNRule::Create(n, k);
+      absl::StatusOr<common::KOfNRule> rule = common::KOfNRule::Create(n, k);
       ASSERT_TRUE(rule.ok()) << rule.status();
       for (int healthy = 0; healthy <= n; ++healthy) {
         EXPECT_EQ(rule->Evaluate(healthy), healthy >= k)
@@ -39,7 +39,7 @@ TEST(KOfNRuleTest, EvaluatesEveryCountForEveryN) {
 }
 
 TEST(KOfNRuleTest, ThreeOfFourIsTheDefault) {
-  absl::StatusOr<KOfNRule> rule = KOfNRule::Create(4);
+  absl::StatusOr<common::KOfNRule> rule = common::KOfNRule::Create(4);
   ASSERT_TRUE(rule.ok());
   EXPECT_TRUE(rule->Evaluate({true, true, true, true}));
   EXPECT_TRUE(rule->Evaluate({true, false, true, true}));
@@ -48,22 +48,22 @@ TEST(KOfNRuleTest, ThreeOfFourIsTheDefault) {
 }
 
 TEST(KOfNRuleTest, RejectsKOutOfRange) {
-  EXPECT_EQ(KOfNRule::Create(4, 0).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(KOfNRule::Create(4, 5).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(KOfNRule::Create(4, -1).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(KOfNRule::Create(4, 4).ok());
-  EXPECT_TRUE(KOfNRule::Create(4, 1).ok());
+  EXPECT_EQ(common::KOfNRule::Create(4, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(common::KOfNRule::Create(4, 5).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(common::KOfNRule::Create(4, -1).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(common::KOfNRule::Create(4, 4).ok());
+  EXPECT_TRUE(common::KOfNRule::Create(4, 1).ok());
 }
 
 TEST(KOfNRuleTest, RejectsNoListeners) {
-  EXPECT_EQ(KOfNRule::Create(0).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(KOfNRule::Create(-2, 1).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(common::KOfNRule::Create(0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(common::KOfNRule::Create(-2, 1).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(KOfNRuleTest, ErrorNamesTheValue) {
-  absl::Status status = KOfNRule::Create(4, 5).status();
+  absl::Status status = common::KOfNRule::Create(4, 5).status();
   EXPECT_EQ(status.message(), "health rule: min_healthy_listeners=5: must be 1..4");
 }
 
 }  // namespace
-}  // namespace rtsptest::health
+}  // namespace rtsptest::common

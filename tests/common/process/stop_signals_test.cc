@@ -12,11 +12,11 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 
-namespace rtsptest {
+namespace rtsptest::common {
 namespace {
 
 TEST(StopSignalsTest, WaitReturnsAPendingSigterm) {
-  StopSignals stop = StopSignals::Install();
+  common::StopSignals stop = common::StopSignals::Install();
   // To this thread, which blocks it: it stays pending. (A signal to the
   // process could go to a thread the test main started before Install().)
   ASSERT_EQ(pthread_kill(pthread_self(), SIGTERM), 0);
@@ -24,26 +24,26 @@ TEST(StopSignalsTest, WaitReturnsAPendingSigterm) {
 }
 
 TEST(StopSignalsTest, WaitForReturnsAPendingSigint) {
-  StopSignals stop = StopSignals::Install();
+  common::StopSignals stop = common::StopSignals::Install();
   ASSERT_EQ(pthread_kill(pthread_self(), SIGINT), 0);
   EXPECT_EQ(stop.WaitFor(absl::Seconds(5)), SIGINT);
 }
 
 TEST(StopSignalsTest, WaitForTimesOutWithoutASignal) {
-  StopSignals stop = StopSignals::Install();
+  common::StopSignals stop = common::StopSignals::Install();
   absl::Time start = absl::Now();
   EXPECT_EQ(stop.WaitFor(absl::Milliseconds(50)), 0);
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(50));
 }
 
 TEST(StopSignalsTest, NamesTheStopSignals) {
-  EXPECT_STREQ(StopSignals::Name(SIGTERM), "SIGTERM");
-  EXPECT_STREQ(StopSignals::Name(SIGINT), "SIGINT");
-  EXPECT_STREQ(StopSignals::Name(SIGHUP), "another signal");
+  EXPECT_STREQ(common::StopSignals::Name(SIGTERM), "SIGTERM");
+  EXPECT_STREQ(common::StopSignals::Name(SIGINT), "SIGINT");
+  EXPECT_STREQ(common::StopSignals::Name(SIGHUP), "another signal");
 }
 
 TEST(StopSignalsTest, SigpipeIsIgnored) {
-  StopSignals::Install();
+  common::StopSignals::Install();
   struct sigaction action;
   ASSERT_EQ(sigaction(SIGPIPE, nullptr, &action), 0);
   EXPECT_EQ(action.sa_handler, SIG_IGN);
@@ -52,7 +52,7 @@ TEST(StopSignalsTest, SigpipeIsIgnored) {
 TEST(StopWatchdogDeathTest, ExitsZeroAfterTheTimeoutAndCallsBack) {
   EXPECT_EXIT(
       {
-        StartStopWatchdog(absl::Milliseconds(20), [] { std::cerr << "watchdog expired"; });
+        common::StartStopWatchdog(absl::Milliseconds(20), [] { std::cerr << "watchdog expired"; });
         absl::SleepFor(absl::Seconds(10));
         std::_Exit(3);
       },
@@ -60,4 +60,4 @@ TEST(StopWatchdogDeathTest, ExitsZeroAfterTheTimeoutAndCallsBack) {
 }
 
 }  // namespace
-}  // namespace rtsptest
+}  // namespace rtsptest::common

@@ -17,10 +17,12 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
-std::string TempPath(const std::string& name) { return absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name); }
+std::string TempPath(const std::string& name) {
+  return absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
+}
 
 // Writes a fontconfig configuration with one cache directory and returns
 // its path.
@@ -105,4 +107,4 @@ TEST_F(EnsureWritableFontCacheTest, RefusesADirectoryOthersMayWrite) {
 }
 
 }  // namespace
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

@@ -15,7 +15,7 @@
 #include "gtest/gtest.h"
 #include "tests/util/loopback.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 // Sends one request on a new connection and returns the response's status
@@ -41,8 +41,10 @@ std::string Exchange(int port, const std::string& request) {
 // The value of header `name` in `response`, or "".
 std::string Header(const std::string& response, absl::string_view name) {
   for (absl::string_view line : absl::StrSplit(response, "\r\n")) {
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(line, absl::MaxSplits(':', 1));
-    if (absl::EqualsIgnoreCase(kv.first, name)) return std::string(absl::StripAsciiWhitespace(kv.second));
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(line, absl::MaxSplits(':', 1));
+    if (absl::EqualsIgnoreCase(kv.first, name))
+      return std::string(absl::StripAsciiWhitespace(kv.second));
   }
   return "";
 }
@@ -61,22 +63,25 @@ class RtspListenerTest : public ::testing::Test {
     // A plain playback factory, as every stream of this server is one.
     GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
     gst_rtsp_media_factory_set_launch(
-        factory, "( videotestsrc is-live=true ! video/x-raw,format=RGB,width=64,height=48 ! "
-                 "rtpvrawpay name=pay0 )");
+        factory,
+        "( videotestsrc is-live=true ! video/x-raw,format=RGB,width=64,height=48 ! "
+        "rtpvrawpay name=pay0 )");
     gst_rtsp_media_factory_set_shared(factory, TRUE);
     listener_.Mount("/cam", factory);
     g_object_unref(factory);
     ASSERT_TRUE(listener_.Start().ok());
   }
   int port() const { return static_cast<int>(listener_.bound_port()); }
-  std::string Url(absl::string_view path) const { return absl::StrCat("rtsp://127.0.0.1:", port(), path); }
+  std::string Url(absl::string_view path) const {
+    return absl::StrCat("rtsp://127.0.0.1:", port(), path);
+  }
 
   RtspListener listener_{"test", "127.0.0.1", 0};
 };
 
 TEST_F(RtspListenerTest, OptionsListsOnlyTheMethodsItServes) {
-  std::string response =
-      Exchange(port(), absl::StrCat("OPTIONS rtsp://127.0.0.1:", port(), "/cam RTSP/1.0\r\nCSeq: 1\r\n\r\n"));
+  std::string response = Exchange(port(), absl::StrCat("OPTIONS rtsp://127.0.0.1:", port(),
+                                                       "/cam RTSP/1.0\r\nCSeq: 1\r\n\r\n"));
   ASSERT_TRUE(absl::StartsWith(response, "RTSP/1.0 200 OK")) << response;
   EXPECT_EQ(Methods(Header(response, "Public")),
             (std::set<std::string>{"OPTIONS", "DESCRIBE", "SETUP", "PLAY", "PAUSE", "TEARDOWN",
@@ -90,37 +95,42 @@ TEST_F(RtspListenerTest, AnnounceAndRecordAreRefusedWithMethodNotAllowed) {
   const std::string sdp =
       "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
       "m=video 0 RTP/AVP 96\r\na=rtpmap:96 raw/90000\r\na=control:stream=0\r\n";
-  std::string announce = Exchange(
-      port(), absl::StrCat("ANNOUNCE ", Url("/cam"), " RTSP/1.0\r\nCSeq: 1\r\nContent-Type: application/sdp\r\n",
-                           "Content-Length: ", sdp.size(), "\r\n\r\n", sdp));
+  std::string announce =
+      Exchange(port(), absl::StrCat("ANNOUNCE ", Url("/cam"),
+                                    " RTSP/1.0\r\nCSeq: 1\r\nContent-Type: application/sdp\r\n",
+                                    "Content-Length: ", sdp.size(), "\r\n\r\n", sdp));
   EXPECT_TRUE(absl::StartsWith(announce, "RTSP/1.0 405")) << announce;
 
-  std::string setup = Exchange(port(), absl::StrCat("SETUP ", Url("/cam/stream=0"),
-                                                    " RTSP/1.0\r\nCSeq: 2\r\n"
-                                                    "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"));
+  std::string setup =
+      Exchange(port(), absl::StrCat("SETUP ", Url("/cam/stream=0"),
+                                    " RTSP/1.0\r\nCSeq: 2\r\n"
+                                    "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"));
   ASSERT_TRUE(absl::StartsWith(setup, "RTSP/1.0 200")) << setup;
   std::string session = Header(setup, "Session");
   session = session.substr(0, session.find(';'));
-  std::string record = Exchange(
-      port(), absl::StrCat("RECORD ", Url("/cam"), " RTSP/1.0\r\nCSeq: 3\r\nSession: ", session, "\r\n\r\n"));
+  std::string record =
+      Exchange(port(), absl::StrCat("RECORD ", Url("/cam"),
+                                    " RTSP/1.0\r\nCSeq: 3\r\nSession: ", session, "\r\n\r\n"));
   EXPECT_TRUE(absl::StartsWith(record, "RTSP/1.0 405")) << record;
 }
 
 // GET_PARAMETER and SET_PARAMETER are listed because clients send them as
 // keep-alives: without a body they are answered 200 within a session.
 TEST_F(RtspListenerTest, ParameterRequestsAreAnsweredAsKeepAlives) {
-  std::string setup = Exchange(port(), absl::StrCat("SETUP ", Url("/cam/stream=0"),
-                                                    " RTSP/1.0\r\nCSeq: 1\r\n"
-                                                    "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"));
+  std::string setup =
+      Exchange(port(), absl::StrCat("SETUP ", Url("/cam/stream=0"),
+                                    " RTSP/1.0\r\nCSeq: 1\r\n"
+                                    "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"));
   ASSERT_TRUE(absl::StartsWith(setup, "RTSP/1.0 200")) << setup;
   std::string session = Header(setup, "Session");
   session = session.substr(0, session.find(';'));
   for (const char* method : {"GET_PARAMETER", "SET_PARAMETER"}) {
-    std::string response = Exchange(
-        port(), absl::StrCat(method, " ", Url("/cam"), " RTSP/1.0\r\nCSeq: 2\r\nSession: ", session, "\r\n\r\n"));
+    std::string response =
+        Exchange(port(), absl::StrCat(method, " ", Url("/cam"),
+                                      " RTSP/1.0\r\nCSeq: 2\r\nSession: ", session, "\r\n\r\n"));
     EXPECT_TRUE(absl::StartsWith(response, "RTSP/1.0 200")) << method << ": " << response;
   }
 }
 
 }  // namespace
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

@@ -5,7 +5,7 @@
 
 #include "gtest/gtest.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 bool Starts(EntryPointFormat format, std::vector<uint8_t> payload) {
@@ -93,4 +93,4 @@ TEST(EntryPointTest, TruncatedPayloadsNeverStart) {
 }
 
 }  // namespace
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

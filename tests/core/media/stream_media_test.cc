@@ -10,7 +10,7 @@
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 absl::StatusOr<GstPtr<GstElement>> BuildRawVideo() {
@@ -51,11 +51,13 @@ TEST(StreamMediaTest, CountingTapSeesTheTracksFromConstruction) {
 }
 
 TEST(StreamMediaTest, BuilderFailureIsInvalidArgument) {
-  absl::StatusOr<std::unique_ptr<StreamMedia>> stream = StreamMedia::Create(
-      "/cam", [] { return absl::StatusOr<GstPtr<GstElement>>(absl::InvalidArgumentError("no camera")); });
+  absl::StatusOr<std::unique_ptr<StreamMedia>> stream = StreamMedia::Create("/cam", [] {
+    return absl::StatusOr<GstPtr<GstElement>>(absl::InvalidArgumentError("no camera"));
+  });
   EXPECT_EQ(stream.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(stream.status().message(), "stream /cam: the plugin could not build the pipeline (see log)");
+  EXPECT_EQ(stream.status().message(),
+            "stream /cam: the plugin could not build the pipeline (see log)");
 }
 
 }  // namespace
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

@@ -11,7 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace rtsptest {
+namespace rtsptest::core {
 namespace server {
 namespace {
 
@@ -72,4 +72,4 @@ TEST(PluginCatalogTest, NoPluginsIsFalseAndNamesTheDirectories) {
 
 }  // namespace
 }  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core

@@ -19,7 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace rtsptest {
+namespace rtsptest::core {
 namespace server {
 namespace {
 
@@ -41,9 +41,9 @@ std::string FixturePath(absl::string_view name) {
 // A fresh, empty directory under TEST_TMPDIR, named after the running test.
 std::string MakeTempDir() {
   const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string dir = absl::StrCat(
-      tmp != nullptr ? tmp : "/tmp", "/",
-      testing::UnitTest::GetInstance()->current_test_info()->name());
+  const std::string dir =
+      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/",
+                   testing::UnitTest::GetInstance()->current_test_info()->name());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
@@ -59,8 +59,7 @@ void Touch(const std::string& path) { std::ofstream(path) << "x"; }
 class PluginLoaderTest : public testing::Test {
  protected:
   // Asserts the exact code, the "plugin <name>: " prefix and a substring.
-  void ExpectLoadError(absl::string_view name, absl::StatusCode code,
-                       absl::string_view substring) {
+  void ExpectLoadError(absl::string_view name, absl::StatusCode code, absl::string_view substring) {
     absl::StatusOr<std::shared_ptr<const Plugin>> plugin = loader_.Load(name);
     ASSERT_FALSE(plugin.ok()) << "plugin " << name << " loaded";
     EXPECT_EQ(plugin.status().code(), code) << plugin.status();
@@ -73,8 +72,7 @@ class PluginLoaderTest : public testing::Test {
   void ExpectGoodPluginStillWorks() {
     absl::StatusOr<std::shared_ptr<const Plugin>> plugin = loader_.Load("good");
     ASSERT_TRUE(plugin.ok()) << plugin.status();
-    absl::StatusOr<GstPtr<GstElement>> element =
-        (*plugin)->CreateElement("/cam1", {});
+    absl::StatusOr<GstPtr<GstElement>> element = (*plugin)->CreateElement("/cam1", {});
     ASSERT_TRUE(element.ok()) << element.status();
     EXPECT_NE(element->get(), nullptr);
   }
@@ -112,8 +110,7 @@ TEST_F(PluginLoaderTest, ConcurrentFirstLoadsShareOnePlugin) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([this, &seen, i] {
-      absl::StatusOr<std::shared_ptr<const Plugin>> plugin =
-          loader_.Load("good");
+      absl::StatusOr<std::shared_ptr<const Plugin>> plugin = loader_.Load("good");
       if (plugin.ok()) seen[i] = plugin->get();
     });
   }
@@ -135,9 +132,8 @@ TEST_F(PluginLoaderTest, ReportsMissingPluginAsNotFoundListingDirectories) {
   PluginLoader loader({FixtureDir(), "/nonexistent/plugins"});
   absl::StatusOr<std::shared_ptr<const Plugin>> plugin = loader.Load("absent");
   EXPECT_EQ(plugin.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(plugin.status().message(),
-            absl::StrCat("plugin absent: libabsent.so not found in [",
-                         FixtureDir(), ", /nonexistent/plugins]"));
+  EXPECT_EQ(plugin.status().message(), absl::StrCat("plugin absent: libabsent.so not found in [",
+                                                    FixtureDir(), ", /nonexistent/plugins]"));
   ExpectGoodPluginStillWorks();
 }
 
@@ -154,8 +150,7 @@ TEST_F(PluginLoaderTest, FirstDirectoryWithTheFileWins) {
   CopyFixture("not_shared_object", broken_dir + "/libgood.so");
 
   PluginLoader broken_first({broken_dir, FixtureDir()});
-  absl::StatusOr<std::shared_ptr<const Plugin>> broken =
-      broken_first.Load("good");
+  absl::StatusOr<std::shared_ptr<const Plugin>> broken = broken_first.Load("good");
   EXPECT_EQ(broken.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(broken.status().message()), HasSubstr(broken_dir));
 
@@ -167,9 +162,8 @@ TEST_F(PluginLoaderTest, FirstDirectoryWithTheFileWins) {
 
 TEST_F(PluginLoaderTest, RejectsFileThatIsNotASharedObject) {
   // dlerror() starts with the path, so this also proves it is included.
-  ExpectLoadError(
-      "not_shared_object", absl::StatusCode::kInvalidArgument,
-      absl::StrCat("dlopen failed: ", FixturePath("not_shared_object")));
+  ExpectLoadError("not_shared_object", absl::StatusCode::kInvalidArgument,
+                  absl::StrCat("dlopen failed: ", FixturePath("not_shared_object")));
   ExpectGoodPluginStillWorks();
 }
 
@@ -180,25 +174,21 @@ TEST_F(PluginLoaderTest, RejectsUnresolvedSymbolsAtLoadTime) {
 }
 
 TEST_F(PluginLoaderTest, RejectsLibraryWithoutEntryPoint) {
-  absl::StatusOr<std::shared_ptr<const Plugin>> plugin =
-      loader_.Load("no_entry_point");
+  absl::StatusOr<std::shared_ptr<const Plugin>> plugin = loader_.Load("no_entry_point");
   EXPECT_EQ(plugin.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(
-      std::string(plugin.status().message()),
-      HasSubstr(absl::StrCat(FixturePath("no_entry_point"),
-                             ": does not export rts_plugin_get_descriptor")));
+  EXPECT_THAT(std::string(plugin.status().message()),
+              HasSubstr(absl::StrCat(FixturePath("no_entry_point"),
+                                     ": does not export rts_plugin_get_descriptor")));
   EXPECT_THAT(std::string(plugin.status().message()),
               HasSubstr("undefined symbol: rts_plugin_get_descriptor"));
-  EXPECT_THAT(std::string(plugin.status().message()),
-              Not(HasSubstr("mangled")));
+  EXPECT_THAT(std::string(plugin.status().message()), Not(HasSubstr("mangled")));
   ExpectGoodPluginStillWorks();
 }
 
 TEST_F(PluginLoaderTest, ExplainsCxxMangledEntryPoint) {
-  ExpectLoadError(
-      "mangled_entry_point", absl::StatusCode::kUnimplemented,
-      "exports the C++-mangled name instead: wrap RTS_PLUGIN_DEFINE "
-      "in extern \"C\"");
+  ExpectLoadError("mangled_entry_point", absl::StatusCode::kUnimplemented,
+                  "exports the C++-mangled name instead: wrap RTS_PLUGIN_DEFINE "
+                  "in extern \"C\"");
   ExpectGoodPluginStillWorks();
 }
 
@@ -209,10 +199,9 @@ TEST_F(PluginLoaderTest, RejectsEntryPointReturningNull) {
 }
 
 TEST_F(PluginLoaderTest, RejectsAbiMajorMismatch) {
-  ExpectLoadError(
-      "abi_major_mismatch", absl::StatusCode::kFailedPrecondition,
-      absl::StrCat(FixturePath("abi_major_mismatch"),
-                   ": ABI 2.0, host supports 1.0 (major must match)"));
+  ExpectLoadError("abi_major_mismatch", absl::StatusCode::kFailedPrecondition,
+                  absl::StrCat(FixturePath("abi_major_mismatch"),
+                               ": ABI 2.0, host supports 1.0 (major must match)"));
   ExpectGoodPluginStillWorks();
 }
 
@@ -242,8 +231,7 @@ TEST_F(PluginLoaderTest, RejectsSchemaWithNullParameterName) {
 }
 
 TEST_F(PluginLoaderTest, RejectsSchemaWithInvalidParameterName) {
-  ExpectLoadError("schema_invalid_param_name",
-                  absl::StatusCode::kInvalidArgument,
+  ExpectLoadError("schema_invalid_param_name", absl::StatusCode::kInvalidArgument,
                   "parameter 'Frame-Rate': name must match [a-z][a-z0-9_]*");
   ExpectGoodPluginStillWorks();
 }
@@ -255,9 +243,8 @@ TEST_F(PluginLoaderTest, RejectsSchemaWithUnspecifiedType) {
 }
 
 TEST_F(PluginLoaderTest, RejectsSchemaWithEnumWithoutAllowedValues) {
-  ExpectLoadError(
-      "schema_enum_without_values", absl::StatusCode::kInvalidArgument,
-      "parameter 'codec': type ENUM needs a non-empty allowed_values");
+  ExpectLoadError("schema_enum_without_values", absl::StatusCode::kInvalidArgument,
+                  "parameter 'codec': type ENUM needs a non-empty allowed_values");
   ExpectGoodPluginStillWorks();
 }
 
@@ -281,11 +268,9 @@ TEST_F(PluginLoaderTest, RejectsDescriptorWithoutCreate) {
 }
 
 TEST_F(PluginLoaderTest, ReportsCreateFailureWithPluginMessage) {
-  absl::StatusOr<std::shared_ptr<const Plugin>> plugin =
-      loader_.Load("create_fails");
+  absl::StatusOr<std::shared_ptr<const Plugin>> plugin = loader_.Load("create_fails");
   ASSERT_TRUE(plugin.ok()) << plugin.status();
-  absl::StatusOr<GstPtr<GstElement>> element =
-      (*plugin)->CreateElement("/cam1", {});
+  absl::StatusOr<GstPtr<GstElement>> element = (*plugin)->CreateElement("/cam1", {});
   EXPECT_EQ(element.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(element.status().message(),
             "stream /cam1: plugin create_fails: create failed: camera /cam1 "
@@ -294,11 +279,9 @@ TEST_F(PluginLoaderTest, ReportsCreateFailureWithPluginMessage) {
 }
 
 TEST_F(PluginLoaderTest, RejectsBinWithoutPay0) {
-  absl::StatusOr<std::shared_ptr<const Plugin>> plugin =
-      loader_.Load("no_pay0");
+  absl::StatusOr<std::shared_ptr<const Plugin>> plugin = loader_.Load("no_pay0");
   ASSERT_TRUE(plugin.ok()) << plugin.status();
-  absl::StatusOr<GstPtr<GstElement>> element =
-      (*plugin)->CreateElement("/cam1", {});
+  absl::StatusOr<GstPtr<GstElement>> element = (*plugin)->CreateElement("/cam1", {});
   EXPECT_EQ(element.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(element.status().message(),
             "stream /cam1: plugin no_pay0: create returned an element that has "
@@ -319,16 +302,13 @@ TEST_F(PluginLoaderTest, RetriesFailedLoadsBecauseFailuresAreNotCached) {
 
 TEST_F(PluginLoaderTest, ListsAvailablePluginsSortedAndUnique) {
   PluginLoader loader({FixtureDir(), "/nonexistent/plugins", FixtureDir()});
-  EXPECT_THAT(
-      loader.ListAvailable(),
-      ElementsAre("abi_major_mismatch", "abi_minor_newer", "create_fails",
-                  "good", "mangled_entry_point", "name_mismatch",
-                  "no_entry_point", "no_pay0", "not_shared_object",
-                  "null_descriptor", "schema_bad_default",
-                  "schema_duplicate_param", "schema_enum_without_values",
-                  "schema_invalid_param_name", "schema_min_above_max",
-                  "schema_no_create", "schema_null_param_name",
-                  "schema_unspecified_type", "undefined_symbol"));
+  EXPECT_THAT(loader.ListAvailable(),
+              ElementsAre("abi_major_mismatch", "abi_minor_newer", "create_fails", "good",
+                          "mangled_entry_point", "name_mismatch", "no_entry_point", "no_pay0",
+                          "not_shared_object", "null_descriptor", "schema_bad_default",
+                          "schema_duplicate_param", "schema_enum_without_values",
+                          "schema_invalid_param_name", "schema_min_above_max", "schema_no_create",
+                          "schema_null_param_name", "schema_unspecified_type", "undefined_symbol"));
 }
 
 TEST_F(PluginLoaderTest, ListAvailableSkipsFilesThatAreNotPlugins) {
@@ -349,4 +329,4 @@ TEST_F(PluginLoaderTest, ListAvailableSkipsFilesThatAreNotPlugins) {
 
 }  // namespace
 }  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core

@@ -20,7 +20,7 @@
 #include "gtest/gtest.h"
 #include "plugins/sdk/rts_plugin.h"
 
-namespace rtsptest {
+namespace rtsptest::core {
 namespace server {
 namespace {
 
@@ -41,8 +41,7 @@ void Record(const rts_stream_context* context) {
   g_create_call.stream_path = context->stream_path;
   g_create_call.params.clear();
   for (size_t i = 0; i < context->param_count; ++i) {
-    g_create_call.params.emplace_back(context->params[i].name,
-                                      context->params[i].value);
+    g_create_call.params.emplace_back(context->params[i].name, context->params[i].value);
   }
 }
 
@@ -74,9 +73,7 @@ void* CreateNotAnElement(const rts_stream_context*, char*, size_t) {
   return g_object_new(G_TYPE_OBJECT, nullptr);
 }
 
-void* CreateFailsSilently(const rts_stream_context*, char*, size_t) {
-  return nullptr;
-}
+void* CreateFailsSilently(const rts_stream_context*, char*, size_t) { return nullptr; }
 
 const char* const kCodecs[] = {"h264", "h265", "mjpeg", nullptr};
 
@@ -93,16 +90,15 @@ const rts_param_spec kTestPatternParams[] = {
 };
 
 rts_plugin_descriptor TestPatternDescriptor() {
-  return rts_plugin_descriptor{
-      RTS_PLUGIN_ABI_MAJOR,
-      RTS_PLUGIN_ABI_MINOR,
-      "testpattern",
-      "1.0.0",
-      "test descriptor",
-      kTestPatternParams,
-      sizeof(kTestPatternParams) / sizeof(kTestPatternParams[0]),
-      CreateBinWithPay0,
-      {}};
+  return rts_plugin_descriptor{RTS_PLUGIN_ABI_MAJOR,
+                               RTS_PLUGIN_ABI_MINOR,
+                               "testpattern",
+                               "1.0.0",
+                               "test descriptor",
+                               kTestPatternParams,
+                               sizeof(kTestPatternParams) / sizeof(kTestPatternParams[0]),
+                               CreateBinWithPay0,
+                               {}};
 }
 
 const rts_param_spec kFileParams[] = {
@@ -115,12 +111,10 @@ class PluginTest : public testing::Test {
   void SetUp() override { g_create_call = CreateCall(); }
 
   // Wraps `descriptor` (copied into the fixture) as plugin `name`.
-  absl::StatusOr<std::unique_ptr<Plugin>> Wrap(
-      const rts_plugin_descriptor& descriptor) {
+  absl::StatusOr<std::unique_ptr<Plugin>> Wrap(const rts_plugin_descriptor& descriptor) {
     descriptor_ = descriptor;
-    return Plugin::FromDescriptor(
-        descriptor_.name != nullptr ? descriptor_.name : "unnamed",
-        "/plugins/lib.so", &descriptor_);
+    return Plugin::FromDescriptor(descriptor_.name != nullptr ? descriptor_.name : "unnamed",
+                                  "/plugins/lib.so", &descriptor_);
   }
 
   std::unique_ptr<Plugin> MustWrap(const rts_plugin_descriptor& descriptor) {
@@ -130,15 +124,13 @@ class PluginTest : public testing::Test {
   }
 
   // One stream parameter through the testpattern schema.
-  absl::StatusOr<ParameterList> ValidateOne(const std::string& name,
-                                            const std::string& value) {
+  absl::StatusOr<ParameterList> ValidateOne(const std::string& name, const std::string& value) {
     std::unique_ptr<Plugin> plugin = MustWrap(TestPatternDescriptor());
     return plugin->ValidateParameters("/cam1", {{name, value}});
   }
 
   // The canonical value of one parameter, or the error message.
-  std::string CanonicalOrError(const std::string& name,
-                               const std::string& value) {
+  std::string CanonicalOrError(const std::string& name, const std::string& value) {
     absl::StatusOr<ParameterList> params = ValidateOne(name, value);
     if (!params.ok()) return std::string(params.status().message());
     for (const auto& [param, canonical] : *params) {
@@ -147,15 +139,12 @@ class PluginTest : public testing::Test {
     return "(missing)";
   }
 
-  void ExpectSchemaError(const rts_plugin_descriptor& descriptor,
-                         absl::string_view substring) {
+  void ExpectSchemaError(const rts_plugin_descriptor& descriptor, absl::string_view substring) {
     absl::StatusOr<std::unique_ptr<Plugin>> plugin = Wrap(descriptor);
     ASSERT_FALSE(plugin.ok());
-    EXPECT_EQ(plugin.status().code(), absl::StatusCode::kInvalidArgument)
-        << plugin.status();
+    EXPECT_EQ(plugin.status().code(), absl::StatusCode::kInvalidArgument) << plugin.status();
     EXPECT_THAT(std::string(plugin.status().message()),
-                HasSubstr(absl::StrCat("plugin testpattern: /plugins/lib.so: ",
-                                       substring)));
+                HasSubstr(absl::StrCat("plugin testpattern: /plugins/lib.so: ", substring)));
   }
 
   rts_plugin_descriptor descriptor_ = {};
@@ -172,11 +161,9 @@ TEST_F(PluginTest, AcceptsValidDescriptor) {
 }
 
 TEST_F(PluginTest, RejectsNullDescriptor) {
-  absl::StatusOr<std::unique_ptr<Plugin>> plugin =
-      Plugin::FromDescriptor("x", "", nullptr);
+  absl::StatusOr<std::unique_ptr<Plugin>> plugin = Plugin::FromDescriptor("x", "", nullptr);
   EXPECT_EQ(plugin.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(plugin.status().message(),
-            "plugin x: rts_plugin_get_descriptor() returned NULL");
+  EXPECT_EQ(plugin.status().message(), "plugin x: rts_plugin_get_descriptor() returned NULL");
 }
 
 TEST_F(PluginTest, RejectsAbiMajorMismatchBeforeReadingOtherFields) {
@@ -197,8 +184,7 @@ TEST_F(PluginTest, RejectsNullName) {
   absl::StatusOr<std::unique_ptr<Plugin>> plugin =
       Plugin::FromDescriptor("testpattern", "", &descriptor);
   EXPECT_EQ(plugin.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(plugin.status().message()),
-              HasSubstr("descriptor name is NULL"));
+  EXPECT_THAT(std::string(plugin.status().message()), HasSubstr("descriptor name is NULL"));
 }
 
 TEST_F(PluginTest, RejectsNullVersionAndDescription) {
@@ -223,8 +209,7 @@ TEST_F(PluginTest, RejectsImplausibleParameterCount) {
 }
 
 TEST_F(PluginTest, RejectsUnknownParameterType) {
-  rts_param_spec spec = {
-      "gain", static_cast<rts_param_type>(42), nullptr, 0, 0, nullptr, nullptr};
+  rts_param_spec spec = {"gain", static_cast<rts_param_type>(42), nullptr, 0, 0, nullptr, nullptr};
   rts_plugin_descriptor descriptor = TestPatternDescriptor();
   descriptor.params = &spec;
   descriptor.param_count = 1;
@@ -232,20 +217,17 @@ TEST_F(PluginTest, RejectsUnknownParameterType) {
 }
 
 TEST_F(PluginTest, RejectsNanBounds) {
-  rts_param_spec spec = {"gain",  RTS_PARAM_TYPE_DOUBLE,
-                         nullptr, std::numeric_limits<double>::quiet_NaN(),
-                         1,       nullptr,
-                         nullptr};
+  rts_param_spec spec = {
+      "gain", RTS_PARAM_TYPE_DOUBLE, nullptr, std::numeric_limits<double>::quiet_NaN(), 1, nullptr,
+      nullptr};
   rts_plugin_descriptor descriptor = TestPatternDescriptor();
   descriptor.params = &spec;
   descriptor.param_count = 1;
-  ExpectSchemaError(descriptor,
-                    "parameter 'gain': min and max must be numbers");
+  ExpectSchemaError(descriptor, "parameter 'gain': min and max must be numbers");
 }
 
 TEST_F(PluginTest, RejectsEnumDefaultOutsideAllowedValues) {
-  rts_param_spec spec = {"codec", RTS_PARAM_TYPE_ENUM, "vp9", 0, 0, kCodecs,
-                         nullptr};
+  rts_param_spec spec = {"codec", RTS_PARAM_TYPE_ENUM, "vp9", 0, 0, kCodecs, nullptr};
   rts_plugin_descriptor descriptor = TestPatternDescriptor();
   descriptor.params = &spec;
   descriptor.param_count = 1;
@@ -255,38 +237,33 @@ TEST_F(PluginTest, RejectsEnumDefaultOutsideAllowedValues) {
 }
 
 TEST_F(PluginTest, RejectsParameterNameStartingWithDigit) {
-  rts_param_spec spec = {"2pass", RTS_PARAM_TYPE_BOOL, "false", 0, 0, nullptr,
-                         nullptr};
+  rts_param_spec spec = {"2pass", RTS_PARAM_TYPE_BOOL, "false", 0, 0, nullptr, nullptr};
   rts_plugin_descriptor descriptor = TestPatternDescriptor();
   descriptor.params = &spec;
   descriptor.param_count = 1;
-  ExpectSchemaError(descriptor,
-                    "parameter '2pass': name must match [a-z][a-z0-9_]*");
+  ExpectSchemaError(descriptor, "parameter '2pass': name must match [a-z][a-z0-9_]*");
 }
 
 // ---- Parameter validation --------------------------------------------------
 
 TEST_F(PluginTest, FillsDefaultsInSchemaOrderAndCanonicalForm) {
   std::unique_ptr<Plugin> plugin = MustWrap(TestPatternDescriptor());
-  absl::StatusOr<ParameterList> params =
-      plugin->ValidateParameters("/cam1", {});
+  absl::StatusOr<ParameterList> params = plugin->ValidateParameters("/cam1", {});
   ASSERT_TRUE(params.ok()) << params.status();
   EXPECT_THAT(*params,
-              ElementsAre(Pair("width", "640"), Pair("height", "480"),
-                          Pair("fps", "30"), Pair("codec", "h264"),
-                          Pair("speed", "1.0"), Pair("overlay", "false"),
+              ElementsAre(Pair("width", "640"), Pair("height", "480"), Pair("fps", "30"),
+                          Pair("codec", "h264"), Pair("speed", "1.0"), Pair("overlay", "false"),
                           Pair("title", ""), Pair("offset", "0")));
 }
 
 TEST_F(PluginTest, KeepsGivenValuesInSchemaOrder) {
   std::unique_ptr<Plugin> plugin = MustWrap(TestPatternDescriptor());
-  absl::StatusOr<ParameterList> params = plugin->ValidateParameters(
-      "/cam1", {{"title", "lobby"}, {"fps", "25"}, {"codec", "mjpeg"}});
+  absl::StatusOr<ParameterList> params =
+      plugin->ValidateParameters("/cam1", {{"title", "lobby"}, {"fps", "25"}, {"codec", "mjpeg"}});
   ASSERT_TRUE(params.ok()) << params.status();
   EXPECT_THAT(*params,
-              ElementsAre(Pair("width", "640"), Pair("height", "480"),
-                          Pair("fps", "25"), Pair("codec", "mjpeg"),
-                          Pair("speed", "1.0"), Pair("overlay", "false"),
+              ElementsAre(Pair("width", "640"), Pair("height", "480"), Pair("fps", "25"),
+                          Pair("codec", "mjpeg"), Pair("speed", "1.0"), Pair("overlay", "false"),
                           Pair("title", "lobby"), Pair("offset", "0")));
 }
 
@@ -345,10 +322,9 @@ TEST_F(PluginTest, ValidatesDoubles) {
 TEST_F(PluginTest, RejectsEnumValueNotAllowed) {
   absl::StatusOr<ParameterList> params = ValidateOne("codec", "vp9");
   EXPECT_EQ(params.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(
-      params.status().message(),
-      "stream /cam1: plugin testpattern: parameter codec=vp9: must be one "
-      "of h264, h265, mjpeg");
+  EXPECT_EQ(params.status().message(),
+            "stream /cam1: plugin testpattern: parameter codec=vp9: must be one "
+            "of h264, h265, mjpeg");
 }
 
 TEST_F(PluginTest, AcceptsEnumCaseInsensitivelyInSchemaSpelling) {
@@ -370,13 +346,11 @@ TEST_F(PluginTest, RejectsBoolOtherThanTrueOrFalse) {
   EXPECT_THAT(std::string(params.status().message()),
               HasSubstr("stream /cam1: plugin testpattern: parameter "
                         "overlay=maybe: must be true or false"));
-  EXPECT_THAT(CanonicalOrError("overlay", "2"),
-              HasSubstr("must be true or false"));
+  EXPECT_THAT(CanonicalOrError("overlay", "2"), HasSubstr("must be true or false"));
 }
 
 TEST_F(PluginTest, AcceptsAnyStringButNulBytes) {
-  EXPECT_EQ(CanonicalOrError("title", "Lobby, 2nd floor: ünïcode"),
-            "Lobby, 2nd floor: ünïcode");
+  EXPECT_EQ(CanonicalOrError("title", "Lobby, 2nd floor: ünïcode"), "Lobby, 2nd floor: ünïcode");
   EXPECT_EQ(CanonicalOrError("title", std::string("a\0b", 3)),
             "stream /cam1: plugin testpattern: parameter title=a\\000b: "
             "contains a NUL byte");
@@ -384,8 +358,7 @@ TEST_F(PluginTest, AcceptsAnyStringButNulBytes) {
 
 TEST_F(PluginTest, EscapesControlCharactersInMessages) {
   absl::StatusOr<ParameterList> params = ValidateOne("bad\nname", "1");
-  EXPECT_THAT(std::string(params.status().message()),
-              HasSubstr("unknown parameter 'bad\\nname'"));
+  EXPECT_THAT(std::string(params.status().message()), HasSubstr("unknown parameter 'bad\\nname'"));
 }
 
 TEST_F(PluginTest, ReportsMissingRequiredParameter) {
@@ -398,8 +371,7 @@ TEST_F(PluginTest, ReportsMissingRequiredParameter) {
   EXPECT_EQ(params.status().message(),
             "stream /vod: plugin testpattern: missing required parameter "
             "'location'");
-  EXPECT_TRUE(
-      plugin->ValidateParameters("/vod", {{"location", "/a.mp4"}}).ok());
+  EXPECT_TRUE(plugin->ValidateParameters("/vod", {{"location", "/a.mp4"}}).ok());
 }
 
 TEST_F(PluginTest, ReportsMisspeltRequiredParameterAsUnknown) {
@@ -419,8 +391,7 @@ TEST_F(PluginTest, SaysWhenPluginTakesNoParameters) {
   descriptor.params = nullptr;
   descriptor.param_count = 0;
   std::unique_ptr<Plugin> plugin = MustWrap(descriptor);
-  absl::StatusOr<ParameterList> params =
-      plugin->ValidateParameters("/cam1", {{"fps", "1"}});
+  absl::StatusOr<ParameterList> params = plugin->ValidateParameters("/cam1", {{"fps", "1"}});
   EXPECT_EQ(params.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(params.status().message()),
               HasSubstr("unknown parameter 'fps' (this plugin takes no "
@@ -438,16 +409,14 @@ TEST_F(PluginTest, CreateElementPassesValidatedParametersInSchemaOrder) {
   EXPECT_EQ(g_create_call.count, 1);
   EXPECT_EQ(g_create_call.stream_path, "/cam1");
   EXPECT_THAT(g_create_call.params,
-              ElementsAre(Pair("width", "640"), Pair("height", "480"),
-                          Pair("fps", "30"), Pair("codec", "h264"),
-                          Pair("speed", "1.0"), Pair("overlay", "true"),
+              ElementsAre(Pair("width", "640"), Pair("height", "480"), Pair("fps", "30"),
+                          Pair("codec", "h264"), Pair("speed", "1.0"), Pair("overlay", "true"),
                           Pair("title", ""), Pair("offset", "0")));
 }
 
 TEST_F(PluginTest, CreateElementDoesNotCallCreateWithInvalidParameters) {
   std::unique_ptr<Plugin> plugin = MustWrap(TestPatternDescriptor());
-  absl::StatusOr<GstPtr<GstElement>> element =
-      plugin->CreateElement("/cam1", {{"fps", "0"}});
+  absl::StatusOr<GstPtr<GstElement>> element = plugin->CreateElement("/cam1", {{"fps", "0"}});
   EXPECT_EQ(element.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(element.status().message(),
             "stream /cam1: plugin testpattern: parameter fps=0: must be in "
@@ -457,8 +426,7 @@ TEST_F(PluginTest, CreateElementDoesNotCallCreateWithInvalidParameters) {
 
 TEST_F(PluginTest, CreateElementReturnsTheOnlyReferenceNotFloating) {
   std::unique_ptr<Plugin> plugin = MustWrap(TestPatternDescriptor());
-  absl::StatusOr<GstPtr<GstElement>> element =
-      plugin->CreateElement("/cam1", {});
+  absl::StatusOr<GstPtr<GstElement>> element = plugin->CreateElement("/cam1", {});
   ASSERT_TRUE(element.ok()) << element.status();
   EXPECT_FALSE(g_object_is_floating(element->get()));
   EXPECT_EQ(GST_OBJECT_REFCOUNT_VALUE(element->get()), 1);
@@ -468,8 +436,7 @@ TEST_F(PluginTest, ReportsCreateFailureWithoutMessage) {
   rts_plugin_descriptor descriptor = TestPatternDescriptor();
   descriptor.create = CreateFailsSilently;
   std::unique_ptr<Plugin> plugin = MustWrap(descriptor);
-  absl::StatusOr<GstPtr<GstElement>> element =
-      plugin->CreateElement("/cam1", {});
+  absl::StatusOr<GstPtr<GstElement>> element = plugin->CreateElement("/cam1", {});
   EXPECT_EQ(element.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(element.status().message(),
             "stream /cam1: plugin testpattern: create failed: (the plugin gave "
@@ -480,8 +447,7 @@ TEST_F(PluginTest, RejectsCreatedObjectThatIsNotAnElement) {
   rts_plugin_descriptor descriptor = TestPatternDescriptor();
   descriptor.create = CreateNotAnElement;
   std::unique_ptr<Plugin> plugin = MustWrap(descriptor);
-  absl::StatusOr<GstPtr<GstElement>> element =
-      plugin->CreateElement("/cam1", {});
+  absl::StatusOr<GstPtr<GstElement>> element = plugin->CreateElement("/cam1", {});
   EXPECT_EQ(element.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(element.status().message()),
               HasSubstr("create returned an object that is not a GstElement"));
@@ -491,8 +457,7 @@ TEST_F(PluginTest, FindsPay0InNestedBins) {
   rts_plugin_descriptor descriptor = TestPatternDescriptor();
   descriptor.create = CreateNestedPay0;
   std::unique_ptr<Plugin> plugin = MustWrap(descriptor);
-  absl::StatusOr<GstPtr<GstElement>> element =
-      plugin->CreateElement("/cam1", {});
+  absl::StatusOr<GstPtr<GstElement>> element = plugin->CreateElement("/cam1", {});
   EXPECT_TRUE(element.ok()) << element.status();
 }
 
@@ -504,13 +469,11 @@ TEST_F(PluginTest, AcceptsLoneElementOnlyIfItIsPay0) {
 
   descriptor.create = CreateLoneElement;
   plugin = MustWrap(descriptor);
-  absl::StatusOr<GstPtr<GstElement>> element =
-      plugin->CreateElement("/cam1", {});
+  absl::StatusOr<GstPtr<GstElement>> element = plugin->CreateElement("/cam1", {});
   EXPECT_EQ(element.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(element.status().message()),
-              HasSubstr("has no payloader named pay0"));
+  EXPECT_THAT(std::string(element.status().message()), HasSubstr("has no payloader named pay0"));
 }
 
 }  // namespace
 }  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core

@@ -11,7 +11,7 @@
 #include "gtest/gtest.h"
 #include "rtsptest/config/v1/config.pb.h"
 
-namespace rtsptest {
+namespace rtsptest::core {
 namespace server {
 namespace {
 
@@ -66,4 +66,4 @@ TEST(StreamCheckTest, ReportsEachFailingStreamOnceInConfigOrder) {
 
 }  // namespace
 }  // namespace server
-}  // namespace rtsptest
+}  // namespace rtsptest::core

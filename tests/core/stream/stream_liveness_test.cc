@@ -7,7 +7,7 @@
 
 #include "gtest/gtest.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 const absl::Duration kT0 = absl::Hours(100);  // Any point on the monotonic clock.
@@ -37,7 +37,8 @@ LivenessCounters Counters(std::vector<TrackCounters> tracks, std::string failure
 
 TEST(StreamLivenessRuleTest, StartingUntilTheFirstFrame) {
   StreamLivenessRule rule(kStall);
-  StreamLivenessRule::Verdict verdict = rule.Decide(Counters({Video(0, std::nullopt)}), kT0 + absl::Hours(1));
+  StreamLivenessRule::Verdict verdict =
+      rule.Decide(Counters({Video(0, std::nullopt)}), kT0 + absl::Hours(1));
   EXPECT_EQ(verdict.state, StreamState::kStarting);
   EXPECT_EQ(verdict.reason, "waiting for the first frame (track 0)");
 }
@@ -76,14 +77,17 @@ TEST(StreamLivenessRuleTest, FrozenVideoIsStalledEvenWhileAudioFlows) {
 
 TEST(StreamLivenessRuleTest, AudioOnlyStreamIsJudgedOnItsPackets) {
   StreamLivenessRule rule(kStall);
-  EXPECT_EQ(rule.Decide(Counters({Audio(50, kT0)}), kT0 + absl::Seconds(1)).state, StreamState::kLive);
-  EXPECT_EQ(rule.Decide(Counters({Audio(50, kT0)}), kT0 + absl::Seconds(3)).state, StreamState::kStalled);
+  EXPECT_EQ(rule.Decide(Counters({Audio(50, kT0)}), kT0 + absl::Seconds(1)).state,
+            StreamState::kLive);
+  EXPECT_EQ(rule.Decide(Counters({Audio(50, kT0)}), kT0 + absl::Seconds(3)).state,
+            StreamState::kStalled);
 }
 
 TEST(StreamLivenessRuleTest, EveryVideoTrackMustFlow) {
   StreamLivenessRule rule(kStall);
   const absl::Duration now = kT0 + absl::Seconds(5);
-  StreamLivenessRule::Verdict verdict = rule.Decide(Counters({Video(100, now), Video(3, kT0)}), now);
+  StreamLivenessRule::Verdict verdict =
+      rule.Decide(Counters({Video(100, now), Video(3, kT0)}), now);
   EXPECT_EQ(verdict.state, StreamState::kStalled);
   EXPECT_EQ(verdict.reason, "no frame for 5s (track 1; stall_timeout 2s)");
 }
@@ -165,21 +169,24 @@ TEST(StreamHealthTest, ReportsEachTransitionOnceAndRecoversFromAStall) {
   // Frames again: live at the first one.
   step(true);
   EXPECT_EQ(health.report().state, StreamState::kLive);
-  EXPECT_EQ(transitions, (std::vector<StreamState>{StreamState::kLive, StreamState::kStalled, StreamState::kLive}));
+  EXPECT_EQ(transitions, (std::vector<StreamState>{StreamState::kLive, StreamState::kStalled,
+                                                   StreamState::kLive}));
 }
 
 TEST(StreamHealthTest, FailedIsFinal) {
   StreamHealth health(kStall);
   ASSERT_TRUE(health.Update(Counters({Video(1, kT0)}), kT0).has_value());  // starting -> live
   std::optional<StreamHealth::Transition> failed =
-      health.Update(Counters({Video(2, kT0 + absl::Seconds(1))}, "end of stream (track 0)"), kT0 + absl::Seconds(1));
+      health.Update(Counters({Video(2, kT0 + absl::Seconds(1))}, "end of stream (track 0)"),
+                    kT0 + absl::Seconds(1));
   ASSERT_TRUE(failed.has_value());
   EXPECT_EQ(failed->from, StreamState::kLive);
   EXPECT_EQ(failed->to, StreamState::kFailed);
   EXPECT_EQ(failed->reason, "end of stream (track 0)");
   // MediaLiveness never clears a failure, so the stream stays failed.
-  EXPECT_FALSE(health.Update(Counters({Video(3, kT0 + absl::Seconds(2))}, "end of stream (track 0)"),
-                             kT0 + absl::Seconds(2))
+  EXPECT_FALSE(health
+                   .Update(Counters({Video(3, kT0 + absl::Seconds(2))}, "end of stream (track 0)"),
+                           kT0 + absl::Seconds(2))
                    .has_value());
   EXPECT_EQ(health.report().state, StreamState::kFailed);
 }
@@ -192,4 +199,4 @@ TEST(StreamStateNameTest, Names) {
 }
 
 }  // namespace
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

@@ -24,14 +24,15 @@
 #include "gtest/gtest.h"
 #include "rtsptest/config/v1/config.pb.h"
 
-namespace rtsptest::server {
+namespace rtsptest::core {
 namespace {
 
 constexpr absl::Duration kWait = absl::Seconds(10);
 
 std::string FixtureDir() {
   const char* srcdir = std::getenv("TEST_SRCDIR");
-  return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/rtsp_test_server/tests/core/stream/fixtures");
+  return absl::StrCat(srcdir != nullptr ? srcdir : ".",
+                      "/rtsp_test_server/tests/core/stream/fixtures");
 }
 
 // Lines in `path`: one per create of the `counted` plugin.
@@ -48,7 +49,8 @@ class PlainReader {
  public:
   explicit PlainReader(const std::string& url) {
     pipeline_ = gst_parse_launch(
-        absl::StrCat("rtspsrc location=", url, " protocols=tcp latency=0 ! fakesink name=sink").c_str(),
+        absl::StrCat("rtspsrc location=", url, " protocols=tcp latency=0 ! fakesink name=sink")
+            .c_str(),
         nullptr);
     GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
     GstPad* pad = gst_element_get_static_pad(sink, "sink");
@@ -71,7 +73,8 @@ class PlainReader {
   GstMessage* WaitForEnd() {
     GstBus* bus = gst_element_get_bus(pipeline_);
     GstMessage* message = gst_bus_timed_pop_filtered(
-        bus, absl::ToInt64Nanoseconds(kWait), static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+        bus, absl::ToInt64Nanoseconds(kWait),
+        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
     gst_object_unref(bus);
     return message;
   }
@@ -99,12 +102,12 @@ class StreamManagerTest : public ::testing::Test {
     loader_ = std::make_unique<PluginLoader>(std::vector<std::string>{FixtureDir()});
     listener_ = std::make_unique<RtspListener>("rtsp-test", "127.0.0.1", 0);
     ASSERT_TRUE(listener_->Start().ok());
-    manager_ = std::make_unique<StreamManager>(
-        loader_.get(), std::vector<RtspListener*>{listener_.get()}, kDefaultStallTimeout,
-        [this](const StreamEvent& event) {
-          absl::MutexLock lock(&events_mu_);
-          events_.push_back(event);
-        });
+    manager_ =
+        std::make_unique<StreamManager>(loader_.get(), std::vector<RtspListener*>{listener_.get()},
+                                        kDefaultStallTimeout, [this](const StreamEvent& event) {
+                                          absl::MutexLock lock(&events_mu_);
+                                          events_.push_back(event);
+                                        });
   }
   void TearDown() override {
     manager_.reset();
@@ -129,7 +132,8 @@ class StreamManagerTest : public ::testing::Test {
     const StreamEvent* found = nullptr;
     auto seen = [&]() ABSL_SHARED_LOCKS_REQUIRED(events_mu_) {
       for (const StreamEvent& event : events_) {
-        if (event.type == StreamEvent::Type::kStateChanged && event.path == path && event.state == state) {
+        if (event.type == StreamEvent::Type::kStateChanged && event.path == path &&
+            event.state == state) {
           found = &event;
           return true;
         }
@@ -209,9 +213,9 @@ TEST_F(StreamManagerTest, RemoveWhileReadersPlayEndsTheirSessionsAndFreesThePath
   }
   EXPECT_EQ(manager_->Get("/cam").status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(manager_->List().empty());
-  EXPECT_EQ(EventTypes("/cam"),
-            (std::vector<StreamEvent::Type>{StreamEvent::Type::kCreated, StreamEvent::Type::kStateChanged,
-                                            StreamEvent::Type::kRemoved}));
+  EXPECT_EQ(EventTypes("/cam"), (std::vector<StreamEvent::Type>{StreamEvent::Type::kCreated,
+                                                                StreamEvent::Type::kStateChanged,
+                                                                StreamEvent::Type::kRemoved}));
   // The path is free again: a new pipeline, and a new reader gets media.
   ASSERT_TRUE(manager_->Create(Spec("/cam")).ok());
   EXPECT_EQ(CountLines(count_file_), 2);
@@ -282,4 +286,4 @@ TEST_F(StreamManagerTest, EndOfStreamTurnsTheStreamFailed) {
 }
 
 }  // namespace
-}  // namespace rtsptest::server
+}  // namespace rtsptest::core

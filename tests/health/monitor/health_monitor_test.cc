@@ -68,7 +68,7 @@ class RecordingPublisher : public HealthPublisher {
 };
 
 struct LogLine {
-  LogLevel level;
+  common::LogLevel level;
   std::string message;
   LogFields fields;
 };
@@ -91,7 +91,7 @@ class HealthMonitorTest : public ::testing::Test {
     }
     o.interval = kInterval;
     o.timeout = kTimeout;
-    o.log = [this](LogLevel level, const std::string& message, const LogFields& fields) {
+    o.log = [this](common::LogLevel level, const std::string& message, const LogFields& fields) {
       absl::MutexLock lock(&log_mu_);
       logs_.push_back({level, message, fields});
     };
@@ -145,7 +145,7 @@ TEST_F(HealthMonitorTest, OneDownStillServingTwoDownNotServingWithinBound) {
   EXPECT_TRUE(s.serving);
   EXPECT_EQ(s.healthy_listeners, 3);
   EXPECT_FALSE(s.listeners[0].serving);
-  EXPECT_EQ(s.listeners[0].failure, ProbeFailure::kRefused);
+  EXPECT_EQ(s.listeners[0].failure, common::ProbeFailure::kRefused);
   EXPECT_EQ(s.listeners[0].last_error,
             "port " + std::to_string(responders_[0]->port()) + ": connection refused");
 
@@ -180,7 +180,7 @@ TEST_F(HealthMonitorTest, UnboundListenerIsDownWithoutProbing) {
   auto monitor = StartMonitor(std::move(options));
   const HealthSnapshot s = publisher_.last();
   EXPECT_FALSE(s.listeners[2].serving);
-  EXPECT_EQ(s.listeners[2].failure, ProbeFailure::kNotBound);
+  EXPECT_EQ(s.listeners[2].failure, common::ProbeFailure::kNotBound);
   EXPECT_EQ(responders_[2]->accepted(), 0);  // Never probed.
   EXPECT_TRUE(s.serving);                    // 3 of 4.
 }
@@ -191,7 +191,7 @@ TEST_F(HealthMonitorTest, SetListenerBoundTakesEffectNextRound) {
   ASSERT_TRUE(monitor->SetListenerBound("rtsp-2", false).ok());
   HealthSnapshot s = ProbeNow(*monitor);
   EXPECT_FALSE(s.serving);
-  EXPECT_EQ(s.listeners[3].failure, ProbeFailure::kNotBound);
+  EXPECT_EQ(s.listeners[3].failure, common::ProbeFailure::kNotBound);
   ASSERT_TRUE(monitor->SetListenerBound("rtsp-2", true).ok());
   s = ProbeNow(*monitor);
   EXPECT_TRUE(s.serving);
@@ -206,7 +206,7 @@ TEST_F(HealthMonitorTest, StalledListenerCountsAsDown) {
   options.min_healthy_listeners = 4;
   auto monitor = StartMonitor(std::move(options));
   const HealthSnapshot s = publisher_.last();
-  EXPECT_EQ(s.listeners[3].failure, ProbeFailure::kRtspTimeout);
+  EXPECT_EQ(s.listeners[3].failure, common::ProbeFailure::kRtspTimeout);
   EXPECT_FALSE(s.serving);  // A connect-only check would have said SERVING.
   EXPECT_GE((*stalled)->accepted(), 1);
 }
@@ -240,14 +240,14 @@ TEST_F(HealthMonitorTest, LogsTransitionsWithReason) {
   const std::string port = std::to_string(responders_[0]->port());
   bool listener_down = false, overall_down = false;
   for (const LogLine& l : logs()) {
-    if (l.level == LogLevel::kWarning &&
+    if (l.level == common::LogLevel::kWarning &&
         l.message == "listener rtsp-0 is down: port " + port + ": connection refused") {
       listener_down = true;
       EXPECT_NE(std::find(l.fields.begin(), l.fields.end(),
                           std::make_pair(std::string("failure"), std::string("refused"))),
                 l.fields.end());
     }
-    if (l.level == LogLevel::kError &&
+    if (l.level == common::LogLevel::kError &&
         l.message == "health: SERVING -> NOT_SERVING (2 of 4 listeners up, need 3)") {
       overall_down = true;
     }

@@ -31,10 +31,12 @@ class GrpcHealthPublisherTest : public ::testing::Test {
     server_ = testing::StartTestGrpcServer(/*with_health=*/true);
     ASSERT_NE(server_.server, nullptr);
     ASSERT_NE(server_.health(), nullptr);
-    stub_ = Health::NewStub(
-        grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials()));
-    listeners_ = {{"a", "127.0.0.1", 18554}, {"b", "127.0.0.1", 18555},
-                  {"c", "127.0.0.1", 18556}, {"d", "127.0.0.1", 18557}};
+    stub_ =
+        Health::NewStub(grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials()));
+    listeners_ = {{"a", "127.0.0.1", 18554},
+                  {"b", "127.0.0.1", 18555},
+                  {"c", "127.0.0.1", 18556},
+                  {"d", "127.0.0.1", 18557}};
   }
   void TearDown() override { server_.server->Shutdown(); }
 

@@ -24,7 +24,7 @@
 
 extern char** environ;
 
-namespace rtsptest::health {
+namespace rtsptest::tools {
 namespace {
 
 using testing::LoopbackResponder;
@@ -94,8 +94,8 @@ class HealthProbeTest : public ::testing::Test {
     env_->backlog_full = std::move(*testing::BacklogFullListener::Start());
     env_->http_ok = Start(LoopbackResponder::Fixed(
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"));
-    env_->http_503 = Start(LoopbackResponder::Fixed(
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"));
+    env_->http_503 = Start(
+        LoopbackResponder::Fixed("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"));
     env_->http_stall = Start(LoopbackResponder::Stall());
     env_->http_garbage = Start(LoopbackResponder::Fixed("SSH-2.0-OpenSSH_9.2\r\n\r\n"));
     for (int i = 0; i < 4; ++i) env_->rtsp.push_back(Start(LoopbackResponder::RtspOk()));
@@ -153,75 +153,120 @@ TEST_F(HealthProbeTest, ExitCodesInEveryMode) {
       // grpc mode (the default), grpc_health_probe's flags and messages.
       {"grpc serving", {"-addr=" + healthy}, 0, "status: SERVING"},
       {"grpc double dash, spaced values",
-       {"--addr", healthy, "--service", "rtsp", "--connect-timeout", "1s"}, 0, "status: SERVING"},
+       {"--addr", healthy, "--service", "rtsp", "--connect-timeout", "1s"},
+       0,
+       "status: SERVING"},
       {"grpc explicit mode, every client flag",
        {"-mode=grpc", "-addr", healthy, "-rpc-timeout=500ms", "-rpc-header", "x-a: 1",
         "-rpc-header=x-b: 2", "-user-agent=probe-test", "-gzip", "-v"},
-       0, "parsed options:"},
-      {"grpc not serving", {"-addr=" + healthy, "-service=down"}, 4,
+       0,
+       "parsed options:"},
+      {"grpc not serving",
+       {"-addr=" + healthy, "-service=down"},
+       4,
        "service unhealthy (responded with \"NOT_SERVING\")"},
       {"grpc missing addr", {}, 1, "error: -addr not specified"},
-      {"grpc unknown flag", {"-addr=" + healthy, "-bogus"}, 1,
+      {"grpc unknown flag",
+       {"-addr=" + healthy, "-bogus"},
+       1,
        "flag provided but not defined: -bogus"},
       {"grpc bad duration", {"-addr=" + healthy, "-rpc-timeout=fast"}, 1, "invalid value"},
-      {"grpc zero timeout", {"-addr=" + healthy, "-connect-timeout=0"}, 1,
+      {"grpc zero timeout",
+       {"-addr=" + healthy, "-connect-timeout=0"},
+       1,
        "-connect-timeout must be greater than zero"},
-      {"grpc tls flag without tls", {"-addr=" + healthy, "-tls-no-verify"}, 1,
+      {"grpc tls flag without tls",
+       {"-addr=" + healthy, "-tls-no-verify"},
+       1,
        "without specifying -tls"},
-      {"grpc bad rpc header", {"-addr=" + healthy, "-rpc-header=novalue"}, 1,
+      {"grpc bad rpc header",
+       {"-addr=" + healthy, "-rpc-header=novalue"},
+       1,
        "invalid -rpc-header"},
-      {"grpc flag of another mode", {"-addr=" + healthy, "-url=http://x/"}, 1,
+      {"grpc flag of another mode",
+       {"-addr=" + healthy, "-url=http://x/"},
+       1,
        "not valid with -mode=grpc"},
-      {"grpc refused", {"-addr=" + refused, "-connect-timeout=" + t}, 2,
+      {"grpc refused",
+       {"-addr=" + refused, "-connect-timeout=" + t},
+       2,
        "error: failed to connect service at"},
       {"grpc connect timeout",
-       {"-addr=" + Loopback(env_->backlog_full->port()), "-connect-timeout=" + t}, 2,
+       {"-addr=" + Loopback(env_->backlog_full->port()), "-connect-timeout=" + t},
+       2,
        "timeout: failed to connect service \"" + Loopback(env_->backlog_full->port()) +
            "\" within 200ms"},
-      {"grpc unknown service", {"-addr=" + healthy, "-service=nope"}, 3,
+      {"grpc unknown service",
+       {"-addr=" + healthy, "-service=nope"},
+       3,
        "error: health rpc failed: rpc error: code = NotFound"},
-      {"grpc no health service", {"-addr=" + Loopback(env_->no_health.port)}, 3,
+      {"grpc no health service",
+       {"-addr=" + Loopback(env_->no_health.port)},
+       3,
        "does not implement the grpc health protocol"},
       {"version", {"-version"}, 0, "grpc_health_probe compatible"},
       {"help", {"--help"}, 0, "ports mode"},
       {"bad mode", {"-mode=tcp"}, 1, "must be grpc, http or ports"},
       // http mode.
       {"http 200", {"-mode=http", "-url=" + Url(env_->http_ok->port())}, 0, "status: HTTP/1.1 200"},
-      {"http 503", {"--mode", "http", "--url", Url(env_->http_503->port()), "--timeout", t}, 4,
+      {"http 503",
+       {"--mode", "http", "--url", Url(env_->http_503->port()), "--timeout", t},
+       4,
        "HTTP/1.1 503 Service Unavailable"},
-      {"http refused", {"-mode=http", "-url=" + Url(env_->refused), "-timeout=" + t}, 2,
+      {"http refused",
+       {"-mode=http", "-url=" + Url(env_->refused), "-timeout=" + t},
+       2,
        "connection refused"},
       {"http connect timeout",
-       {"-mode=http", "-url=" + Url(env_->backlog_full->port()), "-timeout=" + t}, 2,
+       {"-mode=http", "-url=" + Url(env_->backlog_full->port()), "-timeout=" + t},
+       2,
        "timeout: failed to connect"},
-      {"http no reply", {"-mode=http", "-url=" + Url(env_->http_stall->port()), "-timeout=" + t}, 3,
+      {"http no reply",
+       {"-mode=http", "-url=" + Url(env_->http_stall->port()), "-timeout=" + t},
+       3,
        "did not complete within 200ms"},
-      {"http not http", {"-mode=http", "-url=" + Url(env_->http_garbage->port()), "-timeout=" + t},
-       3, "malformed status line"},
-      {"http https url", {"-mode=http", "-url=https://127.0.0.1/health"}, 1,
+      {"http not http",
+       {"-mode=http", "-url=" + Url(env_->http_garbage->port()), "-timeout=" + t},
+       3,
+       "malformed status line"},
+      {"http https url",
+       {"-mode=http", "-url=https://127.0.0.1/health"},
+       1,
        "only http:// URLs are supported"},
       {"http bad port", {"-mode=http", "-url=http://127.0.0.1:99999/"}, 1, "port must be 1..65535"},
       {"http missing url", {"-mode=http"}, 1, "-url not specified"},
-      {"http grpc flag", {"-mode=http", "-url=" + Url(env_->http_ok->port()), "-addr=x"}, 1,
+      {"http grpc flag",
+       {"-mode=http", "-url=" + Url(env_->http_ok->port()), "-addr=x"},
+       1,
        "not valid with -mode=http"},
       // ports mode.
-      {"ports all up", {"-mode=ports", "-ports=" + RtspPorts(4), "-timeout=" + t}, 0,
+      {"ports all up",
+       {"-mode=ports", "-ports=" + RtspPorts(4), "-timeout=" + t},
+       0,
        "\"status\":\"healthy\""},
-      {"ports 3 of 4", {"-mode=ports", "-ports=" + RtspPorts(3, {env_->refused}), "-timeout=" + t},
-       0, "\"open_ports\":3"},
+      {"ports 3 of 4",
+       {"-mode=ports", "-ports=" + RtspPorts(3, {env_->refused}), "-timeout=" + t},
+       0,
+       "\"open_ports\":3"},
       {"ports 2 of 4",
        {"-mode=ports", "-ports=" + RtspPorts(2, {env_->refused, env_->rtsp_stall->port()}),
         "-timeout=" + t},
-       4, "\"status\":\"unhealthy\""},
+       4,
+       "\"status\":\"unhealthy\""},
       {"ports stalled fails 4 of 4",
        {"-mode=ports", "-ports=" + RtspPorts(3, {env_->rtsp_stall->port()}), "-min-healthy=4",
         "-timeout=" + t},
-       4, "\"failure\":\"rtsp_timeout\""},
-      {"ports deep check", {"-mode=ports", "-ports=" + RtspPorts(4), "-describe-path=/cam1"}, 0,
+       4,
+       "\"failure\":\"rtsp_timeout\""},
+      {"ports deep check",
+       {"-mode=ports", "-ports=" + RtspPorts(4), "-describe-path=/cam1"},
+       0,
        "\"open_ports\":4"},
       {"ports bad list", {"-mode=ports", "-ports=8554,abc"}, 1, "is not a port"},
       {"ports duplicate", {"-mode=ports", "-ports=8554,8554"}, 1, "listed twice"},
-      {"ports k too large", {"-mode=ports", "-ports=" + RtspPorts(4), "-min-healthy=5"}, 1,
+      {"ports k too large",
+       {"-mode=ports", "-ports=" + RtspPorts(4), "-min-healthy=5"},
+       1,
        "must be 1..4"},
       {"ports bad timeout", {"-mode=ports", "-timeout=-1s"}, 1, "must be greater than zero"},
   };
@@ -237,8 +282,8 @@ TEST_F(HealthProbeTest, ExitCodesInEveryMode) {
 
 TEST_F(HealthProbeTest, HttpModeOverIpv6) {
   if (!testing::HaveIpv6Loopback()) GTEST_SKIP() << "no IPv6 loopback here";
-  auto server = LoopbackResponder::Start(
-      LoopbackResponder::Fixed("HTTP/1.0 200 OK\r\n\r\n"), "::1");
+  auto server =
+      LoopbackResponder::Start(LoopbackResponder::Fixed("HTTP/1.0 200 OK\r\n\r\n"), "::1");
   ASSERT_TRUE(server.ok());
   const RunResult r =
       RunProbe({"-mode=http", absl::StrCat("-url=http://[::1]:", (*server)->port(), "/health")});
@@ -246,8 +291,8 @@ TEST_F(HealthProbeTest, HttpModeOverIpv6) {
 }
 
 TEST_F(HealthProbeTest, PortsModePrintsOneJsonLineWithCounts) {
-  const RunResult r = RunProbe(
-      {"-mode=ports", "-ports=" + RtspPorts(3, {env_->refused}), "-timeout=200ms"});
+  const RunResult r =
+      RunProbe({"-mode=ports", "-ports=" + RtspPorts(3, {env_->refused}), "-timeout=200ms"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_FALSE(r.out.empty());
   EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << "not one line: " << r.out;
@@ -287,4 +332,4 @@ TEST_F(HealthProbeTest, HealthyChecksAreFast) {
 }
 
 }  // namespace
-}  // namespace rtsptest::health
+}  // namespace rtsptest::tools

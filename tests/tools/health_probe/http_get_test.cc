@@ -4,7 +4,7 @@
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
 
-namespace rtsptest::health {
+namespace rtsptest::tools {
 namespace {
 
 TEST(HttpUrlTest, ParsesHostPortPath) {
@@ -31,4 +31,4 @@ TEST(HttpUrlTest, RejectsWhatItCannotDo) {
 }
 
 }  // namespace
-}  // namespace rtsptest::health
+}  // namespace rtsptest::tools
