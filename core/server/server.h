@@ -3,7 +3,7 @@
 // It owns the plugin loader, one RtspListener per configured port and the
 // stream manager. Start() is forgiving by design: a listener that cannot
 // bind and a stream whose plugin or parameters are bad are logged and
-// skipped, and everything else serves. Health (healthcheck/) reports what is
+// skipped, and everything else serves. Health (health/) reports what is
 // actually up.
 #ifndef RTSPTEST_CORE_SERVER_SERVER_H_
 #define RTSPTEST_CORE_SERVER_SERVER_H_

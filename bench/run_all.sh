@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark scenario in turn, each bounded in time by its
+# own script, on loopback. Figures go to stdout; docs/benchmarks.md records
+# runs with their commands. Prefer a quiet machine: other work changes them.
+#
+#   bench/run_all.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+run() {
+  echo
+  echo "=================== $*"
+  "$@"
+}
+
+run bench/run_health_bench.sh
+run bench/probe_startup_bench.sh
+run bench/gateway/run_gateway_bench.sh
+run bench/idle_cpu_bench.sh
