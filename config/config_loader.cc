@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "config/config_validator.h"
-#include "config/proto_yaml_mapper.h"
+#include "config/proto_yaml_names.h"
 
 namespace rtsptest::config {
 namespace {

@@ -27,7 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "config/overrides.h"
-#include "config/source_map.h"
+#include "config/proto_yaml_names.h"
 #include "rtsptest/config/v1/config.pb.h"
 
 namespace rtsptest::config {

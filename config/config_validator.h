@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "config/source_map.h"
+#include "config/proto_yaml_names.h"
 #include "rtsptest/config/v1/config.pb.h"
 
 namespace rtsptest::config {

@@ -16,7 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "common/port_list/port_list.h"
 #include "config/config_validator.h"
-#include "config/proto_yaml_mapper.h"
+#include "config/proto_yaml_names.h"
 #include "google/protobuf/descriptor.h"
 
 namespace rtsptest::config {

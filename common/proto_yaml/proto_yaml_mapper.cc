@@ -1,6 +1,6 @@
 // ProtoYamlMapper: YAML/JSON -> protobuf through reflection (see the header
 // for the mapping rules).
-#include "config/proto_yaml_mapper.h"
+#include "common/proto_yaml/proto_yaml_mapper.h"
 
 #include <algorithm>
 #include <cmath>
@@ -20,7 +20,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 
-namespace rtsptest::config {
+namespace rtsptest::common {
 namespace {
 
 using google::protobuf::Descriptor;
@@ -522,4 +522,4 @@ void ProtoYamlMapper::Record(const YAML::Node& node, const std::string& path) {
   if (mark.line >= 0) locations_->Record(path, mark.line + 1, mark.column + 1);
 }
 
-}  // namespace rtsptest::config
+}  // namespace rtsptest::common

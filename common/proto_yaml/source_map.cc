@@ -1,5 +1,5 @@
 // SourceMap: field path -> position in the config file (see source_map.h).
-#include "config/source_map.h"
+#include "common/proto_yaml/source_map.h"
 
 #include <vector>
 
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace rtsptest::config {
+namespace rtsptest::common {
 namespace {
 
 // The path one level up: "a.b[2]" -> "a.b", "a.b" -> "a", "a" -> "".
@@ -60,4 +60,4 @@ std::string FormatFieldError(absl::string_view location, absl::string_view path,
   return absl::StrJoin(parts, ": ");
 }
 
-}  // namespace rtsptest::config
+}  // namespace rtsptest::common

@@ -6,15 +6,15 @@
 // sets, keyed by field path ("streams[2].parameters.fps"); overrides record
 // the flag or environment variable that replaced a value; the validator looks
 // the path up when it reports an error.
-#ifndef RTSPTEST_CONFIG_SOURCE_MAP_H_
-#define RTSPTEST_CONFIG_SOURCE_MAP_H_
+#ifndef RTSPTEST_COMMON_PROTO_YAML_SOURCE_MAP_H_
+#define RTSPTEST_COMMON_PROTO_YAML_SOURCE_MAP_H_
 
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 
-namespace rtsptest::config {
+namespace rtsptest::common {
 
 class SourceMap {
  public:
@@ -56,6 +56,6 @@ class SourceMap {
 std::string FormatFieldError(absl::string_view location, absl::string_view path,
                              absl::string_view message);
 
-}  // namespace rtsptest::config
+}  // namespace rtsptest::common
 
-#endif  // RTSPTEST_CONFIG_SOURCE_MAP_H_
+#endif  // RTSPTEST_COMMON_PROTO_YAML_SOURCE_MAP_H_

@@ -1,5 +1,5 @@
 // Tests of ProtoYamlMapper: YAML/JSON onto protobuf messages by reflection.
-#include "config/proto_yaml_mapper.h"
+#include "common/proto_yaml/proto_yaml_mapper.h"
 
 #include <string>
 
@@ -10,7 +10,7 @@
 #include "gtest/gtest.h"
 #include "rtsptest/config/v1/config.pb.h"
 
-namespace rtsptest::config {
+namespace rtsptest::common {
 namespace {
 
 using ::testing::HasSubstr;
@@ -28,7 +28,7 @@ absl::StatusOr<T> MapText(const std::string& yaml, SourceMap* locations = nullpt
 }
 
 TEST(ProtoYamlMapperTest, MapsNestedRepeatedAndScalarFields) {
-  auto config = MapText<v1::ServerConfig>(R"(
+  auto config = MapText<config::v1::ServerConfig>(R"(
 listeners:
   - name: front
     bind_address: 127.0.0.1
@@ -55,12 +55,12 @@ drain_timeout: 3s
   EXPECT_THAT(config->streams(0).listeners(), ::testing::ElementsAre("front"));
   EXPECT_EQ(config->streams(0).description(), "bars");
   EXPECT_THAT(config->plugin_dirs(), ::testing::ElementsAre("/opt/a", "/opt/b"));
-  EXPECT_EQ(config->logging().level(), v1::Logging::DEBUG);
+  EXPECT_EQ(config->logging().level(), config::v1::Logging::DEBUG);
   EXPECT_EQ(config->drain_timeout().seconds(), 3);
 }
 
 TEST(ProtoYamlMapperTest, AcceptsJsonDocumentsAndJsonFieldNames) {
-  auto config = MapText<v1::ServerConfig>(R"({
+  auto config = MapText<config::v1::ServerConfig>(R"({
     "listeners": [{"name": "v6", "bindAddress": "::1", "port": 9000}],
     "pluginDirs": ["/opt/plugins"],
     "drainTimeout": "1.5s",
@@ -77,11 +77,11 @@ TEST(ProtoYamlMapperTest, AcceptsJsonDocumentsAndJsonFieldNames) {
 }
 
 TEST(ProtoYamlMapperTest, NullAndEmptyDocumentLeaveDefaults) {
-  auto empty = MapText<v1::ServerConfig>("");
+  auto empty = MapText<config::v1::ServerConfig>("");
   ASSERT_TRUE(empty.ok()) << empty.status();
   EXPECT_EQ(empty->listeners_size(), 0);
 
-  auto nulls = MapText<v1::ServerConfig>("listeners:\nlogging: ~\ndrain_timeout:\n");
+  auto nulls = MapText<config::v1::ServerConfig>("listeners:\nlogging: ~\ndrain_timeout:\n");
   ASSERT_TRUE(nulls.ok()) << nulls.status();
   EXPECT_EQ(nulls->listeners_size(), 0);
   EXPECT_FALSE(nulls->has_drain_timeout());
@@ -96,7 +96,7 @@ struct DurationCase {
 class DurationTest : public ::testing::TestWithParam<DurationCase> {};
 
 TEST_P(DurationTest, ParsesOntoDurationProto) {
-  auto config = MapText<v1::ServerConfig>("drain_timeout: " + GetParam().text);
+  auto config = MapText<config::v1::ServerConfig>("drain_timeout: " + GetParam().text);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->drain_timeout().seconds(), GetParam().seconds);
   EXPECT_EQ(config->drain_timeout().nanos(), GetParam().nanos);
@@ -112,19 +112,19 @@ INSTANTIATE_TEST_SUITE_P(
                       DurationCase{"{seconds: 4, nanos: 5}", 4, 5}));
 
 TEST(ProtoYamlMapperTest, EnumsByNameCaseInsensitiveOrNumber) {
-  for (const auto& [text, level] :
-       std::vector<std::pair<std::string, v1::Logging::Level>>{{"debug", v1::Logging::DEBUG},
-                                                               {"INFO", v1::Logging::INFO},
-                                                               {"Warning", v1::Logging::WARNING},
-                                                               {"4", v1::Logging::ERROR}}) {
-    auto config = MapText<v1::ServerConfig>("logging:\n  level: " + text);
+  for (const auto& [text, level] : std::vector<std::pair<std::string, config::v1::Logging::Level>>{
+           {"debug", config::v1::Logging::DEBUG},
+           {"INFO", config::v1::Logging::INFO},
+           {"Warning", config::v1::Logging::WARNING},
+           {"4", config::v1::Logging::ERROR}}) {
+    auto config = MapText<config::v1::ServerConfig>("logging:\n  level: " + text);
     ASSERT_TRUE(config.ok()) << text << ": " << config.status();
     EXPECT_EQ(config->logging().level(), level) << text;
   }
 }
 
 TEST(ProtoYamlMapperTest, MapValuesMayBeAnyScalarAndAreKeptAsText) {
-  auto config = MapText<v1::ServerConfig>(R"(
+  auto config = MapText<config::v1::ServerConfig>(R"(
 streams:
   - parameters:
       width: 1280
@@ -144,7 +144,8 @@ streams:
 
 TEST(ProtoYamlMapperTest, RecordsFieldPositions) {
   SourceMap locations("config.yaml");
-  auto config = MapText<v1::ServerConfig>("streams:\n  - path: /a\n    plugin: x\n", &locations);
+  auto config =
+      MapText<config::v1::ServerConfig>("streams:\n  - path: /a\n    plugin: x\n", &locations);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(locations.Locate("streams[0].plugin"), "config.yaml:3:13");
   EXPECT_EQ(locations.Locate("streams[0]"), "config.yaml:2:5");
@@ -172,7 +173,7 @@ struct ErrorCase {
 class MapperErrorTest : public ::testing::TestWithParam<ErrorCase> {};
 
 TEST_P(MapperErrorTest, FailsWithPathAndPosition) {
-  auto config = MapText<v1::ServerConfig>(GetParam().yaml);
+  auto config = MapText<config::v1::ServerConfig>(GetParam().yaml);
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(std::string(config.status().message()), GetParam().message);
@@ -282,4 +283,4 @@ TEST(ParseConfigDurationTest, RejectsGarbage) {
 }
 
 }  // namespace
-}  // namespace rtsptest::config
+}  // namespace rtsptest::common

@@ -17,8 +17,8 @@
 //
 // Every error is InvalidArgument and reads
 // "<source>:<line>:<column>: <field path>: <what is wrong>".
-#ifndef RTSPTEST_CONFIG_PROTO_YAML_MAPPER_H_
-#define RTSPTEST_CONFIG_PROTO_YAML_MAPPER_H_
+#ifndef RTSPTEST_COMMON_PROTO_YAML_PROTO_YAML_MAPPER_H_
+#define RTSPTEST_COMMON_PROTO_YAML_PROTO_YAML_MAPPER_H_
 
 #include <string>
 
@@ -26,11 +26,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "config/source_map.h"
+#include "common/proto_yaml/source_map.h"
 #include "google/protobuf/message.h"
 #include "yaml-cpp/yaml.h"
 
-namespace rtsptest::config {
+namespace rtsptest::common {
 
 // Parses YAML or JSON text. yaml-cpp reports syntax errors by throwing; this
 // is the one place where they are caught and turned into InvalidArgument
@@ -99,6 +99,6 @@ class ProtoYamlMapper {
   SourceMap* locations_;
 };
 
-}  // namespace rtsptest::config
+}  // namespace rtsptest::common
 
-#endif  // RTSPTEST_CONFIG_PROTO_YAML_MAPPER_H_
+#endif  // RTSPTEST_COMMON_PROTO_YAML_PROTO_YAML_MAPPER_H_
