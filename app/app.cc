@@ -21,8 +21,18 @@ App::~App() { Stop(); }
 absl::Status App::Start() {
   if (absl::Status status = server_.Start(); !status.ok()) return status;
   const config::v1::ServerConfig& config = server_.config();
-  control_service_ =
-      std::make_unique<control::ControlServiceImpl>([this] { return BuildHealthReport(); });
+  control::ControlServiceDeps deps;
+  deps.health_report = [this] { return BuildHealthReport(); };
+  deps.streams = &server_.streams();
+  deps.plugins = &server_.plugins();
+  deps.config = &server_.config();
+  for (const auto& listener : server_.listeners()) deps.listeners.push_back(listener.get());
+  // monitor_ is set later in Start(); the snapshot reads it when asked.
+  deps.health_snapshot = [this] {
+    return monitor_ ? monitor_->snapshot() : health::HealthSnapshot{};
+  };
+  deps.started_at = started_at_;
+  control_service_ = std::make_unique<control::ControlServiceImpl>(std::move(deps));
 
   absl::StatusOr<std::unique_ptr<control::ControlPlaneServer>> control =
       control::ControlPlaneServer::Start(config.control().bind_address(), config.control().port(),

@@ -1,13 +1,93 @@
 // ControlServiceImpl implementation.
 #include "control/services/control_service.h"
 
+#include <string>
+#include <utility>
+
+#include "absl/strings/string_view.h"
+#include "control/services/listener_url.h"
+#include "control/services/plugin_list.h"
+#include "control/services/status_convert.h"
+
 namespace rtsptest::control {
+namespace {
+
+// The host the caller used to reach this port ("" when unknown).
+std::string CallerHostOf(const grpc::ServerContext* context) {
+  grpc::string_ref authority = context->ExperimentalGetAuthority();
+  return CallerHost(absl::string_view(authority.data(), authority.size()));
+}
+
+// Moves an OK value into `response`, or converts the error.
+template <typename T>
+grpc::Status Answer(absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+ControlServiceImpl::ControlServiceImpl(ControlServiceDeps deps)
+    : health_report_(std::move(deps.health_report)),
+      plugins_(deps.plugins),
+      server_info_(deps.listeners, std::move(deps.health_snapshot), deps.started_at),
+      streams_(deps.streams, deps.config, deps.listeners) {}
 
 grpc::Status ControlServiceImpl::GetHealthReport(grpc::ServerContext*,
                                                  const v1::GetHealthReportRequest*,
                                                  v1::HealthReport* response) {
-  *response = report_();
+  *response = health_report_();
   return grpc::Status::OK;
+}
+
+grpc::Status ControlServiceImpl::GetServerInfo(grpc::ServerContext* context,
+                                               const v1::GetServerInfoRequest*,
+                                               v1::ServerInfo* response) {
+  *response = server_info_.Build(CallerHostOf(context));
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlServiceImpl::ListPlugins(grpc::ServerContext*, const v1::ListPluginsRequest*,
+                                             v1::ListPluginsResponse* response) {
+  *response = control::ListPlugins(*plugins_);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlServiceImpl::ListStreams(grpc::ServerContext* context,
+                                             const v1::ListStreamsRequest* request,
+                                             v1::ListStreamsResponse* response) {
+  return Answer(streams_.List(*request, CallerHostOf(context)), response);
+}
+
+grpc::Status ControlServiceImpl::GetStream(grpc::ServerContext* context,
+                                           const v1::GetStreamRequest* request,
+                                           v1::StreamStatus* response) {
+  return Answer(streams_.Get(request->path(), CallerHostOf(context)), response);
+}
+
+grpc::Status ControlServiceImpl::CreateStream(grpc::ServerContext* context,
+                                              const v1::CreateStreamRequest* request,
+                                              v1::StreamStatus* response) {
+  return Answer(streams_.Create(request->stream(), CallerHostOf(context)), response);
+}
+
+grpc::Status ControlServiceImpl::UpdateStream(grpc::ServerContext* context,
+                                              const v1::UpdateStreamRequest* request,
+                                              v1::StreamStatus* response) {
+  return Answer(streams_.Update(*request, CallerHostOf(context)), response);
+}
+
+grpc::Status ControlServiceImpl::DeleteStream(grpc::ServerContext*,
+                                              const v1::DeleteStreamRequest* request,
+                                              v1::DeleteStreamResponse*) {
+  return ToGrpcStatus(streams_.Delete(request->path()));
+}
+
+grpc::Status ControlServiceImpl::ApplyStreams(grpc::ServerContext*,
+                                              const v1::ApplyStreamsRequest* request,
+                                              v1::ApplyStreamsResponse* response) {
+  return Answer(streams_.Apply(*request), response);
 }
 
 }  // namespace rtsptest::control

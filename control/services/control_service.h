@@ -1,28 +1,71 @@
 // ControlServiceImpl: rtsptest.control.v1.ControlService on the gRPC port.
 //
-// It holds no state of its own: every RPC asks the server through the
-// callbacks it was built with, so the same service can be tested against a
-// fake report and served by the real App.
+// A thin edge: each RPC takes the caller's host from the request, hands the
+// call to the class that does that job (StreamApi for streams, ListPlugins,
+// ServerInfoBuilder, the health report callback) and converts the result's
+// absl::Status to a grpc::Status. It holds no state of its own.
 #ifndef RTSPTEST_CONTROL_SERVICES_CONTROL_SERVICE_H_
 #define RTSPTEST_CONTROL_SERVICES_CONTROL_SERVICE_H_
 
 #include <functional>
+#include <vector>
 
+#include "absl/time/time.h"
+#include "control/services/server_info.h"
+#include "control/services/stream_api.h"
+#include "core/listener/rtsp_listener.h"
+#include "core/plugin_host/plugin_loader.h"
+#include "core/stream/stream_manager.h"
+#include "health/monitor/health_snapshot.h"
+#include "rtsptest/config/v1/config.pb.h"
 #include "rtsptest/control/v1/control.grpc.pb.h"
 
 namespace rtsptest::control {
 
+// What the service needs from the server. Every pointer must outlive the
+// service.
+struct ControlServiceDeps {
+  // GetHealthReport's answer.
+  std::function<v1::HealthReport()> health_report;
+  core::StreamManager* streams = nullptr;
+  core::PluginLoader* plugins = nullptr;
+  // The server's validated config (the listeners a stream may name).
+  const config::v1::ServerConfig* config = nullptr;
+  std::vector<const core::RtspListener*> listeners;
+  // The health monitor's last snapshot (ListenerInfo.healthy); may be null.
+  std::function<health::HealthSnapshot()> health_snapshot;
+  absl::Time started_at;
+};
+
 class ControlServiceImpl final : public v1::ControlService::Service {
  public:
-  using ReportFn = std::function<v1::HealthReport()>;
-  explicit ControlServiceImpl(ReportFn report) : report_(std::move(report)) {}
+  explicit ControlServiceImpl(ControlServiceDeps deps);
 
   grpc::Status GetHealthReport(grpc::ServerContext* context,
                                const v1::GetHealthReportRequest* request,
                                v1::HealthReport* response) override;
+  grpc::Status GetServerInfo(grpc::ServerContext* context, const v1::GetServerInfoRequest* request,
+                             v1::ServerInfo* response) override;
+  grpc::Status ListPlugins(grpc::ServerContext* context, const v1::ListPluginsRequest* request,
+                           v1::ListPluginsResponse* response) override;
+  grpc::Status ListStreams(grpc::ServerContext* context, const v1::ListStreamsRequest* request,
+                           v1::ListStreamsResponse* response) override;
+  grpc::Status GetStream(grpc::ServerContext* context, const v1::GetStreamRequest* request,
+                         v1::StreamStatus* response) override;
+  grpc::Status CreateStream(grpc::ServerContext* context, const v1::CreateStreamRequest* request,
+                            v1::StreamStatus* response) override;
+  grpc::Status UpdateStream(grpc::ServerContext* context, const v1::UpdateStreamRequest* request,
+                            v1::StreamStatus* response) override;
+  grpc::Status DeleteStream(grpc::ServerContext* context, const v1::DeleteStreamRequest* request,
+                            v1::DeleteStreamResponse* response) override;
+  grpc::Status ApplyStreams(grpc::ServerContext* context, const v1::ApplyStreamsRequest* request,
+                            v1::ApplyStreamsResponse* response) override;
 
  private:
-  const ReportFn report_;
+  const std::function<v1::HealthReport()> health_report_;
+  core::PluginLoader* const plugins_;
+  const ServerInfoBuilder server_info_;
+  StreamApi streams_;
 };
 
 }  // namespace rtsptest::control

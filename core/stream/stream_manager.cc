@@ -1,6 +1,7 @@
 // StreamManager: reserve, build outside the lock, publish or release.
 #include "core/stream/stream_manager.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -61,12 +62,7 @@ absl::Status StreamManager::Create(const config::v1::Stream& spec) {
     streams_.emplace(path, std::move(entry));
   }
   // Resolve listeners first: cheap, and a typo must not cost a pipeline.
-  std::vector<RtspListener*> targets;
-  for (RtspListener* listener : listeners_) {
-    bool wanted = spec.listeners().empty();
-    for (const std::string& name : spec.listeners()) wanted |= name == listener->name();
-    if (wanted) targets.push_back(listener);
-  }
+  std::vector<RtspListener*> targets = Targets(spec);
   ParameterList parameters;
   absl::StatusOr<std::unique_ptr<StreamMedia>> media = Build(spec, targets, &parameters);
   if (!media.ok()) {
@@ -98,6 +94,16 @@ absl::Status StreamManager::Create(const config::v1::Stream& spec) {
                {"listeners", absl::StrJoin(listener_names, ",")}});
   Emit({StreamEvent::Type::kCreated, path, StreamState::kStarting, StreamState::kStarting, ""});
   return absl::OkStatus();
+}
+
+std::vector<RtspListener*> StreamManager::Targets(const config::v1::Stream& spec) const {
+  std::vector<RtspListener*> targets;
+  for (RtspListener* listener : listeners_) {
+    bool wanted = spec.listeners().empty();
+    for (const std::string& name : spec.listeners()) wanted |= name == listener->name();
+    if (wanted) targets.push_back(listener);
+  }
+  return targets;
 }
 
 absl::StatusOr<std::unique_ptr<StreamMedia>> StreamManager::Build(
@@ -143,6 +149,9 @@ absl::Status StreamManager::Remove(absl::string_view path) {
     auto it = streams_.find(path);
     if (it == streams_.end()) return NoSuchStream(path);
     Entry& entry = *it->second;
+    if (entry.replacing) {
+      return absl::FailedPreconditionError(absl::StrCat("stream ", path, ": still being replaced"));
+    }
     if (entry.phase != Entry::Phase::kServing) {
       return absl::FailedPreconditionError(absl::StrCat("stream ", path, ": ",
                                                         entry.phase == Entry::Phase::kBuilding
@@ -177,6 +186,73 @@ absl::Status StreamManager::Remove(absl::string_view path) {
   return absl::OkStatus();
 }
 
+absl::Status StreamManager::Replace(const config::v1::Stream& spec) {
+  const std::string& path = spec.path();
+  // Keep the path reserved (the old stream serving) while the new media is
+  // built: Remove() and another Replace() fail with FailedPrecondition.
+  {
+    absl::MutexLock lock(&mutex_);
+    auto it = streams_.find(path);
+    if (it == streams_.end()) return NoSuchStream(path);
+    Entry& entry = *it->second;
+    if (entry.phase != Entry::Phase::kServing || entry.replacing) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("stream ", path, ": ",
+                       entry.phase == Entry::Phase::kBuilding ? "still being created"
+                       : entry.replacing                      ? "still being replaced"
+                                                              : "already being removed"));
+    }
+    entry.replacing = true;
+  }
+  std::vector<RtspListener*> targets = Targets(spec);
+  ParameterList parameters;
+  absl::StatusOr<std::unique_ptr<StreamMedia>> media = Build(spec, targets, &parameters);
+  if (!media.ok()) {
+    absl::MutexLock lock(&mutex_);
+    streams_.at(path)->replacing = false;
+    return media.status();
+  }
+  std::unique_ptr<StreamMedia> old_media;
+  std::vector<RtspListener*> old_mounts;
+  StreamState previous;
+  {
+    absl::MutexLock lock(&mutex_);
+    Entry& entry = *streams_.at(path);
+    previous = entry.health->report().state;
+    // Mounting on a listener that already has the path replaces its factory
+    // in one step, so a client there never sees the path missing.
+    for (RtspListener* listener : entry.mounted_on) {
+      if (std::find(targets.begin(), targets.end(), listener) == targets.end()) {
+        listener->Unmount(path);
+      }
+    }
+    old_mounts = std::move(entry.mounted_on);
+    old_media = std::move(entry.media);
+    entry.media = *std::move(media);
+    entry.mounted_on.clear();
+    entry.stream.spec = spec;
+    entry.stream.state = StreamState::kStarting;
+    entry.stream.status = StreamStatus{};
+    entry.stream.status.parameters = std::move(parameters);
+    for (RtspListener* listener : targets) {
+      listener->Mount(path, entry.media->factory());
+      entry.mounted_on.push_back(listener);
+      entry.stream.status.listeners.push_back(listener->name());
+    }
+    entry.health.emplace(stall_timeout_);
+    entry.replacing = false;
+  }
+  // As in Remove(): closing the readers' connections ends their sessions,
+  // so the old pipeline stops with its keeper.
+  int closed = 0;
+  for (RtspListener* listener : old_mounts) closed += listener->CloseReadersOf(old_media->media());
+  old_media.reset();
+  common::Log(common::LogLevel::kInfo, "stream replaced",
+              {{"stream", path}, {"plugin", spec.plugin()}, {"readers_closed", closed}});
+  Emit({StreamEvent::Type::kStateChanged, path, previous, StreamState::kStarting, "replaced"});
+  return absl::OkStatus();
+}
+
 void StreamManager::RemoveAll() {
   std::vector<std::string> paths;
   {
@@ -194,8 +270,8 @@ Stream StreamManager::Snapshot(const Entry& entry) {
   if (entry.media != nullptr) {
     stream.status.readers = entry.media->readers();
     stream.status.bytes_produced = entry.media->bytes_produced();
-    stream.status.health = entry.health.report();
-    stream.state = entry.health.report().state;
+    stream.status.health = entry.health->report();
+    stream.state = entry.health->report().state;
   }
   return stream;
 }
@@ -252,9 +328,9 @@ std::vector<StreamLiveness> StreamManager::EvaluateLiveness() {
         continue;
       }
       std::optional<StreamHealth::Transition> change =
-          entry->health.Update(entry->media->ReadLiveness(), MonotonicNow());
+          entry->health->Update(entry->media->ReadLiveness(), MonotonicNow());
       if (change.has_value()) {
-        const StreamHealthReport& report = entry->health.report();
+        const StreamHealthReport& report = entry->health->report();
         common::LogLevel level = change->to == StreamState::kFailed    ? common::LogLevel::kError
                                  : change->to == StreamState::kStalled ? common::LogLevel::kWarning
                                                                        : common::LogLevel::kInfo;
@@ -271,7 +347,7 @@ std::vector<StreamLiveness> StreamManager::EvaluateLiveness() {
         events.push_back(
             {StreamEvent::Type::kStateChanged, path, change->from, change->to, change->reason});
       }
-      result.push_back({path, entry->health.report().state});
+      result.push_back({path, entry->health->report().state});
     }
   }
   for (const StreamEvent& event : events) Emit(event);

@@ -20,6 +20,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,15 @@ class StreamManager {
   // connections closed) and its pipeline released; the path is free again
   // when it returns.
   absl::Status Remove(absl::string_view path) ABSL_LOCKS_EXCLUDED(mutex_);
+  // Replaces the serving stream at spec.path() with one built from `spec`,
+  // atomically: the path stays reserved while the new media is built
+  // outside the lock; then, under the lock, the new media is mounted in the
+  // old one's place; the old stream's readers are cut off and its pipeline
+  // released. If the build fails, the old stream serves on untouched and the
+  // build's error is returned (the codes of Create()). NotFound if no stream
+  // has the path; FailedPrecondition while it is being created, replaced or
+  // removed.
+  absl::Status Replace(const config::v1::Stream& spec) ABSL_LOCKS_EXCLUDED(mutex_);
   // Removes every stream.
   void RemoveAll() ABSL_LOCKS_EXCLUDED(mutex_);
 
@@ -104,11 +114,16 @@ class StreamManager {
     std::vector<RtspListener*> mounted_on;
     // Set while serving; moved out when stopping.
     std::unique_ptr<StreamMedia> media;
-    StreamHealth health;
+    // Optional only so that Replace() can start it afresh (emplace).
+    std::optional<StreamHealth> health;
+    // A Replace() is building this path's new media; the old one serves.
+    bool replacing = false;
 
-    explicit Entry(absl::Duration stall_timeout) : health(stall_timeout) {}
+    explicit Entry(absl::Duration stall_timeout) { health.emplace(stall_timeout); }
   };
 
+  // The listeners `spec` names (all of them when it names none).
+  std::vector<RtspListener*> Targets(const config::v1::Stream& spec) const;
   // Builds and starts the stream's media: the part of Create() that runs
   // outside the lock.
   absl::StatusOr<std::unique_ptr<StreamMedia>> Build(const config::v1::Stream& spec,

@@ -285,5 +285,51 @@ TEST_F(StreamManagerTest, EndOfStreamTurnsTheStreamFailed) {
   EXPECT_EQ(*reason, "end of stream (track 0)");
 }
 
+TEST_F(StreamManagerTest, ReplaceServesTheNewSpecAndClosesTheOldReaders) {
+  ASSERT_TRUE(manager_->Create(Spec("/cam")).ok());
+  PlainReader old_reader(Url("/cam"));
+  ASSERT_TRUE(old_reader.WaitForBuffers(5));
+
+  config::v1::Stream replacement = Spec("/cam");
+  replacement.set_description("replaced");
+  ASSERT_TRUE(manager_->Replace(replacement).ok());
+
+  GstMessage* end = old_reader.WaitForEnd();
+  EXPECT_NE(end, nullptr) << "the old reader's session did not end";
+  if (end != nullptr) gst_message_unref(end);
+  EXPECT_EQ(CountLines(count_file_), 2);
+  absl::StatusOr<Stream> stream = manager_->Get("/cam");
+  ASSERT_TRUE(stream.ok());
+  EXPECT_EQ(stream->spec.description(), "replaced");
+  EXPECT_EQ(stream->status.listeners, std::vector<std::string>{"rtsp-test"});
+  PlainReader new_reader(Url("/cam"));
+  EXPECT_TRUE(new_reader.WaitForBuffers(5));
+}
+
+TEST_F(StreamManagerTest, ReplaceWithAFailingPluginLeavesTheOldStreamServing) {
+  ASSERT_TRUE(manager_->Create(Spec("/cam")).ok());
+  PlainReader reader(Url("/cam"));
+  ASSERT_TRUE(reader.WaitForBuffers(5));
+
+  absl::Status failed = manager_->Replace(Spec("/cam", /*fail=*/true));
+  EXPECT_EQ(failed.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(failed.message().find("camera /cam is unplugged"), absl::string_view::npos) << failed;
+
+  absl::StatusOr<Stream> stream = manager_->Get("/cam");
+  ASSERT_TRUE(stream.ok());
+  EXPECT_EQ(stream->spec.parameters().count("fail"), 0u);
+  EXPECT_EQ(stream->status.readers, 1);
+  EXPECT_TRUE(reader.WaitForBuffers(60));
+  // Not stuck "being replaced": the stream can be removed.
+  EXPECT_TRUE(manager_->Remove("/cam").ok());
+}
+
+TEST_F(StreamManagerTest, ReplaceOfAnUnknownPathIsNotFound) {
+  absl::Status status = manager_->Replace(Spec("/nope"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(status.message(), "stream /nope: no such stream");
+  EXPECT_EQ(CountLines(count_file_), 0);
+}
+
 }  // namespace
 }  // namespace rtsptest::core

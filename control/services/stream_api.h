@@ -1,0 +1,68 @@
+// StreamApi: the stream RPCs of rtsptest.control.v1 (List, Get, Create,
+// Update, Delete, Apply) on top of core::StreamManager, the one owner of
+// stream lifecycle. It validates requests, calls the manager and answers
+// StreamStatus values; it keeps no state of its own.
+//
+// Codes (messages name the field and the value): InvalidArgument for a bad
+// spec, mask, page size or token, or a plugin's rejection of a parameter
+// or of its pipeline; NotFound for an unknown stream or plugin;
+// AlreadyExists for a path in use; FailedPrecondition while a stream is
+// being created, replaced or removed.
+#ifndef RTSPTEST_CONTROL_SERVICES_STREAM_API_H_
+#define RTSPTEST_CONTROL_SERVICES_STREAM_API_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "control/services/stream_spec_validator.h"
+#include "core/listener/rtsp_listener.h"
+#include "core/stream/stream_manager.h"
+#include "rtsptest/config/v1/config.pb.h"
+#include "rtsptest/control/v1/control.pb.h"
+
+namespace rtsptest::control {
+
+inline constexpr int kDefaultPageSize = 100;
+inline constexpr int kMaxPageSize = 1000;
+
+class StreamApi {
+ public:
+  // Every pointer must outlive the API. `config` is the server's validated
+  // config (its listeners are what a stream may name).
+  StreamApi(core::StreamManager* streams, const config::v1::ServerConfig* config,
+            std::vector<const core::RtspListener*> listeners)
+      : streams_(streams), validator_(config), listeners_(std::move(listeners)) {}
+
+  // `caller_host` (see ListenerUrl) goes into every StreamStatus.urls.
+  absl::StatusOr<v1::ListStreamsResponse> List(const v1::ListStreamsRequest& request,
+                                               absl::string_view caller_host) const;
+  absl::StatusOr<v1::StreamStatus> Get(absl::string_view path, absl::string_view caller_host) const;
+  absl::StatusOr<v1::StreamStatus> Create(const config::v1::Stream& spec,
+                                          absl::string_view caller_host);
+  // Atomic: the merged spec serves, or the old stream goes on unchanged. A
+  // merged spec equal to the serving one changes nothing.
+  absl::StatusOr<v1::StreamStatus> Update(const v1::UpdateStreamRequest& request,
+                                          absl::string_view caller_host);
+  absl::Status Delete(absl::string_view path);
+  // InvalidArgument only for a malformed request (a path twice, an empty
+  // delete path); every item's own outcome, a bad spec included, is in its
+  // result.
+  absl::StatusOr<v1::ApplyStreamsResponse> Apply(const v1::ApplyStreamsRequest& request);
+
+ private:
+  v1::StreamStatus ToStatus(const core::Stream& stream, absl::string_view caller_host) const;
+  // `field` names the item in messages, e.g. "upsert[2]".
+  v1::ApplyResult Upsert(const config::v1::Stream& spec, absl::string_view field);
+  v1::ApplyResult DeleteItem(const std::string& path);
+
+  core::StreamManager* const streams_;
+  const StreamSpecValidator validator_;
+  const std::vector<const core::RtspListener*> listeners_;
+};
+
+}  // namespace rtsptest::control
+
+#endif  // RTSPTEST_CONTROL_SERVICES_STREAM_API_H_
