@@ -34,9 +34,12 @@ absl::Status App::Start() {
   deps.started_at = started_at_;
   control_service_ = std::make_unique<control::ControlServiceImpl>(std::move(deps));
 
+  absl::StatusOr<control::ControlPlaneSecurity> security =
+      control::SecurityFromConfig(config.control());
+  if (!security.ok()) return security.status();
   absl::StatusOr<std::unique_ptr<control::ControlPlaneServer>> control =
       control::ControlPlaneServer::Start(config.control().bind_address(), config.control().port(),
-                                         {control_service_.get()});
+                                         {control_service_.get()}, *security);
   if (!control.ok()) return control.status();
   control_ = *std::move(control);
   common::Log(common::LogLevel::kInfo, "control plane serving",

@@ -3,6 +3,10 @@
 // Exit codes: 0 after a clean stop (SIGTERM/SIGINT), 1 when nothing could be
 // served (no port could bind), 2 for a bad configuration or bad flags.
 #include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <gst/gst.h>
 
 #include <algorithm>
@@ -33,6 +37,7 @@
 #include "common/version/version.h"
 #include "config/config_loader.h"
 #include "config/overrides.h"
+#include "control/grpc_server/control_plane_server.h"
 #include "core/font_cache/font_cache.h"
 #include "core/glib/gst_log_routing.h"
 #include "core/plugin_host/plugin_catalog.h"
@@ -143,6 +148,28 @@ void ApplyLogLevel(const config::v1::ServerConfig& config) {
 
 // How long stopping may take after the drain before the process just exits.
 constexpr absl::Duration kStopWatchdog = absl::Seconds(5);
+
+// How the embedded gateway reaches this process's own gRPC port: plaintext,
+// or TLS without verifying the server (it is this process, on loopback,
+// and its certificate need not name the loopback address) and, for mTLS,
+// with the server's own certificate as the client's: client_ca_file must
+// then have signed it.
+std::shared_ptr<grpc::ChannelCredentials> SelfCredentials(const config::v1::ControlPlane& control) {
+  absl::StatusOr<control::ControlPlaneSecurity> security = control::SecurityFromConfig(control);
+  if (!security.ok() || !security->tls()) return grpc::InsecureChannelCredentials();
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_verify_server_certs(false);
+  options.set_check_call_host(false);
+  options.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+  if (security->mtls()) {
+    options.set_certificate_provider(
+        std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+            std::vector<grpc::experimental::IdentityKeyCertPair>{
+                {security->tls_key_pem, security->tls_cert_pem}}));
+    options.watch_identity_key_cert_pairs();
+  }
+  return grpc::experimental::TlsCredentials(options);
+}
 
 // --check_config: 0 when every stream builds, else kConfigErrorExitCode.
 int CheckConfig(const config::v1::ServerConfig& config, core::PluginLoader& loader) {
@@ -260,6 +287,7 @@ int Main(int argc, char** argv) {
                                     ? config.control().bind_address()
                                     : absl::GetFlag(FLAGS_http_bind);
     options.follower.grpc_addr = app.local_grpc_address();
+    options.follower.credentials = SelfCredentials(config.control());
     absl::StatusOr<std::unique_ptr<gateway::Gateway>> started_gateway =
         gateway::Gateway::Start(options);
     if (!started_gateway.ok()) {

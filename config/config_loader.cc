@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "config/config_validator.h"
+#include "config/control_files.h"
 #include "config/proto_yaml_names.h"
 
 namespace rtsptest::config {
@@ -100,6 +101,12 @@ absl::StatusOr<v1::ServerConfig> LoadServerConfig(const ConfigOverrides& flags,
   ApplyDefaults(&config);
   absl::Status status = ConfigValidator(&locations).Validate(config);
   if (!status.ok()) return status;
+  // The token file is read once, here: the loaded config carries the token.
+  if (config.control().has_token_file()) {
+    absl::StatusOr<std::string> token = ReadControlTokenFile(config.control().token_file());
+    if (!token.ok()) return token.status();  // only if the file changed since Validate()
+    config.mutable_control()->set_token(*std::move(token));
+  }
   return config;
 }
 

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -16,6 +17,7 @@
 #include "common/net/host_port.h"
 #include "common/plugin_name/plugin_name.h"
 #include "common/time/proto_time.h"
+#include "config/control_files.h"
 
 namespace rtsptest::config {
 namespace {
@@ -82,6 +84,7 @@ absl::Status ConfigValidator::Validate(const v1::ServerConfig& config) const {
   absl::Status status = ValidateListeners(config);
   if (status.ok()) status = ValidateStreams(config);
   if (status.ok()) status = ValidateGlobals(config);
+  if (status.ok()) status = ValidateControlSecurity(config.control());
   return status;
 }
 
@@ -252,6 +255,40 @@ absl::Status ConfigValidator::ValidateGlobals(const v1::ServerConfig& config) co
   if (!v1::Logging::Level_IsValid(config.logging().level())) {
     return Error("logging.level",
                  absl::StrCat(config.logging().level(), " is not a known log level"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConfigValidator::ValidateControlSecurity(const v1::ControlPlane& control) const {
+  if (control.has_token()) {
+    if (absl::Status status = CheckControlToken(control.token()); !status.ok()) {
+      return Error("control.token", status.message());
+    }
+  }
+  if (control.has_token_file()) {
+    if (absl::Status status = ReadControlTokenFile(control.token_file()).status(); !status.ok()) {
+      return Error("control.token_file", status.message());
+    }
+  }
+  const v1::ControlTls& tls = control.tls();
+  if (tls.cert_file().empty() != tls.key_file().empty()) {
+    return tls.cert_file().empty()
+               ? Error("control.tls.cert_file", "is required when control.tls.key_file is set")
+               : Error("control.tls.key_file", "is required when control.tls.cert_file is set");
+  }
+  if (!tls.client_ca_file().empty() && tls.cert_file().empty()) {
+    return Error("control.tls.cert_file",
+                 "is required when control.tls.client_ca_file is set (mTLS needs TLS)");
+  }
+  for (const auto& [path, file, kind] :
+       {std::tuple<const char*, const std::string*, PemKind>{
+            "control.tls.cert_file", &tls.cert_file(), PemKind::kCertificate},
+        {"control.tls.key_file", &tls.key_file(), PemKind::kPrivateKey},
+        {"control.tls.client_ca_file", &tls.client_ca_file(), PemKind::kCertificate}}) {
+    if (file->empty()) continue;
+    if (absl::Status status = ReadPemFile(*file, kind).status(); !status.ok()) {
+      return Error(path, status.message());
+    }
   }
   return absl::OkStatus();
 }

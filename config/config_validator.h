@@ -62,6 +62,8 @@ class ConfigValidator {
   absl::Status ValidateListeners(const v1::ServerConfig& config) const;
   absl::Status ValidateStreams(const v1::ServerConfig& config) const;
   absl::Status ValidateGlobals(const v1::ServerConfig& config) const;
+  // control.token, control.token_file and control.tls: the files are read.
+  absl::Status ValidateControlSecurity(const v1::ControlPlane& control) const;
   absl::Status Error(absl::string_view path, absl::string_view message) const;
 
   const SourceMap* locations_;

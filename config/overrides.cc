@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "common/port_list/port_list.h"
 #include "config/config_validator.h"
+#include "config/control_files.h"
 #include "config/proto_yaml_names.h"
 #include "google/protobuf/descriptor.h"
 
@@ -40,6 +41,8 @@ struct OverrideRules {
   // Enum fields: one more spelling, e.g. "warn" for "warning".
   const char* alias = nullptr;
   const char* alias_of = nullptr;
+  // The value is a secret: errors and origins show "<redacted>" instead.
+  bool secret = false;
 };
 
 namespace {
@@ -153,6 +156,18 @@ constexpr OverrideRules kBind{&AnyText, &ApplyBind};
 constexpr OverrideRules kPluginDirs{&CheckPluginDirs, &ApplyPluginDirs};
 constexpr OverrideRules kPort{nullptr, nullptr, kMaxPort};
 constexpr OverrideRules kDrainTimeout{nullptr, nullptr, 0, kMaxDrainTimeout};
+// The control token: checked here, so that the error (which must not quote
+// it) names the source; never shown.
+absl::Status CheckToken(absl::string_view value, OverrideSource) {
+  return CheckControlToken(value);
+}
+void ApplyToken(const ConfigOverrides::Setting& setting, v1::ServerConfig* config,
+                SourceMap* locations) {
+  config->mutable_control()->set_token(setting.value);
+  locations->Attribute("control.token", setting.origin);
+}
+constexpr OverrideRules kSecretToken{&CheckToken, &ApplyToken, 0,       absl::ZeroDuration(),
+                                     "value",     nullptr,     nullptr, true};
 constexpr OverrideRules kLogLevel{nullptr,     nullptr, 0,        absl::ZeroDuration(),
                                   "log level", "warn",  "warning"};
 
@@ -242,6 +257,8 @@ std::optional<std::string> GetEnv(const char* name) {
 
 absl::Span<const OverrideKnob> OverrideKnobs() { return kKnobs; }
 
+bool IsSecretKnob(const OverrideKnob& knob) { return knob.rules->secret; }
+
 const OverrideKnob* FindOverrideKnob(absl::string_view flag) {
   for (const OverrideKnob& knob : kKnobs) {
     if (knob.flag == flag) return &knob;
@@ -263,10 +280,11 @@ absl::Status ConfigOverrides::Set(const OverrideKnob& knob, OverrideSource sourc
     status = SetField(knob, value, &scratch);
   }
   std::string name = OverrideSourceName(knob, source);
+  const absl::string_view shown = knob.rules->secret ? kRedacted : value;
   if (!status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(name, "='", value, "': ", status.message()));
+    return absl::InvalidArgumentError(absl::StrCat(name, "='", shown, "': ", status.message()));
   }
-  Setting setting{&knob, source, std::string(value), absl::StrCat(name, "=", value)};
+  Setting setting{&knob, source, std::string(value), absl::StrCat(name, "=", shown)};
   for (Setting& existing : settings) {
     if (existing.knob == &knob) {
       existing = std::move(setting);

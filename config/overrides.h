@@ -55,6 +55,11 @@ struct OverrideKnob {
 // Every knob, in the order they are applied.
 absl::Span<const OverrideKnob> OverrideKnobs();
 
+// Whether the knob's value is a secret (the control token): errors and
+// origins then show kRedacted instead of the value.
+bool IsSecretKnob(const OverrideKnob& knob);
+inline constexpr char kRedacted[] = "<redacted>";
+
 // The knob with flag name `flag`, or null.
 const OverrideKnob* FindOverrideKnob(absl::string_view flag);
 

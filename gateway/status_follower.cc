@@ -82,8 +82,9 @@ std::shared_ptr<StatusFollower::Connection> StatusFollower::Connect() const {
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
               static_cast<int>(absl::ToInt64Milliseconds(options_.max_backoff)));
   auto connection = std::make_shared<Connection>();
-  connection->channel =
-      grpc::CreateCustomChannel(options_.grpc_addr, grpc::InsecureChannelCredentials(), args);
+  connection->channel = grpc::CreateCustomChannel(
+      options_.grpc_addr,
+      options_.credentials ? options_.credentials : grpc::InsecureChannelCredentials(), args);
   connection->health = grpc::health::v1::Health::NewStub(connection->channel);
   connection->control = control::v1::ControlService::NewStub(connection->channel);
   return connection;

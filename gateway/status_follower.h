@@ -37,6 +37,9 @@ namespace rtsptest::gateway {
 struct StatusFollowerOptions {
   // host:port of the server's gRPC port.
   std::string grpc_addr = "127.0.0.1:50051";
+  // How to reach it; null: plaintext. TLS (and a client certificate for
+  // mTLS) when the gRPC port speaks TLS.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
   absl::Duration report_interval = absl::Milliseconds(500);
   absl::Duration rpc_timeout = absl::Milliseconds(500);
   absl::Duration min_backoff = absl::Milliseconds(100);

@@ -15,16 +15,37 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "control/grpc_server/token_auth.h"
+#include "rtsptest/config/v1/config.pb.h"
 
 namespace rtsptest::control {
 
+// Who may use the gRPC port. Holds secrets: never log it.
+struct ControlPlaneSecurity {
+  // Bearer token of the mutating control RPCs; empty: the API is open.
+  std::string token;
+  // PEM; both empty: plaintext.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  // PEM; set: clients must present a certificate these CAs signed (mTLS).
+  std::string tls_client_ca_pem;
+
+  bool tls() const { return !tls_cert_pem.empty(); }
+  bool mtls() const { return tls() && !tls_client_ca_pem.empty(); }
+};
+
+// The security of a validated config: the token, the PEM files read.
+// InvalidArgument naming the file when one cannot be read any more.
+absl::StatusOr<ControlPlaneSecurity> SecurityFromConfig(const config::v1::ControlPlane& control);
+
 class ControlPlaneServer {
  public:
-  // Binds `address:port` (port 0: any free port) and starts serving.
-  // Unavailable when the port cannot be bound. `services` must outlive the
-  // server.
+  // Binds `address:port` (port 0: any free port) and starts serving, with
+  // TLS and the token of `security`. Unavailable when the port cannot be
+  // bound (or TLS cannot start). `services` must outlive the server.
   static absl::StatusOr<std::unique_ptr<ControlPlaneServer>> Start(
-      const std::string& address, uint32_t port, const std::vector<grpc::Service*>& services);
+      const std::string& address, uint32_t port, const std::vector<grpc::Service*>& services,
+      const ControlPlaneSecurity& security = {});
   ~ControlPlaneServer();
 
   int port() const { return port_; }
@@ -34,10 +55,12 @@ class ControlPlaneServer {
   void Shutdown(absl::Duration grace);
 
  private:
-  ControlPlaneServer(std::unique_ptr<grpc::Server> server, int port)
-      : server_(std::move(server)), port_(port) {}
+  ControlPlaneServer() = default;
+  // Before server_: the protected services borrow it, the server uses them.
+  std::unique_ptr<TokenAuth> auth_;
+  std::vector<std::unique_ptr<grpc::Service>> protected_services_;
   std::unique_ptr<grpc::Server> server_;
-  int port_;
+  int port_ = 0;
   bool shut_down_ = false;
 };
 

@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "common/time/proto_time.h"
 #include "config/config_loader.h"
 #include "config/overrides.h"
@@ -32,7 +33,11 @@ listeners:
   - {port: 8555, bind_address: 127.0.0.1}
   - {port: 8556, bind_address: 127.0.0.1}
   - {port: 8557, bind_address: 127.0.0.1}
-control: {bind_address: 127.0.0.1, port: 50051}
+control:
+  bind_address: 127.0.0.1
+  port: 50051
+  token: file-token
+  tls: {cert_file: $TMP/server.pem, key_file: $TMP/key.pem, client_ca_file: $TMP/ca.pem}
 plugin_dirs: [/file]
 logging: {level: warning}
 health:
@@ -46,6 +51,15 @@ drain_timeout: 5s
 )";
 
 using Reader = std::function<std::string(const v1::ServerConfig&)>;
+
+// A file in the test's temporary directory (the knobs that name files).
+std::string Tmp(absl::string_view name) {
+  return absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
+}
+
+constexpr char kFakeCertificate[] =
+    "-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n";
+constexpr char kFakeKey[] = "-----BEGIN PRIVATE KEY-----\nMA==\n-----END PRIVATE KEY-----\n";
 
 std::string Duration(const google::protobuf::Duration& d) {
   return absl::FormatDuration(common::FromProtoDuration(d));
@@ -107,15 +121,41 @@ std::vector<KnobCase> Cases() {
        }},
       {"drain_timeout", "5s", "7s", "7s", "7s", "5s", "2h", "-1s",
        [](const v1::ServerConfig& c) { return Duration(c.drain_timeout()); }},
+      {"control_token", "file-token", "flag-token", "flag-token", "flag-token", "file-token",
+       "two words", "two words", [](const v1::ServerConfig& c) { return c.control().token(); }},
+      // The loaded config carries the token read from the file.
+      {"control_token_file", "file-token", Tmp("other.token"), Tmp("other.token"), "other-token",
+       Tmp("file.token"), Tmp("missing.token"), Tmp("empty.token"),
+       [](const v1::ServerConfig& c) { return c.control().token(); }},
+      {"control_tls_cert", Tmp("server.pem"), Tmp("other.pem"), Tmp("other.pem"), Tmp("other.pem"),
+       Tmp("server.pem"), Tmp("missing.pem"), Tmp("key.pem"),
+       [](const v1::ServerConfig& c) { return c.control().tls().cert_file(); }},
+      {"control_tls_key", Tmp("key.pem"), Tmp("other-key.pem"), Tmp("other-key.pem"),
+       Tmp("other-key.pem"), Tmp("key.pem"), Tmp("missing.pem"), Tmp("server.pem"),
+       [](const v1::ServerConfig& c) { return c.control().tls().key_file(); }},
+      {"control_tls_client_ca", Tmp("ca.pem"), Tmp("other.pem"), Tmp("other.pem"), Tmp("other.pem"),
+       Tmp("ca.pem"), Tmp("missing.pem"), Tmp("key.pem"),
+       [](const v1::ServerConfig& c) { return c.control().tls().client_ca_file(); }},
   };
 }
 
-std::string WriteFile() {
-  std::string path = absl::StrCat(std::getenv("TEST_TMPDIR"), "/knobs.yaml");
+void WriteText(const std::string& path, const std::string& text) {
   FILE* file = std::fopen(path.c_str(), "w");
-  EXPECT_NE(file, nullptr) << path;
-  std::fputs(kFile, file);
+  ASSERT_NE(file, nullptr) << path;
+  std::fputs(text.c_str(), file);
   std::fclose(file);
+}
+
+// The config file and the token and PEM files the cases name.
+std::string WriteFile() {
+  std::string path = Tmp("knobs.yaml");
+  WriteText(path, absl::StrReplaceAll(kFile, {{"$TMP", std::getenv("TEST_TMPDIR")}}));
+  WriteText(Tmp("file.token"), "file-token\n");
+  WriteText(Tmp("other.token"), "other-token\n");
+  WriteText(Tmp("empty.token"), "");
+  for (const char* name : {"server.pem", "ca.pem", "other.pem"})
+    WriteText(Tmp(name), kFakeCertificate);
+  for (const char* name : {"key.pem", "other-key.pem"}) WriteText(Tmp(name), kFakeKey);
   return path;
 }
 
@@ -186,19 +226,21 @@ TEST_P(OverrideKnobTest, BadFlagValueNamesTheFlag) {
   const std::string& bad = GetParam().bad_flag_value;
   absl::Status status = flags_.Set(*knob_, OverrideSource::kFlag, bad);
   if (status.ok()) status = LoadWithEnv("").status();
+  const std::string shown = IsSecretKnob(*knob_) ? kRedacted : bad;
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()),
-              ::testing::AnyOf(StartsWith(absl::StrCat("--", knob_->flag, "='", bad, "': ")),
-                               StartsWith(absl::StrCat("--", knob_->flag, "=", bad, ": "))));
+              ::testing::AnyOf(StartsWith(absl::StrCat("--", knob_->flag, "='", shown, "': ")),
+                               StartsWith(absl::StrCat("--", knob_->flag, "=", shown, ": "))));
 }
 
 TEST_P(OverrideKnobTest, BadVariableValueNamesTheVariable) {
   const std::string& bad = GetParam().bad_env_value;
   absl::Status status = LoadWithEnv(bad).status();
+  const std::string shown = IsSecretKnob(*knob_) ? kRedacted : bad;
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()),
-              ::testing::AnyOf(StartsWith(absl::StrCat(knob_->env, "='", bad, "': ")),
-                               StartsWith(absl::StrCat(knob_->env, "=", bad, ": "))));
+              ::testing::AnyOf(StartsWith(absl::StrCat(knob_->env, "='", shown, "': ")),
+                               StartsWith(absl::StrCat(knob_->env, "=", shown, ": "))));
 }
 
 INSTANTIATE_TEST_SUITE_P(Knobs, OverrideKnobTest, ::testing::ValuesIn(Cases()),
@@ -245,6 +287,16 @@ TEST(OverrideTableTest, LaterSettingOfAKnobReplacesTheEarlierOne) {
   ASSERT_TRUE(flags.Set("grpc_port", OverrideSource::kFlag, "2").ok());
   ASSERT_EQ(flags.settings.size(), 1u);
   EXPECT_EQ(flags.Find("grpc_port")->origin, "--grpc_port=2");
+}
+
+// A secret never appears in an error or an origin, even when it is refused.
+TEST(OverrideTableTest, TokenIsNeverQuoted) {
+  ConfigOverrides flags;
+  absl::Status status = flags.Set("control_token", OverrideSource::kFlag, "sec ret");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(status.message()).find("sec ret"), std::string::npos) << status;
+  ASSERT_TRUE(flags.Set("control_token", OverrideSource::kFlag, "s3cret").ok());
+  EXPECT_EQ(flags.Find("control_token")->origin, "--control_token=<redacted>");
 }
 
 }  // namespace
