@@ -1,0 +1,56 @@
+// rtspctl info: GetServerInfo (version, uptime, listeners).
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "tools/rtspctl/client.h"
+#include "tools/rtspctl/commands.h"
+#include "tools/rtspctl/output.h"
+
+namespace rtsptest::tools {
+namespace {
+
+constexpr char kHelp[] = R"(Usage: rtspctl info [flags]
+
+Prints the server's version, build, uptime and listeners (GetServerInfo).
+
+Examples:
+  rtspctl info
+  rtspctl info -o json | jq -r .version
+)";
+
+}  // namespace
+
+int RunInfo(const Args& args) {
+  if (args.help()) {
+    std::cout << kHelp << kGlobalHelp;
+    return kExitOk;
+  }
+  if (args.positional().size() > 1) return ReportUsage("info takes no arguments");
+  if (absl::Status s = args.CheckAllowed({}); !s.ok()) return ReportUsage(s.message());
+  absl::StatusOr<OutputFormat> format = OutputFormatFromArgs(args);
+  if (!format.ok()) return ReportUsage(format.status().message());
+  absl::StatusOr<std::unique_ptr<ControlClient>> client = ControlClient::FromArgs(args);
+  if (!client.ok()) return ReportUsage(client.status().message());
+
+  control::v1::ServerInfo info;
+  grpc::Status status = (*client)->stub().GetServerInfo((*client)->NewContext().get(),
+                                                        control::v1::GetServerInfoRequest(), &info);
+  if (!status.ok()) return ReportRpcError(status);
+  if (*format != OutputFormat::kTable) {
+    PrintMessage(*format, info, std::cout);
+    return kExitOk;
+  }
+  std::cout << "version: " << info.version() << "\n";
+  if (!info.build().empty()) std::cout << "build:   " << info.build() << "\n";
+  std::cout << "uptime:  " << info.uptime().seconds() << "s\n\n";
+  Table table({"LISTENER", "BIND", "PORT", "BOUND", "HEALTHY", "URL"});
+  for (const auto& listener : info.listeners()) {
+    table.AddRow({listener.name(), listener.bind_address(), absl::StrCat(listener.port()),
+                  listener.bound() ? "yes" : "no", listener.healthy() ? "yes" : "no",
+                  listener.url()});
+  }
+  table.Print(std::cout);
+  return kExitOk;
+}
+
+}  // namespace rtsptest::tools
