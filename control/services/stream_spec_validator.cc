@@ -11,10 +11,10 @@ namespace rtsptest::control {
 
 absl::Status StreamSpecValidator::Validate(const config::v1::Stream& spec,
                                            absl::string_view field) const {
-  // Only what a stream depends on: the listeners it may name. Globals were
-  // valid at start and stay so.
-  config::v1::ServerConfig one;
-  *one.mutable_listeners() = config_->listeners();
+  // The server's own config, which passed at start, with `spec` as its
+  // only stream: whatever fails is the spec's fault.
+  config::v1::ServerConfig one = *config_;
+  one.clear_streams();
   *one.add_streams() = spec;
   absl::Status status = config::ConfigValidator().Validate(one);
   if (status.ok()) return status;
