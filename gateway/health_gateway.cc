@@ -6,8 +6,14 @@
 // Exit codes: 0 after SIGTERM/SIGINT, 1 when the HTTP port cannot be bound,
 // 2 for bad flags.
 
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -25,6 +31,16 @@ ABSL_FLAG(int, http_port, 8080,
 ABSL_FLAG(std::string, bind, "0.0.0.0", "Address the HTTP port binds: an IPv4 or IPv6 literal.");
 ABSL_FLAG(std::string, grpc_addr, "127.0.0.1:50051",
           "host:port of rtsp_test_server's gRPC port (health and control API).");
+ABSL_FLAG(bool, grpc_tls, false,
+          "Reach --grpc_addr over TLS (the server has control.tls). Implied by the other "
+          "--grpc_tls_* flags.");
+ABSL_FLAG(std::string, grpc_tls_ca, "",
+          "PEM CA bundle that signed the server's certificate (default: the system roots).");
+ABSL_FLAG(std::string, grpc_tls_server_name, "",
+          "Name the server's certificate must carry (default: --grpc_addr's host).");
+ABSL_FLAG(std::string, grpc_tls_cert, "",
+          "PEM client certificate for a server that requires one (mTLS); with --grpc_tls_key.");
+ABSL_FLAG(std::string, grpc_tls_key, "", "PEM private key of --grpc_tls_cert.");
 ABSL_FLAG(std::string, public_host, "",
           "Host name put in rtsp:// URLs (/rtsp-urls and /). Default: the request's Host header "
           "without its port.");
@@ -54,6 +70,51 @@ ABSL_FLAG(bool, version, false, "Print the version and exit.");
 
 namespace rtsptest::gateway {
 namespace {
+
+// The contents of `path`, or nullopt (after saying why) when unreadable.
+std::optional<std::string> ReadFlagFile(const char* flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in.good() && !in.eof()) {
+    std::cerr << "health_gateway: --" << flag << "='" << path << "': cannot read\n";
+    return std::nullopt;
+  }
+  if (text.str().empty()) {
+    std::cerr << "health_gateway: --" << flag << "='" << path << "': cannot read or empty\n";
+    return std::nullopt;
+  }
+  return text.str();
+}
+
+// The follower's credentials from the --grpc_tls* flags: null for
+// plaintext; false (after saying why) for a bad flag.
+bool TlsFromFlags(gateway::StatusFollowerOptions* follower) {
+  const std::string ca = absl::GetFlag(FLAGS_grpc_tls_ca);
+  const std::string cert = absl::GetFlag(FLAGS_grpc_tls_cert);
+  const std::string key = absl::GetFlag(FLAGS_grpc_tls_key);
+  follower->tls_server_name = absl::GetFlag(FLAGS_grpc_tls_server_name);
+  if (!absl::GetFlag(FLAGS_grpc_tls) && ca.empty() && cert.empty() && key.empty() &&
+      follower->tls_server_name.empty()) {
+    return true;
+  }
+  if (cert.empty() != key.empty()) {
+    std::cerr << "health_gateway: --grpc_tls_cert and --grpc_tls_key go together\n";
+    return false;
+  }
+  grpc::SslCredentialsOptions ssl;
+  for (const auto& [flag, path, pem] : {std::tuple<const char*, const std::string&, std::string*>{
+                                            "grpc_tls_ca", ca, &ssl.pem_root_certs},
+                                        {"grpc_tls_cert", cert, &ssl.pem_cert_chain},
+                                        {"grpc_tls_key", key, &ssl.pem_private_key}}) {
+    if (path.empty()) continue;
+    std::optional<std::string> contents = ReadFlagFile(flag, path);
+    if (!contents) return false;
+    *pem = *std::move(contents);
+  }
+  follower->credentials = grpc::SslCredentials(ssl);
+  return true;
+}
 
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -99,6 +160,7 @@ int Main(int argc, char** argv) {
   options.follower.report_interval = absl::GetFlag(FLAGS_report_interval);
   options.follower.rpc_timeout = absl::GetFlag(FLAGS_rpc_timeout);
   options.public_host = absl::GetFlag(FLAGS_public_host);
+  if (!TlsFromFlags(&options.follower)) return 2;
   if (options.follower.report_interval < absl::Milliseconds(50) ||
       options.follower.rpc_timeout < absl::Milliseconds(10)) {
     std::cerr << "health_gateway: --report_interval must be >= 50ms and --rpc_timeout >= 10ms\n";

@@ -81,6 +81,7 @@ std::shared_ptr<StatusFollower::Connection> StatusFollower::Connect() const {
               static_cast<int>(absl::ToInt64Milliseconds(options_.min_backoff)));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
               static_cast<int>(absl::ToInt64Milliseconds(options_.max_backoff)));
+  if (!options_.tls_server_name.empty()) args.SetSslTargetNameOverride(options_.tls_server_name);
   auto connection = std::make_shared<Connection>();
   connection->channel = grpc::CreateCustomChannel(
       options_.grpc_addr,

@@ -40,6 +40,9 @@ struct StatusFollowerOptions {
   // How to reach it; null: plaintext. TLS (and a client certificate for
   // mTLS) when the gRPC port speaks TLS.
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // With TLS credentials: the name the server's certificate must carry
+  // instead of grpc_addr's host (empty: that host).
+  std::string tls_server_name;
   absl::Duration report_interval = absl::Milliseconds(500);
   absl::Duration rpc_timeout = absl::Milliseconds(500);
   absl::Duration min_backoff = absl::Milliseconds(100);

@@ -7,6 +7,8 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -312,6 +314,47 @@ TEST_F(ControlSecurityTest, EmbeddedGatewayFollowsOverMtls) {
     absl::SleepFor(absl::Milliseconds(200));
   }
   EXPECT_EQ(code, 200) << server_.output();
+}
+
+// A port nobody listens on right now (the kernel's pick, released).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t size = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST_F(ControlSecurityTest, StandaloneGatewayFollowsOverMtls) {
+  ASSERT_TRUE(server_.StartWithConfig(kConfig, TlsFlags(/*mtls=*/true)).ok()) << server_.output();
+  const int http_port = FreePort();
+  std::vector<std::string> args = {RunfilePath("gateway/health_gateway"),
+                                   absl::StrCat("--http_port=", http_port),
+                                   "--bind=127.0.0.1",
+                                   "--grpc_addr=" + address(),
+                                   "--grpc_tls_ca=" + Tmp("ca.pem"),
+                                   "--grpc_tls_server_name=localhost",
+                                   "--grpc_tls_cert=" + Tmp("client.pem"),
+                                   "--grpc_tls_key=" + Tmp("client.key")};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  ASSERT_EQ(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ), 0);
+  int code = 0;
+  for (absl::Time deadline = absl::Now() + absl::Seconds(15); absl::Now() < deadline;) {
+    code = HttpStatus(http_port, "/health");
+    if (code == 200) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(code, 200);
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
 }
 
 }  // namespace
