@@ -2,6 +2,7 @@
 #include "control/grpc_server/token_auth.h"
 
 #include <grpcpp/impl/rpc_service_method.h>
+#include <grpcpp/support/method_handler.h>
 
 #include <utility>
 #include <vector>
@@ -35,14 +36,33 @@ using grpc::internal::RpcServiceMethod;
 // token is checked.
 class BorrowedHandler : public MethodHandler {
  public:
-  BorrowedHandler(MethodHandler* inner, const TokenAuth* auth) : inner_(inner), auth_(auth) {}
+  BorrowedHandler(MethodHandler* inner, const TokenAuth* auth, RpcServiceMethod::RpcType type,
+                  RpcServiceMethod::ApiType api)
+      : inner_(inner), auth_(auth), type_(type), api_(api) {}
 
   void RunHandler(const HandlerParameter& param) override {
     if (auth_ == nullptr || !param.status.ok()) return inner_->RunHandler(param);
     grpc::Status status = auth_->Check(param.server_context->client_metadata());
     if (status.ok()) return inner_->RunHandler(param);
-    // The generated handlers answer a call whose request "failed to
-    // deserialize" with that status, without calling the method.
+    if (api_ == RpcServiceMethod::ApiType::SYNC && (type_ == RpcServiceMethod::CLIENT_STREAMING ||
+                                                    type_ == RpcServiceMethod::BIDI_STREAMING)) {
+      // These sync handlers ignore param.status and have no request to free:
+      // answer the call here, without them.
+      if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+        grpc::internal::ErrorMethodHandler<grpc::StatusCode::UNAUTHENTICATED>(
+            status.error_message())
+            .RunHandler(param);
+      } else {
+        grpc::internal::ErrorMethodHandler<grpc::StatusCode::PERMISSION_DENIED>(
+            status.error_message())
+            .RunHandler(param);
+      }
+      return;
+    }
+    // The generated unary and server-streaming handlers answer a call whose
+    // request "failed to deserialize" with that status, without calling the
+    // method (and free the request). Callback-API handlers do not run the
+    // method either, but answer UNIMPLEMENTED.
     inner_->RunHandler(HandlerParameter(param.call, param.server_context, param.request, status,
                                         param.internal_data, param.call_requester));
   }
@@ -55,6 +75,8 @@ class BorrowedHandler : public MethodHandler {
  private:
   MethodHandler* inner_;
   const TokenAuth* auth_;
+  RpcServiceMethod::RpcType type_;
+  RpcServiceMethod::ApiType api_;
 };
 
 // grpc::Service keeps its methods private and offers no way to wrap their
@@ -81,8 +103,10 @@ class ProtectedService : public grpc::Service {
       // Async methods have no handler; none is registered here.
       MethodHandler* handler = method->handler();
       const TokenAuth* check = TokenAuth::IsMutating(method->name()) ? auth : nullptr;
-      auto copy = new RpcServiceMethod(method->name(), method->method_type(),
-                                       handler ? new BorrowedHandler(handler, check) : nullptr);
+      auto copy = new RpcServiceMethod(
+          method->name(), method->method_type(),
+          handler ? new BorrowedHandler(handler, check, method->method_type(), method->api_type())
+                  : nullptr);
       if (method->api_type() != RpcServiceMethod::ApiType::SYNC) {
         copy->SetServerApiType(method->api_type());
       }
