@@ -1,6 +1,8 @@
 // Tests of ApplyDefaults and ConfigValidator: semantic checks of ServerConfig.
 #include "config/config_validator.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "absl/status/status.h"
@@ -248,6 +250,51 @@ TEST(ConfigValidatorTest, RejectsUnknownLogLevelNumber) {
   absl::Status status = ConfigValidator().Validate(config);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(std::string(status.message()), "logging.level: 17 is not a known log level");
+}
+
+// control.token and control.tls: the files are read; errors name the field
+// and the file, never the token.
+TEST(ValidateControlSecurityTest, RejectsATokenWithSpacesWithoutQuotingIt) {
+  absl::Status status = ValidateText("listeners: [{port: 8554}]\ncontrol: {token: 'sec ret'}\n");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("control.token"));
+  EXPECT_THAT(std::string(status.message()), ::testing::Not(::testing::HasSubstr("sec ret")));
+}
+
+TEST(ValidateControlSecurityTest, MissingTokenFileIsNamed) {
+  absl::Status status =
+      ValidateText("listeners: [{port: 8554}]\ncontrol: {token_file: /no/such/token}\n");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("control.token_file"));
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("/no/such/token"));
+}
+
+TEST(ValidateControlSecurityTest, CertWithoutKeyIsRejected) {
+  absl::Status status =
+      ValidateText("listeners: [{port: 8554}]\ncontrol: {tls: {cert_file: /x.pem}}\n");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("control.tls.key_file"));
+}
+
+TEST(ValidateControlSecurityTest, ClientCaWithoutCertIsRejected) {
+  absl::Status status =
+      ValidateText("listeners: [{port: 8554}]\ncontrol: {tls: {client_ca_file: /ca.pem}}\n");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("control.tls.cert_file"));
+}
+
+TEST(ValidateControlSecurityTest, NonPemCertificateIsNamed) {
+  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/not-a-cert.pem";
+  FILE* file = std::fopen(path.c_str(), "w");
+  ASSERT_NE(file, nullptr);
+  std::fputs("hello\n", file);
+  std::fclose(file);
+  absl::Status status =
+      ValidateText("listeners: [{port: 8554}]\ncontrol: {tls: {cert_file: " + path +
+                   ", key_file: " + path + "}}\n");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("control.tls.cert_file"));
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr(path));
 }
 
 }  // namespace
