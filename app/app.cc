@@ -32,11 +32,19 @@ absl::Status App::Start() {
     return monitor_ ? monitor_->snapshot() : health::HealthSnapshot{};
   };
   deps.started_at = started_at_;
-  control_service_ = std::make_unique<control::ControlServiceImpl>(std::move(deps));
-
   absl::StatusOr<control::ControlPlaneSecurity> security =
       control::SecurityFromConfig(config.control());
   if (!security.ok()) return security.status();
+  token_auth_ = std::make_unique<control::TokenAuth>(security->token);
+  if (token_auth_->open()) {
+    common::Log(common::LogLevel::kWarning,
+                "control API open: no token set; anyone who reaches the gRPC port may create, "
+                "change and delete streams (set control.token, control.token_file, "
+                "RTSP_TEST_CONTROL_TOKEN or --control_token_file)");
+  }
+  deps.auth = token_auth_.get();
+  control_service_ = std::make_unique<control::ControlServiceImpl>(std::move(deps));
+
   absl::StatusOr<std::unique_ptr<control::ControlPlaneServer>> control =
       control::ControlPlaneServer::Start(config.control().bind_address(), config.control().port(),
                                          {control_service_.get()}, *security);

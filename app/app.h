@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "control/auth/token_auth.h"
 #include "control/grpc_server/control_plane_server.h"
 #include "control/services/control_service.h"
 #include "core/server/server.h"
@@ -53,6 +54,7 @@ class App {
  private:
   const absl::Time started_at_ = absl::Now();
   core::Server server_;
+  std::unique_ptr<control::TokenAuth> token_auth_;
   std::unique_ptr<control::ControlServiceImpl> control_service_;
   std::unique_ptr<control::ControlPlaneServer> control_;
   std::unique_ptr<health::GrpcHealthPublisher> publisher_;

@@ -66,19 +66,7 @@ absl::StatusOr<std::unique_ptr<ControlPlaneServer>> ControlPlaneServer::Start(
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int bound_port = 0;
   builder.AddListeningPort(common::JoinHostPort(address, port), Credentials(security), &bound_port);
-  if (security.token.empty()) {
-    common::Log(common::LogLevel::kWarning,
-                "control API open: no token set; anyone who reaches the gRPC port may create, "
-                "change and delete streams (set control.token, control.token_file, "
-                "RTSP_TEST_CONTROL_TOKEN or --control_token_file)");
-    for (grpc::Service* service : services) builder.RegisterService(service);
-  } else {
-    self->auth_ = std::make_unique<TokenAuth>(security.token);
-    for (grpc::Service* service : services) {
-      self->protected_services_.push_back(self->auth_->Protect(service));
-      builder.RegisterService(self->protected_services_.back().get());
-    }
-  }
+  for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
     return absl::UnavailableError(absl::StrCat("control plane: cannot listen on ",

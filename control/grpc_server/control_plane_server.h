@@ -15,14 +15,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "control/grpc_server/token_auth.h"
 #include "rtsptest/config/v1/config.pb.h"
 
 namespace rtsptest::control {
 
 // Who may use the gRPC port. Holds secrets: never log it.
 struct ControlPlaneSecurity {
-  // Bearer token of the mutating control RPCs; empty: the API is open.
+  // Bearer token of the mutating control RPCs (TokenAuth); empty: the API
+  // is open.
   std::string token;
   // PEM; both empty: plaintext.
   std::string tls_cert_pem;
@@ -41,7 +41,7 @@ absl::StatusOr<ControlPlaneSecurity> SecurityFromConfig(const config::v1::Contro
 class ControlPlaneServer {
  public:
   // Binds `address:port` (port 0: any free port) and starts serving, with
-  // TLS and the token of `security`. Unavailable when the port cannot be
+  // the TLS of `security`. Unavailable when the port cannot be
   // bound (or TLS cannot start). `services` must outlive the server.
   static absl::StatusOr<std::unique_ptr<ControlPlaneServer>> Start(
       const std::string& address, uint32_t port, const std::vector<grpc::Service*>& services,
@@ -56,9 +56,6 @@ class ControlPlaneServer {
 
  private:
   ControlPlaneServer() = default;
-  // Before server_: the protected services borrow it, the server uses them.
-  std::unique_ptr<TokenAuth> auth_;
-  std::vector<std::unique_ptr<grpc::Service>> protected_services_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

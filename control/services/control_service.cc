@@ -30,6 +30,7 @@ grpc::Status Answer(absl::StatusOr<T> result, T* response) {
 
 ControlServiceImpl::ControlServiceImpl(ControlServiceDeps deps)
     : health_report_(std::move(deps.health_report)),
+      auth_(deps.auth),
       plugins_(deps.plugins),
       server_info_(deps.listeners, std::move(deps.health_snapshot), deps.started_at),
       streams_(deps.streams, deps.config, deps.listeners) {}
@@ -69,24 +70,28 @@ grpc::Status ControlServiceImpl::GetStream(grpc::ServerContext* context,
 grpc::Status ControlServiceImpl::CreateStream(grpc::ServerContext* context,
                                               const v1::CreateStreamRequest* request,
                                               v1::StreamStatus* response) {
+  if (grpc::Status denied = auth_->Authorize(*context); !denied.ok()) return denied;
   return Answer(streams_.Create(request->stream(), CallerHostOf(context)), response);
 }
 
 grpc::Status ControlServiceImpl::UpdateStream(grpc::ServerContext* context,
                                               const v1::UpdateStreamRequest* request,
                                               v1::StreamStatus* response) {
+  if (grpc::Status denied = auth_->Authorize(*context); !denied.ok()) return denied;
   return Answer(streams_.Update(*request, CallerHostOf(context)), response);
 }
 
-grpc::Status ControlServiceImpl::DeleteStream(grpc::ServerContext*,
+grpc::Status ControlServiceImpl::DeleteStream(grpc::ServerContext* context,
                                               const v1::DeleteStreamRequest* request,
                                               v1::DeleteStreamResponse*) {
+  if (grpc::Status denied = auth_->Authorize(*context); !denied.ok()) return denied;
   return ToGrpcStatus(streams_.Delete(request->path()));
 }
 
-grpc::Status ControlServiceImpl::ApplyStreams(grpc::ServerContext*,
+grpc::Status ControlServiceImpl::ApplyStreams(grpc::ServerContext* context,
                                               const v1::ApplyStreamsRequest* request,
                                               v1::ApplyStreamsResponse* response) {
+  if (grpc::Status denied = auth_->Authorize(*context); !denied.ok()) return denied;
   return Answer(streams_.Apply(*request), response);
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "control/auth/token_auth.h"
 #include "control/services/server_info.h"
 #include "control/services/stream_api.h"
 #include "core/listener/rtsp_listener.h"
@@ -35,6 +36,9 @@ struct ControlServiceDeps {
   // The health monitor's last snapshot (ListenerInfo.healthy); may be null.
   std::function<health::HealthSnapshot()> health_snapshot;
   absl::Time started_at;
+  // Who may call the mutating RPCs; must not be null (an open TokenAuth
+  // when no token is set).
+  const TokenAuth* auth = nullptr;
 };
 
 class ControlServiceImpl final : public v1::ControlService::Service {
@@ -63,6 +67,7 @@ class ControlServiceImpl final : public v1::ControlService::Service {
 
  private:
   const std::function<v1::HealthReport()> health_report_;
+  const TokenAuth* const auth_;
   core::PluginLoader* const plugins_;
   const ServerInfoBuilder server_info_;
   StreamApi streams_;

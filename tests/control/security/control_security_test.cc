@@ -26,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "rtsptest/control/v1/control.grpc.pb.h"
@@ -127,12 +128,11 @@ class ControlSecurityTest : public ::testing::Test {
     }
   }
 
-  // DeleteStream of a path that does not exist, as raw bytes (field 1:
-  // path), with `authorization` unless empty.
-  static grpc::Status DeleteUnknown(const std::shared_ptr<grpc::Channel>& channel,
-                                    const std::string& authorization) {
-    const std::string path = "/no-such-stream";
-    std::string bytes = absl::StrCat("\x0a", std::string(1, static_cast<char>(path.size())), path);
+  // A unary call of `method` with a serialized request, with
+  // `authorization` unless empty.
+  static grpc::Status CallRaw(const std::shared_ptr<grpc::Channel>& channel,
+                              const std::string& method, const std::string& bytes,
+                              const std::string& authorization) {
     grpc::Slice slice(bytes);
     grpc::ByteBuffer request(&slice, 1);
     grpc::ByteBuffer response;
@@ -143,7 +143,7 @@ class ControlSecurityTest : public ::testing::Test {
     absl::Mutex mu;
     bool done = false;
     grpc::Status result;
-    stub.UnaryCall(&context, kDeleteStream, grpc::StubOptions(), &request, &response,
+    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
                    [&](grpc::Status status) {
                      absl::MutexLock lock(&mu);
                      result = status;
@@ -152,6 +152,15 @@ class ControlSecurityTest : public ::testing::Test {
     absl::MutexLock lock(&mu);
     mu.Await(absl::Condition(&done));
     return result;
+  }
+
+  // DeleteStream of a path that does not exist, with `authorization`
+  // unless empty.
+  static grpc::Status DeleteUnknown(const std::shared_ptr<grpc::Channel>& channel,
+                                    const std::string& authorization) {
+    control::v1::DeleteStreamRequest request;
+    request.set_path("/no-such-stream");
+    return CallRaw(channel, kDeleteStream, request.SerializeAsString(), authorization);
   }
 
   ServerProcess server_;
@@ -187,6 +196,37 @@ TEST_F(ControlSecurityTest, TokenGuardsMutatingRpcsOnly) {
   ASSERT_TRUE(server_.Stop(SIGTERM).ok());
   EXPECT_FALSE(absl::StrContains(server_.output(), kToken)) << server_.output();
   EXPECT_FALSE(absl::StrContains(server_.output(), "control API open"));
+}
+
+// Every ControlService method, including ones added after this test was
+// written, needs the token unless it only reads (Get*, List*, Watch*).
+TEST_F(ControlSecurityTest, EveryMethodThatIsNotAReadNeedsTheToken) {
+  server_.SetEnv("RTSP_TEST_CONTROL_TOKEN", kToken);
+  ASSERT_TRUE(server_.StartWithConfig(kConfig).ok()) << server_.output();
+  auto channel = Channel(grpc::InsecureChannelCredentials());
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          "rtsptest.control.v1.ControlService");
+  ASSERT_NE(service, nullptr);
+  int guarded = 0;
+  for (int i = 0; i < service->method_count(); ++i) {
+    const google::protobuf::MethodDescriptor* method = service->method(i);
+    if (method->client_streaming() || method->server_streaming()) continue;
+    const std::string name = method->name();
+    const std::string full = absl::StrCat("/", service->full_name(), "/", name);
+    const bool reads = absl::StartsWith(name, "Get") || absl::StartsWith(name, "List") ||
+                       absl::StartsWith(name, "Watch");
+    const grpc::Status status = CallRaw(channel, full, "", "");
+    if (reads) {
+      EXPECT_NE(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << full;
+      EXPECT_NE(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << full;
+    } else {
+      ++guarded;
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+          << full << ": " << status.error_message();
+    }
+  }
+  EXPECT_GE(guarded, 4);  // Create, Update, Delete and Apply at least
 }
 
 TEST_F(ControlSecurityTest, TokenFromFileAndFlagIsNeverLogged) {
