@@ -8,9 +8,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/proto_yaml/proto_yaml_mapper.h"
+#include "common/proto_yaml/source_map.h"
 #include "config/config_validator.h"
 #include "config/control_files.h"
-#include "config/proto_yaml_names.h"
 
 namespace rtsptest::config {
 namespace {
@@ -61,23 +62,23 @@ std::optional<std::string> ChooseConfigPath(const ConfigOverrides& flags,
 
 absl::StatusOr<v1::ServerConfig> ParseServerConfig(absl::string_view text,
                                                    absl::string_view source_name,
-                                                   SourceMap* locations) {
-  SourceMap own_locations{std::string(source_name)};
+                                                   common::SourceMap* locations) {
+  common::SourceMap own_locations{std::string(source_name)};
   if (locations == nullptr) {
     locations = &own_locations;
   } else {
-    *locations = SourceMap(std::string(source_name));
+    *locations = common::SourceMap(std::string(source_name));
   }
-  absl::StatusOr<YAML::Node> document = ParseYaml(text, source_name);
+  absl::StatusOr<YAML::Node> document = common::ParseYaml(text, source_name);
   if (!document.ok()) return document.status();
   v1::ServerConfig config;
-  absl::Status status = ProtoYamlMapper(locations).Map(*document, &config);
+  absl::Status status = common::ProtoYamlMapper(locations).Map(*document, &config);
   if (!status.ok()) return status;
   return config;
 }
 
 absl::StatusOr<v1::ServerConfig> ReadServerConfigFile(const std::string& path,
-                                                      SourceMap* locations) {
+                                                      common::SourceMap* locations) {
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) return text.status();
   return ParseServerConfig(*text, path, locations);
@@ -85,7 +86,7 @@ absl::StatusOr<v1::ServerConfig> ReadServerConfigFile(const std::string& path,
 
 absl::StatusOr<v1::ServerConfig> LoadServerConfig(const ConfigOverrides& flags,
                                                   const ConfigOverrides& env) {
-  SourceMap locations;
+  common::SourceMap locations;
   v1::ServerConfig config;
   if (std::optional<std::string> path = ChooseConfigPath(flags, env)) {
     absl::StatusOr<v1::ServerConfig> from_file = ReadServerConfigFile(*path, &locations);

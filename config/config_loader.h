@@ -26,8 +26,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/proto_yaml/proto_yaml_mapper.h"
+#include "common/proto_yaml/source_map.h"
 #include "config/overrides.h"
-#include "config/proto_yaml_names.h"
 #include "rtsptest/config/v1/config.pb.h"
 
 namespace rtsptest::config {
@@ -49,12 +50,12 @@ std::optional<std::string> ChooseConfigPath(const ConfigOverrides& flags,
 // if not null, receives each field's position for later errors.
 absl::StatusOr<v1::ServerConfig> ParseServerConfig(absl::string_view text,
                                                    absl::string_view source_name,
-                                                   SourceMap* locations = nullptr);
+                                                   common::SourceMap* locations = nullptr);
 
 // Reads and parses a config file (as ParseServerConfig). NotFound when it
 // does not exist.
 absl::StatusOr<v1::ServerConfig> ReadServerConfigFile(const std::string& path,
-                                                      SourceMap* locations = nullptr);
+                                                      common::SourceMap* locations = nullptr);
 
 // The whole sequence described at the top of this file.
 absl::StatusOr<v1::ServerConfig> LoadServerConfig(const ConfigOverrides& flags,

@@ -295,7 +295,7 @@ absl::Status ConfigValidator::ValidateControlSecurity(const v1::ControlPlane& co
 
 absl::Status ConfigValidator::Error(absl::string_view path, absl::string_view message) const {
   std::string location = locations_ != nullptr ? locations_->Locate(path) : "";
-  return absl::InvalidArgumentError(FormatFieldError(location, path, message));
+  return absl::InvalidArgumentError(common::FormatFieldError(location, path, message));
 }
 
 }  // namespace rtsptest::config

@@ -14,7 +14,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "config/proto_yaml_names.h"
+#include "common/proto_yaml/proto_yaml_mapper.h"
+#include "common/proto_yaml/source_map.h"
 #include "rtsptest/config/v1/config.pb.h"
 
 namespace rtsptest::config {
@@ -53,7 +54,7 @@ void ApplyDefaults(v1::ServerConfig* config);
 class ConfigValidator {
  public:
   // `locations` may be null; it must outlive the validator otherwise.
-  explicit ConfigValidator(const SourceMap* locations = nullptr) : locations_(locations) {}
+  explicit ConfigValidator(const common::SourceMap* locations = nullptr) : locations_(locations) {}
 
   // Returns the first problem found, or OK.
   absl::Status Validate(const v1::ServerConfig& config) const;
@@ -66,7 +67,7 @@ class ConfigValidator {
   absl::Status ValidateControlSecurity(const v1::ControlPlane& control) const;
   absl::Status Error(absl::string_view path, absl::string_view message) const;
 
-  const SourceMap* locations_;
+  const common::SourceMap* locations_;
 };
 
 }  // namespace rtsptest::config

@@ -15,9 +15,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/port_list/port_list.h"
+#include "common/proto_yaml/proto_yaml_mapper.h"
+#include "common/proto_yaml/source_map.h"
 #include "config/config_validator.h"
 #include "config/control_files.h"
-#include "config/proto_yaml_names.h"
 #include "google/protobuf/descriptor.h"
 
 namespace rtsptest::config {
@@ -31,7 +32,7 @@ struct OverrideRules {
   absl::Status (*check)(absl::string_view value, OverrideSource source) = nullptr;
   // Applies a knob that is not one field (null: set the field, attribute it).
   void (*apply)(const ConfigOverrides::Setting& setting, v1::ServerConfig* config,
-                SourceMap* locations) = nullptr;
+                common::SourceMap* locations) = nullptr;
   // Unsigned fields: the largest value accepted (0: the type's own).
   uint32_t max_unsigned = 0;
   // Duration fields: when positive, values must be in 0..max_duration.
@@ -100,7 +101,7 @@ absl::Status CheckPorts(absl::string_view value, OverrideSource) {
 }
 
 void ApplyPorts(const ConfigOverrides::Setting& setting, v1::ServerConfig* config,
-                SourceMap* locations) {
+                common::SourceMap* locations) {
   absl::StatusOr<std::vector<uint32_t>> ports = common::ParsePortList(setting.value);
   if (!ports.ok() || ports->empty()) return;  // Set() checked it
   if (ports->size() == static_cast<size_t>(config->listeners_size())) {
@@ -120,7 +121,7 @@ void ApplyPorts(const ConfigOverrides::Setting& setting, v1::ServerConfig* confi
 absl::Status AnyText(absl::string_view, OverrideSource) { return absl::OkStatus(); }
 
 void ApplyBind(const ConfigOverrides::Setting& setting, v1::ServerConfig* config,
-               SourceMap* locations) {
+               common::SourceMap* locations) {
   for (int i = 0; i < config->listeners_size(); ++i) {
     config->mutable_listeners(i)->set_bind_address(setting.value);
     locations->Attribute(absl::StrCat("listeners[", i, "].bind_address"), setting.origin);
@@ -141,7 +142,7 @@ absl::Status CheckPluginDirs(absl::string_view value, OverrideSource source) {
 }
 
 void ApplyPluginDirs(const ConfigOverrides::Setting& setting, v1::ServerConfig* config,
-                     SourceMap* locations) {
+                     common::SourceMap* locations) {
   config->clear_plugin_dirs();
   for (absl::string_view dir : absl::StrSplit(setting.value, ListSeparator(setting.source))) {
     config->add_plugin_dirs(std::string(dir));
@@ -162,7 +163,7 @@ absl::Status CheckToken(absl::string_view value, OverrideSource) {
   return CheckControlToken(value);
 }
 void ApplyToken(const ConfigOverrides::Setting& setting, v1::ServerConfig* config,
-                SourceMap* locations) {
+                common::SourceMap* locations) {
   config->mutable_control()->set_token(setting.value);
   locations->Attribute("control.token", setting.origin);
 }
@@ -189,7 +190,7 @@ const Message& Holder(const Message& root, absl::string_view path) {
   const Message* message = &root;
   std::vector<absl::string_view> names = absl::StrSplit(path, '.');
   for (size_t i = 0; i + 1 < names.size(); ++i) {
-    const FieldDescriptor* field = FindFieldPath(message->GetDescriptor(), names[i]);
+    const FieldDescriptor* field = common::FindFieldPath(message->GetDescriptor(), names[i]);
     message = &message->GetReflection()->GetMessage(*message, field);
   }
   return *message;
@@ -201,8 +202,8 @@ const Message& Holder(const Message& root, absl::string_view path) {
 // always had (scripts match it), not the file's.
 absl::Status SetField(const OverrideKnob& knob, absl::string_view value, v1::ServerConfig* config) {
   const OverrideRules& rules = *knob.rules;
-  const FieldDescriptor* field = FindFieldPath(config->GetDescriptor(), knob.field);
-  absl::Status status = SetFieldFromText(knob.field, Canonical(rules, value), config);
+  const FieldDescriptor* field = common::FindFieldPath(config->GetDescriptor(), knob.field);
+  absl::Status status = common::SetFieldFromText(knob.field, Canonical(rules, value), config);
   if (field == nullptr) return status;
   switch (field->cpp_type()) {
     case FieldDescriptor::CPPTYPE_BOOL:
@@ -227,12 +228,12 @@ absl::Status SetField(const OverrideKnob& knob, absl::string_view value, v1::Ser
                                   ->GetEnumValue(Holder(*config, knob.field), field) == 0) {
         return absl::InvalidArgumentError(
             absl::StrCat("unknown ", rules.value_name, " '", value,
-                         "' (expected one of: ", EnumChoices(field->enum_type()), ")"));
+                         "' (expected one of: ", common::EnumChoices(field->enum_type()), ")"));
       }
       break;
     case FieldDescriptor::CPPTYPE_MESSAGE:
       if (status.ok() && rules.max_duration > absl::ZeroDuration()) {
-        absl::StatusOr<absl::Duration> duration = ParseConfigDuration(value);
+        absl::StatusOr<absl::Duration> duration = common::ParseConfigDuration(value);
         if (!duration.ok()) return duration.status();
         if (*duration < absl::ZeroDuration() || *duration > rules.max_duration) {
           return absl::InvalidArgumentError(
@@ -323,8 +324,8 @@ absl::StatusOr<ConfigOverrides> OverridesFromEnvironment() {
 }
 
 void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config,
-                    SourceMap* locations) {
-  SourceMap ignored;
+                    common::SourceMap* locations) {
+  common::SourceMap ignored;
   if (locations == nullptr) locations = &ignored;
   for (const OverrideKnob& knob : kKnobs) {
     const ConfigOverrides::Setting* setting = overrides.Find(knob.flag);

@@ -28,7 +28,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "config/proto_yaml_names.h"
+#include "common/proto_yaml/proto_yaml_mapper.h"
+#include "common/proto_yaml/source_map.h"
 #include "rtsptest/config/v1/config.pb.h"
 
 namespace rtsptest::config {
@@ -126,7 +127,7 @@ absl::StatusOr<ConfigOverrides> OverridesFromEnvironment();
 //               after it, can still move the gRPC port).
 //   plugin_dir  Replaces plugin_dirs.
 void ApplyOverrides(const ConfigOverrides& overrides, v1::ServerConfig* config,
-                    SourceMap* locations = nullptr);
+                    common::SourceMap* locations = nullptr);
 
 // Parses a log level name as the log_level knob does: case-insensitive
 // debug, info, warning, error ("warn" is accepted for warning).

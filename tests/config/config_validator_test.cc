@@ -219,7 +219,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
 
 TEST(ConfigValidatorTest, ErrorsPointAtTheFileWhenPositionsAreKnown) {
-  SourceMap locations;
+  common::SourceMap locations;
   auto config =
       ParseServerConfig("listeners:\n  - port: 8554\n  - port: 70000\n", "config.yaml", &locations);
   ASSERT_TRUE(config.ok()) << config.status();
@@ -231,7 +231,7 @@ TEST(ConfigValidatorTest, ErrorsPointAtTheFileWhenPositionsAreKnown) {
 }
 
 TEST(ConfigValidatorTest, DefaultedValuesPointAtTheirParent) {
-  SourceMap locations;
+  common::SourceMap locations;
   auto config =
       ParseServerConfig("listeners:\n  - port: 8554\n  - {bind_address: '::', port: 8554}\n",
                         "config.yaml", &locations);
