@@ -1,0 +1,340 @@
+// rtspctl end to end: the built binary, run as a subprocess, against a real
+// rtsp_test_server (--grpc_port=0, port 0 listeners). Checks table and JSON
+// output and the exit codes scripts rely on.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/json/json.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/server_process.h"
+
+extern char** environ;
+
+namespace rtsptest::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kConfig[] = R"yaml(
+listeners:
+  - {name: a, bind_address: 127.0.0.1, port: 0}
+streams:
+  - path: /cam
+    plugin: testpattern
+    parameters: {codec: mjpeg, width: 320, height: 240, fps: 5, overlay: false}
+drain_timeout: 0s
+)yaml";
+
+// Parameters of a cheap stream, as --param flags.
+const std::vector<std::string> kCheapParams = {"--param", "codec=mjpeg",  "--param", "width=320",
+                                               "--param", "height=240",   "--param", "fps=5",
+                                               "--param", "overlay=false"};
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs rtspctl with `args`; stdout and stderr go to files (a pipe could fill
+// up while the test waits).
+RunResult RunCtl(const std::vector<std::string>& args) {
+  const std::string binary = RunfilePath("tools/rtspctl/rtspctl");
+  const char* tmpdir = std::getenv("TEST_TMPDIR");
+  const std::string out_path = absl::StrCat(tmpdir ? tmpdir : "/tmp", "/rtspctl.out");
+  const std::string err_path = absl::StrCat(tmpdir ? tmpdir : "/tmp", "/rtspctl.err");
+  std::vector<char*> argv = {const_cast<char*>(binary.c_str())};
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  RunResult result;
+  pid_t pid;
+  const int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    result.err = absl::StrCat("posix_spawn ", binary, ": ", rc);
+    return result;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = ReadAll(out_path);
+  result.err = ReadAll(err_path);
+  return result;
+}
+
+std::string Describe(const RunResult& r) {
+  return absl::StrCat("exit ", r.exit_code, "\nstdout: ", r.out, "\nstderr: ", r.err);
+}
+
+// One server for every test of the suite.
+class RtspctlTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new ServerProcess();
+    absl::Status started = server_->StartWithConfig(kConfig);
+    ASSERT_TRUE(started.ok()) << started << "\n" << server_->output();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  // rtspctl --addr=<the server> `args`.
+  static RunResult Ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), absl::StrCat("--addr=127.0.0.1:", server_->grpc_port()));
+    return RunCtl(args);
+  }
+  static RunResult Ctl(std::vector<std::string> args, const std::vector<std::string>& more) {
+    args.insert(args.end(), more.begin(), more.end());
+    return Ctl(std::move(args));
+  }
+  // Runs `args` with -o json and parses the one document.
+  static common::Json CtlJson(std::vector<std::string> args) {
+    args.push_back("-o");
+    args.push_back("json");
+    RunResult r = Ctl(args);
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    absl::StatusOr<common::Json> json = common::ParseJson(r.out);
+    EXPECT_TRUE(json.ok()) << json.status() << "\n" << r.out;
+    return json.ok() ? *json : common::Json();
+  }
+
+  static ServerProcess* server_;
+};
+
+ServerProcess* RtspctlTest::server_ = nullptr;
+
+TEST_F(RtspctlTest, InfoPrintsVersionAndListeners) {
+  RunResult table = Ctl({"info"});
+  ASSERT_EQ(table.exit_code, 0) << Describe(table);
+  EXPECT_THAT(table.out, HasSubstr("version:"));
+  EXPECT_THAT(table.out, HasSubstr("LISTENER"));
+
+  common::Json json = CtlJson({"info"});
+  ASSERT_TRUE(json.is_object());
+  EXPECT_TRUE(json["version"].is_string());
+  EXPECT_FALSE(json["version"].get<std::string>().empty());
+  ASSERT_TRUE(json["listeners"].is_array());
+  ASSERT_EQ(json["listeners"].size(), 1u);
+  EXPECT_EQ(json["listeners"][0]["name"], "a");
+  EXPECT_EQ(json["listeners"][0]["port"].get<int>(), server_->port("a"));
+
+  RunResult yaml = Ctl({"info", "-o", "yaml"});
+  ASSERT_EQ(yaml.exit_code, 0) << Describe(yaml);
+  EXPECT_THAT(yaml.out, HasSubstr("version: "));
+  EXPECT_THAT(yaml.out, HasSubstr("listeners:\n  - name: a"));
+}
+
+TEST_F(RtspctlTest, PluginsLsListsTestpattern) {
+  RunResult table = Ctl({"plugins", "ls"});
+  ASSERT_EQ(table.exit_code, 0) << Describe(table);
+  EXPECT_THAT(table.out, HasSubstr("NAME"));
+  EXPECT_THAT(table.out, HasSubstr("testpattern"));
+
+  common::Json json = CtlJson({"plugins", "ls"});
+  ASSERT_TRUE(json["plugins"].is_array());
+  bool found = false;
+  for (const auto& plugin : json["plugins"]) {
+    if (plugin["name"] == "testpattern") {
+      found = true;
+      EXPECT_TRUE(plugin["parameters"].is_array());
+      EXPECT_FALSE(plugin["parameters"].empty());
+    }
+  }
+  EXPECT_TRUE(found) << json.dump();
+}
+
+TEST_F(RtspctlTest, HealthReportsListenersAndStreams) {
+  RunResult table = Ctl({"health"});
+  ASSERT_EQ(table.exit_code, 0) << Describe(table);
+  EXPECT_THAT(table.out, HasSubstr("serving:"));
+  EXPECT_THAT(table.out, HasSubstr("LISTENER"));
+
+  common::Json json = CtlJson({"health"});
+  EXPECT_TRUE(json["serving"].is_boolean());
+  EXPECT_EQ(json["totalListeners"].get<int>(), 1);
+  ASSERT_TRUE(json["listeners"].is_array());
+  EXPECT_EQ(json["listeners"][0]["name"], "a");
+  ASSERT_TRUE(json["streams"].is_array());
+  EXPECT_EQ(json["streams"][0]["path"], "/cam");
+}
+
+TEST_F(RtspctlTest, StreamsCreateLsGetUpdateRm) {
+  RunResult created = Ctl({"streams", "create", "--path", "/made", "--plugin", "testpattern",
+                           "--description", "made by rtspctl"},
+                          kCheapParams);
+  ASSERT_EQ(created.exit_code, 0) << Describe(created);
+  EXPECT_THAT(created.out, HasSubstr("/made"));
+
+  RunResult ls = Ctl({"streams", "ls"});
+  ASSERT_EQ(ls.exit_code, 0) << Describe(ls);
+  EXPECT_THAT(ls.out, HasSubstr("PATH"));
+  EXPECT_THAT(ls.out, HasSubstr("KBIT/S"));
+  EXPECT_THAT(ls.out, HasSubstr("/made"));
+  EXPECT_THAT(ls.out, HasSubstr("/cam"));
+
+  common::Json list = CtlJson({"streams", "ls"});
+  ASSERT_TRUE(list["streams"].is_array());
+  bool listed = false;
+  for (const auto& s : list["streams"]) listed |= s["spec"]["path"] == "/made";
+  EXPECT_TRUE(listed) << list.dump();
+
+  common::Json got = CtlJson({"streams", "get", "/made"});
+  EXPECT_EQ(got["spec"]["path"], "/made");
+  EXPECT_EQ(got["spec"]["plugin"], "testpattern");
+  EXPECT_EQ(got["spec"]["description"], "made by rtspctl");
+  ASSERT_TRUE(got["urls"].is_array());
+  ASSERT_FALSE(got["urls"].empty());
+  EXPECT_THAT(got["urls"][0].get<std::string>(),
+              HasSubstr(absl::StrCat(":", server_->port("a"), "/made")));
+
+  RunResult updated = Ctl({"streams", "update", "/made", "--param", "fps=10"});
+  ASSERT_EQ(updated.exit_code, 0) << Describe(updated);
+  common::Json after = CtlJson({"streams", "get", "/made"});
+  EXPECT_EQ(after["spec"]["parameters"]["fps"], "10") << after.dump();
+  // The other parameters were kept (--param merges).
+  EXPECT_EQ(after["spec"]["parameters"]["codec"], "mjpeg") << after.dump();
+  EXPECT_EQ(after["spec"]["description"], "made by rtspctl");
+
+  RunResult removed = Ctl({"streams", "rm", "/made"});
+  ASSERT_EQ(removed.exit_code, 0) << Describe(removed);
+  RunResult gone = Ctl({"streams", "get", "/made"});
+  EXPECT_EQ(gone.exit_code, 3) << Describe(gone);
+}
+
+TEST_F(RtspctlTest, StreamsApplyCreatesAndDeletes) {
+  RunResult doomed =
+      Ctl({"streams", "create", "--path", "/doomed", "--plugin", "testpattern"}, kCheapParams);
+  ASSERT_EQ(doomed.exit_code, 0) << Describe(doomed);
+  const std::string file = WriteTempFile("apply.yaml", R"yaml(
+streams:
+  - path: /applied1
+    plugin: testpattern
+    parameters: {codec: mjpeg, width: 320, height: 240, fps: 5, overlay: false}
+  - path: /applied2
+    plugin: testpattern
+    parameters: {codec: mjpeg, width: 320, height: 240, fps: 5, overlay: false}
+delete: [/doomed]
+)yaml");
+  RunResult table = Ctl({"streams", "apply", "-f", file});
+  ASSERT_EQ(table.exit_code, 0) << Describe(table);
+  EXPECT_THAT(table.out, HasSubstr("/applied1"));
+  EXPECT_THAT(table.out, HasSubstr("CREATED"));
+  EXPECT_THAT(table.out, HasSubstr("DELETED"));
+
+  // Applying again changes nothing, and the delete of a path that is gone
+  // fails: the exit code is that item's (NOT_FOUND, 3).
+  RunResult second = Ctl({"streams", "apply", "-f", file, "-o", "json"});
+  EXPECT_EQ(second.exit_code, 3) << Describe(second);
+  absl::StatusOr<common::Json> again = common::ParseJson(second.out);
+  ASSERT_TRUE(again.ok()) << again.status() << "\n" << second.out;
+  ASSERT_TRUE((*again)["results"].is_array());
+  ASSERT_EQ((*again)["results"].size(), 3u) << again->dump();
+  EXPECT_EQ((*again)["results"][0]["path"], "/applied1");
+  EXPECT_EQ((*again)["results"][0]["action"], "UNCHANGED");
+  EXPECT_EQ((*again)["results"][2]["path"], "/doomed");
+  EXPECT_EQ((*again)["results"][2]["action"], "FAILED");
+
+  EXPECT_EQ(Ctl({"streams", "get", "/applied2"}).exit_code, 0);
+  EXPECT_EQ(Ctl({"streams", "get", "/doomed"}).exit_code, 3);
+  EXPECT_EQ(Ctl({"streams", "rm", "/applied1"}).exit_code, 0);
+  EXPECT_EQ(Ctl({"streams", "rm", "/applied2"}).exit_code, 0);
+}
+
+TEST_F(RtspctlTest, CreateFromFileReportsFileLineAndColumn) {
+  const std::string file = WriteTempFile("bad_stream.yaml", R"yaml(path: /typo
+plugin: testpattern
+paramters: {fps: 5}
+)yaml");
+  RunResult r = Ctl({"streams", "create", "-f", file});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("bad_stream.yaml:3:1"));
+  EXPECT_THAT(r.err, HasSubstr("parameters"));  // the "did you mean" hint
+}
+
+TEST_F(RtspctlTest, RmUnknownStreamExits3) {
+  RunResult r = Ctl({"streams", "rm", "/nope"});
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("rtspctl: NOT_FOUND: "));
+}
+
+TEST_F(RtspctlTest, DuplicateCreateExits4) {
+  RunResult r =
+      Ctl({"streams", "create", "--path", "/cam", "--plugin", "testpattern"}, kCheapParams);
+  EXPECT_EQ(r.exit_code, 4) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("rtspctl: ALREADY_EXISTS: "));
+}
+
+TEST_F(RtspctlTest, BadParameterExits5) {
+  RunResult r =
+      Ctl({"streams", "create", "--path", "/bad", "--plugin", "testpattern", "--param", "fps=0"});
+  EXPECT_EQ(r.exit_code, 5) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("rtspctl: INVALID_ARGUMENT: "));
+  EXPECT_THAT(r.err, HasSubstr("fps"));
+}
+
+TEST_F(RtspctlTest, UnreachableServerExits7) {
+  RunResult r = RunCtl({"--addr=127.0.0.1:1", "--timeout=2s", "info"});
+  EXPECT_EQ(r.exit_code, 7) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("rtspctl: UNAVAILABLE: "));
+}
+
+TEST_F(RtspctlTest, BadUsageExits2) {
+  EXPECT_EQ(RunCtl({}).exit_code, 2);
+  EXPECT_EQ(RunCtl({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(RunCtl({"streams", "frob"}).exit_code, 2);
+  EXPECT_EQ(RunCtl({"streams", "get"}).exit_code, 2);
+  EXPECT_EQ(RunCtl({"info", "-o", "xml"}).exit_code, 2);
+  EXPECT_EQ(RunCtl({"info", "--bogus=1"}).exit_code, 2);
+  EXPECT_EQ(RunCtl({"info", "--timeout=soon"}).exit_code, 2);
+  EXPECT_EQ(RunCtl({"streams", "create", "--param", "novalue", "--path", "/x"}).exit_code, 2);
+}
+
+TEST_F(RtspctlTest, MissingRpcGroupsExit8) {
+  RunResult r = RunCtl({"sessions", "ls"});
+  EXPECT_EQ(r.exit_code, 8) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("not available in this server version"));
+}
+
+TEST_F(RtspctlTest, HelpOnEveryCommand) {
+  for (std::vector<std::string> args :
+       std::vector<std::vector<std::string>>{{"--help"},
+                                             {"streams", "--help"},
+                                             {"streams", "create", "--help"},
+                                             {"plugins", "ls", "-h"},
+                                             {"health", "--help"},
+                                             {"info", "--help"}}) {
+    RunResult r = RunCtl(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << "\n" << Describe(r);
+    EXPECT_THAT(r.out, HasSubstr("Examples")) << args[0];
+    EXPECT_THAT(r.out, HasSubstr("Exit codes")) << args[0];
+  }
+}
+
+}  // namespace
+}  // namespace rtsptest::testing
