@@ -321,6 +321,41 @@ TEST_F(RtspctlTest, MissingRpcGroupsExit8) {
   EXPECT_THAT(r.err, HasSubstr("not available in this server version"));
 }
 
+// A server with a control token: rtspctl exits 6 without it or with a wrong
+// one, and works with --token or $RTSP_TEST_CONTROL_TOKEN.
+TEST(RtspctlTokenTest, MutatingCommandsNeedTheToken) {
+  constexpr char kToken[] = "s3cret-t0ken";
+  ServerProcess server;
+  server.SetEnv("RTSP_TEST_CONTROL_TOKEN", kToken);
+  ASSERT_TRUE(server.StartWithConfig(kConfig).ok()) << server.output();
+  const std::string addr = absl::StrCat("--addr=127.0.0.1:", server.grpc_port());
+  std::vector<std::string> create = {addr,       "streams",  "create",     "--path",
+                                     "/guarded", "--plugin", "testpattern"};
+  create.insert(create.end(), kCheapParams.begin(), kCheapParams.end());
+
+  RunResult none = RunCtl(create);
+  EXPECT_EQ(none.exit_code, 6) << Describe(none);
+  EXPECT_THAT(none.err, HasSubstr("rtspctl: UNAUTHENTICATED: missing bearer token"));
+  std::vector<std::string> wrong = create;
+  wrong.insert(wrong.begin() + 1, "--token=not-it");
+  RunResult denied = RunCtl(wrong);
+  EXPECT_EQ(denied.exit_code, 6) << Describe(denied);
+  EXPECT_THAT(denied.err, HasSubstr("rtspctl: PERMISSION_DENIED: wrong token"));
+  // Reads need no token.
+  RunResult ls = RunCtl({addr, "streams", "ls"});
+  EXPECT_EQ(ls.exit_code, 0) << Describe(ls);
+
+  std::vector<std::string> right = create;
+  right.insert(right.begin() + 1, absl::StrCat("--token=", kToken));
+  RunResult created = RunCtl(right);
+  EXPECT_EQ(created.exit_code, 0) << Describe(created);
+  setenv("RTSP_TEST_CONTROL_TOKEN", kToken, 1);
+  RunResult removed = RunCtl({addr, "streams", "rm", "/guarded"});
+  unsetenv("RTSP_TEST_CONTROL_TOKEN");
+  EXPECT_EQ(removed.exit_code, 0) << Describe(removed);
+  EXPECT_FALSE(absl::StrContains(server.output(), kToken));
+}
+
 TEST_F(RtspctlTest, HelpOnEveryCommand) {
   for (std::vector<std::string> args :
        std::vector<std::vector<std::string>>{{"--help"},
