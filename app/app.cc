@@ -11,6 +11,7 @@
 #include "common/time/proto_time.h"
 #include "common/version/version.h"
 #include "control/services/health_report.h"
+#include "core/events/event_sources.h"
 
 namespace rtsptest::app {
 
@@ -21,6 +22,10 @@ App::~App() { Stop(); }
 absl::Status App::Start() {
   if (absl::Status status = server_.Start(); !status.ok()) return status;
   const config::v1::ServerConfig& config = server_.config();
+  server_.streams().SetObserver(core::PublishStreamEvents(&events_));
+  for (const auto& listener : server_.listeners()) {
+    listener->SetSessionObserver(core::PublishSessionEvents(&events_, listener->name()));
+  }
   control::ControlServiceDeps deps;
   deps.health_report = [this] { return BuildHealthReport(); };
   deps.streams = &server_.streams();
@@ -43,6 +48,7 @@ absl::Status App::Start() {
                 "RTSP_TEST_CONTROL_TOKEN or --control_token_file)");
   }
   deps.auth = token_auth_.get();
+  deps.events = &events_;
   control_service_ = std::make_unique<control::ControlServiceImpl>(std::move(deps));
 
   absl::StatusOr<std::unique_ptr<control::ControlPlaneServer>> control =

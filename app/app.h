@@ -13,6 +13,7 @@
 #include "control/auth/token_auth.h"
 #include "control/grpc_server/control_plane_server.h"
 #include "control/services/control_service.h"
+#include "core/events/event_log.h"
 #include "core/server/server.h"
 #include "core/stream/stream_liveness_checker.h"
 #include "health/monitor/health_monitor.h"
@@ -53,6 +54,8 @@ class App {
 
  private:
   const absl::Time started_at_ = absl::Now();
+  // Before server_: stream removals at its destruction still publish here.
+  core::EventLog events_;
   core::Server server_;
   std::unique_ptr<control::TokenAuth> token_auth_;
   std::unique_ptr<control::ControlServiceImpl> control_service_;

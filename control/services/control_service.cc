@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/string_view.h"
+#include "control/services/event_watch.h"
 #include "control/services/listener_url.h"
 #include "control/services/plugin_list.h"
 #include "control/services/status_convert.h"
@@ -31,6 +32,7 @@ grpc::Status Answer(absl::StatusOr<T> result, T* response) {
 ControlServiceImpl::ControlServiceImpl(ControlServiceDeps deps)
     : health_report_(std::move(deps.health_report)),
       auth_(deps.auth),
+      events_(deps.events),
       plugins_(deps.plugins),
       server_info_(deps.listeners, std::move(deps.health_snapshot), deps.started_at),
       streams_(deps.streams, deps.config, deps.listeners) {}
@@ -93,6 +95,12 @@ grpc::Status ControlServiceImpl::ApplyStreams(grpc::ServerContext* context,
                                               v1::ApplyStreamsResponse* response) {
   if (grpc::Status denied = auth_->Authorize(*context); !denied.ok()) return denied;
   return Answer(streams_.Apply(*request), response);
+}
+
+grpc::Status ControlServiceImpl::WatchEvents(grpc::ServerContext* context,
+                                             const v1::WatchEventsRequest* request,
+                                             grpc::ServerWriter<v1::Event>* writer) {
+  return control::WatchEvents(*events_, *request, context, writer);
 }
 
 }  // namespace rtsptest::control

@@ -14,6 +14,7 @@
 #include "control/auth/token_auth.h"
 #include "control/services/server_info.h"
 #include "control/services/stream_api.h"
+#include "core/events/event_log.h"
 #include "core/listener/rtsp_listener.h"
 #include "core/plugin_host/plugin_loader.h"
 #include "core/stream/stream_manager.h"
@@ -39,6 +40,8 @@ struct ControlServiceDeps {
   // Who may call the mutating RPCs; must not be null (an open TokenAuth
   // when no token is set).
   const TokenAuth* auth = nullptr;
+  // What WatchEvents reads; must not be null.
+  const core::EventLog* events = nullptr;
 };
 
 class ControlServiceImpl final : public v1::ControlService::Service {
@@ -64,10 +67,13 @@ class ControlServiceImpl final : public v1::ControlService::Service {
                             v1::DeleteStreamResponse* response) override;
   grpc::Status ApplyStreams(grpc::ServerContext* context, const v1::ApplyStreamsRequest* request,
                             v1::ApplyStreamsResponse* response) override;
+  grpc::Status WatchEvents(grpc::ServerContext* context, const v1::WatchEventsRequest* request,
+                           grpc::ServerWriter<v1::Event>* writer) override;
 
  private:
   const std::function<v1::HealthReport()> health_report_;
   const TokenAuth* const auth_;
+  const core::EventLog* const events_;
   core::PluginLoader* const plugins_;
   const ServerInfoBuilder server_info_;
   StreamApi streams_;

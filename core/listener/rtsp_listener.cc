@@ -287,8 +287,38 @@ void RtspListener::OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpoi
   g_signal_connect(client, "pre-options-request", G_CALLBACK(&ListServedMethods), nullptr);
   if (listener->play_observer_) {
     g_signal_connect(client, "pre-play-request", G_CALLBACK(&RtspListener::OnPrePlayRequest), self);
-    g_signal_connect(client, "play-request", G_CALLBACK(&RtspListener::OnPlayRequest), self);
   }
+  g_signal_connect(client, "play-request", G_CALLBACK(&RtspListener::OnPlayRequest), self);
+}
+
+namespace {
+
+// The path and remote address of the session a client opened (its first
+// PLAY), kept on the client object so that "closed" reports the same ones,
+// once, even after the connection is gone.
+constexpr char kSessionPathKey[] = "rts-session-path";
+constexpr char kSessionRemoteKey[] = "rts-session-remote";
+
+std::string RemoteAddress(GstRTSPClient* client) {
+  GstRTSPConnection* connection = gst_rtsp_client_get_connection(client);
+  const gchar* ip = connection != nullptr ? gst_rtsp_connection_get_ip(connection) : nullptr;
+  return ip != nullptr ? ip : "";
+}
+
+}  // namespace
+
+void RtspListener::SetSessionObserver(SessionObserver observer) {
+  absl::MutexLock lock(&mutex_);
+  session_observer_ = std::move(observer);
+}
+
+void RtspListener::NotifySession(const SessionEvent& event) {
+  SessionObserver observer;
+  {
+    absl::MutexLock lock(&mutex_);
+    observer = session_observer_;
+  }
+  if (observer) observer(event);
 }
 
 GstRTSPStatusCode RtspListener::OnPrePlayRequest(GstRTSPClient*, GstRTSPContext* context,
@@ -300,14 +330,29 @@ GstRTSPStatusCode RtspListener::OnPrePlayRequest(GstRTSPClient*, GstRTSPContext*
   return GST_RTSP_STS_OK;
 }
 
-void RtspListener::OnPlayRequest(GstRTSPClient*, GstRTSPContext* context, gpointer self) {
+void RtspListener::OnPlayRequest(GstRTSPClient* client, GstRTSPContext* context, gpointer self) {
   if (context == nullptr || context->uri == nullptr || context->uri->abspath == nullptr) return;
-  static_cast<RtspListener*>(self)->play_observer_(PlayPhase::kPlaying, context->uri->abspath,
-                                                   context);
+  auto* listener = static_cast<RtspListener*>(self);
+  if (listener->play_observer_) {
+    listener->play_observer_(PlayPhase::kPlaying, context->uri->abspath, context);
+  }
+  if (g_object_get_data(G_OBJECT(client), kSessionPathKey) == nullptr) {
+    const std::string remote = RemoteAddress(client);
+    g_object_set_data_full(G_OBJECT(client), kSessionPathKey, g_strdup(context->uri->abspath),
+                           g_free);
+    g_object_set_data_full(G_OBJECT(client), kSessionRemoteKey, g_strdup(remote.c_str()), g_free);
+    listener->NotifySession({true, context->uri->abspath, remote});
+  }
 }
 
-void RtspListener::OnClientClosed(GstRTSPClient*, gpointer self) {
-  static_cast<RtspListener*>(self)->clients_.fetch_sub(1);
+void RtspListener::OnClientClosed(GstRTSPClient* client, gpointer self) {
+  auto* listener = static_cast<RtspListener*>(self);
+  listener->clients_.fetch_sub(1);
+  const auto* path =
+      static_cast<const gchar*>(g_object_get_data(G_OBJECT(client), kSessionPathKey));
+  const auto* remote =
+      static_cast<const gchar*>(g_object_get_data(G_OBJECT(client), kSessionRemoteKey));
+  if (path != nullptr) listener->NotifySession({false, path, remote != nullptr ? remote : ""});
 }
 
 }  // namespace rtsptest::core

@@ -73,6 +73,18 @@ class RtspListener {
       std::function<void(PlayPhase phase, absl::string_view path, GstRTSPContext* context)>;
   void SetPlayObserver(PlayObserver observer) { play_observer_ = std::move(observer); }
 
+  // A reader's session: opened when its first PLAY of `path` has activated
+  // its transports, closed when its connection closes. Called on the
+  // client's thread; `remote` is the client's IP address. Safe to set at any
+  // time.
+  struct SessionEvent {
+    bool opened = false;
+    std::string path;
+    std::string remote;
+  };
+  using SessionObserver = std::function<void(const SessionEvent&)>;
+  void SetSessionObserver(SessionObserver observer) ABSL_LOCKS_EXCLUDED(mutex_);
+
   // Stops accepting new connections but keeps existing ones (drain).
   void CloseListeningSocket();
   // Test hook: re-binds the same port after CloseListeningSocket().
@@ -108,8 +120,10 @@ class RtspListener {
   GSource* listen_source_ ABSL_GUARDED_BY(mutex_) = nullptr;      // owned
   GSource* session_gc_source_ ABSL_GUARDED_BY(mutex_) = nullptr;  // owned
   std::string last_error_ ABSL_GUARDED_BY(mutex_);
+  void NotifySession(const SessionEvent& event) ABSL_LOCKS_EXCLUDED(mutex_);
 
   PlayObserver play_observer_;
+  SessionObserver session_observer_ ABSL_GUARDED_BY(mutex_);
   std::atomic<uint32_t> bound_port_{0};
   std::atomic<int> clients_{0};
   std::atomic<int64_t> accepted_{0};
