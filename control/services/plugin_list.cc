@@ -12,23 +12,6 @@
 namespace rtsptest::control {
 namespace {
 
-const char* TypeName(rts_param_type type) {
-  switch (type) {
-    case RTS_PARAM_TYPE_INT:
-      return "int";
-    case RTS_PARAM_TYPE_DOUBLE:
-      return "double";
-    case RTS_PARAM_TYPE_BOOL:
-      return "bool";
-    case RTS_PARAM_TYPE_STRING:
-      return "string";
-    case RTS_PARAM_TYPE_ENUM:
-      return "enum";
-    default:
-      return "unknown";
-  }
-}
-
 // Where lib<name>.so would be found, for a plugin that failed before the
 // loader could say (its message names the file in most cases anyway).
 std::string FirstPathOf(const core::PluginLoader& loader, const std::string& name) {
@@ -44,7 +27,7 @@ std::string FirstPathOf(const core::PluginLoader& loader, const std::string& nam
 v1::ParameterSpec ToParameterSpec(const rts_param_spec& spec) {
   v1::ParameterSpec out;
   out.set_name(spec.name);
-  out.set_type(TypeName(spec.type));
+  out.set_type(core::ParamTypeName(spec.type));
   out.set_required(spec.default_value == nullptr);
   if (spec.default_value != nullptr) out.set_default_value(spec.default_value);
   if ((spec.type == RTS_PARAM_TYPE_INT || spec.type == RTS_PARAM_TYPE_DOUBLE) &&

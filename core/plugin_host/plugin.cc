@@ -35,6 +35,24 @@ bool HasPay0(GstElement* element) {
 
 }  // namespace
 
+const char* ParamTypeName(rts_param_type type) {
+  switch (type) {
+    case RTS_PARAM_TYPE_INT:
+      return "int";
+    case RTS_PARAM_TYPE_DOUBLE:
+      return "double";
+    case RTS_PARAM_TYPE_BOOL:
+      return "bool";
+    case RTS_PARAM_TYPE_STRING:
+      return "string";
+    case RTS_PARAM_TYPE_ENUM:
+      return "enum";
+    case RTS_PARAM_TYPE_UNSPECIFIED:
+      break;
+  }
+  return "unknown";
+}
+
 absl::StatusOr<std::unique_ptr<Plugin>> Plugin::FromDescriptor(
     absl::string_view name, std::string path, const rts_plugin_descriptor* descriptor) {
   const std::string prefix = path.empty() ? absl::StrCat("plugin ", name, ": ")

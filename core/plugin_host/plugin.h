@@ -18,6 +18,10 @@
 
 namespace rtsptest::core {
 
+// "int", "double", "bool", "string" or "enum" ("unknown" for a value the
+// descriptor checks would have refused).
+const char* ParamTypeName(rts_param_type type);
+
 // Immutable and thread-safe: every method is const and the descriptor never
 // changes (rts_plugin.h requires it to be constant while loaded).
 //

@@ -12,25 +12,8 @@
 namespace rtsptest::core {
 namespace {
 
-const char* TypeName(rts_param_type type) {
-  switch (type) {
-    case RTS_PARAM_TYPE_INT:
-      return "int";
-    case RTS_PARAM_TYPE_DOUBLE:
-      return "double";
-    case RTS_PARAM_TYPE_BOOL:
-      return "bool";
-    case RTS_PARAM_TYPE_STRING:
-      return "string";
-    case RTS_PARAM_TYPE_ENUM:
-      return "enum";
-    default:
-      return "?";
-  }
-}
-
 void WriteParameter(const rts_param_spec& p, std::ostream& out) {
-  out << "  " << p.name << " (" << TypeName(p.type);
+  out << "  " << p.name << " (" << ParamTypeName(p.type);
   if (p.type == RTS_PARAM_TYPE_ENUM && p.allowed_values != nullptr) {
     std::vector<std::string> values;
     for (const char* const* v = p.allowed_values; *v != nullptr; ++v) values.push_back(*v);

@@ -32,6 +32,7 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
+#include "tests/util/subprocess.h"
 #include "tools/rtsp_client/rtsp_client.h"
 #include "yaml-cpp/yaml.h"
 
@@ -102,17 +103,6 @@ std::vector<ExpectedStream> LoadExpectations(const std::string& path) {
   return streams;
 }
 
-// Runs `command` and returns its stdout and exit status.
-std::pair<std::string, int> Run(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return {"", -1};
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
-  return {output, pclose(pipe)};
-}
-
 // What ffprobe reported about one URL.
 struct Probe {
   YAML::Node video;  // the stream entries of ffprobe's JSON
@@ -134,7 +124,7 @@ Probe RunFfprobe(const std::string& url) {
       "time_base"
       ":packet=stream_index,pts -of json '",
       url, "' 2>&1");
-  auto [output, status] = Run(command);
+  auto [output, status] = RunShell(command);
   Probe probe;
   EXPECT_EQ(status, 0) << command << "\n" << output;
   if (status != 0) return probe;

@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "tests/plugins/plugin_test_util.h"
+#include "tests/util/subprocess.h"
 
 namespace rtsptest {
 namespace testing {
@@ -373,16 +374,10 @@ std::vector<uint8_t> AnnexB(const std::vector<RtpFrame>& frames) {
 }
 
 CommandResult RunCommand(const std::string& command) {
+  auto [output, status] = RunShell(command + " 2>&1");
   CommandResult result;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char chunk[4096];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof(chunk), pipe)) > 0) {
-    result.output.append(chunk, n);
-  }
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.output = std::move(output);
+  result.exit_code = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
 }
 

@@ -26,6 +26,7 @@
 #include "rtsptest/control/v1/control.grpc.pb.h"
 #include "tests/e2e/server_process.h"
 #include "tests/util/rtsp_reader.h"
+#include "tests/util/subprocess.h"
 #include "tools/rtsp_client/rtsp_client.h"
 
 namespace rtsptest::testing {
@@ -82,17 +83,6 @@ std::unique_ptr<grpc::ClientContext> Context() {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + kRpcTimeout));
   return context;
-}
-
-// Runs `command` and returns its stdout and exit status.
-std::pair<std::string, int> RunCommand(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return {"", -1};
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
-  return {output, pclose(pipe)};
 }
 
 class ControlApiTest : public ::testing::Test {
@@ -215,7 +205,7 @@ TEST_F(ControlApiTest, CreatedStreamPlaysThenDeleteClosesItsReaderAndUnmountsIt)
       "timeout 30 /usr/bin/ffprobe -v error -rtsp_transport tcp -select_streams v:0 "
       "-show_entries stream=codec_name,width,height -of default=noprint_wrappers=1 '",
       created.urls(0), "' 2>&1");
-  auto [probe, exit_code] = RunCommand(command);
+  auto [probe, exit_code] = RunShell(command);
   EXPECT_EQ(exit_code, 0) << command << "\n" << probe;
   EXPECT_NE(probe.find("codec_name=h264"), std::string::npos) << probe;
   EXPECT_NE(probe.find("width=320"), std::string::npos) << probe;

@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "tests/util/grpc_health_test_util.h"
 #include "tests/util/loopback_responder.h"
+#include "tests/util/subprocess.h"
 
 extern char** environ;
 
@@ -29,57 +30,15 @@ namespace {
 
 using testing::LoopbackResponder;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-  absl::Duration took;
-};
+using RunResult = testing::ProgramResult;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs health_probe with `args`; stdout and stderr go to files under
-// TEST_TMPDIR (pipes could fill up while we wait).
+// Runs health_probe with `args`.
 RunResult RunProbe(const std::vector<std::string>& args) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* tmpdir = std::getenv("TEST_TMPDIR");
-  const std::string binary =
-      absl::StrCat(srcdir ? srcdir : ".", "/rtsp_test_server/tools/health_probe/health_probe");
-  const std::string out_path = absl::StrCat(tmpdir ? tmpdir : "/tmp", "/probe.out");
-  const std::string err_path = absl::StrCat(tmpdir ? tmpdir : "/tmp", "/probe.err");
-  std::vector<char*> argv = {const_cast<char*>(binary.c_str())};
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  RunResult result;
-  const absl::Time start = absl::Now();
-  pid_t pid;
-  const int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    result.err = absl::StrCat("posix_spawn ", binary, ": ", rc);
-    return result;
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  result.took = absl::Now() - start;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = ReadAll(out_path);
-  result.err = ReadAll(err_path);
-  return result;
+  return testing::RunProgram(
+      absl::StrCat(srcdir ? srcdir : ".", "/rtsp_test_server/tools/health_probe/health_probe"),
+      args, "probe");
 }
-
 // Servers shared by every case; started once.
 class HealthProbeTest : public ::testing::Test {
  protected:

@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
+#include "tests/util/subprocess.h"
 
 extern char** environ;
 
@@ -41,52 +42,12 @@ const std::vector<std::string> kCheapParams = {"--param", "codec=mjpeg",  "--par
                                                "--param", "height=240",   "--param", "fps=5",
                                                "--param", "overlay=false"};
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using RunResult = ProgramResult;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs rtspctl with `args`; stdout and stderr go to files (a pipe could fill
-// up while the test waits).
+// Runs rtspctl with `args`.
 RunResult RunCtl(const std::vector<std::string>& args) {
-  const std::string binary = RunfilePath("tools/rtspctl/rtspctl");
-  const char* tmpdir = std::getenv("TEST_TMPDIR");
-  const std::string out_path = absl::StrCat(tmpdir ? tmpdir : "/tmp", "/rtspctl.out");
-  const std::string err_path = absl::StrCat(tmpdir ? tmpdir : "/tmp", "/rtspctl.err");
-  std::vector<char*> argv = {const_cast<char*>(binary.c_str())};
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  RunResult result;
-  pid_t pid;
-  const int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    result.err = absl::StrCat("posix_spawn ", binary, ": ", rc);
-    return result;
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = ReadAll(out_path);
-  result.err = ReadAll(err_path);
-  return result;
+  return RunProgram(RunfilePath("tools/rtspctl/rtspctl"), args, "rtspctl");
 }
-
 std::string Describe(const RunResult& r) {
   return absl::StrCat("exit ", r.exit_code, "\nstdout: ", r.out, "\nstderr: ", r.err);
 }
