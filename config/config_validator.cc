@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -134,62 +135,61 @@ absl::Status ConfigValidator::ValidateListeners(const v1::ServerConfig& config) 
 }
 
 absl::Status ConfigValidator::ValidateStreams(const v1::ServerConfig& config) const {
-  std::vector<std::string> listener_names;
-  absl::flat_hash_set<std::string> known_listeners;
-  for (const v1::Listener& listener : config.listeners()) {
-    listener_names.push_back(listener.name());
-    known_listeners.insert(listener.name());
-  }
   absl::flat_hash_map<std::string, int> paths;  // mount path -> index
   for (int i = 0; i < config.streams_size(); ++i) {
     const v1::Stream& stream = config.streams(i);
     const std::string path = absl::StrCat("streams[", i, "]");
-
-    const std::string& mount = stream.path();
-    if (mount.empty()) return Error(path + ".path", "is empty (expected e.g. /cam1)");
-    if (mount[0] != '/') {
-      return Error(path + ".path", absl::StrCat("'", mount, "' must start with '/'"));
-    }
-    for (unsigned char c : mount) {
-      // RTSP URLs carry the path verbatim: a space, '?' or '#' would change
-      // what clients request.
-      if (c <= 0x20 || c == 0x7f || c == '?' || c == '#') {
-        return Error(path + ".path",
-                     absl::StrCat("'", absl::CHexEscape(mount),
-                                  "' must not contain spaces, control characters, '?' or '#'"));
-      }
-    }
-    auto [path_it, new_path] = paths.emplace(mount, i);
+    if (absl::Status status = ValidateStream(config, stream, path); !status.ok()) return status;
+    auto [path_it, new_path] = paths.emplace(stream.path(), i);
     if (!new_path) {
-      return Error(path + ".path", absl::StrCat("duplicate path '", mount, "' (also streams[",
-                                                path_it->second, "])"));
+      return Error(path + ".path", absl::StrCat("duplicate path '", stream.path(),
+                                                "' (also streams[", path_it->second, "])"));
     }
+  }
+  return absl::OkStatus();
+}
 
-    if (stream.plugin().empty()) {
-      return Error(path + ".plugin",
-                   "is empty (name the plugin that serves this stream, "
-                   "e.g. testpattern)");
+absl::Status ConfigValidator::ValidateStream(const v1::ServerConfig& config,
+                                             const v1::Stream& stream,
+                                             absl::string_view field) const {
+  const std::string path(field);
+  const std::string& mount = stream.path();
+  if (mount.empty()) return Error(path + ".path", "is empty (expected e.g. /cam1)");
+  if (mount[0] != '/') {
+    return Error(path + ".path", absl::StrCat("'", mount, "' must start with '/'"));
+  }
+  for (unsigned char c : mount) {
+    // RTSP URLs carry the path verbatim: a space, '?' or '#' would change
+    // what clients request.
+    if (c <= 0x20 || c == 0x7f || c == '?' || c == '#') {
+      return Error(path + ".path",
+                   absl::StrCat("'", absl::CHexEscape(mount),
+                                "' must not contain spaces, control characters, '?' or '#'"));
     }
-    if (!common::IsValidPluginName(stream.plugin())) {
-      return Error(path + ".plugin",
-                   absl::StrCat("'", stream.plugin(), "' must match [a-z0-9_-]+"));
+  }
+  if (stream.plugin().empty()) {
+    return Error(path + ".plugin",
+                 "is empty (name the plugin that serves this stream, "
+                 "e.g. testpattern)");
+  }
+  if (!common::IsValidPluginName(stream.plugin())) {
+    return Error(path + ".plugin", absl::StrCat("'", stream.plugin(), "' must match [a-z0-9_-]+"));
+  }
+  for (const auto& [key, value] : stream.parameters()) {
+    if (key.empty()) return Error(path + ".parameters", "empty parameter name");
+  }
+  std::vector<std::string> listener_names;
+  for (const v1::Listener& listener : config.listeners()) listener_names.push_back(listener.name());
+  absl::flat_hash_set<std::string> listed;
+  for (int j = 0; j < stream.listeners_size(); ++j) {
+    const std::string& name = stream.listeners(j);
+    const std::string entry = absl::StrCat(path, ".listeners[", j, "]");
+    if (std::find(listener_names.begin(), listener_names.end(), name) == listener_names.end()) {
+      return Error(entry, absl::StrCat("no listener named '", name,
+                                       "' (have: ", absl::StrJoin(listener_names, ", "), ")"));
     }
-
-    for (const auto& [key, value] : stream.parameters()) {
-      if (key.empty()) return Error(path + ".parameters", "empty parameter name");
-    }
-
-    absl::flat_hash_set<std::string> listed;
-    for (int j = 0; j < stream.listeners_size(); ++j) {
-      const std::string& name = stream.listeners(j);
-      const std::string entry = absl::StrCat(path, ".listeners[", j, "]");
-      if (!known_listeners.contains(name)) {
-        return Error(entry, absl::StrCat("no listener named '", name,
-                                         "' (have: ", absl::StrJoin(listener_names, ", "), ")"));
-      }
-      if (!listed.insert(name).second) {
-        return Error(entry, absl::StrCat("listener '", name, "' is listed twice"));
-      }
+    if (!listed.insert(name).second) {
+      return Error(entry, absl::StrCat("listener '", name, "' is listed twice"));
     }
   }
   return absl::OkStatus();

@@ -58,6 +58,11 @@ class ConfigValidator {
 
   // Returns the first problem found, or OK.
   absl::Status Validate(const v1::ServerConfig& config) const;
+  // Checks one stream on its own against `config`'s listeners (not against
+  // the other streams), as the control API creates it; errors name the
+  // fields below `field`, e.g. "stream.path: 'cam1' must start with '/'".
+  absl::Status ValidateStream(const v1::ServerConfig& config, const v1::Stream& stream,
+                              absl::string_view field) const;
 
  private:
   absl::Status ValidateListeners(const v1::ServerConfig& config) const;

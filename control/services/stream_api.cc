@@ -52,6 +52,10 @@ v1::ApplyResult Done(const std::string& path, v1::ApplyResult::Action action) {
 
 }  // namespace
 
+absl::Status StreamApi::Validate(const config::v1::Stream& spec, absl::string_view field) const {
+  return config::ConfigValidator().ValidateStream(*config_, spec, field);
+}
+
 v1::StreamStatus StreamApi::ToStatus(const core::Stream& stream,
                                      absl::string_view caller_host) const {
   v1::StreamStatus status;
@@ -113,7 +117,7 @@ absl::StatusOr<v1::StreamStatus> StreamApi::Get(absl::string_view path,
 
 absl::StatusOr<v1::StreamStatus> StreamApi::Create(const config::v1::Stream& spec,
                                                    absl::string_view caller_host) {
-  if (absl::Status status = validator_.Validate(spec, "stream"); !status.ok()) return status;
+  if (absl::Status status = Validate(spec, "stream"); !status.ok()) return status;
   if (absl::Status status = streams_->Create(spec); !status.ok()) return status;
   return Get(spec.path(), caller_host);
 }
@@ -127,7 +131,7 @@ absl::StatusOr<v1::StreamStatus> StreamApi::Update(const v1::UpdateStreamRequest
   absl::StatusOr<config::v1::Stream> merged =
       ApplyUpdateMask(current->spec, request.stream(), request.update_mask());
   if (!merged.ok()) return merged.status();
-  if (absl::Status status = validator_.Validate(*merged, "stream"); !status.ok()) return status;
+  if (absl::Status status = Validate(*merged, "stream"); !status.ok()) return status;
   if (!google::protobuf::util::MessageDifferencer::Equals(*merged, current->spec)) {
     if (absl::Status status = streams_->Replace(*merged); !status.ok()) return status;
   }
@@ -140,7 +144,7 @@ absl::Status StreamApi::Delete(absl::string_view path) {
 }
 
 v1::ApplyResult StreamApi::Upsert(const config::v1::Stream& spec, absl::string_view field) {
-  if (absl::Status status = validator_.Validate(spec, field); !status.ok()) {
+  if (absl::Status status = Validate(spec, field); !status.ok()) {
     return Failed(spec.path(), status);
   }
   absl::StatusOr<core::Stream> current = streams_->Get(spec.path());

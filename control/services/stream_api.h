@@ -17,7 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "control/services/stream_spec_validator.h"
+#include "config/config_validator.h"
 #include "core/listener/rtsp_listener.h"
 #include "core/stream/stream_manager.h"
 #include "rtsptest/config/v1/config.pb.h"
@@ -34,7 +34,7 @@ class StreamApi {
   // config (its listeners are what a stream may name).
   StreamApi(core::StreamManager* streams, const config::v1::ServerConfig* config,
             std::vector<const core::RtspListener*> listeners)
-      : streams_(streams), validator_(config), listeners_(std::move(listeners)) {}
+      : streams_(streams), config_(config), listeners_(std::move(listeners)) {}
 
   // `caller_host` (see ListenerUrl) goes into every StreamStatus.urls.
   absl::StatusOr<v1::ListStreamsResponse> List(const v1::ListStreamsRequest& request,
@@ -57,9 +57,13 @@ class StreamApi {
   // `field` names the item in messages, e.g. "upsert[2]".
   v1::ApplyResult Upsert(const config::v1::Stream& spec, absl::string_view field);
   v1::ApplyResult DeleteItem(const std::string& path);
+  // A spec checked with the config file's rules against this config's
+  // listeners; errors name `field` ("stream", "upsert[2]").
+  absl::Status Validate(const config::v1::Stream& spec, absl::string_view field) const;
 
   core::StreamManager* const streams_;
-  const StreamSpecValidator validator_;
+  // The server's validated config (its listeners).
+  const config::v1::ServerConfig* const config_;
   const std::vector<const core::RtspListener*> listeners_;
 };
 
