@@ -53,6 +53,11 @@ class RtspListener {
   // Why the listener is down ("" while serving).
   std::string last_error() const;
 
+  // Sets the RTSP authentication of this port (shared by every listener;
+  // per-stream permissions live on the factories). Takes its own reference.
+  // Call before Start().
+  void SetAuth(GstRTSPAuth* auth) { gst_rtsp_server_set_auth(server_, auth); }
+
   // Exposes `factory` at `path` on this port. Takes its own reference.
   void Mount(absl::string_view path, GstRTSPMediaFactory* factory);
   void Unmount(absl::string_view path);
