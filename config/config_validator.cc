@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <string>
@@ -178,6 +179,11 @@ absl::Status ConfigValidator::ValidateStream(const v1::ServerConfig& config,
   for (const auto& [key, value] : stream.parameters()) {
     if (key.empty()) return Error(path + ".parameters", "empty parameter name");
   }
+  if (stream.has_auth()) {
+    if (absl::Status status = ValidateStreamAuth(stream.auth(), path + ".auth"); !status.ok()) {
+      return status;
+    }
+  }
   std::vector<std::string> listener_names;
   for (const v1::Listener& listener : config.listeners()) listener_names.push_back(listener.name());
   absl::flat_hash_set<std::string> listed;
@@ -190,6 +196,30 @@ absl::Status ConfigValidator::ValidateStream(const v1::ServerConfig& config,
     }
     if (!listed.insert(name).second) {
       return Error(entry, absl::StrCat("listener '", name, "' is listed twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConfigValidator::ValidateStreamAuth(const v1::StreamAuth& auth,
+                                                 const std::string& field) const {
+  if (!v1::StreamAuth::Method_IsValid(auth.method())) {
+    return Error(field + ".method", absl::StrCat(auth.method(), " is not BASIC or DIGEST"));
+  }
+  // The username is shown (errors, API answers); the password never is.
+  const std::string& user = auth.username();
+  if (user.empty()) return Error(field + ".username", "is empty");
+  for (unsigned char c : user) {
+    if (c < 0x21 || c > 0x7e || c == ':') {
+      return Error(field + ".username",
+                   absl::StrCat("'", absl::CHexEscape(user),
+                                "' must be printable ASCII without spaces or ':'"));
+    }
+  }
+  if (auth.password().empty()) return Error(field + ".password", "is empty");
+  for (unsigned char c : auth.password()) {
+    if (c < 0x20 || c > 0x7e) {
+      return Error(field + ".password", "must be printable ASCII (the value is not shown)");
     }
   }
   return absl::OkStatus();
@@ -251,6 +281,23 @@ absl::Status ConfigValidator::ValidateGlobals(const v1::ServerConfig& config) co
       NormalizeAddress(config.control().bind_address()).empty()) {
     return Error("control.bind_address", absl::StrCat("'", config.control().bind_address(),
                                                       "' is not an IPv4 or IPv6 address"));
+  }
+  if (!config.state_file().empty()) {
+    // The store writes a temporary file beside it and renames it over, so
+    // the directory must exist; the file itself need not.
+    const std::string& file = config.state_file();
+    const size_t slash = file.rfind('/');
+    const std::string dir = slash == std::string::npos ? "."
+                            : slash == 0               ? "/"
+                                                       : file.substr(0, slash);
+    struct stat info;
+    if (file.back() == '/') {
+      return Error("state_file", absl::StrCat("'", file, "' names a directory, not a file"));
+    }
+    if (stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+      return Error("state_file",
+                   absl::StrCat("'", file, "': directory '", dir, "' does not exist"));
+    }
   }
   if (!v1::Logging::Level_IsValid(config.logging().level())) {
     return Error("logging.level",

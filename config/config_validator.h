@@ -68,6 +68,10 @@ class ConfigValidator {
   absl::Status ValidateListeners(const v1::ServerConfig& config) const;
   absl::Status ValidateStreams(const v1::ServerConfig& config) const;
   absl::Status ValidateGlobals(const v1::ServerConfig& config) const;
+  // A stream's auth: username printable ASCII without ':' or spaces,
+  // password printable ASCII; errors name `field` ("streams[0].auth")
+  // and never show the password.
+  absl::Status ValidateStreamAuth(const v1::StreamAuth& auth, const std::string& field) const;
   // control.token, control.token_file and control.tls: the files are read.
   absl::Status ValidateControlSecurity(const v1::ControlPlane& control) const;
   absl::Status Error(absl::string_view path, absl::string_view message) const;

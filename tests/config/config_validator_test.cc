@@ -298,4 +298,83 @@ TEST(ValidateControlSecurityTest, NonPemCertificateIsNamed) {
 }
 
 }  // namespace
+// state_file: the directory must exist (the store renames a temporary file
+// there); the file itself need not.
+TEST(ValidateStateFileTest, AcceptsAFileInAnExistingDirectory) {
+  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/state.json";
+  EXPECT_TRUE(ValidateText("listeners: [{port: 8554}]\nstate_file: " + path + "\n").ok());
+}
+
+TEST(ValidateStateFileTest, AcceptsARelativePath) {
+  EXPECT_TRUE(ValidateText("listeners: [{port: 8554}]\nstate_file: state.json\n").ok());
+}
+
+TEST(ValidateStateFileTest, RejectsAMissingDirectoryNamingFieldAndValue) {
+  absl::Status status =
+      ValidateText("listeners: [{port: 8554}]\nstate_file: /no/such/dir/state.json\n");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("state_file"));
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("/no/such/dir/state.json"));
+}
+
+// streams[i].auth: errors name the field; the password is never shown.
+constexpr char kAuthStream[] = R"(listeners: [{port: 8554}]
+streams:
+  - path: /cam
+    plugin: testpattern
+    auth: {method: %s, username: '%s', password: '%s'}
+)";
+
+absl::Status ValidateAuth(const std::string& method, const std::string& user,
+                          const std::string& password) {
+  char text[512];
+  std::snprintf(text, sizeof(text), kAuthStream, method.c_str(), user.c_str(), password.c_str());
+  return ValidateText(text);
+}
+
+TEST(ValidateStreamAuthTest, AcceptsBasicAndDigest) {
+  EXPECT_TRUE(ValidateAuth("BASIC", "alice", "s3cret pass!").ok());
+  EXPECT_TRUE(ValidateAuth("DIGEST", "alice", "s3cret").ok());
+  EXPECT_TRUE(ValidateAuth("METHOD_UNSPECIFIED", "alice", "s3cret").ok());
+}
+
+TEST(ValidateStreamAuthTest, RejectsEmptyUsername) {
+  absl::Status status = ValidateAuth("BASIC", "", "s3cret");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("streams[0].auth.username"));
+}
+
+TEST(ValidateStreamAuthTest, RejectsColonInUsername) {
+  absl::Status status = ValidateAuth("DIGEST", "al:ice", "s3cret");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("streams[0].auth.username"));
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("al:ice"));
+}
+
+TEST(ValidateStreamAuthTest, RejectsEmptyPassword) {
+  absl::Status status = ValidateAuth("DIGEST", "alice", "");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("streams[0].auth.password"));
+}
+
+TEST(ValidateStreamAuthTest, RejectsNonPrintablePasswordWithoutShowingIt) {
+  absl::Status status = ValidateAuth("BASIC", "alice", "tab\there");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("streams[0].auth.password"));
+  EXPECT_THAT(std::string(status.message()), ::testing::Not(::testing::HasSubstr("here")));
+}
+
+TEST(ValidateStreamAuthTest, ApiStreamErrorsNameTheApiField) {
+  v1::ServerConfig config;
+  config.add_listeners()->set_port(8554);
+  ApplyDefaults(&config);
+  v1::Stream stream;
+  stream.set_path("/cam");
+  stream.set_plugin("testpattern");
+  stream.mutable_auth()->set_password("x");
+  absl::Status status = ConfigValidator().ValidateStream(config, stream, "stream");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("stream.auth.username"));
+}
+
 }  // namespace rtsptest::config

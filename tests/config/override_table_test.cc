@@ -48,6 +48,7 @@ health:
   stall_timeout: 2s
   require_live_streams: false
 drain_timeout: 5s
+state_file: $TMP/state.json
 )";
 
 using Reader = std::function<std::string(const v1::ServerConfig&)>;
@@ -136,6 +137,10 @@ std::vector<KnobCase> Cases() {
       {"control_tls_client_ca", Tmp("ca.pem"), Tmp("other.pem"), Tmp("other.pem"), Tmp("other.pem"),
        Tmp("ca.pem"), Tmp("missing.pem"), Tmp("key.pem"),
        [](const v1::ServerConfig& c) { return c.control().tls().client_ca_file(); }},
+      // The file need not exist; its directory must.
+      {"state_file", Tmp("state.json"), Tmp("other.json"), Tmp("other.json"), Tmp("other.json"),
+       Tmp("state.json"), Tmp("no-such-dir/state.json"), "/no/such/dir/state.json",
+       [](const v1::ServerConfig& c) { return c.state_file(); }},
   };
 }
 
