@@ -30,9 +30,10 @@ grpc::Status Answer(absl::StatusOr<T> result, T* response) {
 }  // namespace
 
 ControlServiceImpl::ControlServiceImpl(ControlServiceDeps deps)
-    : health_report_(std::move(deps.health_report)),
+    : health_(std::move(deps.health)),
       auth_(deps.auth),
       events_(deps.events),
+      faults_(deps.faults),
       plugins_(deps.plugins),
       server_info_(deps.listeners, std::move(deps.health_snapshot), deps.started_at),
       streams_(deps.streams, deps.config, deps.listeners) {}
@@ -40,7 +41,7 @@ ControlServiceImpl::ControlServiceImpl(ControlServiceDeps deps)
 grpc::Status ControlServiceImpl::GetHealthReport(grpc::ServerContext*,
                                                  const v1::GetHealthReportRequest*,
                                                  v1::HealthReport* response) {
-  *response = health_report_();
+  *response = health_.report();
   return grpc::Status::OK;
 }
 
@@ -95,6 +96,38 @@ grpc::Status ControlServiceImpl::ApplyStreams(grpc::ServerContext* context,
                                               v1::ApplyStreamsResponse* response) {
   if (grpc::Status denied = auth_->Authorize(*context); !denied.ok()) return denied;
   return Answer(streams_.Apply(*request), response);
+}
+
+grpc::Status ControlServiceImpl::InjectFault(grpc::ServerContext* context,
+                                             const v1::InjectFaultRequest* request,
+                                             v1::Fault* response) {
+  if (grpc::Status denied = auth_->Authorize(*context); !denied.ok()) return denied;
+  return Answer(faults_->Inject(request->fault()), response);
+}
+
+grpc::Status ControlServiceImpl::ClearFaults(grpc::ServerContext* context,
+                                             const v1::ClearFaultsRequest* request,
+                                             v1::ClearFaultsResponse* response) {
+  if (grpc::Status denied = auth_->Authorize(*context); !denied.ok()) return denied;
+  absl::StatusOr<std::vector<v1::Fault>> cleared = faults_->Clear(*request);
+  if (!cleared.ok()) return ToGrpcStatus(cleared.status());
+  for (v1::Fault& fault : *cleared) *response->add_cleared() = std::move(fault);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlServiceImpl::ListFaults(grpc::ServerContext*,
+                                            const v1::ListFaultsRequest* request,
+                                            v1::ListFaultsResponse* response) {
+  for (v1::Fault& fault : faults_->List(request->stream())) {
+    *response->add_faults() = std::move(fault);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlServiceImpl::WatchHealthReport(grpc::ServerContext* context,
+                                                   const v1::WatchHealthReportRequest* request,
+                                                   grpc::ServerWriter<v1::HealthReport>* writer) {
+  return control::WatchHealthReport(health_, *request, context, writer);
 }
 
 grpc::Status ControlServiceImpl::WatchEvents(grpc::ServerContext* context,

@@ -12,9 +12,11 @@
 
 #include "absl/time/time.h"
 #include "control/auth/token_auth.h"
+#include "control/services/health_watch.h"
 #include "control/services/server_info.h"
 #include "control/services/stream_api.h"
 #include "core/events/event_log.h"
+#include "core/faults/fault_manager.h"
 #include "core/listener/rtsp_listener.h"
 #include "core/plugin_host/plugin_loader.h"
 #include "core/stream/stream_manager.h"
@@ -27,8 +29,8 @@ namespace rtsptest::control {
 // What the service needs from the server. Every pointer must outlive the
 // service.
 struct ControlServiceDeps {
-  // GetHealthReport's answer.
-  std::function<v1::HealthReport()> health_report;
+  // GetHealthReport's answer and WatchHealthReport's changes.
+  HealthFeed health;
   core::StreamManager* streams = nullptr;
   core::PluginLoader* plugins = nullptr;
   // The server's validated config (the listeners a stream may name).
@@ -42,6 +44,8 @@ struct ControlServiceDeps {
   const TokenAuth* auth = nullptr;
   // What WatchEvents reads; must not be null.
   const core::EventLog* events = nullptr;
+  // InjectFault, ClearFaults, ListFaults; must not be null.
+  core::FaultManager* faults = nullptr;
 };
 
 class ControlServiceImpl final : public v1::ControlService::Service {
@@ -67,13 +71,23 @@ class ControlServiceImpl final : public v1::ControlService::Service {
                             v1::DeleteStreamResponse* response) override;
   grpc::Status ApplyStreams(grpc::ServerContext* context, const v1::ApplyStreamsRequest* request,
                             v1::ApplyStreamsResponse* response) override;
+  grpc::Status InjectFault(grpc::ServerContext* context, const v1::InjectFaultRequest* request,
+                           v1::Fault* response) override;
+  grpc::Status ClearFaults(grpc::ServerContext* context, const v1::ClearFaultsRequest* request,
+                           v1::ClearFaultsResponse* response) override;
+  grpc::Status ListFaults(grpc::ServerContext* context, const v1::ListFaultsRequest* request,
+                          v1::ListFaultsResponse* response) override;
   grpc::Status WatchEvents(grpc::ServerContext* context, const v1::WatchEventsRequest* request,
                            grpc::ServerWriter<v1::Event>* writer) override;
+  grpc::Status WatchHealthReport(grpc::ServerContext* context,
+                                 const v1::WatchHealthReportRequest* request,
+                                 grpc::ServerWriter<v1::HealthReport>* writer) override;
 
  private:
-  const std::function<v1::HealthReport()> health_report_;
+  const HealthFeed health_;
   const TokenAuth* const auth_;
   const core::EventLog* const events_;
+  core::FaultManager* const faults_;
   core::PluginLoader* const plugins_;
   const ServerInfoBuilder server_info_;
   StreamApi streams_;

@@ -1,7 +1,11 @@
 // WatchEvents (see header).
 #include "control/services/event_watch.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/time/proto_time.h"
 #include "control/services/status_convert.h"
 
@@ -11,31 +15,26 @@ namespace {
 // How often a quiet watch looks whether its caller has gone.
 constexpr absl::Duration kCancelCheck = absl::Milliseconds(250);
 
+constexpr const char* kKinds[] = {"stream", "session", "fault", "health"};
+
 }  // namespace
 
 absl::StatusOr<EventFilter> EventFilter::Create(const v1::WatchEventsRequest& request) {
   EventFilter filter;
-  if (request.kinds_size() > 0) {
-    filter.streams_ = filter.sessions_ = false;
-    for (int i = 0; i < request.kinds_size(); ++i) {
-      const std::string& kind = request.kinds(i);
-      if (kind == "stream") {
-        filter.streams_ = true;
-      } else if (kind == "session") {
-        filter.sessions_ = true;
-      } else {
-        return absl::InvalidArgumentError(
-            absl::StrCat("kinds[", i, "]: '", kind, "' is not an event kind (stream, session)"));
-      }
+  for (int i = 0; i < request.kinds_size(); ++i) {
+    const std::string& kind = request.kinds(i);
+    if (std::find(std::begin(kKinds), std::end(kKinds), kind) == std::end(kKinds)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "kinds[", i, "]: '", kind, "' is not an event kind (", absl::StrJoin(kKinds, ", "), ")"));
     }
+    filter.kinds_.insert(kind);
   }
   filter.stream_ = request.stream();
   return filter;
 }
 
 bool EventFilter::Matches(const core::Event& event) const {
-  if (event.kind == "stream" && !streams_) return false;
-  if (event.kind == "session" && !sessions_) return false;
+  if (!kinds_.empty() && kinds_.count(event.kind) == 0) return false;
   return stream_.empty() || event.stream == stream_;
 }
 

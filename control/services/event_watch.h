@@ -5,6 +5,9 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/sync_stream.h>
 
+#include <set>
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "core/events/event_log.h"
 #include "rtsptest/control/v1/control.pb.h"
@@ -19,8 +22,8 @@ class EventFilter {
 
  private:
   EventFilter() = default;
-  bool streams_ = true;
-  bool sessions_ = true;
+  // Empty: every kind.
+  std::set<std::string> kinds_;
   std::string stream_;
 };
 

@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
 #include "core/stream/stream_liveness.h"
 
 namespace rtsptest::core {
@@ -28,6 +30,20 @@ RtspListener::SessionObserver PublishSessionEvents(EventLog* log, std::string li
     event.stream = session.path;
     event.fields["remote"] = session.remote;
     event.fields["listener"] = listener;
+    log->Publish(std::move(event));
+  };
+}
+
+std::function<void(const std::string& name, bool serving)> PublishHealthEvents(EventLog* log) {
+  return [log](const std::string& name, bool serving) {
+    constexpr absl::string_view kStreamPrefix = "stream:";
+    Event event;
+    event.kind = "health";
+    event.type = "changed";
+    if (absl::StartsWith(name, kStreamPrefix)) event.stream = name.substr(kStreamPrefix.size());
+    event.fields["name"] = name;
+    event.fields["from"] = serving ? "NOT_SERVING" : "SERVING";
+    event.fields["to"] = serving ? "SERVING" : "NOT_SERVING";
     log->Publish(std::move(event));
   };
 }

@@ -3,6 +3,7 @@
 #ifndef RTSPTEST_CORE_EVENTS_EVENT_SOURCES_H_
 #define RTSPTEST_CORE_EVENTS_EVENT_SOURCES_H_
 
+#include <functional>
 #include <string>
 
 #include "core/events/event_log.h"
@@ -18,6 +19,11 @@ StreamObserver PublishStreamEvents(EventLog* log);
 // An observer for RtspListener::SetSessionObserver: kind "session", type
 // opened/closed, fields remote and listener. `log` must outlive it.
 RtspListener::SessionObserver PublishSessionEvents(EventLog* log, std::string listener);
+
+// An observer for GrpcHealthPublisher::SetChangeObserver: kind "health",
+// type "changed", fields name, from, to ("SERVING" / "NOT_SERVING"); the
+// stream of a "stream:<path>" name. `log` must outlive it.
+std::function<void(const std::string& name, bool serving)> PublishHealthEvents(EventLog* log);
 
 }  // namespace rtsptest::core
 

@@ -53,6 +53,7 @@ void GrpcHealthPublisher::Publish(const HealthSnapshot& snapshot) {
   SetLocked(kRtspName, rule_serving_);
   SetOverallLocked();
   SetLocked(kControlName, true);
+  ++generation_;
 }
 
 void GrpcHealthPublisher::PublishStreams(const std::map<std::string, bool>& live) {
@@ -75,6 +76,23 @@ void GrpcHealthPublisher::PublishStreams(const std::map<std::string, bool>& live
   SetOverallLocked();
 }
 
+void GrpcHealthPublisher::SetChangeObserver(ChangeObserver observer) {
+  absl::MutexLock lock(&mu_);
+  observer_ = std::move(observer);
+}
+
+uint64_t GrpcHealthPublisher::generation() const {
+  absl::MutexLock lock(&mu_);
+  return generation_;
+}
+
+uint64_t GrpcHealthPublisher::AwaitChange(uint64_t seen, absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto changed = [this, seen]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return generation_ != seen; };
+  mu_.AwaitWithTimeout(absl::Condition(&changed), timeout);
+  return generation_;
+}
+
 std::map<std::string, bool> GrpcHealthPublisher::Statuses() const {
   absl::MutexLock lock(&mu_);
   return current_;
@@ -89,6 +107,8 @@ void GrpcHealthPublisher::SetLocked(const std::string& name, bool serving) {
   if (!inserted) {
     if (it->second == serving) return;
     it->second = serving;
+    ++generation_;
+    if (observer_) observer_(name, serving);
   }
   service_->SetServingStatus(name, serving);
 }

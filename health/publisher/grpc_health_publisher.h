@@ -13,6 +13,8 @@
 #ifndef RTSPTEST_HEALTH_PUBLISHER_GRPC_HEALTH_PUBLISHER_H_
 #define RTSPTEST_HEALTH_PUBLISHER_GRPC_HEALTH_PUBLISHER_H_
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "health/monitor/health_snapshot.h"
 
@@ -56,6 +59,19 @@ class GrpcHealthPublisher : public HealthPublisher {
   // Every name and whether it is SERVING: what Check answers now.
   std::map<std::string, bool> Statuses() const;
 
+  // Called with a name and its new status at each change (not for the
+  // first status of a name), under the publisher's lock: it must not call
+  // back into the publisher or block. Null for none. Set before publishing.
+  using ChangeObserver = std::function<void(const std::string& name, bool serving)>;
+  void SetChangeObserver(ChangeObserver observer);
+
+  // One more after every probe round (Publish) and every change of a
+  // name's status: what WatchHealthReport waits on.
+  uint64_t generation() const;
+  // Waits until generation() differs from `seen`, at most `timeout`, and
+  // returns generation().
+  uint64_t AwaitChange(uint64_t seen, absl::Duration timeout) const;
+
  private:
   // Calls SetServingStatus only when the value changes: gRPC sends every
   // call to Watch streams, and a Watch must see each transition once.
@@ -70,6 +86,8 @@ class GrpcHealthPublisher : public HealthPublisher {
   bool drained_ ABSL_GUARDED_BY(mu_) = false;
   bool rule_serving_ ABSL_GUARDED_BY(mu_) = false;  // k-of-n, after the first round.
   bool streams_live_ ABSL_GUARDED_BY(mu_) = false;  // Every stream live (none: true).
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  ChangeObserver observer_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace rtsptest::health
