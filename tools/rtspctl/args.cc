@@ -11,7 +11,7 @@ namespace {
 
 // Flags that take no value.
 const std::set<std::string>& BoolFlags() {
-  static const auto* flags = new std::set<std::string>{"help", "tls"};
+  static const auto* flags = new std::set<std::string>{"help", "tls", "all"};
   return *flags;
 }
 

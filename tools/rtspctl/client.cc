@@ -158,10 +158,26 @@ absl::StatusOr<std::unique_ptr<ControlClient>> ControlClient::FromArgs(const Arg
 }
 
 std::unique_ptr<grpc::ClientContext> ControlClient::NewContext() const {
-  auto context = std::make_unique<grpc::ClientContext>();
+  std::unique_ptr<grpc::ClientContext> context = NewStreamContext();
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  return context;
+}
+
+std::unique_ptr<grpc::ClientContext> ControlClient::NewStreamContext() const {
+  auto context = std::make_unique<grpc::ClientContext>();
   if (!token_.empty()) context->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
   return context;
+}
+
+int PrepareCommand(const Args& args, const std::vector<std::string>& allowed, Command* command) {
+  if (absl::Status s = args.CheckAllowed(allowed); !s.ok()) return ReportUsage(s.message());
+  absl::StatusOr<OutputFormat> format = OutputFormatFromArgs(args);
+  if (!format.ok()) return ReportUsage(format.status().message());
+  absl::StatusOr<std::unique_ptr<ControlClient>> client = ControlClient::FromArgs(args);
+  if (!client.ok()) return ReportUsage(client.status().message());
+  command->format = *format;
+  command->client = std::move(*client);
+  return kExitOk;
 }
 
 }  // namespace rtsptest::tools

@@ -5,12 +5,14 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "rtsptest/control/v1/control.grpc.pb.h"
 #include "tools/rtspctl/args.h"
+#include "tools/rtspctl/output.h"
 
 namespace rtsptest::tools {
 
@@ -43,12 +45,25 @@ class ControlClient {
   control::v1::ControlService::Stub& stub() { return *stub_; }
   // A context carrying the token and the deadline; one per call.
   std::unique_ptr<grpc::ClientContext> NewContext() const;
+  // The same without a deadline, for a stream that is followed until the
+  // user stops it.
+  std::unique_ptr<grpc::ClientContext> NewStreamContext() const;
 
  private:
   std::unique_ptr<control::v1::ControlService::Stub> stub_;
   std::string token_;
   absl::Duration timeout_;
 };
+
+// What every subcommand needs: the output format and a client.
+struct Command {
+  OutputFormat format = OutputFormat::kTable;
+  std::unique_ptr<ControlClient> client;
+};
+
+// Checks the flags (global ones and `allowed`) and fills `command`. Returns
+// kExitOk, or kExitUsage after printing the problem.
+int PrepareCommand(const Args& args, const std::vector<std::string>& allowed, Command* command);
 
 }  // namespace rtsptest::tools
 

@@ -15,6 +15,9 @@ int RunStreams(const Args& args);
 int RunPlugins(const Args& args);
 int RunHealth(const Args& args);
 int RunInfo(const Args& args);
+int RunSessions(const Args& args);
+int RunFaults(const Args& args);
+int RunEvents(const Args& args);
 
 }  // namespace rtsptest::tools
 

@@ -28,18 +28,15 @@ int RunHealth(const Args& args) {
     return kExitOk;
   }
   if (args.positional().size() > 1) return ReportUsage("health takes no arguments");
-  if (absl::Status s = args.CheckAllowed({}); !s.ok()) return ReportUsage(s.message());
-  absl::StatusOr<OutputFormat> format = OutputFormatFromArgs(args);
-  if (!format.ok()) return ReportUsage(format.status().message());
-  absl::StatusOr<std::unique_ptr<ControlClient>> client = ControlClient::FromArgs(args);
-  if (!client.ok()) return ReportUsage(client.status().message());
+  Command c;
+  if (int code = PrepareCommand(args, {}, &c); code != kExitOk) return code;
 
   control::v1::HealthReport report;
-  grpc::Status status = (*client)->stub().GetHealthReport(
-      (*client)->NewContext().get(), control::v1::GetHealthReportRequest(), &report);
+  grpc::Status status = c.client->stub().GetHealthReport(
+      c.client->NewContext().get(), control::v1::GetHealthReportRequest(), &report);
   if (!status.ok()) return ReportRpcError(status);
-  if (*format != OutputFormat::kTable) {
-    PrintMessage(*format, report, std::cout);
+  if (c.format != OutputFormat::kTable) {
+    PrintMessage(c.format, report, std::cout);
     return kExitOk;
   }
   std::cout << "serving:   " << (report.serving() ? "yes" : "no")

@@ -26,18 +26,15 @@ int RunInfo(const Args& args) {
     return kExitOk;
   }
   if (args.positional().size() > 1) return ReportUsage("info takes no arguments");
-  if (absl::Status s = args.CheckAllowed({}); !s.ok()) return ReportUsage(s.message());
-  absl::StatusOr<OutputFormat> format = OutputFormatFromArgs(args);
-  if (!format.ok()) return ReportUsage(format.status().message());
-  absl::StatusOr<std::unique_ptr<ControlClient>> client = ControlClient::FromArgs(args);
-  if (!client.ok()) return ReportUsage(client.status().message());
+  Command c;
+  if (int code = PrepareCommand(args, {}, &c); code != kExitOk) return code;
 
   control::v1::ServerInfo info;
-  grpc::Status status = (*client)->stub().GetServerInfo((*client)->NewContext().get(),
-                                                        control::v1::GetServerInfoRequest(), &info);
+  grpc::Status status = c.client->stub().GetServerInfo(c.client->NewContext().get(),
+                                                       control::v1::GetServerInfoRequest(), &info);
   if (!status.ok()) return ReportRpcError(status);
-  if (*format != OutputFormat::kTable) {
-    PrintMessage(*format, info, std::cout);
+  if (c.format != OutputFormat::kTable) {
+    PrintMessage(c.format, info, std::cout);
     return kExitOk;
   }
   std::cout << "version: " << info.version() << "\n";

@@ -41,6 +41,9 @@ constexpr char kHelp[] = R"(Usage: rtspctl <command> [flags]
 Commands:
   streams ls|get|create|update|rm|apply   Streams at run time.
   plugins ls                              Loaded plugins and their parameters.
+  sessions ls|kick                        Readers' sessions; disconnect them.
+  fault inject|clear|ls                   Faults on streams and listeners.
+  events                                  Follow the server's events.
   health                                  The health report.
   info                                    Version, uptime and listeners.
 
@@ -67,10 +70,9 @@ int Main(int argc, char** argv) {
   if (group == "plugins") return RunPlugins(args);
   if (group == "health") return RunHealth(args);
   if (group == "info") return RunInfo(args);
-  if (group == "sessions" || group == "fault" || group == "events") {
-    std::cerr << "rtspctl: " << group << ": not available in this server version\n";
-    return kExitNotSupported;
-  }
+  if (group == "sessions") return RunSessions(args);
+  if (group == "fault") return RunFaults(args);
+  if (group == "events") return RunEvents(args);
   return ReportUsage(absl::StrCat("unknown command '", group, "'"));
 }
 

@@ -28,18 +28,15 @@ int RunPlugins(const Args& args) {
     return kExitOk;
   }
   if (words.size() != 2 || words[1] != "ls") return ReportUsage("usage: rtspctl plugins ls");
-  if (absl::Status s = args.CheckAllowed({}); !s.ok()) return ReportUsage(s.message());
-  absl::StatusOr<OutputFormat> format = OutputFormatFromArgs(args);
-  if (!format.ok()) return ReportUsage(format.status().message());
-  absl::StatusOr<std::unique_ptr<ControlClient>> client = ControlClient::FromArgs(args);
-  if (!client.ok()) return ReportUsage(client.status().message());
+  Command c;
+  if (int code = PrepareCommand(args, {}, &c); code != kExitOk) return code;
 
   control::v1::ListPluginsResponse response;
-  grpc::Status status = (*client)->stub().ListPlugins((*client)->NewContext().get(),
-                                                      control::v1::ListPluginsRequest(), &response);
+  grpc::Status status = c.client->stub().ListPlugins(c.client->NewContext().get(),
+                                                     control::v1::ListPluginsRequest(), &response);
   if (!status.ok()) return ReportRpcError(status);
-  if (*format != OutputFormat::kTable) {
-    PrintMessage(*format, response, std::cout);
+  if (c.format != OutputFormat::kTable) {
+    PrintMessage(c.format, response, std::cout);
     return kExitOk;
   }
   Table table({"NAME", "VERSION", "PARAMETERS", "DESCRIPTION"});

@@ -155,24 +155,7 @@ void PrintStream(OutputFormat format, const control::v1::StreamStatus& stream) {
   PrintStreams(format, one);
 }
 
-// The parts every subcommand needs: output format and client.
-struct Context {
-  OutputFormat format;
-  std::unique_ptr<ControlClient> client;
-};
-
-int Prepare(const Args& args, const std::vector<std::string>& allowed, Context* context) {
-  if (absl::Status s = args.CheckAllowed(allowed); !s.ok()) return ReportUsage(s.message());
-  absl::StatusOr<OutputFormat> format = OutputFormatFromArgs(args);
-  if (!format.ok()) return ReportUsage(format.status().message());
-  absl::StatusOr<std::unique_ptr<ControlClient>> client = ControlClient::FromArgs(args);
-  if (!client.ok()) return ReportUsage(client.status().message());
-  context->format = *format;
-  context->client = std::move(*client);
-  return kExitOk;
-}
-
-int List(const Args& args, Context& c) {
+int List(const Args& args, Command& c) {
   control::v1::ListStreamsResponse all;
   control::v1::ListStreamsRequest request;
   do {
@@ -187,7 +170,7 @@ int List(const Args& args, Context& c) {
   return kExitOk;
 }
 
-int Get(const std::string& path, Context& c) {
+int Get(const std::string& path, Command& c) {
   control::v1::GetStreamRequest request;
   request.set_path(path);
   control::v1::StreamStatus stream;
@@ -211,7 +194,7 @@ int Get(const std::string& path, Context& c) {
   return kExitOk;
 }
 
-int Create(const Args& args, Context& c) {
+int Create(const Args& args, Command& c) {
   control::v1::CreateStreamRequest request;
   std::vector<std::string> given;
   absl::Status parsed = args.Has("file")
@@ -228,7 +211,7 @@ int Create(const Args& args, Context& c) {
   return kExitOk;
 }
 
-int Update(const Args& args, const std::vector<std::string>& words, Context& c) {
+int Update(const Args& args, const std::vector<std::string>& words, Command& c) {
   control::v1::UpdateStreamRequest request;
   Stream* stream = request.mutable_stream();
   std::vector<std::string> given;
@@ -263,7 +246,7 @@ int Update(const Args& args, const std::vector<std::string>& words, Context& c) 
   return kExitOk;
 }
 
-int Remove(const std::string& path, Context& c) {
+int Remove(const std::string& path, Command& c) {
   control::v1::DeleteStreamRequest request;
   request.set_path(path);
   control::v1::DeleteStreamResponse response;
@@ -278,7 +261,7 @@ int Remove(const std::string& path, Context& c) {
   return kExitOk;
 }
 
-int Apply(const Args& args, Context& c) {
+int Apply(const Args& args, Command& c) {
   if (!args.Has("file")) return ReportUsage("streams apply: -f file.yaml is required");
   std::string path = args.Get("file");
   absl::StatusOr<std::string> text = ReadText(path);
@@ -344,31 +327,31 @@ int RunStreams(const Args& args) {
   if (words.size() < 2)
     return ReportUsage("streams: which command? (ls, get, create, update, rm, apply)");
   const std::string& verb = words[1];
-  Context c;
+  Command c;
   auto want_args = [&](size_t n) { return words.size() == n + 2; };
   if (verb == "ls") {
     if (!want_args(0)) return ReportUsage("usage: rtspctl streams ls");
-    if (int code = Prepare(args, {}, &c); code != kExitOk) return code;
+    if (int code = PrepareCommand(args, {}, &c); code != kExitOk) return code;
     return List(args, c);
   }
   if (verb == "get" || verb == "rm") {
     if (!want_args(1)) return ReportUsage(absl::StrCat("usage: rtspctl streams ", verb, " <path>"));
-    if (int code = Prepare(args, {}, &c); code != kExitOk) return code;
+    if (int code = PrepareCommand(args, {}, &c); code != kExitOk) return code;
     return verb == "get" ? Get(words[2], c) : Remove(words[2], c);
   }
   if (verb == "create") {
     if (!want_args(0)) return ReportUsage("usage: rtspctl streams create --path ... | -f file");
-    if (int code = Prepare(args, kStreamFlags, &c); code != kExitOk) return code;
+    if (int code = PrepareCommand(args, kStreamFlags, &c); code != kExitOk) return code;
     return Create(args, c);
   }
   if (verb == "update") {
     if (words.size() > 3) return ReportUsage("usage: rtspctl streams update [<path>] [flags]");
-    if (int code = Prepare(args, kStreamFlags, &c); code != kExitOk) return code;
+    if (int code = PrepareCommand(args, kStreamFlags, &c); code != kExitOk) return code;
     return Update(args, words, c);
   }
   if (verb == "apply") {
     if (!want_args(0)) return ReportUsage("usage: rtspctl streams apply -f file.yaml");
-    if (int code = Prepare(args, {"file"}, &c); code != kExitOk) return code;
+    if (int code = PrepareCommand(args, {"file"}, &c); code != kExitOk) return code;
     return Apply(args, c);
   }
   return ReportUsage(absl::StrCat("streams: unknown command '", verb, "'"));

@@ -276,10 +276,56 @@ TEST_F(RtspctlTest, BadUsageExits2) {
   EXPECT_EQ(RunCtl({"streams", "create", "--param", "novalue", "--path", "/x"}).exit_code, 2);
 }
 
-TEST_F(RtspctlTest, MissingRpcGroupsExit8) {
-  RunResult r = RunCtl({"sessions", "ls"});
-  EXPECT_EQ(r.exit_code, 8) << Describe(r);
-  EXPECT_THAT(r.err, HasSubstr("not available in this server version"));
+TEST_F(RtspctlTest, EventsReplaysKeptEventsAsJsonLines) {
+  RunResult r = Ctl({"events", "--after=0", "--count=1", "--kind=stream", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  absl::StatusOr<common::Json> event = common::ParseJson(r.out);
+  ASSERT_TRUE(event.ok()) << event.status() << "\n" << r.out;
+  EXPECT_EQ((*event)["kind"], "stream");
+  EXPECT_EQ((*event)["type"], "created");
+  EXPECT_EQ((*event)["stream"], "/cam");
+  EXPECT_EQ((*event)["sequence"], "1");  // uint64 in protobuf's JSON mapping
+}
+
+TEST_F(RtspctlTest, EventsTablePrintsOneLinePerEvent) {
+  RunResult r = Ctl({"events", "--after=0", "--count=1"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out, ::testing::MatchesRegex(
+                         "1  [0-9:.]+  stream  created  /cam  from=starting  to=starting\n"));
+}
+
+TEST_F(RtspctlTest, FaultInjectLsClear) {
+  RunResult injected = Ctl({"fault", "inject", "stall", "--stream", "/cam", "-o", "json"});
+  ASSERT_EQ(injected.exit_code, 0) << Describe(injected);
+  absl::StatusOr<common::Json> fault = common::ParseJson(injected.out);
+  ASSERT_TRUE(fault.ok()) << injected.out;
+  const std::string id = (*fault)["id"];
+  EXPECT_EQ((*fault)["spec"]["kind"], "stall");
+
+  RunResult listed = Ctl({"fault", "ls"});
+  ASSERT_EQ(listed.exit_code, 0) << Describe(listed);
+  EXPECT_THAT(listed.out, HasSubstr("ID"));
+  EXPECT_THAT(listed.out, ::testing::ContainsRegex(id + " +stall +/cam .* when cleared"));
+
+  RunResult again = Ctl({"fault", "inject", "stall", "--stream", "/cam"});
+  EXPECT_EQ(again.exit_code, 5) << Describe(again);
+  EXPECT_THAT(again.err, HasSubstr("FAILED_PRECONDITION: stream /cam already has a stall fault"));
+
+  RunResult cleared = Ctl({"fault", "clear", id});
+  ASSERT_EQ(cleared.exit_code, 0) << Describe(cleared);
+  EXPECT_THAT(cleared.out, HasSubstr(id));
+  RunResult gone = Ctl({"fault", "clear", id});
+  EXPECT_EQ(gone.exit_code, 3) << Describe(gone);
+  EXPECT_THAT(gone.err, HasSubstr("NOT_FOUND: fault " + id + " is not active"));
+}
+
+TEST_F(RtspctlTest, FaultErrorsExitWithTheirCodes) {
+  RunResult kind = Ctl({"fault", "inject", "melt", "--stream", "/cam"});
+  EXPECT_EQ(kind.exit_code, 5) << Describe(kind);
+  EXPECT_THAT(kind.err, HasSubstr("fault.kind \"melt\" is not a stream fault"));
+  EXPECT_EQ(Ctl({"fault", "inject", "stall", "--stream", "/nope"}).exit_code, 3);
+  EXPECT_EQ(Ctl({"fault", "clear"}).exit_code, 2);
+  EXPECT_EQ(Ctl({"fault", "inject", "drop", "--stream", "/cam", "--percent", "many"}).exit_code, 2);
 }
 
 // A server with a control token: rtspctl exits 6 without it or with a wrong
@@ -324,7 +370,10 @@ TEST_F(RtspctlTest, HelpOnEveryCommand) {
                                              {"streams", "create", "--help"},
                                              {"plugins", "ls", "-h"},
                                              {"health", "--help"},
-                                             {"info", "--help"}}) {
+                                             {"info", "--help"},
+                                             {"sessions", "--help"},
+                                             {"fault", "inject", "--help"},
+                                             {"events", "--help"}}) {
     RunResult r = RunCtl(args);
     EXPECT_EQ(r.exit_code, 0) << args[0] << "\n" << Describe(r);
     EXPECT_THAT(r.out, HasSubstr("Examples")) << args[0];
