@@ -11,6 +11,7 @@
 #include "common/time/proto_time.h"
 #include "common/version/version.h"
 #include "control/services/health_report.h"
+#include "control/state/state_restorer.h"
 #include "core/events/event_sources.h"
 
 namespace rtsptest::app {
@@ -21,6 +22,10 @@ App::~App() { Stop(); }
 
 absl::Status App::Start() {
   if (absl::Status status = server_.Start(); !status.ok()) return status;
+  // What the control API changed before a restart, on top of the config's
+  // streams (state_file; logged, never fatal, unless the file is unreadable).
+  control::StateRestorer restorer(&server_.streams(), &server_.config());
+  if (absl::Status status = restorer.Restore(); !status.ok()) return status;
   const config::v1::ServerConfig& config = server_.config();
   server_.streams().SetObserver(core::PublishStreamEvents(&events_));
   for (const auto& listener : server_.listeners()) {

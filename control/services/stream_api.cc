@@ -52,6 +52,29 @@ v1::ApplyResult Done(const std::string& path, v1::ApplyResult::Action action) {
 
 }  // namespace
 
+StreamApi::StreamApi(core::StreamManager* streams, const config::v1::ServerConfig* config,
+                     std::vector<const core::RtspListener*> listeners)
+    : streams_(streams), config_(config), listeners_(std::move(listeners)) {
+  if (config_->state_file().empty()) return;
+  absl::StatusOr<std::unique_ptr<StateStore>> store =
+      StateStore::Open(config_->state_file(), *config_);
+  if (store.ok()) {
+    state_ = *std::move(store);
+  } else {
+    state_error_ = absl::FailedPreconditionError(
+        absl::StrCat("changes cannot be saved: ", store.status().message()));
+  }
+}
+
+absl::Status StreamApi::Persist(const std::vector<std::string>& paths) {
+  if (!state_error_.ok()) return state_error_;
+  if (state_ == nullptr || paths.empty()) return absl::OkStatus();
+  absl::Status status = state_->Record(paths, *streams_);
+  if (status.ok()) return status;
+  return absl::InternalError(absl::StrCat(
+      "the change is in effect but was not saved, so a restart would lose it: ", status.message()));
+}
+
 absl::Status StreamApi::Validate(const config::v1::Stream& spec, absl::string_view field) const {
   return config::ConfigValidator().ValidateStream(*config_, spec, field);
 }
@@ -60,6 +83,9 @@ v1::StreamStatus StreamApi::ToStatus(const core::Stream& stream,
                                      absl::string_view caller_host) const {
   v1::StreamStatus status;
   *status.mutable_spec() = stream.spec;
+  // Method and username stay: they say how to connect. The password never
+  // leaves the server.
+  if (status.spec().has_auth()) status.mutable_spec()->mutable_auth()->clear_password();
   FillStreamReport(stream, status.mutable_report());
   for (const std::string& name : stream.status.listeners) {
     for (const core::RtspListener* listener : listeners_) {
@@ -119,6 +145,7 @@ absl::StatusOr<v1::StreamStatus> StreamApi::Create(const config::v1::Stream& spe
                                                    absl::string_view caller_host) {
   if (absl::Status status = Validate(spec, "stream"); !status.ok()) return status;
   if (absl::Status status = streams_->Create(spec); !status.ok()) return status;
+  if (absl::Status status = Persist({spec.path()}); !status.ok()) return status;
   return Get(spec.path(), caller_host);
 }
 
@@ -134,13 +161,15 @@ absl::StatusOr<v1::StreamStatus> StreamApi::Update(const v1::UpdateStreamRequest
   if (absl::Status status = Validate(*merged, "stream"); !status.ok()) return status;
   if (!google::protobuf::util::MessageDifferencer::Equals(*merged, current->spec)) {
     if (absl::Status status = streams_->Replace(*merged); !status.ok()) return status;
+    if (absl::Status status = Persist({path}); !status.ok()) return status;
   }
   return Get(path, caller_host);
 }
 
 absl::Status StreamApi::Delete(absl::string_view path) {
   if (absl::Status status = CheckPath(path, "path"); !status.ok()) return status;
-  return streams_->Remove(path);
+  if (absl::Status status = streams_->Remove(path); !status.ok()) return status;
+  return Persist({std::string(path)});
 }
 
 v1::ApplyResult StreamApi::Upsert(const config::v1::Stream& spec, absl::string_view field) {
@@ -192,6 +221,16 @@ absl::StatusOr<v1::ApplyStreamsResponse> StreamApi::Apply(const v1::ApplyStreams
     *response.add_results() = Upsert(request.upsert(i), absl::StrCat("upsert[", i, "]"));
   }
   for (const std::string& path : request.delete_()) *response.add_results() = DeleteItem(path);
+  // One write for the whole batch; the per-item results are not answered
+  // unless it succeeds.
+  std::vector<std::string> changed;
+  for (const v1::ApplyResult& result : response.results()) {
+    if (result.action() != v1::ApplyResult::FAILED &&
+        result.action() != v1::ApplyResult::UNCHANGED) {
+      changed.push_back(result.path());
+    }
+  }
+  if (absl::Status status = Persist(changed); !status.ok()) return status;
   return response;
 }
 

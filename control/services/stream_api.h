@@ -1,7 +1,10 @@
 // StreamApi: the stream RPCs of rtsptest.control.v1 (List, Get, Create,
 // Update, Delete, Apply) on top of core::StreamManager, the one owner of
 // stream lifecycle. It validates requests, calls the manager and answers
-// StreamStatus values; it keeps no state of its own.
+// StreamStatus values. With config.state_file set, every change is recorded
+// in the state file (StateStore) before the RPC answers; a failed write
+// fails the RPC with Internal (the change stays in effect; see
+// control/state/state_store.h). Answers never carry a stream's password.
 //
 // Codes (messages name the field and the value): InvalidArgument for a bad
 // spec, mask, page size or token, or a plugin's rejection of a parameter
@@ -11,6 +14,7 @@
 #ifndef RTSPTEST_CONTROL_SERVICES_STREAM_API_H_
 #define RTSPTEST_CONTROL_SERVICES_STREAM_API_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "config/config_validator.h"
+#include "control/state/state_store.h"
 #include "core/listener/rtsp_listener.h"
 #include "core/stream/stream_manager.h"
 #include "rtsptest/config/v1/config.pb.h"
@@ -32,9 +37,10 @@ class StreamApi {
  public:
   // Every pointer must outlive the API. `config` is the server's validated
   // config (its listeners are what a stream may name).
+  // The state file, when the config names one, is opened here: App
+  // restores it (and sets a corrupt one aside) before the API exists.
   StreamApi(core::StreamManager* streams, const config::v1::ServerConfig* config,
-            std::vector<const core::RtspListener*> listeners)
-      : streams_(streams), config_(config), listeners_(std::move(listeners)) {}
+            std::vector<const core::RtspListener*> listeners);
 
   // `caller_host` (see ListenerUrl) goes into every StreamStatus.urls.
   absl::StatusOr<v1::ListStreamsResponse> List(const v1::ListStreamsRequest& request,
@@ -60,11 +66,17 @@ class StreamApi {
   // A spec checked with the config file's rules against this config's
   // listeners; errors name `field` ("stream", "upsert[2]").
   absl::Status Validate(const config::v1::Stream& spec, absl::string_view field) const;
+  // Records the current state of `paths` in the state file, if any.
+  absl::Status Persist(const std::vector<std::string>& paths);
 
   core::StreamManager* const streams_;
   // The server's validated config (its listeners).
   const config::v1::ServerConfig* const config_;
   const std::vector<const core::RtspListener*> listeners_;
+  // Null without a state file, or when it could not be opened (then
+  // `state_error_` fails every change).
+  std::unique_ptr<StateStore> state_;
+  absl::Status state_error_;
 };
 
 }  // namespace rtsptest::control
