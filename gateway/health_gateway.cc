@@ -61,10 +61,11 @@ ABSL_FLAG(int, max_header_bytes, 16 * 1024,
 ABSL_FLAG(int, max_body_bytes, 1024,
           "Largest request body accepted (GET/HEAD need none); larger: 413.");
 ABSL_FLAG(absl::Duration, report_interval, absl::Milliseconds(500),
-          "How often the health report (ports, streams, counters) is fetched; status changes "
-          "arrive at once through Watch regardless.");
+          "The heartbeat asked of the server's health report stream (WatchHealthReport): the "
+          "report arrives after each probe round and status change, and at least this often.");
 ABSL_FLAG(absl::Duration, rpc_timeout, absl::Milliseconds(500),
-          "Deadline of each GetHealthReport; a miss marks the control plane unreachable.");
+          "Grace after a missed heartbeat: no report for --report_interval + --rpc_timeout marks "
+          "the control plane unreachable.");
 ABSL_FLAG(std::string, log_level, "info", "debug | info | warning | error");
 ABSL_FLAG(bool, version, false, "Print the version and exit.");
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
+#include "common/time/proto_time.h"
 
 namespace rtsptest::gateway {
 namespace {
@@ -100,7 +101,7 @@ StatusFollower::~StatusFollower() { Stop(); }
 
 void StatusFollower::Start() {
   watcher_ = std::thread([this] { WatchLoop(); });
-  refresher_ = std::thread([this] { RefreshLoop(); });
+  reporter_ = std::thread([this] { ReportLoop(); });
 }
 
 void StatusFollower::Stop() {
@@ -108,14 +109,23 @@ void StatusFollower::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     if (watch_context_ != nullptr) watch_context_->TryCancel();
+    if (report_context_ != nullptr) report_context_->TryCancel();
   }
   if (watcher_.joinable()) watcher_.join();
-  if (refresher_.joinable()) refresher_.join();
+  if (reporter_.joinable()) reporter_.join();
 }
 
 std::shared_ptr<const ControlPlaneView> StatusFollower::view() const {
   absl::MutexLock lock(&mu_);
-  return view_;
+  const absl::Duration age = absl::Now() - view_->report_time;
+  if (!view_->reachable || age <= options_.report_interval + options_.rpc_timeout) return view_;
+  auto overdue = std::make_shared<ControlPlaneView>(*view_);
+  overdue->reachable = false;
+  overdue->unreachable_error =
+      absl::StrCat("WatchHealthReport: no report for ",
+                   absl::FormatDuration(absl::Trunc(age, absl::Milliseconds(1))), " (heartbeat ",
+                   absl::FormatDuration(options_.report_interval), ")");
+  return overdue;
 }
 
 bool StatusFollower::SleepUnlessStopping(absl::Duration duration) {
@@ -156,7 +166,6 @@ void StatusFollower::WatchLoop() {
       }
       watch_up_ = true;
       overall_ = status;
-      refresh_requested_ = true;
       PublishLocked();
     }
     grpc::Status status = reader->Finish();
@@ -181,34 +190,41 @@ void StatusFollower::WatchLoop() {
   }
 }
 
-void StatusFollower::RefreshLoop() {
+void StatusFollower::ReportLoop() {
+  absl::Duration backoff = options_.min_backoff;
   while (true) {
+    grpc::ClientContext context;
+    context.set_wait_for_ready(false);
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
-      refresh_requested_ = false;
+      report_context_ = &context;
     }
-    grpc::ClientContext context;
-    context.set_wait_for_ready(false);
-    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
+    control::v1::WatchHealthReportRequest request;
+    *request.mutable_heartbeat() = common::ToProtoDuration(options_.report_interval);
+    std::unique_ptr<grpc::ClientReader<control::v1::HealthReport>> reader =
+        connection()->control->WatchHealthReport(&context, request);
     control::v1::HealthReport report;
-    grpc::Status status = connection()->control->GetHealthReport(
-        &context, control::v1::GetHealthReportRequest(), &report);
+    bool got_any = false;
+    while (reader->Read(&report)) {
+      got_any = true;
+      absl::MutexLock lock(&mu_);
+      report_ok_ = true;
+      report_ = std::move(report);
+      report_time_ = absl::Now();
+      PublishLocked();
+    }
+    grpc::Status status = reader->Finish();
     {
       absl::MutexLock lock(&mu_);
-      if (status.ok()) {
-        report_ok_ = true;
-        report_ = std::move(report);
-        report_time_ = absl::Now();
-      } else {
-        report_ok_ = false;
-        report_error_ = absl::StrCat("GetHealthReport: ", Describe(status));
-      }
+      report_context_ = nullptr;
+      if (stopping_) return;
+      report_ok_ = false;
+      report_error_ = absl::StrCat("WatchHealthReport: ", Describe(status));
       PublishLocked();
-      auto woken = [this]()
-                       ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || refresh_requested_; };
-      mu_.AwaitWithTimeout(absl::Condition(&woken), options_.report_interval);
     }
+    backoff = got_any ? options_.min_backoff : std::min(backoff * 2, options_.max_backoff);
+    if (!SleepUnlessStopping(backoff)) return;
   }
 }
 

@@ -7,15 +7,17 @@
 //     server's socket closes, so Read() fails at once). After a failure it
 //     opens a new channel and retries with exponential backoff
 //     (min_backoff .. max_backoff).
-//   - the refresher calls ControlService.GetHealthReport every
-//     report_interval, and at once when the Watch reports a change, each
-//     call bounded by rpc_timeout. A failed call also marks the control plane
-//     unreachable: it covers what a stream cannot see, e.g. a server that is
-//     stopped (SIGSTOP) or a network that drops packets without a reset.
-// So HTTP handlers read a status that is current and details at most
-// report_interval old. A killed server (its sockets reset) shows as
-// unreachable within milliseconds; a hung one within report_interval +
-// rpc_timeout (1 s with the defaults 500 ms + 500 ms).
+//   - the reporter holds a ControlService.WatchHealthReport stream: the
+//     server sends the report after each probe round and status change, and
+//     at least every report_interval (its heartbeat). Nothing is polled.
+//     A report older than report_interval + rpc_timeout marks the control
+//     plane unreachable when the view is read: it covers what a stream
+//     cannot see, e.g. a server that is stopped (SIGSTOP) or a network that
+//     drops packets without a reset.
+// So HTTP handlers read a status that is current and details at most one
+// probe round old. A killed server (its sockets reset) shows as unreachable
+// within milliseconds; a hung one within report_interval + rpc_timeout (1 s
+// with the defaults 500 ms + 500 ms).
 #ifndef RTSPTEST_GATEWAY_STATUS_FOLLOWER_H_
 #define RTSPTEST_GATEWAY_STATUS_FOLLOWER_H_
 
@@ -62,13 +64,14 @@ class StatusFollower {
   // Cancels the Watch and joins the threads. Idempotent.
   void Stop();
 
-  // The current view; cheap (a shared_ptr copy under a mutex), never blocks
-  // on gRPC.
+  // The current view; cheap (a shared_ptr copy under a mutex, or a new
+  // "unreachable" view once the last report is overdue), never blocks on
+  // gRPC.
   std::shared_ptr<const ControlPlaneView> view() const;
 
  private:
   void WatchLoop();
-  void RefreshLoop();
+  void ReportLoop();
   // Rebuilds and publishes the view from the fields below.
   void PublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sleeps up to `duration`; false when stopping.
@@ -88,14 +91,14 @@ class StatusFollower {
 
   const StatusFollowerOptions options_;
   std::thread watcher_;
-  std::thread refresher_;
+  std::thread reporter_;
 
   mutable absl::Mutex mu_;
   std::shared_ptr<Connection> connection_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool refresh_requested_ ABSL_GUARDED_BY(mu_) = false;
-  // The Watch in flight, so that Stop() can cancel it.
+  // The streams in flight, so that Stop() can cancel them.
   grpc::ClientContext* watch_context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  grpc::ClientContext* report_context_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool watch_up_ ABSL_GUARDED_BY(mu_) = false;
   std::string watch_error_ ABSL_GUARDED_BY(mu_) = "not connected yet";
   WatchedStatus overall_ ABSL_GUARDED_BY(mu_) = WatchedStatus::kUnknown;
