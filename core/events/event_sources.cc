@@ -34,15 +34,16 @@ RtspListener::SessionObserver PublishSessionEvents(EventLog* log, std::string li
   };
 }
 
-std::function<void(const std::string& name, bool serving)> PublishHealthEvents(EventLog* log) {
-  return [log](const std::string& name, bool serving) {
+std::function<void(const std::string& name, std::optional<bool> was, bool serving)>
+PublishHealthEvents(EventLog* log) {
+  return [log](const std::string& name, std::optional<bool> was, bool serving) {
     constexpr absl::string_view kStreamPrefix = "stream:";
     Event event;
     event.kind = "health";
     event.type = "changed";
     if (absl::StartsWith(name, kStreamPrefix)) event.stream = name.substr(kStreamPrefix.size());
     event.fields["name"] = name;
-    event.fields["from"] = serving ? "NOT_SERVING" : "SERVING";
+    event.fields["from"] = !was ? "SERVICE_UNKNOWN" : *was ? "SERVING" : "NOT_SERVING";
     event.fields["to"] = serving ? "SERVING" : "NOT_SERVING";
     log->Publish(std::move(event));
   };

@@ -4,6 +4,7 @@
 #define RTSPTEST_CORE_EVENTS_EVENT_SOURCES_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "core/events/event_log.h"
@@ -21,9 +22,11 @@ StreamObserver PublishStreamEvents(EventLog* log);
 RtspListener::SessionObserver PublishSessionEvents(EventLog* log, std::string listener);
 
 // An observer for GrpcHealthPublisher::SetChangeObserver: kind "health",
-// type "changed", fields name, from, to ("SERVING" / "NOT_SERVING"); the
-// stream of a "stream:<path>" name. `log` must outlive it.
-std::function<void(const std::string& name, bool serving)> PublishHealthEvents(EventLog* log);
+// type "changed", fields name, from, to ("SERVING" / "NOT_SERVING"; from is
+// "SERVICE_UNKNOWN" for a new name); the stream of a "stream:<path>" name.
+// `log` must outlive it.
+std::function<void(const std::string& name, std::optional<bool> was, bool serving)>
+PublishHealthEvents(EventLog* log);
 
 }  // namespace rtsptest::core
 

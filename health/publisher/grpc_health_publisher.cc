@@ -104,12 +104,14 @@ void GrpcHealthPublisher::SetOverallLocked() {
 
 void GrpcHealthPublisher::SetLocked(const std::string& name, bool serving) {
   auto [it, inserted] = current_.emplace(name, serving);
+  std::optional<bool> was;
   if (!inserted) {
     if (it->second == serving) return;
+    was = it->second;
     it->second = serving;
-    ++generation_;
-    if (observer_) observer_(name, serving);
   }
+  ++generation_;
+  if (observer_) observer_(name, was, serving);
   service_->SetServingStatus(name, serving);
 }
 

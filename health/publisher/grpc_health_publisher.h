@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,10 +60,12 @@ class GrpcHealthPublisher : public HealthPublisher {
   // Every name and whether it is SERVING: what Check answers now.
   std::map<std::string, bool> Statuses() const;
 
-  // Called with a name and its new status at each change (not for the
-  // first status of a name), under the publisher's lock: it must not call
-  // back into the publisher or block. Null for none. Set before publishing.
-  using ChangeObserver = std::function<void(const std::string& name, bool serving)>;
+  // Called at each change of a name's status, and when a name appears after
+  // construction (e.g. a stream created at run time; `was` is then unset),
+  // under the publisher's lock: it must not call back into the publisher or
+  // block. Null for none. Set before publishing.
+  using ChangeObserver =
+      std::function<void(const std::string& name, std::optional<bool> was, bool serving)>;
   void SetChangeObserver(ChangeObserver observer);
 
   // One more after every probe round (Publish) and every change of a

@@ -1,7 +1,8 @@
-// WatchEvents end to end: the real rtsp_test_server, a real gRPC watcher and
-// a real RTSP reader (tools/rtsp_client). The watcher sees, in order, the
-// stream created, the reader's session opened and closed, and the stream
-// removed; filters and bad kinds behave as documented.
+// WatchEvents and WatchHealthReport end to end: the real rtsp_test_server, a
+// real gRPC watcher and a real RTSP reader (tools/rtsp_client). The watcher
+// sees, in order, the stream created, the reader's session opened and
+// closed, and the stream removed; health changes; filters and bad requests
+// behave as documented.
 #include <memory>
 #include <string>
 #include <thread>
@@ -175,6 +176,67 @@ TEST_F(WatchEventsTest, FiltersByKindAndStreamAndReplaysAfterASequence) {
   EXPECT_GE(kept[0].sequence(), 1u);
   EXPECT_EQ(kept[0].stream(), "/a");
   EXPECT_EQ(kept[0].type(), "created");
+}
+
+TEST_F(WatchEventsTest, AStreamTurningLiveIsAHealthChange) {
+  v1::WatchEventsRequest health_only;
+  health_only.add_kinds("health");
+  Watcher watcher(stub_.get(), health_only);
+  ASSERT_TRUE(Create("/h").ok());
+  const absl::Time deadline = absl::Now() + kStep;
+  bool seen = false;
+  for (size_t count = 1; !seen && absl::Now() < deadline; ++count) {
+    std::vector<v1::Event> events = watcher.Await(count, deadline - absl::Now());
+    if (events.size() < count) break;
+    const v1::Event& event = events.back();
+    EXPECT_EQ(event.kind(), "health");
+    EXPECT_EQ(event.type(), "changed");
+    seen = event.fields().at("name") == "stream:/h" && event.fields().at("to") == "SERVING";
+    if (seen) {
+      EXPECT_EQ(event.stream(), "/h");
+      // A name new since start: from SERVICE_UNKNOWN (or NOT_SERVING when
+      // its first evaluation found it not yet live).
+      EXPECT_NE(event.fields().at("from"), "SERVING");
+    }
+  }
+  EXPECT_TRUE(seen) << "no health change of stream:/h to SERVING";
+}
+
+// WatchHealthReport: a report at once, then on changes: a stream created
+// after the watch began shows up live in a later report.
+TEST_F(WatchEventsTest, WatchHealthReportFollowsChanges) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kStep * 2));
+  v1::WatchHealthReportRequest request;
+  request.mutable_heartbeat()->set_seconds(1);
+  std::unique_ptr<grpc::ClientReader<v1::HealthReport>> reader =
+      stub_->WatchHealthReport(&context, request);
+  v1::HealthReport report;
+  ASSERT_TRUE(reader->Read(&report));
+  EXPECT_EQ(report.streams_size(), 0);
+  ASSERT_TRUE(Create("/later").ok());
+  bool live = false;
+  while (!live && reader->Read(&report)) {
+    for (const v1::StreamReport& stream : report.streams()) {
+      live = live || (stream.path() == "/later" && stream.state() == v1::STREAM_STATE_LIVE);
+    }
+  }
+  EXPECT_TRUE(live) << "the watch ended before /later was reported live";
+  context.TryCancel();
+}
+
+TEST_F(WatchEventsTest, HealthReportHeartbeatUnder100msIsInvalidArgument) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kStep));
+  v1::WatchHealthReportRequest request;
+  request.mutable_heartbeat()->set_nanos(50 * 1000 * 1000);
+  std::unique_ptr<grpc::ClientReader<v1::HealthReport>> reader =
+      stub_->WatchHealthReport(&context, request);
+  v1::HealthReport report;
+  EXPECT_FALSE(reader->Read(&report));
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "heartbeat 50ms is shorter than the minimum 100ms");
 }
 
 TEST_F(WatchEventsTest, UnknownKindIsInvalidArgument) {
