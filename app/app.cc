@@ -27,12 +27,26 @@ absl::Status App::Start() {
   control::StateRestorer restorer(&server_.streams(), &server_.config());
   if (absl::Status status = restorer.Restore(); !status.ok()) return status;
   const config::v1::ServerConfig& config = server_.config();
-  server_.streams().SetObserver(core::PublishStreamEvents(&events_));
+  faults_ = std::make_unique<core::FaultManager>(&events_);
+  server_.streams().SetObserver([publish = core::PublishStreamEvents(&events_),
+                                 faults = faults_.get()](const core::StreamEvent& event) {
+    publish(event);
+    // A replaced stream has new media: the old one's faults are gone.
+    if (event.type == core::StreamEvent::Type::kRemoved) {
+      faults->OnStreamGone(event.path, "stream removed");
+    } else if (event.reason == "replaced") {
+      faults->OnStreamGone(event.path, "stream replaced");
+    }
+  });
   for (const auto& listener : server_.listeners()) {
     listener->SetSessionObserver(core::PublishSessionEvents(&events_, listener->name()));
   }
   control::ControlServiceDeps deps;
-  deps.health_report = [this] { return BuildHealthReport(); };
+  deps.health.report = [this] { return BuildHealthReport(); };
+  // publisher_ is set later in Start(); until then nothing changes.
+  deps.health.await_change = [this](uint64_t seen, absl::Duration timeout) -> uint64_t {
+    return publisher_ ? publisher_->AwaitChange(seen, timeout) : seen;
+  };
   deps.streams = &server_.streams();
   deps.plugins = &server_.plugins();
   deps.config = &server_.config();
@@ -54,6 +68,7 @@ absl::Status App::Start() {
   }
   deps.auth = token_auth_.get();
   deps.events = &events_;
+  deps.faults = faults_.get();
   control_service_ = std::make_unique<control::ControlServiceImpl>(std::move(deps));
 
   absl::StatusOr<std::unique_ptr<control::ControlPlaneServer>> control =
@@ -92,6 +107,7 @@ absl::Status App::Start() {
   for (const core::Stream& stream : streams) stream_paths.push_back(stream.path());
   publisher_ = std::make_unique<health::GrpcHealthPublisher>(
       control_->health(), options.listeners, stream_paths, config.health().require_live_streams());
+  publisher_->SetChangeObserver(core::PublishHealthEvents(&events_));
   // "stream:<path>" names: on the checker's own timer, since probe rounds
   // may be seconds apart.
   liveness_ = std::make_unique<core::StreamLivenessChecker>(
@@ -142,6 +158,7 @@ void App::Stop() {
   publisher_.reset();
   control_.reset();
   control_service_.reset();
+  faults_.reset();
 }
 
 std::string App::local_grpc_address() const {
