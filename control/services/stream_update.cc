@@ -36,11 +36,19 @@ absl::StatusOr<config::v1::Stream> ApplyUpdateMask(const config::v1::Stream& cur
       *merged.mutable_listeners() = update.listeners();
     } else if (field == "description") {
       merged.set_description(update.description());
+    } else if (field == "auth") {
+      // Whole: a stream's credentials change together (or go, when the
+      // update has none).
+      if (update.has_auth()) {
+        *merged.mutable_auth() = update.auth();
+      } else {
+        merged.clear_auth();
+      }
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("update_mask.paths[", i, "]: unknown field '", field,
                        "' (have: plugin, parameters, parameters.<name>, listeners, "
-                       "description; the path cannot change)"));
+                       "description, auth; the path cannot change)"));
     }
   }
   return merged;

@@ -12,9 +12,11 @@ namespace rtsptest::control {
 // `current` with the fields `mask` names taken from `update`. Mask paths:
 // "plugin", "parameters" (the whole map), "parameters.<name>" (one
 // parameter: set, or removed when `update` lacks it), "listeners",
-// "description". An empty mask takes every one of them. InvalidArgument
-// for any other path: "update_mask.paths[0]: unknown field 'fps' (have:
-// plugin, parameters, parameters.<name>, listeners, description)".
+// "description", "auth" (the whole StreamAuth: set, or removed when
+// `update` has none). An empty mask takes every one of them.
+// InvalidArgument for any other path: "update_mask.paths[0]: unknown field
+// 'fps' (have: plugin, parameters, parameters.<name>, listeners,
+// description, auth; the path cannot change)".
 absl::StatusOr<config::v1::Stream> ApplyUpdateMask(const config::v1::Stream& current,
                                                    const config::v1::Stream& update,
                                                    const google::protobuf::FieldMask& mask);

@@ -65,6 +65,10 @@ Server::Server(config::v1::ServerConfig config)
     raw.push_back(listeners_.back().get());
   }
   streams_ = std::make_unique<StreamManager>(loader_.get(), std::move(raw), StallTimeout(config_));
+  // One GstRTSPAuth for every port, before they start: streams without
+  // auth stay open to anonymous readers (core/rtsp_auth/stream_auth.h).
+  streams_->SetAuth(&stream_auth_);
+  for (auto& listener : listeners_) listener->SetAuth(stream_auth_.auth());
   // A joining reader gets a key frame at once rather than at the next GOP.
   for (auto& listener : listeners_) {
     listener->SetPlayObserver([streams = streams_.get()](PlayPhase phase, absl::string_view path,

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "core/listener/rtsp_listener.h"
 #include "core/plugin_host/plugin_loader.h"
+#include "core/rtsp_auth/stream_auth.h"
 #include "core/stream/stream_manager.h"
 #include "rtsptest/config/v1/config.pb.h"
 
@@ -50,6 +51,9 @@ class Server {
   const config::v1::ServerConfig config_;
   std::unique_ptr<PluginLoader> loader_;
   std::vector<std::unique_ptr<RtspListener>> listeners_;
+  // RTSP authentication of every listener; before streams_, which
+  // releases its streams' credentials when it goes.
+  StreamAuth stream_auth_;
   std::unique_ptr<StreamManager> streams_;
   bool stopped_ = false;
 };

@@ -137,6 +137,12 @@ absl::StatusOr<std::unique_ptr<StreamMedia>> StreamManager::Build(
         return element;
       });
   if (!media.ok()) return build_error->ok() ? media.status() : *build_error;
+  // Before the factory is mounted, so that no reader finds it unprotected.
+  if (auth_ != nullptr) {
+    if (absl::Status status = auth_->Protect(spec, (*media)->factory()); !status.ok()) {
+      return status;
+    }
+  }
   return media;
 }
 
@@ -165,6 +171,7 @@ absl::Status StreamManager::Remove(absl::string_view path) {
     entry.phase = Entry::Phase::kStopping;
     // No new reader finds the stream from here on.
     for (RtspListener* listener : entry.mounted_on) listener->Unmount(path);
+    if (auth_ != nullptr) auth_->Release(path);
     mounted_on = entry.mounted_on;
     media = std::move(entry.media);
   }

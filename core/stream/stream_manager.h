@@ -34,6 +34,7 @@
 #include "core/listener/rtsp_listener.h"
 #include "core/media/stream_media.h"
 #include "core/plugin_host/plugin_loader.h"
+#include "core/rtsp_auth/stream_auth.h"
 #include "core/stream/stream.h"
 #include "core/stream/stream_liveness.h"
 #include "rtsptest/config/v1/config.pb.h"
@@ -55,6 +56,10 @@ class StreamManager {
 
   // Replaces the observer (see StreamObserver); null for none.
   void SetObserver(StreamObserver observer) ABSL_LOCKS_EXCLUDED(observer_mutex_);
+  // The RTSP authentication every stream registers with (permissions on
+  // its factory before it is mounted, credentials released with it);
+  // must outlive the manager. Call before the first Create().
+  void SetAuth(StreamAuth* auth) { auth_ = auth; }
 
   // Creates, starts and mounts a stream. Codes: AlreadyExists (the path is
   // taken, or being created or removed), NotFound (unknown listener or
@@ -136,6 +141,7 @@ class StreamManager {
   PluginLoader* const loader_;
   const std::vector<RtspListener*> listeners_;
   const absl::Duration stall_timeout_;
+  StreamAuth* auth_ = nullptr;
   mutable absl::Mutex observer_mutex_;
   StreamObserver observer_ ABSL_GUARDED_BY(observer_mutex_);
   mutable absl::Mutex mutex_;

@@ -331,7 +331,7 @@ TEST_F(ControlApiTest, ErrorsCarryTheirCodeAndNameTheFieldAndValue) {
   ExpectError(stub_->UpdateStream(Context().get(), update, &out),
               grpc::StatusCode::INVALID_ARGUMENT,
               "update_mask.paths[0]: unknown field 'fps' (have: plugin, parameters, "
-              "parameters.<name>, listeners, description; the path cannot change)");
+              "parameters.<name>, listeners, description, auth; the path cannot change)");
   update.mutable_stream()->set_path("/nope");
   update.mutable_update_mask()->Clear();
   ExpectError(stub_->UpdateStream(Context().get(), update, &out), grpc::StatusCode::NOT_FOUND,

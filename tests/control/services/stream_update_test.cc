@@ -76,7 +76,7 @@ TEST(ApplyUpdateMaskTest, PathIsNotAnUpdatableField) {
   EXPECT_EQ(merged.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(merged.status().message(),
             "update_mask.paths[1]: unknown field 'path' (have: plugin, parameters, "
-            "parameters.<name>, listeners, description; the path cannot change)");
+            "parameters.<name>, listeners, description, auth; the path cannot change)");
 }
 
 }  // namespace
