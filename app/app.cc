@@ -90,7 +90,8 @@ absl::Status App::Start() {
                            : static_cast<int>(listener->configured_port());
     for (const core::Stream& stream : streams) {
       for (const std::string& name : stream.status.listeners) {
-        if (name == listener->name() && spec.describe_path.empty()) {
+        // A protected stream answers 401 to the probe's DESCRIBE.
+        if (name == listener->name() && spec.describe_path.empty() && !stream.spec.has_auth()) {
           spec.describe_path = stream.path().substr(1);
         }
       }

@@ -52,6 +52,7 @@ streams:
     parameters: {width: 160, height: 120, fps: 10, codec: h264, overlay: false, gop: 10}
     auth: {method: DIGEST, username: bob, password: Digest-Pw-52e1d0}
 logging: {level: debug}
+health: {deep_check: true, probe_interval: 200ms}
 drain_timeout: 0s
 )yaml";
 
@@ -285,6 +286,23 @@ TEST_F(RtspAuthTest, ApiAnswersKeepMethodAndUserButNeverThePassword) {
       EXPECT_FALSE(absl::StrContains(text, password)) << password;
     }
   }
+}
+
+// The deep health probe DESCRIBEs an open stream, not /basic (first by
+// path), which would answer 401 and mark the port down.
+TEST_F(RtspAuthTest, DeepHealthProbeSkipsProtectedStreams) {
+  v1::HealthReport report;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    report.Clear();
+    v1::GetHealthReportRequest request;
+    ASSERT_TRUE(stub_->GetHealthReport(Context().get(), request, &report).ok());
+    if (report.first_round_done()) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(report.first_round_done());
+  EXPECT_EQ(report.healthy_listeners(), 1u) << report.DebugString();
+  EXPECT_TRUE(report.serving()) << report.DebugString();
 }
 
 // Last in the file (gtest runs in order): every other test's requests,
