@@ -70,6 +70,24 @@ TEST(ApplyUpdateMaskTest, NamedFieldsReplaceWholeFields) {
   EXPECT_EQ(merged->plugin(), "testpattern");
 }
 
+TEST(ApplyUpdateMaskTest, AuthIsReplacedWholeOrRemoved) {
+  config::v1::Stream current = Current();
+  current.mutable_auth()->set_username("old");
+  current.mutable_auth()->set_password("old-pw");
+  config::v1::Stream update = Current();
+  update.mutable_auth()->set_method(config::v1::StreamAuth::BASIC);
+  update.mutable_auth()->set_username("new");
+  update.mutable_auth()->set_password("new-pw");
+  absl::StatusOr<config::v1::Stream> merged = ApplyUpdateMask(current, update, Mask({"auth"}));
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_EQ(merged->auth().username(), "new");
+  EXPECT_EQ(merged->auth().password(), "new-pw");
+  EXPECT_EQ(merged->auth().method(), config::v1::StreamAuth::BASIC);
+  merged = ApplyUpdateMask(current, Current(), Mask({"auth"}));
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_FALSE(merged->has_auth());
+}
+
 TEST(ApplyUpdateMaskTest, PathIsNotAnUpdatableField) {
   absl::StatusOr<config::v1::Stream> merged =
       ApplyUpdateMask(Current(), Current(), Mask({"description", "path"}));

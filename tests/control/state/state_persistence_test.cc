@@ -26,6 +26,7 @@
 #include "gtest/gtest.h"
 #include "rtsptest/control/v1/control.grpc.pb.h"
 #include "tests/e2e/server_process.h"
+#include "tests/util/subprocess.h"
 #include "tools/rtsp_client/rtsp_client.h"
 
 namespace rtsptest::testing {
@@ -251,6 +252,62 @@ TEST_F(StatePersistenceTest, RestoredStreamThatFailsIsLoggedAndTheServerStarts) 
   EXPECT_TRUE(server_->WaitForOutput("state file stream not restored", absl::Seconds(1)))
       << server_->output();
   EXPECT_EQ(ListPaths(), (std::set<std::string>{"/fine", "/static"}));
+}
+
+// Write failure policy: the RPC fails with INTERNAL naming the file, the
+// change stays in effect, and the next successful write includes it.
+TEST_F(StatePersistenceTest, FailedWriteFailsTheRpcAndTheNextWriteCatchesUp) {
+  const std::string sub = dir_ + "/sub";
+  const std::string moved = dir_ + "/moved";
+  ASSERT_EQ(mkdir(sub.c_str(), 0700), 0);
+  state_file_ = sub + "/state.json";
+  StartServer();
+  // The directory goes away under the server: no temporary file can be made.
+  ASSERT_EQ(rename(sub.c_str(), moved.c_str()), 0);
+  grpc::Status status = Create(Tiny("/unsaved"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL) << status.error_message();
+  EXPECT_TRUE(absl::StrContains(status.error_message(), state_file_)) << status.error_message();
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "not saved")) << status.error_message();
+  v1::StreamStatus got;
+  EXPECT_TRUE(Get("/unsaved", &got).ok());
+  ASSERT_EQ(rename(moved.c_str(), sub.c_str()), 0);
+  ASSERT_TRUE(Create(Tiny("/saved")).ok());
+  absl::StatusOr<state::v1::StateFile> parsed = control::ReadStateFile(state_file_);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->streams_size(), 2);
+  EXPECT_EQ(parsed->streams(0).path(), "/saved");
+  EXPECT_EQ(parsed->streams(1).path(), "/unsaved");
+}
+
+// A protected stream made through the API keeps its credentials across a
+// restart: the file holds the password, the log never does.
+TEST_F(StatePersistenceTest, ProtectedStreamComesBackProtected) {
+  constexpr char kPassword[] = "Persisted-Pw-61c0";
+  StartServer();
+  Stream spec = Tiny("/locked");
+  spec.mutable_auth()->set_method(config::v1::StreamAuth::DIGEST);
+  spec.mutable_auth()->set_username("erin");
+  spec.mutable_auth()->set_password(kPassword);
+  ASSERT_TRUE(Create(spec).ok());
+  EXPECT_TRUE(absl::StrContains(ReadAll(state_file_), kPassword));
+  StopServer();
+  StartServer();
+  v1::StreamStatus got;
+  ASSERT_TRUE(Get("/locked", &got).ok());
+  EXPECT_EQ(got.spec().auth().username(), "erin");
+  EXPECT_EQ(got.spec().auth().password(), "");
+  absl::Status anonymous = Describe("/locked");
+  EXPECT_FALSE(anonymous.ok());
+  EXPECT_TRUE(absl::StrContains(anonymous.message(), "401")) << anonymous;
+  const std::string url =
+      absl::StrCat("rtsp://erin:", kPassword, "@127.0.0.1:", server_->port("lo"), "/locked");
+  auto [probe, code] = RunShell(absl::StrCat(
+      "timeout 30 /usr/bin/ffprobe -v error -rtsp_transport tcp -show_entries stream=codec_name "
+      "-of default=noprint_wrappers=1 '",
+      url, "' 2>&1"));
+  EXPECT_EQ(code, 0) << probe;
+  EXPECT_TRUE(absl::StrContains(probe, "codec_name=mjpeg")) << probe;
+  EXPECT_FALSE(absl::StrContains(server_->output(), kPassword));
 }
 
 // Every CreateStream answered OK before the kill is in the file, and back
