@@ -16,4 +16,5 @@ run() {
 run bench/run_health_bench.sh
 run bench/probe_startup_bench.sh
 run bench/gateway/run_gateway_bench.sh
+run bench/run_control_bench.sh
 run bench/idle_cpu_bench.sh
