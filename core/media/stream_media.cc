@@ -4,7 +4,6 @@
 #include <utility>
 #include <vector>
 
-#include "core/media/fault_tap.h"
 #include "core/media/live_tuning.h"
 #include "core/media/no_seek_tap.h"
 
@@ -14,8 +13,7 @@ absl::StatusOr<std::unique_ptr<StreamMedia>> StreamMedia::Create(const std::stri
                                                                  ElementBuilder builder) {
   std::unique_ptr<StreamMedia> stream(new StreamMedia());
   stream->counting_ = std::make_shared<CountingTap>();
-  std::vector<std::shared_ptr<TrackTap>> taps = {stream->counting_, std::make_shared<NoSeekTap>(),
-                                                 std::make_shared<FaultTap>()};
+  std::vector<std::shared_ptr<TrackTap>> taps = {stream->counting_, std::make_shared<NoSeekTap>()};
   stream->factory_ = NewStreamMediaFactory(path, std::move(builder), std::move(taps));
   absl::StatusOr<std::unique_ptr<SharedMediaKeeper>> keeper =
       SharedMediaKeeper::Prepare(stream->factory_.get(), path);
@@ -34,11 +32,15 @@ absl::StatusOr<std::unique_ptr<StreamMedia>> StreamMedia::Create(const std::stri
         return gate != nullptr ? gate->anchor_rtp_items() : nullptr;
       });
   if (!anchored.ok()) return anchored;
+  // Faults attach to the running media, and only while one is active.
+  stream->faults_ = std::make_unique<StreamFaults>(media);
   return stream;
 }
 
 StreamMedia::~StreamMedia() {
-  // The gates go before the media they watch.
+  // The faults stop first (their probes go, a held stream moves on), then
+  // the gates go before the media they watch.
+  faults_.reset();
   admission_.reset();
   keeper_.reset();
 }

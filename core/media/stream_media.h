@@ -36,6 +36,7 @@
 #include "core/media/media_liveness.h"
 #include "core/media/reader_admission.h"
 #include "core/media/shared_media_keeper.h"
+#include "core/media/stream_faults.h"
 #include "core/media/stream_media_factory.h"
 
 namespace rtsptest::core {
@@ -66,15 +67,19 @@ class StreamMedia {
   void OnReaderActivating() { admission_->OnReaderActivating(); }
   void OnReaderPlaying(GstRTSPContext* context) { admission_->OnReaderPlaying(context); }
 
+  // Faults on the running media (stream_faults.h); all stop with the stream.
+  StreamFaults& faults() const { return *faults_; }
+
  private:
   StreamMedia() = default;
 
-  // Destroyed in reverse: the gates first, then the keeper (the media), then
-  // the factory and the taps.
+  // Destroyed in reverse: the faults, the gates, then the keeper (the
+  // media), then the factory and the taps.
   std::shared_ptr<CountingTap> counting_;
   GObjectPtr<GstRTSPMediaFactory> factory_;
   std::unique_ptr<SharedMediaKeeper> keeper_;
   std::unique_ptr<ReaderAdmission> admission_;
+  std::unique_ptr<StreamFaults> faults_;
 };
 
 }  // namespace rtsptest::core

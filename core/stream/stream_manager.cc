@@ -378,4 +378,92 @@ absl::StatusOr<GstPtr<GstElement>> StreamManager::FindElement(absl::string_view 
   return found;
 }
 
+absl::StatusOr<StreamMedia*> StreamManager::ServingMedia(absl::string_view path,
+                                                         absl::string_view what) const {
+  auto it = streams_.find(path);
+  if (it == streams_.end()) return NoSuchStream(path);
+  const Entry& entry = *it->second;
+  if (entry.phase != Entry::Phase::kServing || entry.media == nullptr || entry.replacing) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("stream ", path, ": ", what, ": not serving (",
+                     entry.phase == Entry::Phase::kBuilding ? "still being created"
+                     : entry.replacing                      ? "being replaced"
+                                                            : "being removed",
+                     ")"));
+  }
+  return entry.media.get();
+}
+
+absl::Status StreamManager::StartFault(absl::string_view path, const StreamFaultSpec& spec) {
+  if (spec.kind == StreamFaultKind::kEos) return EndStream(path);
+  if (spec.kind == StreamFaultKind::kDisconnect) return DisconnectReaders(path).status();
+  absl::Status status;
+  {
+    absl::MutexLock lock(&mutex_);
+    absl::StatusOr<StreamMedia*> media = ServingMedia(path, StreamFaultKindName(spec.kind));
+    if (!media.ok()) return media.status();
+    // Start() only installs probes or sets a property: it does not block.
+    status = (*media)->faults().Start(spec);
+  }
+  if (!status.ok()) return Prefixed(path, status);
+  common::Log(common::LogLevel::kInfo, "stream fault started",
+              {{"stream", std::string(path)}, {"fault", StreamFaultKindName(spec.kind)}});
+  return absl::OkStatus();
+}
+
+void StreamManager::StopFault(absl::string_view path, StreamFaultKind kind) {
+  {
+    absl::MutexLock lock(&mutex_);
+    absl::StatusOr<StreamMedia*> media = ServingMedia(path, StreamFaultKindName(kind));
+    if (!media.ok()) return;
+    // Bounded: only a reorder waits (at most 100 ms) for its held packet.
+    (*media)->faults().Stop(kind);
+  }
+  common::Log(common::LogLevel::kInfo, "stream fault stopped",
+              {{"stream", std::string(path)}, {"fault", StreamFaultKindName(kind)}});
+}
+
+std::vector<StreamFaultKind> StreamManager::ActiveFaults(absl::string_view path) const {
+  absl::MutexLock lock(&mutex_);
+  absl::StatusOr<StreamMedia*> media = ServingMedia(path, "faults");
+  if (!media.ok()) return {};
+  return (*media)->faults().Active();
+}
+
+absl::Status StreamManager::EndStream(absl::string_view path) {
+  // The media is referenced so that the event is sent outside the lock (it
+  // takes the pipeline's state lock) even if the stream is removed meanwhile.
+  GObjectPtr<GstRTSPMedia> media;
+  {
+    absl::MutexLock lock(&mutex_);
+    absl::StatusOr<StreamMedia*> serving = ServingMedia(path, "eos");
+    if (!serving.ok()) return serving.status();
+    media.reset(GST_RTSP_MEDIA(g_object_ref((*serving)->media())));
+  }
+  absl::Status sent = SendEndOfStream(media.get());
+  if (!sent.ok()) return Prefixed(path, sent);
+  common::Log(common::LogLevel::kInfo, "stream fault: end of stream sent",
+              {{"stream", std::string(path)}});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> StreamManager::DisconnectReaders(absl::string_view path) {
+  GObjectPtr<GstRTSPMedia> media;
+  std::vector<RtspListener*> mounted_on;
+  {
+    absl::MutexLock lock(&mutex_);
+    absl::StatusOr<StreamMedia*> serving = ServingMedia(path, "disconnect");
+    if (!serving.ok()) return serving.status();
+    media.reset(GST_RTSP_MEDIA(g_object_ref((*serving)->media())));
+    mounted_on = streams_.find(path)->second->mounted_on;
+  }
+  // As in Remove(): outside the lock, since closing a client runs its
+  // "closed" handlers.
+  int closed = 0;
+  for (RtspListener* listener : mounted_on) closed += listener->CloseReadersOf(media.get());
+  common::Log(common::LogLevel::kInfo, "stream fault: readers disconnected",
+              {{"stream", std::string(path)}, {"readers_closed", closed}});
+  return closed;
+}
+
 }  // namespace rtsptest::core

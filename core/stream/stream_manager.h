@@ -32,6 +32,7 @@
 #include "absl/time/time.h"
 #include "core/glib/gst_ptr.h"
 #include "core/listener/rtsp_listener.h"
+#include "core/media/stream_faults.h"
 #include "core/media/stream_media.h"
 #include "core/plugin_host/plugin_loader.h"
 #include "core/rtsp_auth/stream_auth.h"
@@ -111,6 +112,32 @@ class StreamManager {
                                                  absl::string_view name) const
       ABSL_LOCKS_EXCLUDED(mutex_);
 
+  // Stream faults (core/media/stream_faults.h) on the serving stream at
+  // `path`, for every reader of every listener. Codes of all four: NotFound
+  // for an unknown path, FailedPrecondition while it is being created,
+  // replaced or removed; messages start "stream <path>: ". The faults stop
+  // with the stream's media (Remove, Replace); they are not part of its
+  // spec. Any thread.
+  //
+  // Starts a lasting fault; eos and disconnect run their one shot here.
+  // Also InvalidArgument (a bad parameter, named with its value) and
+  // FailedPrecondition (the same kind already active; freeze, black or
+  // bitrate_spike where the stream has no video encoder or no bitrate
+  // property; black on a raw format it cannot paint).
+  absl::Status StartFault(absl::string_view path, const StreamFaultSpec& spec)
+      ABSL_LOCKS_EXCLUDED(mutex_);
+  // Stops the fault of `kind`; a no-op if the stream or the fault is gone.
+  void StopFault(absl::string_view path, StreamFaultKind kind) ABSL_LOCKS_EXCLUDED(mutex_);
+  // The faults active on the stream now (empty if it is gone).
+  std::vector<StreamFaultKind> ActiveFaults(absl::string_view path) const
+      ABSL_LOCKS_EXCLUDED(mutex_);
+  // Sends EOS through the stream's pipeline: the stream turns failed ("end
+  // of stream") at its next liveness evaluation, as for a plugin's own EOS.
+  absl::Status EndStream(absl::string_view path) ABSL_LOCKS_EXCLUDED(mutex_);
+  // Closes the connection of every reader of the stream, on every listener;
+  // returns how many were closed. The stream goes on serving.
+  absl::StatusOr<int> DisconnectReaders(absl::string_view path) ABSL_LOCKS_EXCLUDED(mutex_);
+
  private:
   struct Entry {
     enum class Phase { kBuilding, kServing, kStopping };
@@ -134,6 +161,10 @@ class StreamManager {
   absl::StatusOr<std::unique_ptr<StreamMedia>> Build(const config::v1::Stream& spec,
                                                      const std::vector<RtspListener*>& targets,
                                                      ParameterList* parameters) const;
+  // The serving media at `path`, or NotFound / FailedPrecondition (the
+  // codes of the fault methods), prefixed with `what` for the message.
+  absl::StatusOr<StreamMedia*> ServingMedia(absl::string_view path, absl::string_view what) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // A snapshot of `entry` (live counters read now).
   static Stream Snapshot(const Entry& entry);
   void Emit(const StreamEvent& event) const ABSL_LOCKS_EXCLUDED(observer_mutex_);
