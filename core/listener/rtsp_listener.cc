@@ -2,13 +2,16 @@
 #include "core/listener/rtsp_listener.h"
 
 #include <gio/gio.h>
+#include <sys/socket.h>
 
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/log/log.h"
 #include "core/glib/gst_ptr.h"
+#include "core/listener/transport_counter.h"
 
 namespace rtsptest::core {
 namespace {
@@ -35,6 +38,10 @@ void RunOnContext(GMainContext* context, Fn fn) {
 
 constexpr int kListenBacklog = 1024;
 constexpr int kClientThreads = 8;
+// How long Stop() waits for closed clients to finish their "closed" handlers.
+// gst-rtsp-server does not say "closed" at once for a client whose sessions
+// are all UDP (they outlive the connection), so this bounds Stop() then.
+constexpr absl::Duration kClientCloseTimeout = absl::Seconds(2);
 
 // What OPTIONS lists in its Public header: the methods this server answers.
 // gst-rtsp-server also lists ANNOUNCE and RECORD to RTSP/1.0 clients, which
@@ -59,11 +66,154 @@ gboolean CleanupSessions(GstRTSPSessionPool* pool, gpointer) {
   return G_SOURCE_CONTINUE;
 }
 
+// --- RTSP faults -------------------------------------------------------------
+
+// The listener's fault table, kept on each client (object data) so that a
+// request being handled while the listener goes away still finds it.
+constexpr char kFaultsKey[] = "rts-faults";
+
+RtspFaults* FaultsOf(GstRTSPClient* client) {
+  auto* faults =
+      static_cast<std::shared_ptr<RtspFaults>*>(g_object_get_data(G_OBJECT(client), kFaultsKey));
+  return faults != nullptr ? faults->get() : nullptr;
+}
+
+// The mount path that `abspath` falls under ("/cam" for "/cam/stream=0"), as
+// gst-rtsp-server itself matches it; `abspath` when nothing is mounted there.
+std::string MountPathOf(GstRTSPClient* client, const char* abspath) {
+  std::string path = abspath != nullptr ? abspath : "";
+  GstRTSPMountPoints* mounts = gst_rtsp_client_get_mount_points(client);
+  if (mounts == nullptr) return path;
+  gint matched = 0;
+  GstRTSPMediaFactory* factory = gst_rtsp_mount_points_match(mounts, path.c_str(), &matched);
+  g_object_unref(mounts);
+  if (factory == nullptr) return path;
+  g_object_unref(factory);
+  return path.substr(0, static_cast<size_t>(matched));
+}
+
+RtspFaultAction LookupFault(GstRTSPClient* client, const GstRTSPUrl* uri, GstRTSPMethod method) {
+  RtspFaults* faults = FaultsOf(client);
+  if (faults == nullptr || uri == nullptr) return {};
+  return faults->Lookup(MountPathOf(client, uri->abspath), method);
+}
+
+// "pre-describe-request", "pre-setup-request", "pre-play-request": an error
+// fault answers the request with its status (the accumulator stops there).
+// DESCRIBE's delay is waited here, where gst-rtsp-server holds no lock yet;
+// SETUP's and PLAY's pre-signals run with the media locked, so their delay is
+// waited earlier (DelayingClient below).
+//
+// A delay blocks the client's thread (the handlers are synchronous; a nested
+// main loop is no way out: GstRTSPWatch's read source is a child source, and
+// GLib would dispatch the watch again while its child is in call). So while
+// a delay fault is set, new clients get threads of their own
+// (RtspListener::UpdateClientThreads).
+GstRTSPStatusCode AnswerFault(GstRTSPClient* client, GstRTSPContext* context, gpointer method) {
+  const auto rtsp_method = static_cast<GstRTSPMethod>(GPOINTER_TO_INT(method));
+  RtspFaultAction action = LookupFault(client, context->uri, rtsp_method);
+  if (action.status_code != 0) return static_cast<GstRTSPStatusCode>(action.status_code);
+  if (rtsp_method == GST_RTSP_DESCRIBE && action.delay > absl::ZeroDuration()) {
+    absl::SleepFor(action.delay);
+  }
+  return GST_RTSP_STS_OK;
+}
+
+// A GstRTSPClient whose SETUP and PLAY can be held back by a delay fault.
+// make_path_from_uri is the first thing gst-rtsp-server does for SETUP and
+// PLAY, before it locks the media: waiting there holds back only this
+// request, never other readers of the same stream (on this or another port).
+struct DelayingClient {
+  GstRTSPClient parent;
+};
+struct DelayingClientClass {
+  GstRTSPClientClass parent_class;
+};
+G_DEFINE_TYPE(DelayingClient, delaying_client, GST_TYPE_RTSP_CLIENT)
+
+gchar* MakePathAfterDelay(GstRTSPClient* client, const GstRTSPUrl* uri) {
+  GstRTSPContext* context = gst_rtsp_context_get_current();
+  if (context != nullptr &&
+      (context->method == GST_RTSP_SETUP || context->method == GST_RTSP_PLAY)) {
+    RtspFaultAction action = LookupFault(client, uri, context->method);
+    // An error fault is answered by the pre-signal; no wait before it.
+    if (action.status_code == 0 && action.delay > absl::ZeroDuration()) {
+      absl::SleepFor(action.delay);
+    }
+  }
+  return GST_RTSP_CLIENT_CLASS(delaying_client_parent_class)->make_path_from_uri(client, uri);
+}
+
+void delaying_client_class_init(DelayingClientClass* klass) {
+  GST_RTSP_CLIENT_CLASS(klass)->make_path_from_uri = &MakePathAfterDelay;
+}
+void delaying_client_init(DelayingClient*) {}
+
+// A GstRTSPServer that makes DelayingClients, set up as gst-rtsp-server's
+// default_create_client sets up its own.
+struct FaultableServer {
+  GstRTSPServer parent;
+};
+struct FaultableServerClass {
+  GstRTSPServerClass parent_class;
+};
+G_DEFINE_TYPE(FaultableServer, faultable_server, GST_TYPE_RTSP_SERVER)
+
+GstRTSPClient* CreateDelayingClient(GstRTSPServer* server) {
+  auto* client = GST_RTSP_CLIENT(g_object_new(delaying_client_get_type(), nullptr));
+  GstRTSPSessionPool* pool = gst_rtsp_server_get_session_pool(server);
+  gst_rtsp_client_set_session_pool(client, pool);
+  if (pool != nullptr) g_object_unref(pool);
+  GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server);
+  gst_rtsp_client_set_mount_points(client, mounts);
+  if (mounts != nullptr) g_object_unref(mounts);
+  gst_rtsp_client_set_content_length_limit(client,
+                                           gst_rtsp_server_get_content_length_limit(server));
+  GstRTSPAuth* auth = gst_rtsp_server_get_auth(server);
+  gst_rtsp_client_set_auth(client, auth);
+  if (auth != nullptr) g_object_unref(auth);
+  GstRTSPThreadPool* threads = gst_rtsp_server_get_thread_pool(server);
+  gst_rtsp_client_set_thread_pool(client, threads);
+  if (threads != nullptr) g_object_unref(threads);
+  return client;
+}
+
+void faultable_server_class_init(FaultableServerClass* klass) {
+  GST_RTSP_SERVER_CLASS(klass)->create_client = &CreateDelayingClient;
+}
+void faultable_server_init(FaultableServer*) {}
+
+// --- Listener faults ---------------------------------------------------------
+
+const char* ListenerFaultName(ListenerFaultKind kind) {
+  switch (kind) {
+    case ListenerFaultKind::kClose:
+      return "close";
+    case ListenerFaultKind::kStall:
+      return "stall";
+    case ListenerFaultKind::kRefuse:
+      return "refuse";
+  }
+  return "?";
+}
+
+// The listening source's callback during a kRefuse fault: accepts every
+// pending connection and resets it (SO_LINGER 0, then close sends RST).
+gboolean ResetConnections(GSocket* socket, GIOCondition, gpointer) {
+  while (GSocket* connection = g_socket_accept(socket, nullptr, nullptr)) {
+    linger reset{1, 0};
+    setsockopt(g_socket_get_fd(connection), SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+    g_socket_close(connection, nullptr);
+    g_object_unref(connection);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
 }  // namespace
 
 RtspListener::RtspListener(std::string name, std::string bind_address, uint32_t port)
     : name_(std::move(name)), bind_address_(std::move(bind_address)), configured_port_(port) {
-  server_ = gst_rtsp_server_new();
+  server_ = GST_RTSP_SERVER(g_object_new(faultable_server_get_type(), nullptr));
   // gst-rtsp-server's default accept backlog is 5: a burst of readers (a
   // load test, a fleet of clients reconnecting after a blip) then waits out
   // SYN retransmits of 1, 3, 7 s. The kernel caps this at somaxconn.
@@ -111,24 +261,52 @@ absl::Status RtspListener::AttachListeningSource() {
     last_error_ = std::string(status.message());
     return status;
   }
-  // What gst_rtsp_server_create_source() does, minus its private reference
-  // to the socket.
-  GSource* source = g_socket_create_source(
-      socket, static_cast<GIOCondition>(G_IO_IN | G_IO_ERR | G_IO_HUP | G_IO_NVAL), nullptr);
-  g_source_set_callback(source, reinterpret_cast<GSourceFunc>(&gst_rtsp_server_io_func),
-                        g_object_ref(server_), g_object_unref);
   uint32_t bound = port;
   if (GSocketAddress* local = g_socket_get_local_address(socket, nullptr)) {
     bound = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
     g_object_unref(local);
   }
-  g_source_attach(source, context_);
   absl::MutexLock lock(&mutex_);
   listen_socket_ = socket;
-  listen_source_ = source;
+  InstallListeningSourceLocked();
   last_error_.clear();
   bound_port_.store(bound);
   return absl::OkStatus();
+}
+
+void RtspListener::ReinstallListeningSource() {
+  // On the loop thread, between two dispatches: once this returns, no
+  // callback of the old source runs any more (a refusing one may otherwise
+  // still be accepting and resetting connections after a stop).
+  RunOnContext(context_, [this] {
+    absl::MutexLock lock(&mutex_);
+    InstallListeningSourceLocked();
+  });
+}
+
+void RtspListener::InstallListeningSourceLocked() {
+  if (listen_source_ != nullptr) {
+    g_source_destroy(listen_source_);
+    g_source_unref(listen_source_);
+    listen_source_ = nullptr;
+  }
+  // Stalled: nothing watches the socket, so the kernel completes handshakes
+  // into the backlog and nobody accepts them until the stall ends.
+  if (listen_socket_ == nullptr || stall_active_) return;
+  GSource* source = g_socket_create_source(
+      listen_socket_, static_cast<GIOCondition>(G_IO_IN | G_IO_ERR | G_IO_HUP | G_IO_NVAL),
+      nullptr);
+  if (refuse_active_) {
+    g_source_set_callback(source, reinterpret_cast<GSourceFunc>(&ResetConnections), nullptr,
+                          nullptr);
+  } else {
+    // What gst_rtsp_server_create_source() does, minus its private reference
+    // to the socket.
+    g_source_set_callback(source, reinterpret_cast<GSourceFunc>(&gst_rtsp_server_io_func),
+                          g_object_ref(server_), g_object_unref);
+  }
+  g_source_attach(source, context_);
+  listen_source_ = source;
 }
 
 absl::Status RtspListener::Start() {
@@ -165,9 +343,11 @@ void RtspListener::CloseListeningSocket() {
     socket = std::exchange(listen_socket_, nullptr);
     last_error_ = "listening socket closed";
   }
-  if (source == nullptr) return;
-  g_source_destroy(source);
-  g_source_unref(source);
+  if (source != nullptr) {
+    g_source_destroy(source);
+    g_source_unref(source);
+  }
+  if (socket == nullptr) return;
   // Close explicitly: the source may still be dispatching on the loop thread
   // and hold a reference, but new connections must be refused from now on.
   // shutdown() first: while the loop thread sits in poll() on the descriptor,
@@ -181,7 +361,7 @@ void RtspListener::CloseListeningSocket() {
 absl::Status RtspListener::ReopenListeningSocket() {
   {
     absl::MutexLock lock(&mutex_);
-    if (listen_source_ != nullptr) return absl::OkStatus();
+    if (listen_socket_ != nullptr) return absl::OkStatus();
   }
   return AttachListeningSource();
 }
@@ -215,6 +395,21 @@ void RtspListener::Stop() {
           server_, [](GstRTSPServer*, GstRTSPClient*, gpointer) { return GST_RTSP_FILTER_REMOVE; },
           nullptr);
     });
+    // Each client says "closed" later, on its own thread, to handlers that
+    // point at this listener: wait for them, so that none runs on a listener
+    // that is gone; then cut off any client still not done.
+    {
+      absl::MutexLock lock(&mutex_);
+      auto all_closed = [this] { return clients_.load() == 0; };
+      mutex_.AwaitWithTimeout(absl::Condition(&all_closed), kClientCloseTimeout);
+    }
+    gst_rtsp_server_client_filter(
+        server_,
+        [](GstRTSPServer*, GstRTSPClient* client, gpointer self) {
+          g_signal_handlers_disconnect_by_data(client, self);
+          return GST_RTSP_FILTER_KEEP;
+        },
+        this);
     g_main_loop_quit(loop_);
     thread_.join();
   }
@@ -271,7 +466,203 @@ GstRTSPFilterResult CloseIfReading(GstRTSPServer*, GstRTSPClient* client, gpoint
   return GST_RTSP_FILTER_REMOVE;
 }
 
+// "ip:port" of the client's RTSP connection, "" when unknown.
+std::string RemoteEndpoint(GstRTSPClient* client) {
+  GstRTSPConnection* connection = gst_rtsp_client_get_connection(client);
+  if (connection == nullptr) return "";
+  const gchar* ip = gst_rtsp_connection_get_ip(connection);
+  std::string endpoint = ip != nullptr ? ip : "";
+  GSocket* socket = gst_rtsp_connection_get_read_socket(connection);
+  GSocketAddress* remote =
+      socket != nullptr ? g_socket_get_remote_address(socket, nullptr) : nullptr;
+  if (remote != nullptr) {
+    if (G_IS_INET_SOCKET_ADDRESS(remote)) {
+      absl::StrAppend(&endpoint, ":",
+                      g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(remote)));
+    }
+    g_object_unref(remote);
+  }
+  return endpoint;
+}
+
+constexpr char kClientRemoteKey[] = "rts-client-remote";
+// On a GstRTSPSessionMedia once its first PLAY took effect: the mount path
+// played and when (an absl::Time).
+constexpr char kPlayedPathKey[] = "rts-played-path";
+constexpr char kPlayedSinceKey[] = "rts-played-since";
+
+const char* TransportName(GstRTSPLowerTrans lower) {
+  switch (lower) {
+    case GST_RTSP_LOWER_TRANS_TCP:
+      return "tcp";
+    case GST_RTSP_LOWER_TRANS_UDP_MCAST:
+      return "udp-multicast";
+    default:
+      return "udp";
+  }
+}
+
+// The played sessions of one client, one SessionInfo per (session, stream).
+struct SessionSearch {
+  std::string remote;
+  std::vector<SessionInfo> found;
+};
+
+GstRTSPFilterResult CollectSessionMedia(GstRTSPSession* session, GstRTSPSessionMedia* media,
+                                        gpointer data) {
+  auto* search = static_cast<SessionSearch*>(data);
+  const auto* path = static_cast<const gchar*>(g_object_get_data(G_OBJECT(media), kPlayedPathKey));
+  const auto* since =
+      static_cast<const absl::Time*>(g_object_get_data(G_OBJECT(media), kPlayedSinceKey));
+  if (path == nullptr || since == nullptr) return GST_RTSP_FILTER_KEEP;
+  SessionInfo info;
+  info.id = gst_rtsp_session_get_sessionid(session);
+  info.path = path;
+  info.remote = search->remote;
+  info.since = *since;
+  GPtrArray* transports = gst_rtsp_session_media_get_transports(media);
+  for (guint i = 0; transports != nullptr && i < transports->len; ++i) {
+    auto* transport = static_cast<GstRTSPStreamTransport*>(g_ptr_array_index(transports, i));
+    if (transport == nullptr) continue;
+    const GstRTSPTransport* t = gst_rtsp_stream_transport_get_transport(transport);
+    if (t != nullptr && info.transport.empty()) info.transport = TransportName(t->lower_transport);
+    RtpCounts counts = ReadTransportCounts(transport);
+    info.bytes_sent += counts.bytes;
+    info.packets_sent += counts.packets;
+  }
+  if (transports != nullptr) g_ptr_array_unref(transports);
+  if (!info.transport.empty()) search->found.push_back(std::move(info));
+  return GST_RTSP_FILTER_KEEP;
+}
+
+GstRTSPFilterResult CollectClientSession(GstRTSPClient*, GstRTSPSession* session, gpointer data) {
+  gst_rtsp_session_filter(session, &CollectSessionMedia, data);
+  return GST_RTSP_FILTER_KEEP;
+}
+
+std::vector<SessionInfo> SessionsOf(GstRTSPClient* client) {
+  SessionSearch search;
+  const auto* remote =
+      static_cast<const gchar*>(g_object_get_data(G_OBJECT(client), kClientRemoteKey));
+  search.remote = remote != nullptr ? remote : "";
+  gst_rtsp_client_session_filter(client, &CollectClientSession, &search);
+  return std::move(search.found);
+}
+
+struct ListSearch {
+  std::vector<SessionInfo> sessions;
+};
+
+GstRTSPFilterResult ListClient(GstRTSPServer*, GstRTSPClient* client, gpointer data) {
+  for (SessionInfo& info : SessionsOf(client)) {
+    static_cast<ListSearch*>(data)->sessions.push_back(std::move(info));
+  }
+  return GST_RTSP_FILTER_KEEP;
+}
+
+struct KickSearch {
+  const KickSelector* selector;
+  int closed = 0;
+};
+
+// Runs with the server locked; REMOVE makes gst-rtsp-server close the client
+// after unlocking it, as CloseIfReading does.
+GstRTSPFilterResult KickIfSelected(GstRTSPServer*, GstRTSPClient* client, gpointer data) {
+  auto* kick = static_cast<KickSearch*>(data);
+  int matched = 0;
+  for (const SessionInfo& info : SessionsOf(client)) {
+    switch (kick->selector->kind) {
+      case KickSelector::Kind::kAll:
+        ++matched;
+        break;
+      case KickSelector::Kind::kPath:
+        if (info.path == kick->selector->value) ++matched;
+        break;
+      case KickSelector::Kind::kSessionId:
+        if (info.id == kick->selector->value) ++matched;
+        break;
+    }
+  }
+  if (matched == 0) return GST_RTSP_FILTER_KEEP;
+  kick->closed += matched;
+  return GST_RTSP_FILTER_REMOVE;
+}
+
 }  // namespace
+
+absl::Status RtspListener::SetRtspFault(const std::string& fault_id, RtspFault fault) {
+  absl::Status status = faults_->Set(fault_id, std::move(fault));
+  UpdateClientThreads();
+  return status;
+}
+
+void RtspListener::ClearRtspFault(const std::string& fault_id) {
+  faults_->Clear(fault_id);
+  UpdateClientThreads();
+}
+
+void RtspListener::UpdateClientThreads() {
+  GstRTSPThreadPool* pool = gst_rtsp_server_get_thread_pool(server_);
+  // -1: no limit, every new client gets a new thread; existing clients keep
+  // theirs. Back at the limit, new clients share the existing threads again.
+  gst_rtsp_thread_pool_set_max_threads(pool, faults_->HasDelay() ? -1 : kClientThreads);
+  g_object_unref(pool);
+}
+
+std::vector<SessionInfo> RtspListener::ListSessions() const {
+  ListSearch search;
+  gst_rtsp_server_client_filter(server_, &ListClient, &search);
+  return std::move(search.sessions);
+}
+
+int RtspListener::KickSessions(const KickSelector& selector) {
+  KickSearch kick{&selector};
+  gst_rtsp_server_client_filter(server_, &KickIfSelected, &kick);
+  return kick.closed;
+}
+
+absl::Status RtspListener::StartListenerFault(ListenerFaultKind kind) {
+  if (!is_serving()) {
+    return absl::FailedPreconditionError(absl::StrCat("listener ", name_, ": not serving"));
+  }
+  {
+    absl::MutexLock lock(&mutex_);
+    bool* active = kind == ListenerFaultKind::kClose   ? &close_active_
+                   : kind == ListenerFaultKind::kStall ? &stall_active_
+                                                       : &refuse_active_;
+    if (*active) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "listener ", name_, ": listener fault ", ListenerFaultName(kind), " is already active"));
+    }
+    *active = true;
+  }
+  if (kind == ListenerFaultKind::kClose) {
+    CloseListeningSocket();
+  } else {
+    ReinstallListeningSource();
+  }
+  return absl::OkStatus();
+}
+
+void RtspListener::StopListenerFault(ListenerFaultKind kind) {
+  {
+    absl::MutexLock lock(&mutex_);
+    bool* active = kind == ListenerFaultKind::kClose   ? &close_active_
+                   : kind == ListenerFaultKind::kStall ? &stall_active_
+                                                       : &refuse_active_;
+    if (!*active) return;
+    *active = false;
+  }
+  if (kind != ListenerFaultKind::kClose) {
+    ReinstallListeningSource();
+    return;
+  }
+  absl::Status reopened = ReopenListeningSocket();
+  if (!reopened.ok()) {
+    common::Log(common::LogLevel::kError, "listener could not re-bind after a close fault",
+                {{"listener", name_}, {"error", std::string(reopened.message())}});
+  }
+}
 
 int RtspListener::CloseReadersOf(GstRTSPMedia* media) {
   CloseSearch close{media};
@@ -283,8 +674,23 @@ void RtspListener::OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpoi
   auto* listener = static_cast<RtspListener*>(self);
   listener->clients_.fetch_add(1);
   listener->accepted_.fetch_add(1);
+  // Fault handlers first: a request that a fault answers with an error is
+  // not seen by the observers below.
+  g_object_set_data_full(
+      G_OBJECT(client), kFaultsKey, new std::shared_ptr<RtspFaults>(listener->faults_),
+      [](gpointer data) { delete static_cast<std::shared_ptr<RtspFaults>*>(data); });
+  g_signal_connect(client, "pre-describe-request", G_CALLBACK(&AnswerFault),
+                   GINT_TO_POINTER(GST_RTSP_DESCRIBE));
+  g_signal_connect(client, "pre-setup-request", G_CALLBACK(&AnswerFault),
+                   GINT_TO_POINTER(GST_RTSP_SETUP));
+  g_signal_connect(client, "pre-play-request", G_CALLBACK(&AnswerFault),
+                   GINT_TO_POINTER(GST_RTSP_PLAY));
+  g_object_set_data_full(G_OBJECT(client), kClientRemoteKey,
+                         g_strdup(RemoteEndpoint(client).c_str()), g_free);
   g_signal_connect(client, "closed", G_CALLBACK(&RtspListener::OnClientClosed), self);
   g_signal_connect(client, "pre-options-request", G_CALLBACK(&ListServedMethods), nullptr);
+  g_signal_connect(client, "setup-request", G_CALLBACK(&RtspListener::OnSetupRequest), self);
+  g_signal_connect(client, "send-message", G_CALLBACK(&RtspListener::OnSendMessage), self);
   if (listener->play_observer_) {
     g_signal_connect(client, "pre-play-request", G_CALLBACK(&RtspListener::OnPrePlayRequest), self);
   }
@@ -345,14 +751,39 @@ void RtspListener::OnPlayRequest(GstRTSPClient* client, GstRTSPContext* context,
   }
 }
 
+void RtspListener::OnSetupRequest(GstRTSPClient* client, GstRTSPContext* context, gpointer) {
+  if (context != nullptr && context->trans != nullptr) CountTcpTransport(context->trans, client);
+}
+
+void RtspListener::OnSendMessage(GstRTSPClient* client, GstRTSPContext* context,
+                                 GstRTSPMessage* message, gpointer) {
+  // The answer to a PLAY that took effect (its transports are active), just
+  // before it is sent: from the moment the reader sees it, it is listed.
+  // ("play-request" comes only after the answer has gone out.)
+  if (context == nullptr || context->method != GST_RTSP_PLAY || context->sessmedia == nullptr ||
+      context->uri == nullptr || message->type != GST_RTSP_MESSAGE_RESPONSE ||
+      message->type_data.response.code != GST_RTSP_STS_OK) {
+    return;
+  }
+  GObject* media = G_OBJECT(context->sessmedia);
+  if (g_object_get_data(media, kPlayedSinceKey) != nullptr) return;
+  g_object_set_data_full(media, kPlayedPathKey,
+                         g_strdup(MountPathOf(client, context->uri->abspath).c_str()), g_free);
+  g_object_set_data_full(media, kPlayedSinceKey, new absl::Time(absl::Now()),
+                         [](gpointer data) { delete static_cast<absl::Time*>(data); });
+}
+
 void RtspListener::OnClientClosed(GstRTSPClient* client, gpointer self) {
   auto* listener = static_cast<RtspListener*>(self);
-  listener->clients_.fetch_sub(1);
   const auto* path =
       static_cast<const gchar*>(g_object_get_data(G_OBJECT(client), kSessionPathKey));
   const auto* remote =
       static_cast<const gchar*>(g_object_get_data(G_OBJECT(client), kSessionRemoteKey));
   if (path != nullptr) listener->NotifySession({false, path, remote != nullptr ? remote : ""});
+  // Last: Stop() waits for the count to reach 0 before the listener may go
+  // away, so nothing of the listener is touched after this.
+  absl::MutexLock lock(&listener->mutex_);
+  listener->clients_.fetch_sub(1);
 }
 
 }  // namespace rtsptest::core

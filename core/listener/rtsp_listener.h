@@ -13,13 +13,16 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/listener/rtsp_faults.h"
 
 namespace rtsptest::core {
 
@@ -27,6 +30,35 @@ namespace rtsptest::core {
 enum class PlayPhase {
   kActivating,  // gst-rtsp-server's "pre-play-request": transports not yet active
   kPlaying,     // its "play-request": transports active, answer sent
+};
+
+// One reader's RTSP session on one stream, as ListSessions() reports it.
+struct SessionInfo {
+  std::string id;           // the RTSP session id
+  std::string path;         // the stream's mount path, e.g. "/cam" (no track suffix)
+  std::string remote;       // "ip:port" of the reader's RTSP connection
+  std::string transport;    // "tcp" (interleaved), "udp" or "udp-multicast"
+  absl::Time since;         // when its first PLAY took effect
+  uint64_t bytes_sent = 0;  // RTP bytes handed to this reader, all tracks
+  uint64_t packets_sent = 0;
+};
+
+// Which sessions KickSessions() closes.
+struct KickSelector {
+  enum class Kind { kAll, kPath, kSessionId };
+  Kind kind = Kind::kAll;
+  std::string value;  // the mount path (kPath) or session id (kSessionId)
+
+  static KickSelector All() { return {Kind::kAll, ""}; }
+  static KickSelector Path(std::string path) { return {Kind::kPath, std::move(path)}; }
+  static KickSelector SessionId(std::string id) { return {Kind::kSessionId, std::move(id)}; }
+};
+
+// Faults of the listening port itself.
+enum class ListenerFaultKind {
+  kClose,   // stop listening: connects are refused; stopping re-binds the port
+  kStall,   // connects complete (kernel backlog) but nothing is accepted or answered
+  kRefuse,  // every connection is accepted and reset at once (RST, ECONNRESET)
 };
 
 class RtspListener {
@@ -90,6 +122,39 @@ class RtspListener {
   using SessionObserver = std::function<void(const SessionEvent&)>;
   void SetSessionObserver(SessionObserver observer) ABSL_LOCKS_EXCLUDED(mutex_);
 
+  // The sessions of this port that have a transport and have played, with
+  // the RTP sent to each so far. Safe from any thread (not from inside the
+  // observers above).
+  std::vector<SessionInfo> ListSessions() const;
+  // Closes the RTSP connection of every client with a played session that
+  // `selector` matches (as CloseReadersOf does); returns how many sessions
+  // (as ListSessions counts them) were closed. Safe from any thread.
+  int KickSessions(const KickSelector& selector);
+
+  // RTSP faults on this port's streams (see RtspFault). kError answers the
+  // request with the status at once. kDelay makes the client's thread wait
+  // `delay` before gst-rtsp-server handles the request, holding no lock, so
+  // other readers of the stream (on any port) are not held back; while a
+  // delay fault is set, each new client gets a thread of its own, so that
+  // the wait holds back no other client either (clients connected before,
+  // beyond the kClientThreads that share threads, may share one with it).
+  // Several faults may be active. Safe from any thread; they apply to
+  // requests that arrive from then on. InvalidArgument as RtspFaults::Set
+  // says (the fault is not set then).
+  absl::Status SetRtspFault(const std::string& fault_id, RtspFault fault);
+  // Removes one fault; the others stay. Requests already waiting finish
+  // their wait.
+  void ClearRtspFault(const std::string& fault_id);
+
+  // Starts a fault of the listening port; see ListenerFaultKind. Open-ended
+  // until StopListenerFault(kind). Existing connections and sessions are not
+  // touched by any kind. FailedPrecondition when `kind` is already active or
+  // the listener is not serving; for kClose, what re-binding said if the
+  // port cannot be taken back on stop is logged and kept in last_error().
+  absl::Status StartListenerFault(ListenerFaultKind kind) ABSL_LOCKS_EXCLUDED(mutex_);
+  // Ends `kind` (no-op when it is not active).
+  void StopListenerFault(ListenerFaultKind kind) ABSL_LOCKS_EXCLUDED(mutex_);
+
   // Stops accepting new connections but keeps existing ones (drain).
   void CloseListeningSocket();
   // Test hook: re-binds the same port after CloseListeningSocket().
@@ -104,7 +169,18 @@ class RtspListener {
   static GstRTSPStatusCode OnPrePlayRequest(GstRTSPClient* client, GstRTSPContext* context,
                                             gpointer self);
   static void OnPlayRequest(GstRTSPClient* client, GstRTSPContext* context, gpointer self);
+  static void OnSetupRequest(GstRTSPClient* client, GstRTSPContext* context, gpointer self);
+  static void OnSendMessage(GstRTSPClient* client, GstRTSPContext* context, GstRTSPMessage* message,
+                            gpointer self);
   absl::Status AttachListeningSource();
+  // Replaces the listening source by the one the active listener faults call
+  // for (none while stalled). No-op while the socket is closed.
+  void InstallListeningSourceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // The same, done on the loop thread; call without mutex_ held.
+  void ReinstallListeningSource() ABSL_LOCKS_EXCLUDED(mutex_);
+  // Own threads for new clients while a delay fault is set, shared ones
+  // (kClientThreads) otherwise.
+  void UpdateClientThreads();
   void RunLoop();
 
   const std::string name_;
@@ -125,8 +201,14 @@ class RtspListener {
   GSource* listen_source_ ABSL_GUARDED_BY(mutex_) = nullptr;      // owned
   GSource* session_gc_source_ ABSL_GUARDED_BY(mutex_) = nullptr;  // owned
   std::string last_error_ ABSL_GUARDED_BY(mutex_);
+  bool stall_active_ ABSL_GUARDED_BY(mutex_) = false;
+  bool refuse_active_ ABSL_GUARDED_BY(mutex_) = false;
+  bool close_active_ ABSL_GUARDED_BY(mutex_) = false;
   void NotifySession(const SessionEvent& event) ABSL_LOCKS_EXCLUDED(mutex_);
 
+  // Shared with every client (object data), so that a request still being
+  // handled when the listener goes away finds it.
+  const std::shared_ptr<RtspFaults> faults_ = std::make_shared<RtspFaults>();
   PlayObserver play_observer_;
   SessionObserver session_observer_ ABSL_GUARDED_BY(mutex_);
   std::atomic<uint32_t> bound_port_{0};

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "tests/core/listener/rtsp_test_client.h"
 #include "tests/util/loopback.h"
 
 namespace rtsptest::core {
@@ -101,33 +102,34 @@ TEST_F(RtspListenerTest, AnnounceAndRecordAreRefusedWithMethodNotAllowed) {
                                     "Content-Length: ", sdp.size(), "\r\n\r\n", sdp));
   EXPECT_TRUE(absl::StartsWith(announce, "RTSP/1.0 405")) << announce;
 
-  std::string setup =
-      Exchange(port(), absl::StrCat("SETUP ", Url("/cam/stream=0"),
-                                    " RTSP/1.0\r\nCSeq: 2\r\n"
-                                    "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"));
+  // RECORD on the SETUP's connection: gst-rtsp-server drops a TCP session
+  // when its connection closes.
+  testing::RtspTestClient client(port());
+  std::string setup = client.Request("SETUP", "/cam/stream=0",
+                                     "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n");
   ASSERT_TRUE(absl::StartsWith(setup, "RTSP/1.0 200")) << setup;
-  std::string session = Header(setup, "Session");
-  session = session.substr(0, session.find(';'));
-  std::string record =
-      Exchange(port(), absl::StrCat("RECORD ", Url("/cam"),
-                                    " RTSP/1.0\r\nCSeq: 3\r\nSession: ", session, "\r\n\r\n"));
+  std::string session = testing::Header(setup, "Session");
+  ASSERT_FALSE(session.empty()) << setup;
+  std::string record = client.Request(
+      "RECORD", "/cam", absl::StrCat("Session: ", session.substr(0, session.find(';')), "\r\n"));
   EXPECT_TRUE(absl::StartsWith(record, "RTSP/1.0 405")) << record;
 }
 
 // GET_PARAMETER and SET_PARAMETER are listed because clients send them as
 // keep-alives: without a body they are answered 200 within a session.
 TEST_F(RtspListenerTest, ParameterRequestsAreAnsweredAsKeepAlives) {
-  std::string setup =
-      Exchange(port(), absl::StrCat("SETUP ", Url("/cam/stream=0"),
-                                    " RTSP/1.0\r\nCSeq: 1\r\n"
-                                    "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"));
+  // On the SETUP's connection: gst-rtsp-server drops a TCP session when its
+  // connection closes.
+  testing::RtspTestClient client(port());
+  std::string setup = client.Request("SETUP", "/cam/stream=0",
+                                     "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n");
   ASSERT_TRUE(absl::StartsWith(setup, "RTSP/1.0 200")) << setup;
-  std::string session = Header(setup, "Session");
-  session = session.substr(0, session.find(';'));
+  std::string session = testing::Header(setup, "Session");
+  ASSERT_FALSE(session.empty()) << setup;
+  const std::string session_header =
+      absl::StrCat("Session: ", session.substr(0, session.find(';')), "\r\n");
   for (const char* method : {"GET_PARAMETER", "SET_PARAMETER"}) {
-    std::string response =
-        Exchange(port(), absl::StrCat(method, " ", Url("/cam"),
-                                      " RTSP/1.0\r\nCSeq: 2\r\nSession: ", session, "\r\n\r\n"));
+    std::string response = client.Request(method, "/cam", session_header);
     EXPECT_TRUE(absl::StartsWith(response, "RTSP/1.0 200")) << method << ": " << response;
   }
 }

@@ -1,0 +1,170 @@
+// Counting RTP per reader. See transport_counter.h.
+#include "core/listener/transport_counter.h"
+
+#include <atomic>
+#include <cstring>
+
+namespace rtsptest::core {
+namespace {
+
+// gst-rtsp-server has no public getter for a transport's send callbacks, and
+// the client's own callbacks (do_send_data in rtsp-client.c) are static, so a
+// wrapper can only reach them through the transport's private struct. This
+// is the head of GstRTSPStreamTransportPrivate as in gst-rtsp-server 1.22
+// (rtsp-stream-transport.c), up to the fields read here. CountTcpTransport()
+// checks every pointer it can against the public getters before trusting
+// it, and counts nothing when they disagree (another layout).
+struct TransportPrivateHead {
+  GstRTSPStream* stream;
+  GstRTSPSendFunc send_rtp;
+  GstRTSPSendFunc send_rtcp;
+  gpointer user_data;
+  GDestroyNotify notify;
+  GstRTSPSendListFunc send_rtp_list;
+  GstRTSPSendListFunc send_rtcp_list;
+  gpointer list_user_data;
+  GDestroyNotify list_notify;
+  gpointer back_pressure_func;  // GstRTSPBackPressureFunc, a private type
+  gpointer back_pressure_func_data;
+  GDestroyNotify back_pressure_func_notify;
+  GstRTSPKeepAliveFunc keep_alive;
+  gpointer ka_user_data;
+  GDestroyNotify ka_notify;
+  gboolean timed_out;
+  GstRTSPMessageSentFunc message_sent;
+  gpointer ms_user_data;
+  GDestroyNotify ms_notify;
+  GstRTSPMessageSentFuncFull message_sent_full;
+  gpointer msf_user_data;
+  GDestroyNotify msf_notify;
+  GstRTSPTransport* transport;
+  GstRTSPUrl* url;
+};
+
+// The client's callbacks and this reader's counts. Owned by the transport
+// (object data), so it lives exactly as long as the callbacks that use it.
+struct TcpTap {
+  GstRTSPSendFunc send_rtp;
+  GstRTSPSendFunc send_rtcp;
+  gpointer user_data;
+  GstRTSPSendListFunc send_rtp_list;
+  GstRTSPSendListFunc send_rtcp_list;
+  gpointer list_user_data;
+  // Written by the stream's one send thread, read by anyone.
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<uint64_t> packets{0};
+};
+
+constexpr char kTapKey[] = "rts-tcp-tap";
+
+void Count(TcpTap* tap, uint64_t bytes, uint64_t packets) {
+  tap->bytes.fetch_add(bytes, std::memory_order_relaxed);
+  tap->packets.fetch_add(packets, std::memory_order_relaxed);
+}
+
+gboolean TapRtp(GstBuffer* buffer, guint8 channel, gpointer data) {
+  auto* tap = static_cast<TcpTap*>(data);
+  gboolean sent = tap->send_rtp(buffer, channel, tap->user_data);
+  if (sent) Count(tap, gst_buffer_get_size(buffer), 1);
+  return sent;
+}
+
+gboolean TapRtcp(GstBuffer* buffer, guint8 channel, gpointer data) {
+  auto* tap = static_cast<TcpTap*>(data);
+  return tap->send_rtcp(buffer, channel, tap->user_data);
+}
+
+gboolean TapRtpList(GstBufferList* list, guint8 channel, gpointer data) {
+  auto* tap = static_cast<TcpTap*>(data);
+  gboolean sent = tap->send_rtp_list(list, channel, tap->list_user_data);
+  if (sent) Count(tap, gst_buffer_list_calculate_size(list), gst_buffer_list_length(list));
+  return sent;
+}
+
+gboolean TapRtcpList(GstBufferList* list, guint8 channel, gpointer data) {
+  auto* tap = static_cast<TcpTap*>(data);
+  return tap->send_rtcp_list(list, channel, tap->list_user_data);
+}
+
+bool LayoutMatches(GstRTSPStreamTransport* transport, const TransportPrivateHead* head,
+                   GstRTSPClient* client) {
+  guint major = 0, minor = 0, micro = 0, nano = 0;
+  gst_version(&major, &minor, &micro, &nano);
+  return major == 1 && minor == 22 &&
+         head->stream == gst_rtsp_stream_transport_get_stream(transport) &&
+         head->transport == gst_rtsp_stream_transport_get_transport(transport) &&
+         head->url == gst_rtsp_stream_transport_get_url(transport) && head->user_data == client &&
+         head->list_user_data == client && head->send_rtp != nullptr &&
+         head->send_rtcp != nullptr && head->send_rtp_list != nullptr &&
+         head->send_rtcp_list != nullptr;
+}
+
+// Per-destination counts of the multiudpsinks of `bin` for host:port (only
+// the RTP sink of the reader's track has that destination).
+RtpCounts ReadUdpSinks(GstBin* bin, const char* host, int port) {
+  RtpCounts counts;
+  GstIterator* it = gst_bin_iterate_recurse(bin);
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    auto* element = GST_ELEMENT(g_value_get_object(&item));
+    GstElementFactory* factory = gst_element_get_factory(element);
+    if (factory != nullptr && std::strcmp(GST_OBJECT_NAME(factory), "multiudpsink") == 0) {
+      GstStructure* stats = nullptr;
+      g_signal_emit_by_name(element, "get-stats", host, port, &stats);
+      if (stats != nullptr) {
+        guint64 bytes = 0, packets = 0;
+        if (gst_structure_get_uint64(stats, "bytes-sent", &bytes) &&
+            gst_structure_get_uint64(stats, "packets-sent", &packets)) {
+          counts.bytes += bytes;
+          counts.packets += packets;
+        }
+        gst_structure_free(stats);
+      }
+    }
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  return counts;
+}
+
+}  // namespace
+
+bool CountTcpTransport(GstRTSPStreamTransport* transport, GstRTSPClient* client) {
+  const GstRTSPTransport* t = gst_rtsp_stream_transport_get_transport(transport);
+  if (t == nullptr || t->lower_transport != GST_RTSP_LOWER_TRANS_TCP) return false;
+  auto* head = reinterpret_cast<const TransportPrivateHead*>(transport->priv);
+  if (head->send_rtp == &TapRtp) return true;  // already counted (a repeated SETUP)
+  if (!LayoutMatches(transport, head, client)) return false;
+  auto* tap = new TcpTap{head->send_rtp,      head->send_rtcp,      head->user_data,
+                         head->send_rtp_list, head->send_rtcp_list, head->list_user_data};
+  // The client installed its callbacks without a destroy notify (it
+  // outlives its transports), so replacing them frees nothing.
+  gst_rtsp_stream_transport_set_callbacks(transport, &TapRtp, &TapRtcp, tap, nullptr);
+  gst_rtsp_stream_transport_set_list_callbacks(transport, &TapRtpList, &TapRtcpList, tap, nullptr);
+  g_object_set_data_full(G_OBJECT(transport), kTapKey, tap,
+                         [](gpointer data) { delete static_cast<TcpTap*>(data); });
+  return true;
+}
+
+RtpCounts ReadTransportCounts(GstRTSPStreamTransport* transport) {
+  const GstRTSPTransport* t = gst_rtsp_stream_transport_get_transport(transport);
+  if (t == nullptr) return {};
+  if (t->lower_transport == GST_RTSP_LOWER_TRANS_TCP) {
+    auto* tap = static_cast<TcpTap*>(g_object_get_data(G_OBJECT(transport), kTapKey));
+    if (tap == nullptr) return {};
+    return {tap->bytes.load(std::memory_order_relaxed),
+            tap->packets.load(std::memory_order_relaxed)};
+  }
+  GstRTSPStream* stream = gst_rtsp_stream_transport_get_stream(transport);
+  if (stream == nullptr || t->destination == nullptr) return {};
+  GstBin* bin = gst_rtsp_stream_get_joined_bin(stream);
+  if (bin == nullptr) return {};
+  const int port =
+      t->lower_transport == GST_RTSP_LOWER_TRANS_UDP_MCAST ? t->port.min : t->client_port.min;
+  RtpCounts counts = ReadUdpSinks(bin, t->destination, port);
+  gst_object_unref(bin);
+  return counts;
+}
+
+}  // namespace rtsptest::core

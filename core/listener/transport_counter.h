@@ -1,0 +1,38 @@
+// RTP counts per reader: how many RTP packets and bytes gst-rtsp-server has
+// handed to one GstRTSPStreamTransport (one reader of one track).
+//
+// TCP (interleaved): gst-rtsp-server sends through the transport's send
+// callbacks, which the client installs at SETUP. CountTcpTransport() puts a
+// counting wrapper in front of them; each transport gets its own counters
+// (relaxed atomics, written only by the stream's send thread), so readers do
+// not contend on anything.
+// UDP (unicast and multicast): the stream's multiudpsink keeps per-destination
+// counters already; ReadTransportCounts() asks it ("get-stats").
+#ifndef RTSPTEST_CORE_LISTENER_TRANSPORT_COUNTER_H_
+#define RTSPTEST_CORE_LISTENER_TRANSPORT_COUNTER_H_
+
+#include <gst/rtsp-server/rtsp-server.h>
+
+#include <cstdint>
+
+namespace rtsptest::core {
+
+struct RtpCounts {
+  uint64_t bytes = 0;
+  uint64_t packets = 0;
+};
+
+// Wraps the TCP send callbacks that `client` installed on `transport` during
+// its SETUP, so that every RTP buffer it accepts is counted. Call on the
+// client's thread from its "setup-request" signal, before the transport
+// becomes active. Returns false (and counts nothing) when the transport is
+// not TCP or its callbacks cannot be wrapped safely (see the .cc).
+bool CountTcpTransport(GstRTSPStreamTransport* transport, GstRTSPClient* client);
+
+// RTP sent so far to the reader of `transport`: the wrapper's counts for TCP,
+// the multiudpsink's for UDP. Zero when unknown.
+RtpCounts ReadTransportCounts(GstRTSPStreamTransport* transport);
+
+}  // namespace rtsptest::core
+
+#endif  // RTSPTEST_CORE_LISTENER_TRANSPORT_COUNTER_H_

@@ -1,0 +1,206 @@
+// RtspListener::ListSessions and KickSessions against real readers on
+// loopback: gst-rtsp-server's own RTSP client (rtspsrc) over TCP and UDP, and
+// a raw client that counts the RTP it receives.
+#include <gst/rtsp-server/rtsp-server.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "core/listener/rtsp_listener.h"
+#include "gtest/gtest.h"
+#include "tests/core/listener/rtsp_test_client.h"
+#include "tests/util/rtsp_reader.h"
+
+namespace rtsptest::core {
+namespace {
+
+using ::rtsptest::testing::RtspProtocol;
+using ::rtsptest::testing::RtspReader;
+using ::rtsptest::testing::RtspTestClient;
+
+constexpr absl::Duration kTimeout = absl::Seconds(20);
+
+class RtspListenerSessionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* path : {"/cam", "/other"}) {
+      GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
+      gst_rtsp_media_factory_set_launch(
+          factory,
+          "( videotestsrc is-live=true ! video/x-raw,format=RGB,width=64,height=48,"
+          "framerate=30/1 ! rtpvrawpay name=pay0 )");
+      gst_rtsp_media_factory_set_shared(factory, TRUE);
+      listener_.Mount(path, factory);
+      g_object_unref(factory);
+    }
+    ASSERT_TRUE(listener_.Start().ok());
+  }
+  int port() const { return static_cast<int>(listener_.bound_port()); }
+  std::string Url(absl::string_view path) const {
+    return absl::StrCat("rtsp://127.0.0.1:", port(), path);
+  }
+  std::map<std::string, SessionInfo> SessionsById() const {
+    std::map<std::string, SessionInfo> sessions;
+    for (SessionInfo& info : listener_.ListSessions()) sessions[info.id] = std::move(info);
+    return sessions;
+  }
+
+  RtspListener listener_{"test", "127.0.0.1", 0};
+};
+
+TEST_F(RtspListenerSessionsTest, NoSessionBeforeAnyPlay) {
+  RtspTestClient client(port());
+  ASSERT_TRUE(client.connected());
+  std::string setup = client.Request("SETUP", "/cam/stream=0",
+                                     "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n");
+  ASSERT_TRUE(absl::StartsWith(setup, "RTSP/1.0 200")) << setup;
+  EXPECT_TRUE(listener_.ListSessions().empty());
+}
+
+TEST_F(RtspListenerSessionsTest, ListsTcpAndUdpReadersWithGrowingCounts) {
+  const absl::Time start = absl::Now();
+  RtspReader tcp(Url("/cam"), RtspProtocol::kTcp);
+  RtspReader udp(Url("/cam"), RtspProtocol::kUdp);
+  ASSERT_TRUE(tcp.Start().ok());
+  ASSERT_TRUE(udp.Start().ok());
+  ASSERT_TRUE(tcp.WaitForMedia(3, 0, kTimeout).ok());
+  ASSERT_TRUE(udp.WaitForMedia(3, 0, kTimeout).ok());
+
+  std::vector<SessionInfo> first = listener_.ListSessions();
+  ASSERT_EQ(first.size(), 2u);
+  std::map<std::string, SessionInfo> by_transport;
+  for (const SessionInfo& info : first) by_transport[info.transport] = info;
+  ASSERT_EQ(by_transport.count("tcp"), 1u);
+  ASSERT_EQ(by_transport.count("udp"), 1u);
+  for (const auto& [transport, info] : by_transport) {
+    SCOPED_TRACE(transport);
+    EXPECT_FALSE(info.id.empty());
+    EXPECT_EQ(info.path, "/cam");
+    EXPECT_TRUE(absl::StartsWith(info.remote, "127.0.0.1:")) << info.remote;
+    EXPECT_GT(info.remote.size(), std::string("127.0.0.1:").size()) << info.remote;
+    EXPECT_GE(info.since, start);
+    EXPECT_LE(info.since, absl::Now());
+    EXPECT_GT(info.packets_sent, 0u);
+    // Every RTP packet carries at least its 12-byte header.
+    EXPECT_GE(info.bytes_sent, info.packets_sent * 12);
+  }
+  EXPECT_NE(by_transport["tcp"].id, by_transport["udp"].id);
+  EXPECT_NE(by_transport["tcp"].remote, by_transport["udp"].remote);
+
+  // Both go on reading; their counts grow.
+  ASSERT_TRUE(tcp.WaitForMedia(tcp.media().video_frames + 5, 0, kTimeout).ok());
+  ASSERT_TRUE(udp.WaitForMedia(udp.media().video_frames + 5, 0, kTimeout).ok());
+  std::map<std::string, SessionInfo> later = SessionsById();
+  ASSERT_EQ(later.size(), 2u);
+  for (const SessionInfo& before : first) {
+    SCOPED_TRACE(before.transport);
+    ASSERT_EQ(later.count(before.id), 1u);
+    const SessionInfo& after = later[before.id];
+    EXPECT_GT(after.packets_sent, before.packets_sent);
+    EXPECT_GT(after.bytes_sent, before.bytes_sent);
+    EXPECT_EQ(after.since, before.since);
+    EXPECT_EQ(after.transport, before.transport);
+  }
+}
+
+// The TCP counts are what went over the wire: once PAUSE is answered (the
+// server stops sending to the reader before it answers) and a later request
+// too (so that a packet handed over while PAUSE was handled is read as well),
+// the reader has received exactly the packets and bytes the listener counted.
+TEST_F(RtspListenerSessionsTest, TcpCountsEqualWhatTheReaderReceived) {
+  RtspTestClient client(port());
+  ASSERT_TRUE(client.PlayTcp("/cam"));
+  ASSERT_TRUE(client.ReadRtp(40, kTimeout));
+  std::string pause = client.Request("PAUSE", "/cam");
+  ASSERT_TRUE(absl::StartsWith(pause, "RTSP/1.0 200")) << pause;
+  std::string keepalive = client.Request("GET_PARAMETER", "/cam");
+  ASSERT_TRUE(absl::StartsWith(keepalive, "RTSP/1.0 200")) << keepalive;
+
+  std::vector<SessionInfo> sessions = listener_.ListSessions();
+  ASSERT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(sessions[0].id, client.session());
+  EXPECT_EQ(sessions[0].transport, "tcp");
+  EXPECT_EQ(sessions[0].packets_sent, static_cast<uint64_t>(client.rtp_packets()));
+  EXPECT_EQ(sessions[0].bytes_sent, static_cast<uint64_t>(client.rtp_bytes()));
+}
+
+// Waits for the session observer's "closed" events. The count is shared with
+// the observer, which may still be called after this object is gone (the
+// readers close when the test ends).
+class ClosedSessions {
+ public:
+  explicit ClosedSessions(RtspListener& listener) : count_(std::make_shared<Count>()) {
+    listener.SetSessionObserver([count = count_](const RtspListener::SessionEvent& event) {
+      if (event.opened) return;
+      absl::MutexLock lock(&count->mutex);
+      ++count->closed;
+    });
+  }
+  bool WaitFor(int closed, absl::Duration timeout) {
+    Count* count = count_.get();
+    auto reached = [count, closed]() { return count->closed >= closed; };
+    absl::MutexLock lock(&count->mutex);
+    return count->mutex.AwaitWithTimeout(absl::Condition(&reached), timeout);
+  }
+
+ private:
+  struct Count {
+    absl::Mutex mutex;
+    int closed = 0;
+  };
+  std::shared_ptr<Count> count_;
+};
+
+TEST_F(RtspListenerSessionsTest, KickBySessionIdClosesOnlyThatSession) {
+  ClosedSessions closed(listener_);
+  RtspTestClient kicked(port());
+  RtspTestClient kept(port());
+  ASSERT_TRUE(kicked.PlayTcp("/cam"));
+  ASSERT_TRUE(kept.PlayTcp("/cam"));
+  ASSERT_NE(kicked.session(), kept.session());
+
+  EXPECT_EQ(listener_.KickSessions(KickSelector::SessionId(kicked.session())), 1);
+  EXPECT_TRUE(kicked.WaitForEnd(kTimeout));
+  ASSERT_TRUE(closed.WaitFor(1, kTimeout));
+  EXPECT_TRUE(kept.ReadRtp(10, kTimeout));
+  std::map<std::string, SessionInfo> sessions = SessionsById();
+  EXPECT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(sessions.count(kept.session()), 1u);
+}
+
+TEST_F(RtspListenerSessionsTest, KickByPathClosesOnlyReadersOfThatPath) {
+  ClosedSessions closed(listener_);
+  RtspTestClient cam(port());
+  RtspTestClient other(port());
+  ASSERT_TRUE(cam.PlayTcp("/cam"));
+  ASSERT_TRUE(other.PlayTcp("/other"));
+
+  EXPECT_EQ(listener_.KickSessions(KickSelector::Path("/other")), 1);
+  EXPECT_TRUE(other.WaitForEnd(kTimeout));
+  ASSERT_TRUE(closed.WaitFor(1, kTimeout));
+  EXPECT_TRUE(cam.ReadRtp(10, kTimeout));
+  std::vector<SessionInfo> sessions = listener_.ListSessions();
+  ASSERT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(sessions[0].path, "/cam");
+}
+
+TEST_F(RtspListenerSessionsTest, KickAllClosesEverySessionAndUnknownIdNone) {
+  RtspTestClient a(port());
+  RtspTestClient b(port());
+  ASSERT_TRUE(a.PlayTcp("/cam"));
+  ASSERT_TRUE(b.PlayTcp("/other"));
+
+  EXPECT_EQ(listener_.KickSessions(KickSelector::SessionId("no-such-session")), 0);
+  EXPECT_EQ(listener_.KickSessions(KickSelector::All()), 2);
+  EXPECT_TRUE(a.WaitForEnd(kTimeout));
+  EXPECT_TRUE(b.WaitForEnd(kTimeout));
+}
+
+}  // namespace
+}  // namespace rtsptest::core
