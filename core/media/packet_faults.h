@@ -30,10 +30,12 @@ std::unique_ptr<ActiveFault> StartStall(const std::vector<FaultPoints::Track>& t
 std::unique_ptr<ActiveFault> StartDrop(const std::vector<FaultPoints::Track>& tracks,
                                        double percent);
 
-// Holds each RTP item back by a random 0..`spread`, measured from the time
+// Holds each RTP item back until a random moment 0..`spread` after the time
 // it would have left without the fault (its capture time plus the smallest
-// lag seen), so delays do not add up: the stream stays real time, later by
-// spread/2 on average, in order.
+// lag seen), so delays do not add up: the stream stays real time, about
+// spread/2 later on average. Order is kept, so an item also waits for the
+// one before it, and the measured spread of delays is narrower than
+// `spread` (p95-p5 of transit ~90 ms for 200 ms at 30 fps, 9 ms without).
 std::unique_ptr<ActiveFault> StartJitter(const std::vector<FaultPoints::Track>& tracks,
                                          absl::Duration spread);
 

@@ -122,17 +122,13 @@ absl::Status StreamFaults::Start(const StreamFaultSpec& spec) {
   return absl::OkStatus();
 }
 
-void StreamFaults::Stop(StreamFaultKind kind) {
-  std::unique_ptr<ActiveFault> fault;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = active_.find(kind);
-    if (it == active_.end()) return;
-    fault = std::move(it->second);
-    active_.erase(it);
-  }
-  // Stopped outside the lock: a reorder may wait briefly for its held packet.
-  fault.reset();
+std::unique_ptr<ActiveFault> StreamFaults::Take(StreamFaultKind kind) {
+  absl::MutexLock lock(&mu_);
+  auto it = active_.find(kind);
+  if (it == active_.end()) return nullptr;
+  std::unique_ptr<ActiveFault> fault = std::move(it->second);
+  active_.erase(it);
+  return fault;
 }
 
 void StreamFaults::StopAll() {

@@ -95,7 +95,12 @@ class StreamFaults {
   // black on a raw format it cannot paint).
   absl::Status Start(const StreamFaultSpec& spec) ABSL_LOCKS_EXCLUDED(mu_);
   // Stops the fault of `kind`; no-op if it is not active.
-  void Stop(StreamFaultKind kind) ABSL_LOCKS_EXCLUDED(mu_);
+  void Stop(StreamFaultKind kind) ABSL_LOCKS_EXCLUDED(mu_) { Take(kind).reset(); }
+  // Removes the fault of `kind` from the active ones and hands it over (null
+  // if it is not active): destroying it stops it, wherever the caller likes
+  // (a reorder's stop may wait up to 100 ms for the packet it holds). It
+  // holds references to what it acts on, so it may outlive this object.
+  std::unique_ptr<ActiveFault> Take(StreamFaultKind kind) ABSL_LOCKS_EXCLUDED(mu_);
   // Stops every fault.
   void StopAll() ABSL_LOCKS_EXCLUDED(mu_);
   // The kinds active now, in enum order.

@@ -412,13 +412,17 @@ absl::Status StreamManager::StartFault(absl::string_view path, const StreamFault
 }
 
 void StreamManager::StopFault(absl::string_view path, StreamFaultKind kind) {
+  std::unique_ptr<ActiveFault> fault;
   {
     absl::MutexLock lock(&mutex_);
     absl::StatusOr<StreamMedia*> media = ServingMedia(path, StreamFaultKindName(kind));
     if (!media.ok()) return;
-    // Bounded: only a reorder waits (at most 100 ms) for its held packet.
-    (*media)->faults().Stop(kind);
+    fault = (*media)->faults().Take(kind);
   }
+  if (fault == nullptr) return;
+  // Stopped outside the lock: a reorder may wait briefly for the packet it
+  // holds, and the fault keeps what it acts on referenced.
+  fault.reset();
   common::Log(common::LogLevel::kInfo, "stream fault stopped",
               {{"stream", std::string(path)}, {"fault", StreamFaultKindName(kind)}});
 }

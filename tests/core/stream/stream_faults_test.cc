@@ -479,7 +479,7 @@ TEST_F(StreamFaultsTest, JitterSpreadsArrivalsAndStaysRealTime) {
   std::vector<Packet> baseline = reader.Read(absl::Seconds(2));
   ASSERT_GT(baseline.size(), 50u);
   StreamFaultSpec jitter = Fault(StreamFaultKind::kJitter);
-  jitter.spread = absl::Milliseconds(100);
+  jitter.spread = absl::Milliseconds(200);
   ASSERT_TRUE(manager_->StartFault("/cam", jitter).ok());
   const absl::Time from = absl::Now() + absl::Milliseconds(300);
   std::vector<Packet> packets = Since(reader.Read(absl::Seconds(4)), from);
@@ -491,11 +491,11 @@ TEST_F(StreamFaultsTest, JitterSpreadsArrivalsAndStaysRealTime) {
       static_cast<double>(packets.back().timestamp - packets.front().timestamp) / 90000;
   const double wall_seconds = absl::ToDoubleSeconds(packets.back().at - packets.front().at);
   std::printf(
-      "jitter 100 ms: transit spread (p95-p5) %s before, %s during; %.2f s of RTP time "
+      "jitter 200 ms: transit spread (p95-p5) %s before, %s during; %.2f s of RTP time "
       "in %.2f s; %.0f packets/s before, %.0f during\n",
       absl::FormatDuration(before).c_str(), absl::FormatDuration(during).c_str(), rtp_seconds,
       wall_seconds, baseline.size() / 2.0, packets.size() / wall_seconds);
-  EXPECT_GT(during, before + absl::Milliseconds(40));
+  EXPECT_GT(during, before + absl::Milliseconds(60));
   EXPECT_NEAR(rtp_seconds / wall_seconds, 1.0, 0.1);
   EXPECT_EQ(OutOfOrder(packets), 0);
 }
@@ -586,6 +586,39 @@ TEST_F(StreamFaultsTest, DisconnectClosesEveryReaderAndTheStreamServesOn) {
   PacketReader again(Url("/cam"));
   ASSERT_TRUE(again.Play().ok());
   EXPECT_FALSE(again.ReadUntilFirst(kTimeout).empty());
+}
+
+TEST_F(StreamFaultsTest, ReadersJoinAndLeaveWhileFaultsAreActive) {
+  ASSERT_TRUE(CreateCamera("/cam").ok());
+  StreamFaultSpec drop = Fault(StreamFaultKind::kDrop);
+  drop.percent = 20;
+  StreamFaultSpec jitter = Fault(StreamFaultKind::kJitter);
+  jitter.spread = absl::Milliseconds(50);
+  ASSERT_TRUE(manager_->StartFault("/cam", drop).ok());
+  ASSERT_TRUE(manager_->StartFault("/cam", jitter).ok());
+  ASSERT_TRUE(manager_->StartFault("/cam", Fault(StreamFaultKind::kReorder)).ok());
+  for (int i = 0; i < 3; ++i) {
+    PacketReader reader(Url("/cam"));
+    ASSERT_TRUE(reader.Play().ok());
+    EXPECT_FALSE(reader.ReadUntilFirst(kTimeout).empty()) << "reader " << i;
+  }  // each leaves
+  // One joins while the stream is stalled: it gets nothing (after what was
+  // on its way) until the stall ends, then starts on a key frame.
+  ASSERT_TRUE(manager_->StartFault("/cam", Fault(StreamFaultKind::kStall)).ok());
+  const absl::Time stalled = absl::Now();
+  PacketReader late(Url("/cam"));
+  ASSERT_TRUE(late.Play().ok());
+  // A key frame already on its way (held by the jitter) may still admit it.
+  EXPECT_TRUE(Since(late.Read(absl::Milliseconds(600)), stalled + absl::Milliseconds(200)).empty());
+  for (StreamFaultKind kind : {StreamFaultKind::kStall, StreamFaultKind::kDrop,
+                               StreamFaultKind::kJitter, StreamFaultKind::kReorder}) {
+    manager_->StopFault("/cam", kind);
+  }
+  EXPECT_TRUE(manager_->ActiveFaults("/cam").empty());
+  std::vector<Packet> first = late.ReadUntilFirst(kTimeout);
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(first.back().role, EntryPointRole::kEntry);
+  EXPECT_FALSE(late.closed());
 }
 
 TEST_F(StreamFaultsTest, RemoveWhileFaultsHoldPacketsIsPrompt) {
