@@ -81,8 +81,8 @@ absl::StatusOr<std::unique_ptr<ActiveFault>> StreamFaults::Make(const StreamFaul
       if (points_.video_encoder == nullptr) {
         return absl::FailedPreconditionError(
             absl::StrCat(name,
-                         ": the stream has no video encoder (its plugin passes encoded "
-                         "media through), so its pictures cannot be changed"));
+                         ": the stream has no video encoder (its plugin passes its media "
+                         "through as it is), so its pictures cannot be changed"));
       }
       if (spec.kind == StreamFaultKind::kBitrateSpike) {
         return StartBitrateSpike(points_.video_encoder.get(), spec.factor);

@@ -331,12 +331,31 @@ TEST_F(StreamFaultsTest, PictureFaultsNeedAVideoEncoder) {
   absl::Status freeze = manager_->StartFault("/raw", Fault(StreamFaultKind::kFreeze));
   EXPECT_EQ(freeze.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(freeze.message(),
-            "stream /raw: freeze: the stream has no video encoder (its plugin passes encoded "
-            "media through), so its pictures cannot be changed");
+            "stream /raw: freeze: the stream has no video encoder (its plugin passes its media "
+            "through as it is), so its pictures cannot be changed");
   EXPECT_EQ(manager_->StartFault("/raw", Fault(StreamFaultKind::kBlack)).code(),
             absl::StatusCode::kFailedPrecondition);
   // Packet faults need no encoder.
   EXPECT_TRUE(manager_->StartFault("/raw", Fault(StreamFaultKind::kStall)).ok());
+}
+
+TEST_F(StreamFaultsTest, PictureFaultsOnEncodedPassThroughAreFailedPrecondition) {
+  // H.264 and AAC in MP4 (plugins/builtin/file/testdata), served by the
+  // `file` plugin as they are.
+  const std::string file = Runfile("plugins/builtin/file/testdata/h264_aac.mp4");
+  config::v1::Stream clip;
+  clip.set_path("/clip");
+  clip.set_plugin("file");
+  (*clip.mutable_parameters())["location"] = file;
+  absl::Status created = manager_->Create(clip);
+  ASSERT_TRUE(created.ok()) << created;
+  for (StreamFaultKind kind : {StreamFaultKind::kFreeze, StreamFaultKind::kBlack}) {
+    absl::Status status = manager_->StartFault("/clip", Fault(kind));
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), "has no video encoder")) << status;
+  }
+  // Packet faults work on it.
+  EXPECT_TRUE(manager_->StartFault("/clip", Fault(StreamFaultKind::kReorder)).ok());
 }
 
 TEST_F(StreamFaultsTest, BitrateSpikeNeedsABitrateProperty) {
