@@ -168,12 +168,11 @@ struct PictureState {
     if (picture == nullptr) return GST_PAD_PROBE_OK;
     // Shares the picture's memory; the encoder only reads it.
     GstBuffer* out = gst_buffer_copy(picture);
-    GST_BUFFER_FLAGS(out) = GST_BUFFER_FLAGS(buffer);
-    GST_BUFFER_PTS(out) = GST_BUFFER_PTS(buffer);
-    GST_BUFFER_DTS(out) = GST_BUFFER_DTS(buffer);
-    GST_BUFFER_DURATION(out) = GST_BUFFER_DURATION(buffer);
-    GST_BUFFER_OFFSET(out) = GST_BUFFER_OFFSET(buffer);
-    GST_BUFFER_OFFSET_END(out) = GST_BUFFER_OFFSET_END(buffer);
+    // The frame's timing (PTS, DTS, duration, offsets) and flags.
+    gst_buffer_copy_into(
+        out, buffer,
+        static_cast<GstBufferCopyFlags>(GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS), 0,
+        static_cast<gsize>(-1));
     gst_buffer_unref(buffer);
     GST_PAD_PROBE_INFO_DATA(info) = out;
     return GST_PAD_PROBE_OK;
