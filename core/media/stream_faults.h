@@ -8,15 +8,19 @@
 // Where the faults act (fault_points.h):
 //   - freeze, black: the raw-video sink pad of the bin's video encoder (the
 //     element whose factory klass has "Encoder/Video", or "Encoder/Image"
-//     for jpegenc): every reader decodes
-//     the same frozen or black pictures, and packets keep flowing;
+//     for jpegenc): every reader decodes the same frozen or black pictures,
+//     and packets keep flowing;
 //   - stall: each payloader's sink pad (encoded frames, before RTP);
 //   - drop, jitter, reorder, bandwidth: each payloader's own src pad (RTP).
-// Both are upstream of the track pads (the media bin's ghost pads) where
+// All are upstream of the track pads (the media bin's ghost pads) where
 // CountingTap counts frames and bytes and KeyFrameGate counts RTP items, so
 // those see only what is really sent: a stalled stream turns "stalled" in
 // health after stall_timeout, dropped packets are not counted as produced,
 // and the gates' drain counts stay exact.
+//
+// Zero cost when idle: every probe goes when its fault stops, except the
+// stall's, which stay until each track has passed a key frame (then remove
+// themselves), so that decoders resume on a clean picture.
 //
 // Threading: Start() and Stop() may be called from any thread,
 // concurrently with readers joining and leaving; the probes run on the
