@@ -563,6 +563,7 @@ GstRTSPFilterResult ListClient(GstRTSPServer*, GstRTSPClient* client, gpointer d
 struct KickSearch {
   const KickSelector* selector;
   int closed = 0;
+  std::vector<std::string> session_ids;  // of the sessions to end
 };
 
 // Runs with the server locked; REMOVE makes gst-rtsp-server close the client
@@ -571,17 +572,21 @@ GstRTSPFilterResult KickIfSelected(GstRTSPServer*, GstRTSPClient* client, gpoint
   auto* kick = static_cast<KickSearch*>(data);
   int matched = 0;
   for (const SessionInfo& info : SessionsOf(client)) {
+    bool selected = false;
     switch (kick->selector->kind) {
       case KickSelector::Kind::kAll:
-        ++matched;
+        selected = true;
         break;
       case KickSelector::Kind::kPath:
-        if (info.path == kick->selector->value) ++matched;
+        selected = info.path == kick->selector->value;
         break;
       case KickSelector::Kind::kSessionId:
-        if (info.id == kick->selector->value) ++matched;
+        selected = info.id == kick->selector->value;
         break;
     }
+    if (!selected) continue;
+    ++matched;
+    kick->session_ids.push_back(info.id);
   }
   if (matched == 0) return GST_RTSP_FILTER_KEEP;
   kick->closed += matched;
@@ -618,6 +623,18 @@ std::vector<SessionInfo> RtspListener::ListSessions() const {
 int RtspListener::KickSessions(const KickSelector& selector) {
   KickSearch kick{&selector};
   gst_rtsp_server_client_filter(server_, &KickIfSelected, &kick);
+  // Closing the connection ends a TCP session. A session whose transports are
+  // all UDP outlives its connection in gst-rtsp-server: its media stop only if
+  // the media is stop-on-disconnect (the default), and the session itself
+  // stays in the pool until it times out. Removing it ends it in every case.
+  GstRTSPSessionPool* pool = gst_rtsp_server_get_session_pool(server_);
+  for (const std::string& id : kick.session_ids) {
+    if (GstRTSPSession* session = gst_rtsp_session_pool_find(pool, id.c_str())) {
+      gst_rtsp_session_pool_remove(pool, session);
+      g_object_unref(session);
+    }
+  }
+  g_object_unref(pool);
   return kick.closed;
 }
 

@@ -127,8 +127,10 @@ class RtspListener {
   // observers above).
   std::vector<SessionInfo> ListSessions() const;
   // Closes the RTSP connection of every client with a played session that
-  // `selector` matches (as CloseReadersOf does); returns how many sessions
-  // (as ListSessions counts them) were closed. Safe from any thread.
+  // `selector` matches (as CloseReadersOf does; other sessions on the same
+  // connection end with it) and removes those sessions from the session pool
+  // (a UDP session would otherwise outlive its connection). Returns how many
+  // sessions (as ListSessions counts them) matched. Safe from any thread.
   int KickSessions(const KickSelector& selector);
 
   // RTSP faults on this port's streams (see RtspFault). kError answers the

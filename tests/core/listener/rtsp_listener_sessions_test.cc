@@ -2,6 +2,10 @@
 // loopback: gst-rtsp-server's own RTSP client (rtspsrc) over TCP and UDP, and
 // a raw client that counts the RTP it receives.
 #include <gst/rtsp-server/rtsp-server.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <map>
 #include <memory>
@@ -9,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -172,6 +177,96 @@ TEST_F(RtspListenerSessionsTest, KickBySessionIdClosesOnlyThatSession) {
   std::map<std::string, SessionInfo> sessions = SessionsById();
   EXPECT_EQ(sessions.size(), 1u);
   EXPECT_EQ(sessions.count(kept.session()), 1u);
+}
+
+// Two UDP sockets on 127.0.0.1 at an even port and the next one: where a
+// raw reader asks for RTP and RTCP.
+class UdpPair {
+ public:
+  UdpPair() {
+    for (int attempt = 0; attempt < 50 && rtp_port_ == 0; ++attempt) {
+      int rtp = Bind(0);
+      int port = PortOf(rtp);
+      int rtcp = port % 2 == 0 ? Bind(port + 1) : -1;
+      if (rtcp >= 0) {
+        rtp_fd_ = rtp;
+        rtcp_fd_ = rtcp;
+        rtp_port_ = port;
+      } else {
+        close(rtp);
+      }
+    }
+  }
+  ~UdpPair() {
+    if (rtp_fd_ >= 0) close(rtp_fd_);
+    if (rtcp_fd_ >= 0) close(rtcp_fd_);
+  }
+  int rtp_port() const { return rtp_port_; }
+  // Whether an RTP packet arrives within `timeout`.
+  bool Receive(absl::Duration timeout) {
+    pollfd pfd{rtp_fd_, POLLIN, 0};
+    if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <= 0) return false;
+    char packet[65536];
+    return recv(rtp_fd_, packet, sizeof(packet), 0) > 0;
+  }
+  // Reads whatever arrives until the socket is quiet for `quiet`.
+  void Drain(absl::Duration quiet) {
+    while (Receive(quiet)) {
+    }
+  }
+
+ private:
+  static int Bind(int port) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      close(fd);
+      return -1;
+    }
+    return fd;
+  }
+  static int PortOf(int fd) {
+    sockaddr_in addr{};
+    socklen_t length = sizeof(addr);
+    if (fd < 0 || getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) return 0;
+    return ntohs(addr.sin_port);
+  }
+
+  int rtp_fd_ = -1;
+  int rtcp_fd_ = -1;
+  int rtp_port_ = 0;
+};
+
+// A UDP reader's media does not go over its RTSP connection: kicking it must
+// still stop what is sent to it, not just close the connection.
+TEST_F(RtspListenerSessionsTest, KickStopsTheMediaOfAUdpSession) {
+  UdpPair udp;
+  ASSERT_NE(udp.rtp_port(), 0);
+  RtspTestClient client(port());
+  std::string setup =
+      client.Request("SETUP", "/cam/stream=0",
+                     absl::StrCat("Transport: RTP/AVP;unicast;client_port=", udp.rtp_port(), "-",
+                                  udp.rtp_port() + 1, "\r\n"));
+  ASSERT_TRUE(absl::StartsWith(setup, "RTSP/1.0 200")) << setup;
+  std::string session = ::rtsptest::testing::Header(setup, "Session");
+  session = session.substr(0, session.find(';'));
+  std::string play = client.Request("PLAY", "/cam", absl::StrCat("Session: ", session, "\r\n"));
+  ASSERT_TRUE(absl::StartsWith(play, "RTSP/1.0 200")) << play;
+  ASSERT_TRUE(udp.Receive(kTimeout));
+  std::vector<SessionInfo> sessions = listener_.ListSessions();
+  ASSERT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(sessions[0].transport, "udp");
+
+  EXPECT_EQ(listener_.KickSessions(KickSelector::SessionId(session)), 1);
+  EXPECT_TRUE(client.WaitForEnd(kTimeout));
+  EXPECT_TRUE(listener_.ListSessions().empty());
+  // What was already on its way arrives; then nothing more (the stream sends
+  // 30 frames a second).
+  udp.Drain(absl::Milliseconds(300));
+  EXPECT_FALSE(udp.Receive(absl::Seconds(1)));
 }
 
 TEST_F(RtspListenerSessionsTest, KickByPathClosesOnlyReadersOfThatPath) {
