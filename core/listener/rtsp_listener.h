@@ -72,7 +72,10 @@ class RtspListener {
   // Binds the port and starts serving. On failure (port in use, bad address)
   // the listener stays down and the error says which address and port.
   absl::Status Start();
-  // Stops accepting and serving, closes every client. Idempotent.
+  // Stops accepting and serving, closes every client. Idempotent. Waits up
+  // to 2 s for the closed clients' "closed" handlers (so that none runs on a
+  // listener that is gone); a client whose sessions are all UDP may not say
+  // "closed" at once, and then costs that wait.
   void Stop();
 
   const std::string& name() const { return name_; }
