@@ -27,7 +27,11 @@ absl::Status App::Start() {
   control::StateRestorer restorer(&server_.streams(), &server_.config());
   if (absl::Status status = restorer.Restore(); !status.ok()) return status;
   const config::v1::ServerConfig& config = server_.config();
+  std::vector<core::RtspListener*> listeners;
+  for (const auto& listener : server_.listeners()) listeners.push_back(listener.get());
+  fault_handlers_ = std::make_unique<core::ServerFaultHandlers>(&server_.streams(), listeners);
   faults_ = std::make_unique<core::FaultManager>(&events_);
+  fault_handlers_->RegisterOn(faults_.get());
   server_.streams().SetObserver([publish = core::PublishStreamEvents(&events_),
                                  faults = faults_.get()](const core::StreamEvent& event) {
     publish(event);
@@ -50,7 +54,7 @@ absl::Status App::Start() {
   deps.streams = &server_.streams();
   deps.plugins = &server_.plugins();
   deps.config = &server_.config();
-  for (const auto& listener : server_.listeners()) deps.listeners.push_back(listener.get());
+  deps.listeners = listeners;
   // monitor_ is set later in Start(); the snapshot reads it when asked.
   deps.health_snapshot = [this] {
     return monitor_ ? monitor_->snapshot() : health::HealthSnapshot{};
@@ -153,6 +157,8 @@ void App::Stop() {
   // Watch streams never end by themselves, so any grace would always be spent
   // in full; health has said NOT_SERVING for the whole drain already.
   if (control_) control_->Shutdown(absl::Milliseconds(50));
+  // No fault may expire (and act on a listener) while the server stops.
+  if (faults_) faults_->Shutdown();
   server_.Stop();
   monitor_.reset();
   liveness_.reset();

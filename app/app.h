@@ -14,6 +14,7 @@
 #include "control/grpc_server/control_plane_server.h"
 #include "control/services/control_service.h"
 #include "core/events/event_log.h"
+#include "core/faults/fault_handlers.h"
 #include "core/faults/fault_manager.h"
 #include "core/server/server.h"
 #include "core/stream/stream_liveness_checker.h"
@@ -58,7 +59,8 @@ class App {
   // Before server_: stream removals at its destruction still publish here.
   core::EventLog events_;
   core::Server server_;
-  // After server_: its handlers act on the server's streams and listeners.
+  // After server_: they act on the server's streams and listeners.
+  std::unique_ptr<core::ServerFaultHandlers> fault_handlers_;
   std::unique_ptr<core::FaultManager> faults_;
   std::unique_ptr<control::TokenAuth> token_auth_;
   std::unique_ptr<control::ControlServiceImpl> control_service_;

@@ -27,6 +27,10 @@ grpc::Status Answer(absl::StatusOr<T> result, T* response) {
   return grpc::Status::OK;
 }
 
+std::vector<const core::RtspListener*> ReadOnly(const std::vector<core::RtspListener*>& listeners) {
+  return {listeners.begin(), listeners.end()};
+}
+
 }  // namespace
 
 ControlServiceImpl::ControlServiceImpl(ControlServiceDeps deps)
@@ -35,8 +39,9 @@ ControlServiceImpl::ControlServiceImpl(ControlServiceDeps deps)
       events_(deps.events),
       faults_(deps.faults),
       plugins_(deps.plugins),
-      server_info_(deps.listeners, std::move(deps.health_snapshot), deps.started_at),
-      streams_(deps.streams, deps.config, deps.listeners) {}
+      server_info_(ReadOnly(deps.listeners), std::move(deps.health_snapshot), deps.started_at),
+      streams_(deps.streams, deps.config, ReadOnly(deps.listeners)),
+      sessions_(deps.streams, deps.listeners) {}
 
 grpc::Status ControlServiceImpl::GetHealthReport(grpc::ServerContext*,
                                                  const v1::GetHealthReportRequest*,
@@ -96,6 +101,19 @@ grpc::Status ControlServiceImpl::ApplyStreams(grpc::ServerContext* context,
                                               v1::ApplyStreamsResponse* response) {
   if (grpc::Status denied = auth_->Authorize(*context); !denied.ok()) return denied;
   return Answer(streams_.Apply(*request), response);
+}
+
+grpc::Status ControlServiceImpl::ListSessions(grpc::ServerContext*,
+                                              const v1::ListSessionsRequest* request,
+                                              v1::ListSessionsResponse* response) {
+  return Answer(sessions_.List(*request), response);
+}
+
+grpc::Status ControlServiceImpl::KickSessions(grpc::ServerContext* context,
+                                              const v1::KickSessionsRequest* request,
+                                              v1::KickSessionsResponse* response) {
+  if (grpc::Status denied = auth_->Authorize(*context); !denied.ok()) return denied;
+  return Answer(sessions_.Kick(*request), response);
 }
 
 grpc::Status ControlServiceImpl::InjectFault(grpc::ServerContext* context,

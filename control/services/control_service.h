@@ -14,6 +14,7 @@
 #include "control/auth/token_auth.h"
 #include "control/services/health_watch.h"
 #include "control/services/server_info.h"
+#include "control/services/session_api.h"
 #include "control/services/stream_api.h"
 #include "core/events/event_log.h"
 #include "core/faults/fault_manager.h"
@@ -35,7 +36,7 @@ struct ControlServiceDeps {
   core::PluginLoader* plugins = nullptr;
   // The server's validated config (the listeners a stream may name).
   const config::v1::ServerConfig* config = nullptr;
-  std::vector<const core::RtspListener*> listeners;
+  std::vector<core::RtspListener*> listeners;
   // The health monitor's last snapshot (ListenerInfo.healthy); may be null.
   std::function<health::HealthSnapshot()> health_snapshot;
   absl::Time started_at;
@@ -71,6 +72,10 @@ class ControlServiceImpl final : public v1::ControlService::Service {
                             v1::DeleteStreamResponse* response) override;
   grpc::Status ApplyStreams(grpc::ServerContext* context, const v1::ApplyStreamsRequest* request,
                             v1::ApplyStreamsResponse* response) override;
+  grpc::Status ListSessions(grpc::ServerContext* context, const v1::ListSessionsRequest* request,
+                            v1::ListSessionsResponse* response) override;
+  grpc::Status KickSessions(grpc::ServerContext* context, const v1::KickSessionsRequest* request,
+                            v1::KickSessionsResponse* response) override;
   grpc::Status InjectFault(grpc::ServerContext* context, const v1::InjectFaultRequest* request,
                            v1::Fault* response) override;
   grpc::Status ClearFaults(grpc::ServerContext* context, const v1::ClearFaultsRequest* request,
@@ -91,6 +96,7 @@ class ControlServiceImpl final : public v1::ControlService::Service {
   core::PluginLoader* const plugins_;
   const ServerInfoBuilder server_info_;
   StreamApi streams_;
+  SessionApi sessions_;
 };
 
 }  // namespace rtsptest::control

@@ -33,12 +33,14 @@ FaultManager::FaultManager(EventLog* events) : events_(events) {
   expiry_thread_ = std::thread([this] { ExpiryLoop(); });
 }
 
-FaultManager::~FaultManager() {
+FaultManager::~FaultManager() { Shutdown(); }
+
+void FaultManager::Shutdown() {
   {
     absl::MutexLock lock(&mutex_);
     stopping_ = true;
   }
-  expiry_thread_.join();
+  if (expiry_thread_.joinable()) expiry_thread_.join();
 }
 
 void FaultManager::Register(FaultTarget target, const std::string& kind, FaultHandler* handler,

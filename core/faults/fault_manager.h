@@ -52,9 +52,13 @@ class FaultManager {
  public:
   // `events` must outlive the manager.
   explicit FaultManager(EventLog* events);
-  // Stops the timer thread. Active faults are left to their handlers'
-  // owners (the server is going away with them).
+  // Shutdown()s.
   ~FaultManager();
+
+  // Stops the timer thread: no fault expires any more. Active faults are
+  // left to their handlers' owners (the server is going away with them).
+  // Call before the server stops. Idempotent.
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mutex_);
 
   FaultManager(const FaultManager&) = delete;
   FaultManager& operator=(const FaultManager&) = delete;

@@ -276,22 +276,27 @@ TEST_F(RtspctlTest, BadUsageExits2) {
   EXPECT_EQ(RunCtl({"streams", "create", "--param", "novalue", "--path", "/x"}).exit_code, 2);
 }
 
-TEST_F(RtspctlTest, EventsReplaysKeptEventsAsJsonLines) {
-  RunResult r = Ctl({"events", "--after=0", "--count=1", "--kind=stream", "-o", "json"});
-  ASSERT_EQ(r.exit_code, 0) << Describe(r);
-  absl::StatusOr<common::Json> event = common::ParseJson(r.out);
-  ASSERT_TRUE(event.ok()) << event.status() << "\n" << r.out;
+TEST_F(RtspctlTest, EventsReplaysKeptEventsAsJsonLinesAndTable) {
+  std::vector<std::string> create = {"streams", "create",   "--path",
+                                     "/evt",    "--plugin", "testpattern"};
+  create.insert(create.end(), kCheapParams.begin(), kCheapParams.end());
+  ASSERT_EQ(Ctl(create).exit_code, 0);
+  RunResult json =
+      Ctl({"events", "--after=0", "--count=1", "--stream=/evt", "--kind=stream", "-o", "json"});
+  ASSERT_EQ(json.exit_code, 0) << Describe(json);
+  absl::StatusOr<common::Json> event = common::ParseJson(json.out);
+  ASSERT_TRUE(event.ok()) << event.status() << "\n" << json.out;
   EXPECT_EQ((*event)["kind"], "stream");
   EXPECT_EQ((*event)["type"], "created");
-  EXPECT_EQ((*event)["stream"], "/cam");
-  EXPECT_EQ((*event)["sequence"], "1");  // uint64 in protobuf's JSON mapping
-}
+  EXPECT_EQ((*event)["stream"], "/evt");
+  EXPECT_TRUE((*event)["sequence"].is_string());  // uint64 in protobuf's JSON mapping
 
-TEST_F(RtspctlTest, EventsTablePrintsOneLinePerEvent) {
-  RunResult r = Ctl({"events", "--after=0", "--count=1"});
-  ASSERT_EQ(r.exit_code, 0) << Describe(r);
-  EXPECT_THAT(r.out, ::testing::MatchesRegex(
-                         "1  [0-9:.]+  stream  created  /cam  from=starting  to=starting\n"));
+  RunResult table = Ctl({"events", "--after=0", "--count=1", "--stream=/evt", "--kind=stream"});
+  ASSERT_EQ(table.exit_code, 0) << Describe(table);
+  EXPECT_THAT(table.out,
+              ::testing::MatchesRegex(
+                  "[0-9]+  [0-9:.]+  stream  created  /evt  from=starting  to=starting\n"));
+  EXPECT_EQ(Ctl({"streams", "rm", "/evt"}).exit_code, 0);
 }
 
 TEST_F(RtspctlTest, FaultInjectLsClear) {
