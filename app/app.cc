@@ -24,8 +24,10 @@ absl::Status App::Start() {
   if (absl::Status status = server_.Start(); !status.ok()) return status;
   // What the control API changed before a restart, on top of the config's
   // streams (state_file; logged, never fatal, unless the file is unreadable).
-  control::StateRestorer restorer(&server_.streams(), &server_.config());
-  if (absl::Status status = restorer.Restore(); !status.ok()) return status;
+  absl::StatusOr<std::unique_ptr<control::StateStore>> state =
+      control::StateRestorer(&server_.streams(), &server_.config()).Restore();
+  if (!state.ok()) return state.status();
+  state_ = *std::move(state);
   const config::v1::ServerConfig& config = server_.config();
   std::vector<core::RtspListener*> listeners;
   for (const auto& listener : server_.listeners()) listeners.push_back(listener.get());
@@ -73,6 +75,7 @@ absl::Status App::Start() {
   deps.auth = token_auth_.get();
   deps.events = &events_;
   deps.faults = faults_.get();
+  deps.state = state_.get();
   control_service_ = std::make_unique<control::ControlServiceImpl>(std::move(deps));
 
   absl::StatusOr<std::unique_ptr<control::ControlPlaneServer>> control =

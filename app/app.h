@@ -13,6 +13,7 @@
 #include "control/auth/token_auth.h"
 #include "control/grpc_server/control_plane_server.h"
 #include "control/services/control_service.h"
+#include "control/state/state_store.h"
 #include "core/events/event_log.h"
 #include "core/faults/fault_handlers.h"
 #include "core/faults/fault_manager.h"
@@ -62,6 +63,8 @@ class App {
   // After server_: they act on the server's streams and listeners.
   std::unique_ptr<core::ServerFaultHandlers> fault_handlers_;
   std::unique_ptr<core::FaultManager> faults_;
+  // The state file's store (null without one); the stream RPCs record into it.
+  std::unique_ptr<control::StateStore> state_;
   std::unique_ptr<control::TokenAuth> token_auth_;
   std::unique_ptr<control::ControlServiceImpl> control_service_;
   std::unique_ptr<control::ControlPlaneServer> control_;

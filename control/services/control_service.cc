@@ -40,7 +40,7 @@ ControlServiceImpl::ControlServiceImpl(ControlServiceDeps deps)
       faults_(deps.faults),
       plugins_(deps.plugins),
       server_info_(ReadOnly(deps.listeners), std::move(deps.health_snapshot), deps.started_at),
-      streams_(deps.streams, deps.config, ReadOnly(deps.listeners)),
+      streams_(deps.streams, deps.config, ReadOnly(deps.listeners), deps.state),
       sessions_(deps.streams, deps.listeners) {}
 
 grpc::Status ControlServiceImpl::GetHealthReport(grpc::ServerContext*,

@@ -47,6 +47,8 @@ struct ControlServiceDeps {
   const core::EventLog* events = nullptr;
   // InjectFault, ClearFaults, ListFaults; must not be null.
   core::FaultManager* faults = nullptr;
+  // Records the stream RPCs' changes; null without a state file.
+  StateStore* state = nullptr;
 };
 
 class ControlServiceImpl final : public v1::ControlService::Service {

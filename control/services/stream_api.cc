@@ -53,21 +53,10 @@ v1::ApplyResult Done(const std::string& path, v1::ApplyResult::Action action) {
 }  // namespace
 
 StreamApi::StreamApi(core::StreamManager* streams, const config::v1::ServerConfig* config,
-                     std::vector<const core::RtspListener*> listeners)
-    : streams_(streams), config_(config), listeners_(std::move(listeners)) {
-  if (config_->state_file().empty()) return;
-  absl::StatusOr<std::unique_ptr<StateStore>> store =
-      StateStore::Open(config_->state_file(), *config_);
-  if (store.ok()) {
-    state_ = *std::move(store);
-  } else {
-    state_error_ = absl::FailedPreconditionError(
-        absl::StrCat("changes cannot be saved: ", store.status().message()));
-  }
-}
+                     std::vector<const core::RtspListener*> listeners, StateStore* state)
+    : streams_(streams), config_(config), listeners_(std::move(listeners)), state_(state) {}
 
 absl::Status StreamApi::Persist(const std::vector<std::string>& paths) {
-  if (!state_error_.ok()) return state_error_;
   if (state_ == nullptr || paths.empty()) return absl::OkStatus();
   absl::Status status = state_->Record(paths, *streams_);
   if (status.ok()) return status;

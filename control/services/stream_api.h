@@ -37,10 +37,10 @@ class StreamApi {
  public:
   // Every pointer must outlive the API. `config` is the server's validated
   // config (its listeners are what a stream may name).
-  // The state file, when the config names one, is opened here: App
-  // restores it (and sets a corrupt one aside) before the API exists.
+  // `state` (null without a state file) records every change; App builds it
+  // from the file it restored (StateRestorer).
   StreamApi(core::StreamManager* streams, const config::v1::ServerConfig* config,
-            std::vector<const core::RtspListener*> listeners);
+            std::vector<const core::RtspListener*> listeners, StateStore* state = nullptr);
 
   // `caller_host` (see ListenerUrl) goes into every StreamStatus.urls.
   absl::StatusOr<v1::ListStreamsResponse> List(const v1::ListStreamsRequest& request,
@@ -73,10 +73,8 @@ class StreamApi {
   // The server's validated config (its listeners).
   const config::v1::ServerConfig* const config_;
   const std::vector<const core::RtspListener*> listeners_;
-  // Null without a state file, or when it could not be opened (then
-  // `state_error_` fails every change).
-  std::unique_ptr<StateStore> state_;
-  absl::Status state_error_;
+  // Null without a state file.
+  StateStore* const state_;
 };
 
 }  // namespace rtsptest::control

@@ -1,6 +1,8 @@
 // StateRestorer (see header).
 #include "control/state/state_restorer.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/log/log.h"
@@ -24,13 +26,18 @@ void LogFailed(const config::v1::Stream& stream, absl::string_view what,
 
 }  // namespace
 
-absl::Status StateRestorer::Restore() {
+absl::StatusOr<std::unique_ptr<StateStore>> StateRestorer::Restore() {
   const std::string& path = config_->state_file();
-  if (path.empty()) return absl::OkStatus();
+  if (path.empty()) return nullptr;
+  std::set<std::string> config_paths;
+  for (const config::v1::Stream& stream : config_->streams()) config_paths.insert(stream.path());
+  auto empty = [&] {
+    return std::make_unique<StateStore>(path, state::v1::StateFile(), config_paths);
+  };
   absl::StatusOr<state::v1::StateFile> state = ReadStateFile(path);
   if (absl::IsNotFound(state.status())) {
     common::Log(common::LogLevel::kInfo, "state file absent: nothing to restore", {{"file", path}});
-    return absl::OkStatus();
+    return empty();
   }
   if (absl::IsDataLoss(state.status())) {
     absl::StatusOr<std::string> aside = SetStateFileAside(path, absl::Now());
@@ -38,7 +45,8 @@ absl::Status StateRestorer::Restore() {
                 {{"file", path},
                  {"error", std::string(state.status().message())},
                  {"moved_to", aside.ok() ? *aside : ""}});
-    return aside.status();
+    if (!aside.ok()) return aside.status();
+    return empty();
   }
   if (!state.ok()) return state.status();
 
@@ -76,7 +84,7 @@ absl::Status StateRestorer::Restore() {
   common::Log(failed == 0 ? common::LogLevel::kInfo : common::LogLevel::kWarning,
               "state file restored",
               {{"file", path}, {"streams", restored}, {"deleted", removed}, {"failed", failed}});
-  return absl::OkStatus();
+  return std::make_unique<StateStore>(path, *state, std::move(config_paths));
 }
 
 }  // namespace rtsptest::control

@@ -10,9 +10,11 @@
 #ifndef RTSPTEST_CONTROL_STATE_STATE_RESTORER_H_
 #define RTSPTEST_CONTROL_STATE_STATE_RESTORER_H_
 
+#include <memory>
 #include <string>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "control/state/state_store.h"
 #include "core/stream/stream_manager.h"
 #include "rtsptest/config/v1/config.pb.h"
 
@@ -25,11 +27,13 @@ class StateRestorer {
   StateRestorer(core::StreamManager* streams, const config::v1::ServerConfig* config)
       : streams_(streams), config_(config) {}
 
-  // Restores config.state_file() when set. Fails only when the file exists
-  // but cannot be read at all (FailedPrecondition: starting without it
-  // would overwrite it at the first API change), or a corrupt file cannot
-  // be renamed aside.
-  absl::Status Restore();
+  // Restores config.state_file() when set, and returns the store that
+  // records later changes on top of what the file held (empty when it was
+  // absent or set aside); null without a state file. Fails only when the
+  // file exists but cannot be read at all (FailedPrecondition: starting
+  // without it would overwrite it at the first API change), or a corrupt
+  // file cannot be renamed aside.
+  absl::StatusOr<std::unique_ptr<StateStore>> Restore();
 
  private:
   core::StreamManager* const streams_;

@@ -15,20 +15,6 @@ StateStore::StateStore(std::string path, const state::v1::StateFile& initial,
   deleted_.insert(initial.deleted_paths().begin(), initial.deleted_paths().end());
 }
 
-absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(
-    const std::string& path, const config::v1::ServerConfig& config) {
-  state::v1::StateFile initial;
-  absl::StatusOr<state::v1::StateFile> read = ReadStateFile(path);
-  if (read.ok()) {
-    initial = *std::move(read);
-  } else if (!absl::IsNotFound(read.status())) {
-    return read.status();
-  }
-  std::set<std::string> config_paths;
-  for (const config::v1::Stream& stream : config.streams()) config_paths.insert(stream.path());
-  return std::make_unique<StateStore>(path, initial, std::move(config_paths));
-}
-
 absl::Status StateStore::Record(const std::vector<std::string>& paths,
                                 const core::StreamManager& streams) {
   absl::MutexLock lock(&mutex_);

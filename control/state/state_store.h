@@ -39,12 +39,6 @@ class StateStore {
   StateStore(std::string path, const state::v1::StateFile& initial,
              std::set<std::string> config_paths);
 
-  // Opens the store of `path`: its current content, or an empty store when
-  // the file does not exist. Fails (ReadStateFile's codes) when it exists
-  // but cannot be read; App restores (and sets aside a corrupt file) first.
-  static absl::StatusOr<std::unique_ptr<StateStore>> Open(const std::string& path,
-                                                          const config::v1::ServerConfig& config);
-
   // Makes the file reflect `streams`' current state of each of `paths`, and
   // writes it (see the policy above). Safe from any thread.
   absl::Status Record(const std::vector<std::string>& paths, const core::StreamManager& streams)
