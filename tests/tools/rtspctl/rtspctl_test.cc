@@ -12,13 +12,17 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/json/json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
 #include "tests/util/subprocess.h"
+#include "tools/rtsp_client/rtsp_client.h"
 
 extern char** environ;
 
@@ -384,6 +388,52 @@ TEST_F(RtspctlTest, HelpOnEveryCommand) {
     EXPECT_THAT(r.out, HasSubstr("Examples")) << args[0];
     EXPECT_THAT(r.out, HasSubstr("Exit codes")) << args[0];
   }
+}
+
+// A playing reader is a row of `sessions ls` (table and JSON); `sessions
+// kick <id>` closes it and says so; an unknown id exits 3 (NOT_FOUND).
+TEST_F(RtspctlTest, SessionsLsAndKick) {
+  tools::RtspClient reader(server_->url("a", "/cam"));
+  ASSERT_TRUE(reader.Connect(absl::Seconds(10)).ok());
+  ASSERT_TRUE(reader.Describe(absl::Seconds(10)).ok());
+  ASSERT_TRUE(reader.SetupAll(tools::Transport::kTcpInterleaved, absl::Seconds(10)).ok());
+  ASSERT_TRUE(reader.Play(absl::Seconds(10)).ok());
+  const std::string id = reader.session();
+  ASSERT_FALSE(id.empty());
+
+  RunResult table = Ctl({"sessions", "ls"});
+  ASSERT_EQ(table.exit_code, 0) << Describe(table);
+  EXPECT_THAT(table.out, ::testing::StartsWith("ID  "));
+  EXPECT_THAT(table.out, ::testing::ContainsRegex(
+                             "ID +STREAM +LISTENER +REMOTE +TRANSPORT +AGE +PACKETS +KBYTES"));
+  // Session ids may hold regex characters ('+', '.', '$').
+  std::string quoted_id;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) quoted_id += '\\';
+    quoted_id += c;
+  }
+  EXPECT_THAT(table.out,
+              ::testing::ContainsRegex(quoted_id + " +/cam +a +127\\.0\\.0\\.1:[0-9]+ +tcp "));
+
+  common::Json json = CtlJson({"sessions", "ls", "--stream", "/cam"});
+  ASSERT_TRUE(json["sessions"].is_array()) << json.dump();
+  ASSERT_EQ(json["sessions"].size(), 1u) << json.dump();
+  EXPECT_EQ(json["sessions"][0]["id"], id);
+  EXPECT_EQ(json["sessions"][0]["stream"], "/cam");
+  EXPECT_EQ(json["sessions"][0]["transport"], "tcp");
+
+  RunResult kicked = Ctl({"sessions", "kick", id});
+  EXPECT_EQ(kicked.exit_code, 0) << Describe(kicked);
+  EXPECT_EQ(kicked.out, "kicked 1 session\n");
+  // The reader sees its connection closed.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  absl::StatusOr<int64_t> read = int64_t{0};
+  while (read.ok() && absl::Now() < deadline) read = reader.ReadMedia(absl::Milliseconds(200));
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kUnavailable) << read.status();
+
+  RunResult unknown = Ctl({"sessions", "kick", id});
+  EXPECT_EQ(unknown.exit_code, 3) << Describe(unknown);
+  EXPECT_THAT(unknown.err, HasSubstr("NOT_FOUND: session " + id + ": no such session"));
 }
 
 }  // namespace
