@@ -29,6 +29,7 @@
 #include "gtest/gtest.h"
 #include "rtsptest/control/v1/control.grpc.pb.h"
 #include "tests/e2e/server_process.h"
+#include "tests/util/event_watcher.h"
 #include "tools/rtsp_client/rtsp_client.h"
 
 namespace rtsptest::testing {
@@ -53,45 +54,6 @@ streams:
     parameters: {codec: mjpeg, width: 320, height: 240, fps: 25, overlay: false}
 drain_timeout: 0s
 )yaml";
-
-// A WatchEvents call whose events a thread collects.
-class Watcher {
- public:
-  Watcher(v1::ControlService::Stub* stub, const v1::WatchEventsRequest& request) {
-    reader_ = stub->WatchEvents(&context_, request);
-    reader_->WaitForInitialMetadata();  // the watch is on
-    thread_ = std::thread([this] {
-      v1::Event event;
-      while (reader_->Read(&event)) {
-        absl::MutexLock lock(&mutex_);
-        events_.push_back(event);
-      }
-      absl::MutexLock lock(&mutex_);
-      ended_ = true;
-    });
-  }
-  ~Watcher() {
-    context_.TryCancel();
-    thread_.join();
-  }
-  // Waits until `count` events arrived (or the call ended, or `timeout`).
-  std::vector<v1::Event> Await(size_t count, absl::Duration timeout) {
-    absl::MutexLock lock(&mutex_);
-    auto enough = [this, count]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
-      return events_.size() >= count || ended_;
-    };
-    mutex_.AwaitWithTimeout(absl::Condition(&enough), timeout);
-    return events_;
-  }
-
- private:
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<v1::Event>> reader_;
-  std::thread thread_;
-  absl::Mutex mutex_;
-  std::vector<v1::Event> events_ ABSL_GUARDED_BY(mutex_);
-  bool ended_ ABSL_GUARDED_BY(mutex_) = false;
-};
 
 // "type id fault reason" of a fault event, for readable comparisons.
 std::string Summary(const v1::Event& event) {
@@ -282,7 +244,7 @@ TEST_F(FaultApiTest, DropHalvesThePacketsAReaderGets) {
 TEST_F(FaultApiTest, StallStopsPacketsUntilItExpires) {
   v1::WatchEventsRequest faults;
   faults.add_kinds("fault");
-  Watcher watcher(stub_.get(), faults);
+  EventWatcher watcher(stub_.get(), faults);
   std::unique_ptr<tools::RtspClient> reader = Play("/a");
   ASSERT_GT(Count(*reader, absl::Milliseconds(500)).received, 0);
 
@@ -316,7 +278,7 @@ TEST_F(FaultApiTest, StallStopsPacketsUntilItExpires) {
 TEST_F(FaultApiTest, DisconnectClosesTheReadersConnection) {
   v1::WatchEventsRequest faults;
   faults.add_kinds("fault");
-  Watcher watcher(stub_.get(), faults);
+  EventWatcher watcher(stub_.get(), faults);
   std::unique_ptr<tools::RtspClient> reader = Play("/a");
   ASSERT_GT(Count(*reader, absl::Milliseconds(300)).received, 0);
 
@@ -414,7 +376,7 @@ TEST_F(FaultApiTest, ErrorsCarryTheirCodeAndMessage) {
 TEST_F(FaultApiTest, FaultsEndWithTheirStream) {
   v1::WatchEventsRequest faults;
   faults.add_kinds("fault");
-  Watcher watcher(stub_.get(), faults);
+  EventWatcher watcher(stub_.get(), faults);
   v1::Fault freeze;
   ASSERT_TRUE(Inject(StreamFault("freeze", "/b"), &freeze).ok());
   v1::Fault stall;

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "rtsptest/control/v1/control.grpc.pb.h"
 #include "tests/e2e/server_process.h"
+#include "tests/util/event_watcher.h"
 #include "tools/rtsp_client/rtsp_client.h"
 
 namespace rtsptest::testing {
@@ -29,46 +30,6 @@ listeners:
   - {name: lo, bind_address: 127.0.0.1, port: 0}
 drain_timeout: 0s
 )yaml";
-
-// A WatchEvents call whose events a thread collects.
-class Watcher {
- public:
-  Watcher(v1::ControlService::Stub* stub, const v1::WatchEventsRequest& request) {
-    reader_ = stub->WatchEvents(&context_, request);
-    // The server sends headers once the watch is on.
-    reader_->WaitForInitialMetadata();
-    thread_ = std::thread([this] {
-      v1::Event event;
-      while (reader_->Read(&event)) {
-        absl::MutexLock lock(&mutex_);
-        events_.push_back(event);
-      }
-      absl::MutexLock lock(&mutex_);
-      ended_ = true;
-    });
-  }
-  ~Watcher() {
-    context_.TryCancel();
-    thread_.join();
-  }
-  // Waits until `count` events arrived (or the call ended, or `timeout`).
-  std::vector<v1::Event> Await(size_t count, absl::Duration timeout) {
-    absl::MutexLock lock(&mutex_);
-    auto enough = [this, count]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
-      return events_.size() >= count || ended_;
-    };
-    mutex_.AwaitWithTimeout(absl::Condition(&enough), timeout);
-    return events_;
-  }
-
- private:
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<v1::Event>> reader_;
-  std::thread thread_;
-  absl::Mutex mutex_;
-  std::vector<v1::Event> events_ ABSL_GUARDED_BY(mutex_);
-  bool ended_ ABSL_GUARDED_BY(mutex_) = false;
-};
 
 class WatchEventsTest : public ::testing::Test {
  protected:
@@ -113,7 +74,7 @@ TEST_F(WatchEventsTest, StreamAndSessionEventsArriveInOrder) {
   v1::WatchEventsRequest streams_and_sessions;
   streams_and_sessions.add_kinds("stream");
   streams_and_sessions.add_kinds("session");
-  Watcher watcher(stub_.get(), streams_and_sessions);
+  EventWatcher watcher(stub_.get(), streams_and_sessions);
   ASSERT_TRUE(Create("/watched").ok());
 
   tools::RtspClient reader(server_.url("lo", "/watched"));
@@ -151,10 +112,10 @@ TEST_F(WatchEventsTest, StreamAndSessionEventsArriveInOrder) {
 TEST_F(WatchEventsTest, FiltersByKindAndStreamAndReplaysAfterASequence) {
   v1::WatchEventsRequest sessions_only;
   sessions_only.add_kinds("session");
-  Watcher sessions(stub_.get(), sessions_only);
+  EventWatcher sessions(stub_.get(), sessions_only);
   v1::WatchEventsRequest other_stream;
   other_stream.set_stream("/other");
-  Watcher other(stub_.get(), other_stream);
+  EventWatcher other(stub_.get(), other_stream);
 
   ASSERT_TRUE(Create("/a").ok());
   ASSERT_TRUE(Create("/other").ok());
@@ -170,7 +131,7 @@ TEST_F(WatchEventsTest, FiltersByKindAndStreamAndReplaysAfterASequence) {
   v1::WatchEventsRequest replay;
   replay.set_after_sequence(0);
   replay.add_kinds("stream");
-  Watcher history(stub_.get(), replay);
+  EventWatcher history(stub_.get(), replay);
   std::vector<v1::Event> kept = history.Await(3, kStep);
   ASSERT_GE(kept.size(), 3u);
   EXPECT_GE(kept[0].sequence(), 1u);
@@ -181,7 +142,7 @@ TEST_F(WatchEventsTest, FiltersByKindAndStreamAndReplaysAfterASequence) {
 TEST_F(WatchEventsTest, AStreamTurningLiveIsAHealthChange) {
   v1::WatchEventsRequest health_only;
   health_only.add_kinds("health");
-  Watcher watcher(stub_.get(), health_only);
+  EventWatcher watcher(stub_.get(), health_only);
   ASSERT_TRUE(Create("/h").ok());
   const absl::Time deadline = absl::Now() + kStep;
   bool seen = false;
