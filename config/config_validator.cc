@@ -24,6 +24,44 @@
 namespace rtsptest::config {
 namespace {
 
+// Well-formed UTF-8 (RFC 3629): no overlong forms, surrogates or code
+// points above U+10FFFF.
+bool IsValidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    int length = 0;
+    uint32_t code = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      length = 2;
+      code = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      length = 3;
+      code = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      length = 4;
+      code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + length > text.size()) return false;
+    for (int k = 1; k < length; ++k) {
+      const unsigned char next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < kMinForLength[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
 // Listener names become gRPC health service names, metric labels and log
 // fields: keep them to characters that need no quoting anywhere.
 bool IsValidListenerName(absl::string_view name) {
@@ -178,6 +216,20 @@ absl::Status ConfigValidator::ValidateStream(const v1::ServerConfig& config,
   }
   for (const auto& [key, value] : stream.parameters()) {
     if (key.empty()) return Error(path + ".parameters", "empty parameter name");
+    if (!IsValidUtf8(key) || !IsValidUtf8(value)) {
+      return Error(path + ".parameters",
+                   absl::StrCat("'", absl::CHexEscape(key), "': not valid UTF-8"));
+    }
+  }
+  // Protobuf strings must be UTF-8: anything else cannot be serialized, and
+  // every answer carrying the stream (health reports included) would fail.
+  for (const auto& [field, text] :
+       {std::pair<const char*, const std::string*>{".path", &stream.path()},
+        {".description", &stream.description()}}) {
+    if (!IsValidUtf8(*text)) {
+      return Error(path + field,
+                   absl::StrCat("'", absl::CHexEscape(*text), "' is not valid UTF-8"));
+    }
   }
   if (stream.has_auth()) {
     if (absl::Status status = ValidateStreamAuth(stream.auth(), path + ".auth"); !status.ok()) {
@@ -255,13 +307,19 @@ absl::Status ConfigValidator::ValidateGlobals(const v1::ServerConfig& config) co
                  absl::StrCat(config.health().min_healthy_listeners(), " is more than the ",
                               config.listeners_size(), " listeners"));
   }
-  for (const auto& [path, proto] : {std::pair<const char*, const google::protobuf::Duration*>{
-                                        "health.probe_interval", &config.health().probe_interval()},
-                                    {"health.probe_timeout", &config.health().probe_timeout()}}) {
-    absl::Duration value = common::FromProtoDuration(*proto);
-    if (value <= absl::ZeroDuration() || value > kMaxProbeTiming) {
-      return Error(path, absl::StrCat(absl::FormatDuration(value), " must be in (0, ",
-                                      absl::FormatDuration(kMaxProbeTiming), "]"));
+  struct ProbeTiming {
+    const char* path;
+    const google::protobuf::Duration* value;
+    absl::Duration min;
+  };
+  for (const ProbeTiming& timing :
+       {ProbeTiming{"health.probe_interval", &config.health().probe_interval(), kMinProbeInterval},
+        ProbeTiming{"health.probe_timeout", &config.health().probe_timeout(), kMinProbeTimeout}}) {
+    absl::Duration value = common::FromProtoDuration(*timing.value);
+    if (value < timing.min || value > kMaxProbeTiming) {
+      return Error(timing.path, absl::StrCat(absl::FormatDuration(value), " must be in [",
+                                             absl::FormatDuration(timing.min), ", ",
+                                             absl::FormatDuration(kMaxProbeTiming), "]"));
     }
   }
   if (config.health().has_stall_timeout()) {

@@ -29,6 +29,10 @@ inline constexpr absl::Duration kDefaultProbeInterval = absl::Seconds(2);
 inline constexpr absl::Duration kDefaultProbeTimeout = absl::Seconds(2);
 // Probe timings above this are a typo, not a policy.
 inline constexpr absl::Duration kMaxProbeTiming = absl::Minutes(1);
+// Below these a probe round would open connections without pause (interval)
+// or could never complete (timeout).
+inline constexpr absl::Duration kMinProbeInterval = absl::Milliseconds(100);
+inline constexpr absl::Duration kMinProbeTimeout = absl::Milliseconds(10);
 // health.stall_timeout: default and range. Below 100 ms a stream at a low
 // frame rate (or one waiting on a key frame) would flap; above a minute a
 // frozen camera would go unnoticed.

@@ -69,6 +69,37 @@ TEST(ValidateHealthTest, RejectsZeroProbeInterval) {
               ::testing::HasSubstr("health.probe_interval: 0 must be in"));
 }
 
+// Below the minimums a probe round would open connections without pause,
+// or could never complete.
+TEST(ValidateHealthTest, RejectsProbeTimingsBelowTheirMinimums) {
+  EXPECT_EQ(ValidateText("listeners: [{port: 1}]\nhealth: {probe_interval: 1ns}").message(),
+            "health.probe_interval: 1ns must be in [100ms, 1m]");
+  EXPECT_EQ(ValidateText("listeners: [{port: 1}]\nhealth: {probe_timeout: 1ms}").message(),
+            "health.probe_timeout: 1ms must be in [10ms, 1m]");
+  EXPECT_TRUE(
+      ValidateText("listeners: [{port: 1}]\nhealth: {probe_interval: 100ms, probe_timeout: 10ms}")
+          .ok());
+}
+
+// Protobuf strings must be UTF-8, or no answer carrying the stream (health
+// reports included) could be serialized.
+TEST(ValidateStreamTest, RejectsInvalidUtf8InDescriptionAndParameters) {
+  v1::ServerConfig config;
+  config.add_listeners()->set_port(1);
+  ApplyDefaults(&config);
+  v1::Stream stream;
+  stream.set_path("/cam");
+  stream.set_plugin("testpattern");
+  stream.set_description("caf\xc3");  // a truncated two-byte sequence
+  EXPECT_EQ(ConfigValidator().ValidateStream(config, stream, "stream").message(),
+            "stream.description: 'caf\\xc3' is not valid UTF-8");
+  stream.set_description("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xa5");  // café € 🎥
+  EXPECT_TRUE(ConfigValidator().ValidateStream(config, stream, "stream").ok());
+  (*stream.mutable_parameters())["pattern"] = "\xed\xa0\x80";  // a UTF-16 surrogate
+  EXPECT_EQ(ConfigValidator().ValidateStream(config, stream, "stream").message(),
+            "stream.parameters: 'pattern': not valid UTF-8");
+}
+
 TEST(ApplyDefaultsTest, StallTimeoutIsTwoSecondsAndStreamsAreNotRequiredLive) {
   v1::ServerConfig config;
   config.add_listeners()->set_port(8554);
