@@ -1,4 +1,4 @@
-// The stop signals and the stop watchdog (see stop_signals.h).
+// The process signals and the stop watchdog (see stop_signals.h).
 #include "common/process/stop_signals.h"
 
 #include <pthread.h>
@@ -9,29 +9,55 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log/log.h"
 
 namespace rtsptest::common {
+namespace {
+
+constexpr int kStopSignals[] = {SIGTERM, SIGINT, SIGQUIT};
+
+struct IgnoredSignal {
+  int signal;
+  const char* because;
+};
+
+constexpr IgnoredSignal kIgnoredSignals[] = {
+    {SIGHUP, "configuration reload is not supported; restart the server to change it"},
+    {SIGUSR1, "no meaning is assigned to it"},
+    {SIGUSR2, "no meaning is assigned to it"},
+    {SIGALRM, "the server sets no alarms"},
+};
+
+}  // namespace
 
 StopSignals::StopSignals() {
-  sigemptyset(&signals_);
-  sigaddset(&signals_, SIGTERM);
-  sigaddset(&signals_, SIGINT);
+  sigemptyset(&stop_signals_);
+  for (int signal : kStopSignals) sigaddset(&stop_signals_, signal);
+  taken_signals_ = stop_signals_;
+  for (const IgnoredSignal& ignored : kIgnoredSignals) sigaddset(&taken_signals_, ignored.signal);
 }
 
 StopSignals StopSignals::Install() {
-  StopSignals stop;
-  pthread_sigmask(SIG_BLOCK, &stop.signals_, nullptr);
+  StopSignals signals;
+  pthread_sigmask(SIG_BLOCK, &signals.taken_signals_, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  return stop;
+  return signals;
+}
+
+void StopSignals::ReleaseStopSignals() const {
+  pthread_sigmask(SIG_UNBLOCK, &stop_signals_, nullptr);
 }
 
 int StopSignals::Wait() const {
-  int signal = 0;
-  // sigwait() returns an error only for an invalid set, which this is not.
-  while (sigwait(&signals_, &signal) != 0) {
+  while (true) {
+    int signal = 0;
+    // sigwait() returns an error only for an invalid set, which this is not.
+    if (sigwait(&taken_signals_, &signal) != 0) continue;
+    if (sigismember(&stop_signals_, signal)) return signal;
+    ReportIgnored(signal);
   }
-  return signal;
 }
 
 int StopSignals::WaitFor(absl::Duration timeout) const {
@@ -40,11 +66,24 @@ int StopSignals::WaitFor(absl::Duration timeout) const {
     absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) return 0;
     timespec slice = absl::ToTimespec(left);
-    int signal = sigtimedwait(&signals_, nullptr, &slice);
-    if (signal > 0) return signal;
+    int signal = sigtimedwait(&taken_signals_, nullptr, &slice);
+    if (signal > 0) {
+      if (sigismember(&stop_signals_, signal)) return signal;
+      ReportIgnored(signal);
+      continue;
+    }
     // EINTR: another signal's handler ran; wait for the rest of the time.
     if (errno != EINTR) return 0;
   }
+}
+
+void StopSignals::ReportIgnored(int signal) const {
+  if (signal <= 0 || signal >= NSIG || reported_.test(signal)) return;
+  reported_.set(signal);
+  const char* because = IgnoredBecause(signal);
+  Log(LogLevel::kWarning,
+      absl::StrCat("signal ", Name(signal), " ignored: ", because != nullptr ? because : "unknown"),
+      {{"signal", Name(signal)}});
 }
 
 const char* StopSignals::Name(int signal) {
@@ -53,9 +92,26 @@ const char* StopSignals::Name(int signal) {
       return "SIGTERM";
     case SIGINT:
       return "SIGINT";
+    case SIGQUIT:
+      return "SIGQUIT";
+    case SIGHUP:
+      return "SIGHUP";
+    case SIGUSR1:
+      return "SIGUSR1";
+    case SIGUSR2:
+      return "SIGUSR2";
+    case SIGALRM:
+      return "SIGALRM";
     default:
       return "another signal";
   }
+}
+
+const char* StopSignals::IgnoredBecause(int signal) {
+  for (const IgnoredSignal& ignored : kIgnoredSignals) {
+    if (ignored.signal == signal) return ignored.because;
+  }
+  return nullptr;
 }
 
 void StartStopWatchdog(absl::Duration timeout, std::function<void()> on_expiry) {
