@@ -8,13 +8,14 @@ CONFIG ?= config/default.yaml
 SERVER_ARGS ?= --http_port=8080
 PACKAGES := $(shell grep -v '^\s*\#' bazel/debian-packages.txt | grep -v '^\s*$$')
 
-.PHONY: run test deps build bench clean help check-layers
+.PHONY: run test deps build bench clean help check-layers fuzz fuzz-smoke
 
 help:
 	@echo "make run    install missing Debian packages, build, start the server ($(CONFIG))"
 	@echo "make test   install missing Debian packages, build, run every test"
 	@echo "make build  build everything"
 	@echo "make bench  run the benchmarks (see docs/benchmarks.md)"
+	@echo "make fuzz   run the fuzz targets for 5 minutes each (docs/security.md)"
 
 # Installs only what is missing, so the second run costs a dpkg query.
 deps:
@@ -34,8 +35,17 @@ build: deps
 run: build
 	./bazel-bin/app/rtsp_test_server --config=$(CONFIG) $(SERVER_ARGS)
 
-test: build check-layers
+test: build check-layers fuzz-smoke
 	$(BAZEL) test $(BAZEL_FLAGS) //...
+
+# The fuzz targets (fuzz/), under ASan and UBSan, a few seconds each as part
+# of `make test`; `make fuzz` runs them for five minutes each.
+FUZZ_SECONDS ?= 10
+fuzz-smoke: deps
+	scripts/run_fuzz.sh $(FUZZ_SECONDS)
+
+fuzz: deps
+	scripts/run_fuzz.sh 300
 
 # No source includes a header from a layer above its own
 # (docs/architecture.md); tests/scripts checks the checker.

@@ -89,3 +89,14 @@ def rts_proto_library(name, srcs, deps = [], grpc = False, visibility = None):
                 deps = [base + "_cc_proto", "@system//:grpc"],
             visibility = visibility,
         )
+
+def rts_cc_fuzz_target(name, **kwargs):
+    """A libFuzzer target: built only with --config=fuzz (clang), by
+    scripts/run_fuzz.sh; `//...` skips it (manual)."""
+    cc_binary(
+        name = name,
+        copts = RTS_COPTS,
+        linkopts = ["-fsanitize=fuzzer"],
+        tags = ["manual"],
+        **kwargs
+    )
