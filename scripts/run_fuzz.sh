@@ -6,15 +6,16 @@
 #
 #   scripts/run_fuzz.sh [seconds per target]     # default 10; `make fuzz`: 300
 #
-# The build uses an output base of its own (~/.cache/rtsptest-fuzz-bazel by
-# default, $FUZZ_OUTPUT_BASE) and CC=clang, so it never invalidates the gcc
+# The build uses an output base of its own (under ~/.cache/rtsptest-fuzz-bazel
+# by default, one per checkout; $FUZZ_OUTPUT_BASE) and CC=clang, so it never invalidates the gcc
 # build that `make test` uses. New inputs found are added to a scratch copy
 # of the corpus, not to fuzz/corpus: keep the interesting ones by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${1:-10}"
-output_base="${FUZZ_OUTPUT_BASE:-$HOME/.cache/rtsptest-fuzz-bazel}"
+# One per checkout, as Bazel's own output bases are.
+output_base="${FUZZ_OUTPUT_BASE:-$HOME/.cache/rtsptest-fuzz-bazel/$(pwd | md5sum | cut -c1-12)}"
 artifacts="${FUZZ_ARTIFACTS:-/tmp/rtsptest-fuzz}"
 targets=(rtsp_response_fuzz config_fuzz parameter_fuzz router_fuzz)
 
