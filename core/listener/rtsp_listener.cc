@@ -4,6 +4,8 @@
 #include <gio/gio.h>
 #include <sys/socket.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <utility>
 
@@ -38,6 +40,9 @@ void RunOnContext(GMainContext* context, Fn fn) {
 
 constexpr int kListenBacklog = 1024;
 constexpr int kClientThreads = 8;
+// The lowest client_port a UDP reader may ask for: below it are privileged
+// (system) ports, and 0 is no port at all.
+constexpr int kMinClientPort = 1024;
 // How long Stop() waits for closed clients to finish their "closed" handlers.
 // gst-rtsp-server does not say "closed" at once for a client whose sessions
 // are all UDP (they outlive the connection), so this bounds Stop() then.
@@ -119,6 +124,68 @@ GstRTSPStatusCode AnswerFault(GstRTSPClient* client, GstRTSPContext* context, gp
   return GST_RTSP_STS_OK;
 }
 
+// --- Session ownership -------------------------------------------------------
+//
+// gst-rtsp-server finds a request's Session in the pool shared by every
+// connection of the port, so another connection naming a session id could
+// pause, tear down or re-play someone else's stream. Each session is bound
+// to the client that created it ("new-session"); a request naming it from
+// any other client is answered 454 by the pre-request signals, before the
+// handler changes anything.
+//
+// Ids, not client pointers: a session may outlive its client (UDP), and a
+// new client may be allocated at the old one's address.
+constexpr char kClientIdKey[] = "rts-client-id";
+constexpr char kSessionOwnerKey[] = "rts-session-owner";
+std::atomic<uintptr_t> next_client_id{1};
+
+void BindSessionToClient(GstRTSPClient* client, GstRTSPSession* session, gpointer) {
+  g_object_set_data(G_OBJECT(session), kSessionOwnerKey,
+                    g_object_get_data(G_OBJECT(client), kClientIdKey));
+}
+
+bool IsForeignSession(GstRTSPClient* client, GstRTSPSession* session) {
+  return session != nullptr && g_object_get_data(G_OBJECT(session), kSessionOwnerKey) !=
+                                   g_object_get_data(G_OBJECT(client), kClientIdKey);
+}
+
+GstRTSPStatusCode RefuseForeignSession(GstRTSPClient* client, GstRTSPContext* context, gpointer) {
+  return IsForeignSession(client, context->session) ? GST_RTSP_STS_SESSION_NOT_FOUND
+                                                    : GST_RTSP_STS_OK;
+}
+
+// gst-rtsp-server adds every session a request names to the client's own
+// list before any signal runs, and when that client's connection ends it
+// stops the media of the sessions in its list. So a foreign session is taken
+// off the list again when the answer goes out ("send-message", where
+// gst-rtsp-server holds no client lock) and, should the peer hang up before
+// that, at "pre-closed". REMOVE unwatches it without touching its media as
+// long as the client's drop-backlog is TRUE (the default, never changed
+// here).
+GstRTSPFilterResult UnwatchForeignSession(GstRTSPClient* client, GstRTSPSession* session,
+                                          gpointer) {
+  return IsForeignSession(client, session) ? GST_RTSP_FILTER_REMOVE : GST_RTSP_FILTER_KEEP;
+}
+
+void UnwatchForeignSessions(GstRTSPClient* client, gpointer) {
+  gst_rtsp_client_session_filter(client, &UnwatchForeignSession, nullptr);
+}
+
+// --- UDP transports ------------------------------------------------------------
+
+// True when `destination` is the address of the client's own connection.
+bool IsConnectionAddress(GstRTSPClient* client, const char* destination) {
+  GstRTSPConnection* connection = gst_rtsp_client_get_connection(client);
+  const gchar* ip = connection != nullptr ? gst_rtsp_connection_get_ip(connection) : nullptr;
+  if (ip == nullptr) return false;
+  GInetAddress* own = g_inet_address_new_from_string(ip);
+  GInetAddress* asked = g_inet_address_new_from_string(destination);
+  const bool same = own != nullptr && asked != nullptr && g_inet_address_equal(own, asked);
+  if (own != nullptr) g_object_unref(own);
+  if (asked != nullptr) g_object_unref(asked);
+  return same;
+}
+
 // A GstRTSPClient whose SETUP and PLAY can be held back by a delay fault.
 // make_path_from_uri is the first thing gst-rtsp-server does for SETUP and
 // PLAY, before it locks the media: waiting there holds back only this
@@ -144,8 +211,30 @@ gchar* MakePathAfterDelay(GstRTSPClient* client, const GstRTSPUrl* uri) {
   return GST_RTSP_CLIENT_CLASS(delaying_client_parent_class)->make_path_from_uri(client, uri);
 }
 
+// Unicast UDP is sent only to the reader's own address, on a port that is
+// not privileged. gst-rtsp-server would silently replace a destination=
+// with the connection's address and answer 200; a reader (or an attacker
+// aiming the stream at a third host) must instead learn that it was not
+// honoured: false makes gst-rtsp-server answer 461 Unsupported Transport.
+// Multicast is left to gst-rtsp-server (its address pool decides).
+gboolean ConfigureUdpStrictly(GstRTSPClient* client, GstRTSPContext* context,
+                              GstRTSPTransport* transport) {
+  if (transport->lower_transport == GST_RTSP_LOWER_TRANS_UDP) {
+    if (transport->destination != nullptr && !IsConnectionAddress(client, transport->destination)) {
+      return FALSE;
+    }
+    if (transport->client_port.min < kMinClientPort ||
+        transport->client_port.max < kMinClientPort) {
+      return FALSE;
+    }
+  }
+  return GST_RTSP_CLIENT_CLASS(delaying_client_parent_class)
+      ->configure_client_transport(client, context, transport);
+}
+
 void delaying_client_class_init(DelayingClientClass* klass) {
   GST_RTSP_CLIENT_CLASS(klass)->make_path_from_uri = &MakePathAfterDelay;
+  GST_RTSP_CLIENT_CLASS(klass)->configure_client_transport = &ConfigureUdpStrictly;
 }
 void delaying_client_init(DelayingClient*) {}
 
@@ -696,6 +785,16 @@ void RtspListener::OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpoi
   g_object_set_data_full(
       G_OBJECT(client), kFaultsKey, new std::shared_ptr<RtspFaults>(listener->faults_),
       [](gpointer data) { delete static_cast<std::shared_ptr<RtspFaults>*>(data); });
+  g_object_set_data(G_OBJECT(client), kClientIdKey,
+                    reinterpret_cast<gpointer>(next_client_id.fetch_add(1)));
+  g_signal_connect(client, "new-session", G_CALLBACK(&BindSessionToClient), nullptr);
+  g_signal_connect(client, "pre-closed", G_CALLBACK(&UnwatchForeignSessions), nullptr);
+  for (const char* signal :
+       {"pre-options-request", "pre-describe-request", "pre-setup-request", "pre-play-request",
+        "pre-pause-request", "pre-teardown-request", "pre-get-parameter-request",
+        "pre-set-parameter-request", "pre-announce-request", "pre-record-request"}) {
+    g_signal_connect(client, signal, G_CALLBACK(&RefuseForeignSession), nullptr);
+  }
   g_signal_connect(client, "pre-describe-request", G_CALLBACK(&AnswerFault),
                    GINT_TO_POINTER(GST_RTSP_DESCRIBE));
   g_signal_connect(client, "pre-setup-request", G_CALLBACK(&AnswerFault),
@@ -774,6 +873,10 @@ void RtspListener::OnSetupRequest(GstRTSPClient* client, GstRTSPContext* context
 
 void RtspListener::OnSendMessage(GstRTSPClient* client, GstRTSPContext* context,
                                  GstRTSPMessage* message, gpointer) {
+  // Every answer (a 454 of RefuseForeignSession, or an earlier error such as
+  // 404 that no pre-signal saw) ends a request that may have named a foreign
+  // session; it must not stay in this client's list (UnwatchForeignSession).
+  gst_rtsp_client_session_filter(client, &UnwatchForeignSession, nullptr);
   // The answer to a PLAY that took effect (its transports are active), just
   // before it is sent: from the moment the reader sees it, it is listed.
   // ("play-request" comes only after the answer has gone out.)
