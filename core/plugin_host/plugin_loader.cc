@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "core/plugin_host/elf_check.h"
 #include "core/plugin_host/parameter_validator.h"
 
 namespace rtsptest::core {
@@ -90,6 +91,11 @@ absl::StatusOr<std::shared_ptr<const Plugin>> PluginLoader::LoadUncached(absl::s
   if (!path.ok()) return path.status();
   const std::string prefix = absl::StrCat("plugin ", name, ": ", *path, ": ");
 
+  // Before dlopen: a truncated file would end the process with SIGBUS, and
+  // a library for another machine fails with a misleading dlerror().
+  if (absl::Status elf = CheckElfLibrary(*path); !elf.ok()) {
+    return absl::Status(elf.code(), absl::StrCat(prefix, elf.message()));
+  }
   LibraryHandle library(dlopen(path->c_str(), RTLD_NOW | RTLD_LOCAL));
   if (library == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(prefix, "dlopen failed: ", LastDlError()));

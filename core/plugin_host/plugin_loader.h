@@ -56,7 +56,10 @@ class PluginLoader {
 
   // Returns the plugin `name`, loading and checking it on first use. Status
   // codes (every message starts with "plugin <name>: "):
-  //   InvalidArgument     name not [a-z0-9_-]+; dlopen failed (path and
+  //   InvalidArgument     name not [a-z0-9_-]+; the file is not an ELF
+  //                       shared library for this machine, or is truncated
+  //                       (see elf_check.h; checked before dlopen, which
+  //                       would crash on a truncated file); dlopen failed (path and
   //                       dlerror); entry point returned NULL; descriptor
   //                       name differs from the file name; bad schema or
   //                       missing version/description/create.

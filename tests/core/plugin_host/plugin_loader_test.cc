@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -161,9 +162,9 @@ TEST_F(PluginLoaderTest, FirstDirectoryWithTheFileWins) {
 }
 
 TEST_F(PluginLoaderTest, RejectsFileThatIsNotASharedObject) {
-  // dlerror() starts with the path, so this also proves it is included.
+  // Caught by the ELF header check before dlopen; the path is named.
   ExpectLoadError("not_shared_object", absl::StatusCode::kInvalidArgument,
-                  absl::StrCat("dlopen failed: ", FixturePath("not_shared_object")));
+                  absl::StrCat(FixturePath("not_shared_object"), ": not an ELF file ("));
   ExpectGoodPluginStillWorks();
 }
 
@@ -325,6 +326,64 @@ TEST_F(PluginLoaderTest, ListAvailableSkipsFilesThatAreNotPlugins) {
 
   PluginLoader loader({dir});
   EXPECT_THAT(loader.ListAvailable(), ElementsAre("link", "ok", "other-ok"));
+}
+
+// Damaged copies of the good plugin, made at run time in a temporary
+// directory searched before the fixtures: each is rejected before dlopen
+// with the precise reason (a truncated file used to end the process with
+// SIGBUS, an ARM one was "No such file or directory"), and the good plugin
+// still loads from the same loader.
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+TEST(PluginLoaderElfTest, RejectsATruncatedLibraryBeforeDlopenInsteadOfCrashing) {
+  const std::string dir = MakeTempDir();
+  const std::string path = absl::StrCat(dir, "/libcut.so");
+  WriteFile(path, ReadFile(FixturePath("good")).substr(0, 4096));
+  PluginLoader loader({dir, FixtureDir()});
+  absl::StatusOr<std::shared_ptr<const Plugin>> plugin = loader.Load("cut");
+  EXPECT_EQ(plugin.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(plugin.status().message()),
+              StartsWith(absl::StrCat("plugin cut: ", path,
+                                      ": truncated: 4096 bytes, section headers end at ")));
+  EXPECT_TRUE(loader.Load("good").ok());
+}
+
+TEST(PluginLoaderElfTest, RejectsALibraryBuiltForAarch64NamingBothMachines) {
+  const std::string dir = MakeTempDir();
+  const std::string path = absl::StrCat(dir, "/libarm.so");
+  std::string bytes = ReadFile(FixturePath("good"));
+  bytes[18] = static_cast<char>(183);  // e_machine, little-endian: EM_AARCH64
+  bytes[19] = 0;
+  WriteFile(path, bytes);
+  PluginLoader loader({dir, FixtureDir()});
+  absl::StatusOr<std::shared_ptr<const Plugin>> plugin = loader.Load("arm");
+  EXPECT_EQ(plugin.status().code(), absl::StatusCode::kInvalidArgument);
+#if defined(__x86_64__)
+  EXPECT_EQ(plugin.status().message(),
+            absl::StrCat("plugin arm: ", path,
+                         ": built for ARM aarch64 (e_machine 183), this server is x86-64"));
+#endif
+  EXPECT_TRUE(loader.Load("good").ok());
+}
+
+TEST(PluginLoaderElfTest, RejectsATextFileNamedLikeALibraryAsNotAnElfFile) {
+  const std::string dir = MakeTempDir();
+  const std::string path = absl::StrCat(dir, "/libfoo.so");
+  WriteFile(path, "not a library\n");
+  PluginLoader loader({dir, FixtureDir()});
+  absl::StatusOr<std::shared_ptr<const Plugin>> plugin = loader.Load("foo");
+  EXPECT_EQ(plugin.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(plugin.status().message(),
+            absl::StrCat("plugin foo: ", path,
+                         ": not an ELF file (14 bytes, starts with 6e 6f 74 20, not 7f 45 4c 46)"));
+  EXPECT_TRUE(loader.Load("good").ok());
 }
 
 }  // namespace
