@@ -1,7 +1,9 @@
 // rtsp_test_server: simulated RTSP cameras for testing video pipelines.
 //
-// Exit codes: 0 after a clean stop (SIGTERM/SIGINT), 1 when nothing could be
-// served (no port could bind), 2 for a bad configuration or bad flags.
+// Exit codes: 0 after a clean stop (SIGTERM/SIGINT/SIGQUIT), 1 when nothing
+// could be served (no port could bind), 2 for a bad configuration or bad flags.
+// SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM are logged and ignored, from the first
+// line of Main() on (see common/process/stop_signals.h).
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/tls_certificate_provider.h>
@@ -201,13 +203,22 @@ void Drain(app::App& app, const common::StopSignals& stop_signals, absl::Duratio
 }
 
 int Main(int argc, char** argv) {
+  // First of all, before config or plugin loading and before GStreamer and
+  // the listeners start threads: every thread inherits the mask, only
+  // sigwait() sees these signals, and one that arrives during start-up waits
+  // for Wait() below instead of taking its default action (ending the
+  // process).
+  const common::StopSignals stop_signals = common::StopSignals::Install();
+
   absl::SetProgramUsageMessage(
       "Serves simulated RTSP cameras on several ports.\n\n"
       "  rtsp_test_server --config=config/default.yaml\n"
       "  rtsp_test_server --config=cams.yaml --rtsp_ports=9554,9555 --bind=127.0.0.1\n"
       "  rtsp_test_server --list_plugins\n\n"
       "Flags override RTSP_TEST_* environment variables, which override the config file.\n"
-      "Exit codes: 0 clean stop, 1 nothing could be served, 2 bad configuration.");
+      "Exit codes: 0 clean stop, 1 nothing could be served, 2 bad configuration.\n"
+      "Signals: SIGTERM, SIGINT, SIGQUIT drain then stop; SIGHUP, SIGUSR1, SIGUSR2, SIGALRM are\n"
+      "logged and ignored (configuration reload is not supported).");
   // --help lists the server's own flags: this file's and the override
   // table's (defined above from config/override_knobs.inc, so absl files
   // them under that name). absl's default looks for <program>.cc only.
@@ -235,10 +246,6 @@ int Main(int argc, char** argv) {
   if (!loaded.ok()) return ConfigError(std::string(loaded.status().message()));
   config::v1::ServerConfig config = *std::move(loaded);
 
-  // Block the stop signals before GStreamer and the listeners start threads,
-  // so that every thread inherits the mask and only sigwait() sees them.
-  common::StopSignals stop_signals = common::StopSignals::Install();
-
   ApplyLogLevel(config);
   // Before gst_init(): pango (text overlays) initialises fontconfig, which
   // prints on stderr when it has no cache directory it can write.
@@ -257,6 +264,8 @@ int Main(int argc, char** argv) {
   core::InstallGstLogRouting();
 
   if (absl::GetFlag(FLAGS_list_plugins) || absl::GetFlag(FLAGS_check_config)) {
+    // One-shot: nothing to drain, so Ctrl-C and SIGTERM end it at once.
+    stop_signals.ReleaseStopSignals();
     core::Server server(config);
     if (absl::GetFlag(FLAGS_list_plugins)) {
       return core::WritePluginCatalog(server.plugins(), std::cout) ? 0 : 1;
