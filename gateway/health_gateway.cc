@@ -56,10 +56,14 @@ ABSL_FLAG(absl::Duration, header_timeout, absl::Seconds(10),
           "A request's headers must arrive within this long after the connection starts waiting "
           "for it (accept or the previous response); slower clients (slowloris) are cut off. Also "
           "closes idle keep-alive connections after this long.");
+ABSL_FLAG(absl::Duration, request_timeout, absl::Seconds(10),
+          "A whole request, headers and body, must arrive within this long after the connection "
+          "starts waiting for it; slower clients (one body byte at a time) are cut off.");
 ABSL_FLAG(int, max_header_bytes, 16 * 1024,
           "Per-connection memory for the request line and headers; larger requests get 431.");
 ABSL_FLAG(int, max_body_bytes, 1024,
-          "Largest request body accepted (GET/HEAD need none); larger: 413.");
+          "Largest request body read from methods other than GET/HEAD (which the gateway refuses "
+          "anyway); larger: 413. A GET/HEAD with any body gets 400 at once.");
 ABSL_FLAG(absl::Duration, report_interval, absl::Milliseconds(500),
           "The heartbeat asked of the server's health report stream (WatchHealthReport): the "
           "report arrives after each probe round and status change, and at least this often.");
@@ -155,6 +159,7 @@ int Main(int argc, char** argv) {
   options.http.threads = absl::GetFlag(FLAGS_threads);
   options.http.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   options.http.header_timeout = absl::GetFlag(FLAGS_header_timeout);
+  options.http.request_timeout = absl::GetFlag(FLAGS_request_timeout);
   options.http.max_header_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_header_bytes));
   options.http.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
   options.follower.grpc_addr = absl::GetFlag(FLAGS_grpc_addr);

@@ -1,12 +1,14 @@
 // HttpServer: libmicrohttpd options, the request trampoline and the
-// header-timeout sweeper.
+// sweeper (header and request timeouts, shedding at the connection limit).
 #include "gateway/http_server.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -99,9 +101,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
   if (options.threads < 1 || options.max_connections < 1 || options.max_connections_per_ip < 0) {
     return absl::InvalidArgumentError("http server: threads and max_connections must be >= 1");
   }
-  if (options.idle_timeout < absl::Seconds(1) || options.header_timeout <= absl::ZeroDuration()) {
+  if (options.idle_timeout < absl::Seconds(1) || options.header_timeout <= absl::ZeroDuration() ||
+      options.request_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "http server: idle timeout must be >= 1s, header timeout > 0");
+        "http server: idle timeout must be >= 1s, header and request timeouts > 0");
   }
   if (options.max_header_bytes < 1024) {
     return absl::InvalidArgumentError("http server: max_header_bytes must be >= 1024");
@@ -162,6 +165,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
   }
   const MHD_DaemonInfo* info = MHD_get_daemon_info(server->daemon_, MHD_DAEMON_INFO_BIND_PORT);
   server->port_ = info != nullptr ? info->port : options.port;
+  info = MHD_get_daemon_info(server->daemon_, MHD_DAEMON_INFO_LISTEN_FD);
+  server->listen_fd_ = info != nullptr ? info->listen_fd : -1;
   server->sweeper_ = std::thread([raw = server.get()] { raw->SweepLoop(); });
   return server;
 }
@@ -202,34 +207,98 @@ void HttpServer::OnRequestCompleted(MHD_Connection* connection, void** con_cls) 
   absl::MutexLock lock(&mu_);
   auto it = connections_.find(connection);
   if (it == connections_.end()) return;
-  // Keep-alive: the clock for the next request's headers starts now.
-  it->second.in_request = false;
+  // Keep-alive: the clock for the next request starts now.
+  it->second.phase = Phase::kHeaders;
   it->second.waiting_since = absl::Now();
 }
 
+void HttpServer::SetPhase(MHD_Connection* connection, Phase phase) {
+  absl::MutexLock lock(&mu_);
+  auto it = connections_.find(connection);
+  if (it != connections_.end()) it->second.phase = phase;
+}
+
+int HttpServer::AcceptBacklog() const {
+  // On a listening socket Linux reports the accept queue's length in
+  // tcpi_unacked (and its capacity in tcpi_sacked).
+  if (listen_fd_ < 0) return -1;
+  tcp_info info{};
+  socklen_t size = sizeof(info);
+  if (getsockopt(listen_fd_, IPPROTO_TCP, TCP_INFO, &info, &size) != 0) return -1;
+  return static_cast<int>(info.tcpi_unacked);
+}
+
 void HttpServer::SweepLoop() {
-  const absl::Duration period = std::min(absl::Milliseconds(250), options_.header_timeout / 4);
+  // Short, so that a client waiting behind a full server is let in quickly;
+  // a sweep of max_connections entries costs microseconds.
+  const absl::Duration period = std::min(
+      {absl::Milliseconds(100), options_.header_timeout / 4, options_.request_timeout / 4});
   while (!stop_sweeper_.WaitForNotificationWithTimeout(period)) {
-    absl::Time cutoff = absl::Now() - options_.header_timeout;
-    int cut = 0;
+    int backlog = AcceptBacklog();
+    int late_headers = 0, late_requests = 0, shed = 0;
     {
       absl::MutexLock lock(&mu_);
-      for (auto& [connection, state] : connections_) {
-        if (state.in_request || state.cut || state.fd < 0 || state.waiting_since > cutoff) continue;
-        // shutdown, not close: MHD sees end-of-stream on its next read and
-        // closes the connection itself, on its own thread.
-        shutdown(state.fd, SHUT_RDWR);
-        state.cut = true;
-        ++cut;
-      }
+      Sweep(backlog, &late_headers, &late_requests, &shed);
     }
-    if (cut > 0) {
+    if (late_headers + late_requests > 0) {
+      common::Log(common::LogLevel::kDebug, "http: closed connections whose request was late",
+                  {{"late_headers", late_headers},
+                   {"late_requests", late_requests},
+                   {"header_timeout", absl::FormatDuration(options_.header_timeout)},
+                   {"request_timeout", absl::FormatDuration(options_.request_timeout)}});
+    }
+    if (shed > 0) {
       common::Log(common::LogLevel::kDebug,
-                  "http: closed connections that did not send their headers in time",
-                  {{"connections", cut},
-                   {"header_timeout", absl::FormatDuration(options_.header_timeout)}});
+                  "http: at the connection limit, closed the oldest unfinished requests",
+                  {{"connections", shed},
+                   {"waiting", backlog},
+                   {"max_connections", options_.max_connections}});
     }
   }
+}
+
+void HttpServer::Sweep(int backlog, int* late_headers, int* late_requests, int* shed) {
+  const absl::Time now = absl::Now();
+  // shutdown, not close: MHD sees end-of-stream on its next read and closes
+  // the connection itself, on its own thread.
+  auto cut = [](ConnectionState& state) {
+    shutdown(state.fd, SHUT_RDWR);
+    state.cut = true;
+  };
+  int pending_close = 0;
+  std::vector<ConnectionState*> unfinished;
+  for (auto& [connection, state] : connections_) {
+    if (state.cut) {
+      ++pending_close;
+      continue;
+    }
+    if (state.fd < 0 || state.phase == Phase::kResponding) continue;
+    const absl::Duration waited = now - state.waiting_since;
+    if (waited >= options_.request_timeout) {
+      cut(state);
+      ++(state.phase == Phase::kHeaders ? *late_headers : *late_requests);
+    } else if (state.phase == Phase::kHeaders && waited >= options_.header_timeout) {
+      cut(state);
+      ++*late_headers;
+    } else {
+      unfinished.push_back(&state);
+    }
+  }
+  // MHD counts a connection until it has closed it, so a full server is one
+  // whose table (cut connections included) reaches the limit. Each connection
+  // cut and not yet closed already frees a slot for one waiting client.
+  const int open = static_cast<int>(connections_.size());
+  if (open < options_.max_connections) return;
+  const int waiting = backlog < 0 ? 1 : backlog;
+  const int to_shed = std::min(waiting - pending_close - *late_headers - *late_requests,
+                               static_cast<int>(unfinished.size()));
+  if (to_shed <= 0) return;
+  std::partial_sort(unfinished.begin(), unfinished.begin() + to_shed, unfinished.end(),
+                    [](const ConnectionState* a, const ConnectionState* b) {
+                      return a->waiting_since < b->waiting_since;
+                    });
+  for (int i = 0; i < to_shed; ++i) cut(*unfinished[i]);
+  *shed = to_shed;
 }
 
 bool HttpServer::OnRequest(MHD_Connection* connection, const char* url, const char* method,
@@ -243,31 +312,38 @@ bool HttpServer::OnRequest(MHD_Connection* connection, const char* url, const ch
     state = new RequestState;
     state->started = absl::Now();
     *con_cls = state;
-    {
-      absl::MutexLock lock(&mu_);
-      auto it = connections_.find(connection);
-      if (it != connections_.end()) it->second.in_request = true;
-    }
+    SetPhase(connection, Phase::kBody);
     const char* length =
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char* encoding =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     uint64_t declared = 0;
-    if (length != nullptr && absl::SimpleAtoi(length, &declared) &&
-        declared > options_.max_body_bytes) {
+    const bool has_length = length != nullptr && absl::SimpleAtoi(length, &declared);
+    if ((request.method == "GET" || request.method == "HEAD") &&
+        (encoding != nullptr || (has_length && declared > 0))) {
+      // Refuse before reading a byte of it: a body trickled slowly would
+      // otherwise hold the connection until the request timeout.
+      state->responded = true;
+      HttpResponse refused{
+          400, "text/plain; charset=utf-8", "GET and HEAD requests carry no body\n", {}};
+      return Respond(connection, request, refused, state->started, /*close=*/true);
+    }
+    if (has_length && declared > options_.max_body_bytes) {
       state->responded = true;
       HttpResponse too_large{413, "text/plain; charset=utf-8", "request body too large\n", {}};
-      return Respond(connection, request, too_large, state->started);
+      return Respond(connection, request, too_large, state->started, /*close=*/true);
     }
     // Wait for the body (if any) and the final call.
     return true;
   }
   if (*upload_data_size > 0) {
-    // GET and HEAD carry no body: count it and drop it.
+    // No handler reads a body: count it and drop it.
     state->body_bytes += *upload_data_size;
     *upload_data_size = 0;
     if (state->body_bytes > options_.max_body_bytes && !state->responded) {
       state->responded = true;
       HttpResponse too_large{413, "text/plain; charset=utf-8", "request body too large\n", {}};
-      return Respond(connection, request, too_large, state->started);
+      return Respond(connection, request, too_large, state->started, /*close=*/true);
     }
     return true;
   }
@@ -281,7 +357,8 @@ bool HttpServer::OnRequest(MHD_Connection* connection, const char* url, const ch
 }
 
 bool HttpServer::Respond(MHD_Connection* connection, const HttpRequest& request,
-                         const HttpResponse& response, absl::Time started) {
+                         const HttpResponse& response, absl::Time started, bool close) {
+  SetPhase(connection, Phase::kResponding);
   MHD_Response* reply = MHD_create_response_from_buffer(
       response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY);
   if (reply == nullptr) return false;
@@ -289,7 +366,7 @@ bool HttpServer::Respond(MHD_Connection* connection, const HttpRequest& request,
   for (const auto& [name, value] : response.headers) {
     MHD_add_response_header(reply, name.c_str(), value.c_str());
   }
-  if (response.status == 413) MHD_add_response_header(reply, MHD_HTTP_HEADER_CONNECTION, "close");
+  if (close) MHD_add_response_header(reply, MHD_HTTP_HEADER_CONNECTION, "close");
   MHD_Result queued =
       MHD_queue_response(connection, static_cast<unsigned int>(response.status), reply);
   MHD_destroy_response(reply);

@@ -1,6 +1,7 @@
 // HttpServer (libmicrohttpd wrapper): HEAD, keep-alive, and the limits —
 // 431 for oversized headers, 414 for a huge request line, 413 for a body,
-// the header timeout against slow clients, garbage bytes. Real sockets and
+// 400 for a GET with a body, the header and request timeouts against slow
+// clients, shedding at the connection limit, garbage bytes. Real sockets and
 // the curl binary; the handler is a fixed one.
 #include "gateway/http_server.h"
 
@@ -127,18 +128,115 @@ TEST_F(HttpServerTest, HugeRequestLineGets414) {
   EXPECT_TRUE(absl::StartsWith(reply, "HTTP/1.1 414 ")) << reply;
 }
 
-TEST_F(HttpServerTest, DeclaredLargeBodyGets413AndClose) {
+TEST_F(HttpServerTest, DeclaredLargePostBodyGets413AndClose) {
   StartServer({});
-  HttpReply reply = Curl(Url("/x"), {"-H", "Content-Length: 100000", "-H", "Expect:"});
+  HttpReply reply =
+      Curl(Url("/x"), {"-X", "POST", "-H", "Content-Length: 100000", "-H", "Expect:"});
   EXPECT_EQ(reply.status, 413) << reply.error;
   EXPECT_EQ(reply.headers["connection"], "close");
   EXPECT_EQ(requests_.load(), 0);
 }
 
-TEST_F(HttpServerTest, SmallBodyIsDiscardedAndAnswered) {
+TEST_F(HttpServerTest, SmallPostBodyIsDiscardedAndTheHandlerAnswers) {
+  StartServer({});
+  HttpReply reply = Curl(Url("/x"), {"--data", "abc"});
+  EXPECT_EQ(reply.status, 200) << reply.error;
+  EXPECT_EQ(requests_.load(), 1);
+}
+
+TEST_F(HttpServerTest, GetWithABodyGets400AndClose) {
   StartServer({});
   HttpReply reply = Curl(Url("/x"), {"--data", "abc", "-X", "GET"});
-  EXPECT_EQ(reply.status, 200) << reply.error;
+  EXPECT_EQ(reply.status, 400) << reply.error;
+  EXPECT_EQ(reply.headers["connection"], "close");
+  EXPECT_EQ(requests_.load(), 0);
+}
+
+TEST_F(HttpServerTest, ChunkedHeadGets400AndClose) {
+  StartServer({});
+  int fd = ConnectLoopback(server_->port());
+  ASSERT_GE(fd, 0);
+  std::string request = "HEAD /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  bool closed = false;
+  std::string reply = ReadUntilClosed(fd, absl::Seconds(3), &closed);
+  close(fd);
+  EXPECT_TRUE(absl::StartsWith(reply, "HTTP/1.1 400 ")) << reply;
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(requests_.load(), 0);
+}
+
+TEST_F(HttpServerTest, GetWithATrickledBodyGets400AtOnceAndIsClosed) {
+  // The request timeout stays at its 10 s default: the refusal must not wait
+  // for it, nor for a byte of the body.
+  StartServer({});
+  int fd = ConnectLoopback(server_->port());
+  ASSERT_GE(fd, 0);
+  absl::Time start = absl::Now();
+  std::string head = "GET /x HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n";
+  send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+  std::string reply;
+  bool closed = false;
+  // One body byte every 100 ms, until the server answers and closes.
+  for (int i = 0; i < 10 && !closed; ++i) {
+    send(fd, "b", 1, MSG_NOSIGNAL);
+    reply += ReadUntilClosed(fd, absl::Milliseconds(100), &closed);
+  }
+  absl::Duration took = absl::Now() - start;
+  close(fd);
+  EXPECT_TRUE(absl::StartsWith(reply, "HTTP/1.1 400 ")) << reply;
+  EXPECT_TRUE(absl::StrContains(reply, "GET and HEAD requests carry no body")) << reply;
+  EXPECT_TRUE(closed) << "the connection stayed open for " << took;
+  EXPECT_LT(took, absl::Seconds(1));
+  EXPECT_EQ(requests_.load(), 0);
+}
+
+TEST_F(HttpServerTest, SlowPostBodyIsCutAtTheRequestTimeout) {
+  HttpServerOptions options;
+  options.header_timeout = absl::Seconds(10);
+  options.request_timeout = absl::Milliseconds(600);
+  StartServer(options);
+  int fd = ConnectLoopback(server_->port());
+  ASSERT_GE(fd, 0);
+  absl::Time start = absl::Now();
+  std::string head = "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n";
+  send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+  // One body byte every 100 ms: never idle, never finished.
+  std::string reply;
+  bool closed = false;
+  while (!closed && absl::Now() - start < absl::Seconds(5)) {
+    if (send(fd, "b", 1, MSG_NOSIGNAL) != 1) break;
+    reply += ReadUntilClosed(fd, absl::Milliseconds(100), &closed);
+  }
+  absl::Duration took = absl::Now() - start;
+  close(fd);
+  EXPECT_EQ(reply, "");
+  // Headers were complete at once: only the request timeout can have cut it.
+  EXPECT_GE(took, absl::Milliseconds(500));
+  EXPECT_LT(took, absl::Seconds(2)) << "a slow body kept its connection for " << took;
+  EXPECT_EQ(requests_.load(), 0);
+}
+
+TEST_F(HttpServerTest, UnknownMethodWithASlowBodyIsCutAtTheRequestTimeout) {
+  HttpServerOptions options;
+  options.request_timeout = absl::Milliseconds(600);
+  StartServer(options);
+  int fd = ConnectLoopback(server_->port());
+  ASSERT_GE(fd, 0);
+  absl::Time start = absl::Now();
+  std::string head = "BREW /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n";
+  send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+  std::string reply;
+  bool closed = false;
+  while (!closed && absl::Now() - start < absl::Seconds(5)) {
+    if (send(fd, "b", 1, MSG_NOSIGNAL) != 1) break;
+    reply += ReadUntilClosed(fd, absl::Milliseconds(100), &closed);
+  }
+  absl::Duration took = absl::Now() - start;
+  close(fd);
+  EXPECT_EQ(reply, "");
+  EXPECT_LT(took, absl::Seconds(2)) << "a slow chunked body kept its connection for " << took;
+  EXPECT_EQ(requests_.load(), 0);
 }
 
 TEST_F(HttpServerTest, SlowHeadersAreCutAtTheHeaderTimeout) {
@@ -183,25 +281,47 @@ TEST_F(HttpServerTest, GarbageGetsAnErrorOrAClose) {
   EXPECT_EQ(Curl(Url("/after")).status, 200);
 }
 
-TEST_F(HttpServerTest, ConnectionsBeyondTheLimitWaitForAFreeSlot) {
+TEST_F(HttpServerTest, AtTheLimitTheOldestUnfinishedConnectionMakesRoomForAWaitingOne) {
   HttpServerOptions options;
   options.max_connections = 4;
   options.threads = 1;
   StartServer(options);
+  // Fill every slot with an idle keep-alive connection (each one answered,
+  // so each is surely accepted), oldest first.
+  const std::string keep_alive = "GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
   std::vector<int> held;
-  for (int i = 0; i < 4; ++i) held.push_back(ConnectLoopback(server_->port()));
-  absl::SleepFor(absl::Milliseconds(200));
+  for (int i = 0; i < 4; ++i) {
+    int fd = ConnectLoopback(server_->port());
+    ASSERT_GE(fd, 0);
+    send(fd, keep_alive.data(), keep_alive.size(), MSG_NOSIGNAL);
+    std::string answer;
+    bool closed = false;
+    while (!absl::StrContains(answer, "hello /x \n") && !closed) {
+      answer += ReadUntilClosed(fd, absl::Milliseconds(100), &closed);
+    }
+    ASSERT_FALSE(closed) << answer;
+    held.push_back(fd);
+  }
+  // The kernel's backlog takes the fifth; the sweeper sheds the connection
+  // that has waited longest for a request, and MHD accepts the fifth.
+  absl::Time start = absl::Now();
   int extra = ConnectLoopback(server_->port());
-  ASSERT_GE(extra, 0);  // The kernel's backlog accepts; MHD does not.
-  std::string request = "GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+  ASSERT_GE(extra, 0);
+  std::string request = "GET /y HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
   send(extra, request.data(), request.size(), MSG_NOSIGNAL);
   bool closed = false;
-  EXPECT_EQ(ReadUntilClosed(extra, absl::Milliseconds(500), &closed), "");
-  EXPECT_EQ(requests_.load(), 0);
-  for (int fd : held) close(fd);
   std::string reply = ReadUntilClosed(extra, absl::Seconds(3), &closed);
+  absl::Duration took = absl::Now() - start;
   close(extra);
   EXPECT_TRUE(absl::StartsWith(reply, "HTTP/1.1 200 ")) << reply;
+  EXPECT_LT(took, absl::Seconds(1));
+  bool oldest_closed = false;
+  EXPECT_EQ(ReadUntilClosed(held[0], absl::Seconds(1), &oldest_closed), "");
+  EXPECT_TRUE(oldest_closed);
+  bool newest_closed = false;
+  ReadUntilClosed(held[3], absl::Milliseconds(200), &newest_closed);
+  EXPECT_FALSE(newest_closed);
+  for (int fd : held) close(fd);
 }
 
 TEST(HttpServerStartTest, RejectsABadBindAddress) {
