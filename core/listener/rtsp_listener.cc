@@ -157,18 +157,14 @@ GstRTSPStatusCode RefuseForeignSession(GstRTSPClient* client, GstRTSPContext* co
 // gst-rtsp-server adds every session a request names to the client's own
 // list before any signal runs, and when that client's connection ends it
 // stops the media of the sessions in its list. So a foreign session is taken
-// off the list again when the answer goes out ("send-message", where
-// gst-rtsp-server holds no client lock) and, should the peer hang up before
-// that, at "pre-closed". REMOVE unwatches it without touching its media as
-// long as the client's drop-backlog is TRUE (the default, never changed
-// here).
+// off the list again when the answer goes out ("send-message": every request
+// is answered on the client's thread before its connection can be cleaned
+// up there, and gst-rtsp-server holds no client lock then). REMOVE unwatches
+// it without touching its media as long as the client's drop-backlog is TRUE
+// (the default, never changed here).
 GstRTSPFilterResult UnwatchForeignSession(GstRTSPClient* client, GstRTSPSession* session,
                                           gpointer) {
   return IsForeignSession(client, session) ? GST_RTSP_FILTER_REMOVE : GST_RTSP_FILTER_KEEP;
-}
-
-void UnwatchForeignSessions(GstRTSPClient* client, gpointer) {
-  gst_rtsp_client_session_filter(client, &UnwatchForeignSession, nullptr);
 }
 
 // --- UDP transports ------------------------------------------------------------
@@ -788,7 +784,6 @@ void RtspListener::OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpoi
   g_object_set_data(G_OBJECT(client), kClientIdKey,
                     reinterpret_cast<gpointer>(next_client_id.fetch_add(1)));
   g_signal_connect(client, "new-session", G_CALLBACK(&BindSessionToClient), nullptr);
-  g_signal_connect(client, "pre-closed", G_CALLBACK(&UnwatchForeignSessions), nullptr);
   for (const char* signal :
        {"pre-options-request", "pre-describe-request", "pre-setup-request", "pre-play-request",
         "pre-pause-request", "pre-teardown-request", "pre-get-parameter-request",
