@@ -1,13 +1,24 @@
 // The signals of the real rtsp_test_server binary, seen from outside:
 // SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM leave it running and SERVING and are
-// logged once each with the reason; SIGQUIT drains like SIGTERM (health
-// NOT_SERVING while an RTSP connection is still open, then exit 0).
+// logged once each with the reason, also when they arrive during start-up;
+// SIGQUIT drains like SIGTERM (health NOT_SERVING while an RTSP connection is
+// still open, then exit 0).
 //
 // Ports are ephemeral; ServerProcess learns them from the server's log.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -114,6 +125,62 @@ TEST_F(SignalsTest, SigquitDrainsLikeSigtermAndExitsZero) {
   ASSERT_TRUE(exit_code.ok()) << exit_code.status() << "\n" << server_.output();
   EXPECT_EQ(*exit_code, 0);  // not a core dump (-SIGQUIT)
   EXPECT_GE(exited, absl::Milliseconds(2900)) << "the drain timeout was cut short";
+}
+
+// The pid of the process whose command line has `argument`, or -1. Used for
+// a server that Start() has not returned from yet.
+pid_t FindProcessWithArgument(const std::string& argument) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    const std::string cmdline{std::istreambuf_iterator<char>(in), {}};
+    if (cmdline.find(argument) != std::string::npos) return static_cast<pid_t>(std::stoi(name));
+  }
+  return -1;
+}
+
+TEST_F(SignalsTest, IgnoredSignalsDuringStartUpDoNotKillTheServer) {
+  // The config is a FIFO: the server blocks reading it, which is start-up
+  // before plugins, GStreamer and the listeners. Opening it for writing
+  // returns once the server has opened it: that is the event to signal on.
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string fifo = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/startup_config.yaml");
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  const std::string config_flag = absl::StrCat("--config=", fifo);
+
+  std::string writer_error;
+  std::thread writer([&] {
+    const int fd = open(fifo.c_str(), O_WRONLY);  // blocks until the server reads
+    if (fd < 0) {
+      writer_error = absl::StrCat("open: ", std::strerror(errno));
+      return;
+    }
+    const pid_t pid = FindProcessWithArgument(config_flag);
+    if (pid < 0) writer_error = "server process not found in /proc";
+    if (pid > 0) {
+      kill(pid, SIGHUP);
+      kill(pid, SIGUSR1);
+    }
+    const std::string config = kConfig;
+    if (write(fd, config.data(), config.size()) != static_cast<ssize_t>(config.size())) {
+      writer_error = absl::StrCat("write: ", std::strerror(errno));
+    }
+    close(fd);
+  });
+  const absl::Status started = server_.Start({config_flag});
+  writer.join();
+  ASSERT_EQ(writer_error, "");
+  ASSERT_TRUE(started.ok()) << started << "\n" << server_.output();
+  ASSERT_TRUE(
+      server_.WaitForOutput("signal SIGHUP ignored: configuration reload is not supported", kStep))
+      << server_.output();
+  ASSERT_TRUE(server_.WaitForOutput("signal SIGUSR1 ignored: ", kStep)) << server_.output();
+  EXPECT_TRUE(server_.IsRunning());
+  HealthClient client(server_.grpc_port());
+  HealthWatch watch(client, "");
+  EXPECT_TRUE(watch.NextWith(kServing, kStep).has_value()) << server_.output();
 }
 
 }  // namespace
