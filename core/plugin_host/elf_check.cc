@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -178,13 +179,21 @@ absl::Status CheckElfLibrary(const std::string& path) {
                                        ", not 7f 45 4c 46)")));
   }
   if (ident_read < EI_NIDENT) return Truncated(size, "the ELF identification ends", EI_NIDENT);
-  if (ident[EI_CLASS] != kHostClass) {
-    return absl::InvalidArgumentError(absl::StrCat("built for ", ClassName(ident[EI_CLASS]),
-                                                   ", this server is ", ClassName(kHostClass)));
-  }
   if (ident[EI_DATA] != kHostData) {
     return absl::InvalidArgumentError(absl::StrCat("built for ", DataName(ident[EI_DATA]),
                                                    ", this server is ", DataName(kHostData)));
+  }
+  if (ident[EI_CLASS] != kHostClass) {
+    // e_machine sits at the same offset in both classes, so it can still
+    // say which machine (an ARM 32-bit board's library, typically).
+    std::string machine;
+    uint16_t e_machine = 0;
+    if (ReadAt(fd.get(), offsetof(Elf32_Ehdr, e_machine), &e_machine, sizeof(e_machine))) {
+      machine = absl::StrCat(" ", ElfMachineName(e_machine), " (e_machine ", e_machine, ")");
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("built for ", ClassName(ident[EI_CLASS]), machine, ", this server is ",
+                     ClassName(kHostClass), " ", ElfMachineName(HostElfMachine())));
   }
   if (size < sizeof(Ehdr)) return Truncated(size, "the ELF header ends", sizeof(Ehdr));
   Ehdr header;

@@ -88,7 +88,23 @@ TEST(ElfCheckTest, RejectsA32BitLibrary) {
   bytes[EI_CLASS] = ELFCLASS32;
   absl::Status status = CheckElfLibrary(WriteFixture("lib32.so", bytes));
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(status.message(), "built for 32-bit (ELFCLASS32), this server is 64-bit (ELFCLASS64)");
+  const std::string host = ElfMachineName(HostElfMachine());
+  EXPECT_EQ(status.message(),
+            absl::StrCat("built for 32-bit (ELFCLASS32) ", host, " (e_machine ", HostElfMachine(),
+                         "), this server is 64-bit (ELFCLASS64) ", host));
+}
+
+TEST(ElfCheckTest, RejectsA32BitArmLibraryNamingItsMachine) {
+  std::string bytes = ReadAll(GoodPlugin());
+  bytes[EI_CLASS] = ELFCLASS32;
+  bytes[18] = EM_ARM;  // e_machine, little-endian: 40
+  bytes[19] = 0;
+  absl::Status status = CheckElfLibrary(WriteFixture("libarm32.so", bytes));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            absl::StrCat("built for 32-bit (ELFCLASS32) ARM 32-bit (e_machine 40), this server is "
+                         "64-bit (ELFCLASS64) ",
+                         ElfMachineName(HostElfMachine())));
 }
 
 TEST(ElfCheckTest, RejectsABigEndianLibrary) {
