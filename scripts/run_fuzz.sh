@@ -21,7 +21,10 @@ targets=(rtsp_response_fuzz config_fuzz parameter_fuzz router_fuzz)
 
 labels=()
 for t in "${targets[@]}"; do labels+=("//fuzz:$t"); done
-CC=clang CXX=clang++ bazel --output_base="$output_base" build --config=fuzz "${labels[@]}"
+# No bazel-* symlinks: they would point the main build's ones at this output
+# base, and `bazel test //...` would then walk into it.
+CC=clang CXX=clang++ bazel --output_base="$output_base" build --config=fuzz --symlink_prefix=/ \
+  "${labels[@]}"
 bin="$(CC=clang CXX=clang++ bazel --output_base="$output_base" info --config=fuzz bazel-bin 2>/dev/null)"
 # The second Bazel server is not needed once the targets are built.
 bazel --output_base="$output_base" shutdown
