@@ -49,6 +49,26 @@ std::string ReadUntilClosed(int fd, absl::Duration timeout, bool* closed) {
   return data;
 }
 
+// Sends `head`, then one `byte` every 100 ms until the server closes the
+// connection or `limit` passes; closes `fd`. What came back, and how long.
+struct Trickled {
+  std::string reply;
+  absl::Duration took;
+  bool closed = false;  // by the server
+};
+Trickled TrickleUntilClosed(int fd, absl::string_view head, char byte, absl::Duration limit) {
+  const absl::Time start = absl::Now();
+  send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+  Trickled result;
+  while (!result.closed && absl::Now() - start < limit) {
+    if (send(fd, &byte, 1, MSG_NOSIGNAL) != 1) break;
+    result.reply += ReadUntilClosed(fd, absl::Milliseconds(100), &result.closed);
+  }
+  result.took = absl::Now() - start;
+  close(fd);
+  return result;
+}
+
 class HttpServerTest : public ::testing::Test {
  protected:
   void StartServer(HttpServerOptions options) {
@@ -172,18 +192,9 @@ TEST_F(HttpServerTest, GetWithATrickledBodyGets400AtOnceAndIsClosed) {
   StartServer({});
   int fd = ConnectLoopback(server_->port());
   ASSERT_GE(fd, 0);
-  absl::Time start = absl::Now();
-  std::string head = "GET /x HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n";
-  send(fd, head.data(), head.size(), MSG_NOSIGNAL);
-  std::string reply;
-  bool closed = false;
   // One body byte every 100 ms, until the server answers and closes.
-  for (int i = 0; i < 10 && !closed; ++i) {
-    send(fd, "b", 1, MSG_NOSIGNAL);
-    reply += ReadUntilClosed(fd, absl::Milliseconds(100), &closed);
-  }
-  absl::Duration took = absl::Now() - start;
-  close(fd);
+  auto [reply, took, closed] = TrickleUntilClosed(
+      fd, "GET /x HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n", 'b', absl::Seconds(1));
   EXPECT_TRUE(absl::StartsWith(reply, "HTTP/1.1 400 ")) << reply;
   EXPECT_TRUE(absl::StrContains(reply, "GET and HEAD requests carry no body")) << reply;
   EXPECT_TRUE(closed) << "the connection stayed open for " << took;
@@ -198,18 +209,9 @@ TEST_F(HttpServerTest, SlowPostBodyIsCutAtTheRequestTimeout) {
   StartServer(options);
   int fd = ConnectLoopback(server_->port());
   ASSERT_GE(fd, 0);
-  absl::Time start = absl::Now();
-  std::string head = "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n";
-  send(fd, head.data(), head.size(), MSG_NOSIGNAL);
   // One body byte every 100 ms: never idle, never finished.
-  std::string reply;
-  bool closed = false;
-  while (!closed && absl::Now() - start < absl::Seconds(5)) {
-    if (send(fd, "b", 1, MSG_NOSIGNAL) != 1) break;
-    reply += ReadUntilClosed(fd, absl::Milliseconds(100), &closed);
-  }
-  absl::Duration took = absl::Now() - start;
-  close(fd);
+  auto [reply, took, closed] = TrickleUntilClosed(
+      fd, "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n", 'b', absl::Seconds(5));
   EXPECT_EQ(reply, "");
   // Headers were complete at once: only the request timeout can have cut it.
   EXPECT_GE(took, absl::Milliseconds(500));
@@ -223,17 +225,9 @@ TEST_F(HttpServerTest, UnknownMethodWithASlowBodyIsCutAtTheRequestTimeout) {
   StartServer(options);
   int fd = ConnectLoopback(server_->port());
   ASSERT_GE(fd, 0);
-  absl::Time start = absl::Now();
-  std::string head = "BREW /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n";
-  send(fd, head.data(), head.size(), MSG_NOSIGNAL);
-  std::string reply;
-  bool closed = false;
-  while (!closed && absl::Now() - start < absl::Seconds(5)) {
-    if (send(fd, "b", 1, MSG_NOSIGNAL) != 1) break;
-    reply += ReadUntilClosed(fd, absl::Milliseconds(100), &closed);
-  }
-  absl::Duration took = absl::Now() - start;
-  close(fd);
+  auto [reply, took, closed] = TrickleUntilClosed(
+      fd, "BREW /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n", 'b',
+      absl::Seconds(5));
   EXPECT_EQ(reply, "");
   EXPECT_LT(took, absl::Seconds(2)) << "a slow chunked body kept its connection for " << took;
   EXPECT_EQ(requests_.load(), 0);
@@ -245,17 +239,9 @@ TEST_F(HttpServerTest, SlowHeadersAreCutAtTheHeaderTimeout) {
   StartServer(options);
   int fd = ConnectLoopback(server_->port());
   ASSERT_GE(fd, 0);
-  absl::Time start = absl::Now();
-  std::string partial = "GET /x HTTP/1.1\r\nHost: h\r\nX-Slow: ";
-  send(fd, partial.data(), partial.size(), MSG_NOSIGNAL);
   // One byte every 100 ms: never idle, never finished.
-  bool closed = false;
-  while (!closed && absl::Now() - start < absl::Seconds(5)) {
-    if (send(fd, "a", 1, MSG_NOSIGNAL) != 1) break;
-    ReadUntilClosed(fd, absl::Milliseconds(100), &closed);
-  }
-  absl::Duration took = absl::Now() - start;
-  close(fd);
+  absl::Duration took =
+      TrickleUntilClosed(fd, "GET /x HTTP/1.1\r\nHost: h\r\nX-Slow: ", 'a', absl::Seconds(5)).took;
   EXPECT_LT(took, absl::Seconds(2)) << "a slow client kept its connection for " << took;
   EXPECT_EQ(requests_.load(), 0);
 }

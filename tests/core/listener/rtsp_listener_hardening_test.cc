@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "core/listener/rtsp_listener.h"
 #include "gtest/gtest.h"
+#include "tests/core/listener/raw_video_mount.h"
 #include "tests/core/listener/rtsp_test_client.h"
 
 namespace rtsptest::core {
@@ -81,14 +82,7 @@ std::string UdpTransport(int rtp_port, absl::string_view extra = "") {
 class RtspListenerHardeningTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
-    gst_rtsp_media_factory_set_launch(
-        factory,
-        "( videotestsrc is-live=true ! video/x-raw,format=RGB,width=64,height=48,"
-        "framerate=30/1 ! rtpvrawpay name=pay0 )");
-    gst_rtsp_media_factory_set_shared(factory, TRUE);
-    listener_.Mount("/cam", factory);
-    g_object_unref(factory);
+    testing::MountRawVideo(listener_, "/cam");
     ASSERT_TRUE(listener_.Start().ok());
   }
   int port() const { return static_cast<int>(listener_.bound_port()); }

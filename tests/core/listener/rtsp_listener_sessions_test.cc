@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "core/listener/rtsp_listener.h"
 #include "gtest/gtest.h"
+#include "tests/core/listener/raw_video_mount.h"
 #include "tests/core/listener/rtsp_test_client.h"
 #include "tests/util/rtsp_reader.h"
 
@@ -34,16 +35,7 @@ constexpr absl::Duration kTimeout = absl::Seconds(20);
 class RtspListenerSessionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* path : {"/cam", "/other"}) {
-      GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
-      gst_rtsp_media_factory_set_launch(
-          factory,
-          "( videotestsrc is-live=true ! video/x-raw,format=RGB,width=64,height=48,"
-          "framerate=30/1 ! rtpvrawpay name=pay0 )");
-      gst_rtsp_media_factory_set_shared(factory, TRUE);
-      listener_.Mount(path, factory);
-      g_object_unref(factory);
-    }
+    for (const char* path : {"/cam", "/other"}) testing::MountRawVideo(listener_, path);
     ASSERT_TRUE(listener_.Start().ok());
   }
   int port() const { return static_cast<int>(listener_.bound_port()); }

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "tests/core/listener/raw_video_mount.h"
 #include "tests/core/listener/rtsp_test_client.h"
 #include "tests/util/loopback.h"
 
@@ -61,15 +62,7 @@ std::set<std::string> Methods(const std::string& public_header) {
 class RtspListenerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // A plain playback factory, as every stream of this server is one.
-    GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
-    gst_rtsp_media_factory_set_launch(
-        factory,
-        "( videotestsrc is-live=true ! video/x-raw,format=RGB,width=64,height=48 ! "
-        "rtpvrawpay name=pay0 )");
-    gst_rtsp_media_factory_set_shared(factory, TRUE);
-    listener_.Mount("/cam", factory);
-    g_object_unref(factory);
+    testing::MountRawVideo(listener_, "/cam");
     ASSERT_TRUE(listener_.Start().ok());
   }
   int port() const { return static_cast<int>(listener_.bound_port()); }

@@ -13,6 +13,7 @@
 #include "core/media/encoder_faults.h"
 #include "core/media/stream_media.h"
 #include "gtest/gtest.h"
+#include "tests/core/media/raw_video_bin.h"
 
 namespace rtsptest::core {
 namespace {
@@ -122,20 +123,6 @@ TEST(PaintBlackTest, UnsupportedFormatIsFailedPreconditionNamingIt) {
   absl::Status status;
   PaintedBlack(GST_VIDEO_FORMAT_v210, &status);
   EXPECT_EQ(status, absl::FailedPreconditionError("black: raw video format v210 is not supported"));
-}
-
-absl::StatusOr<GstPtr<GstElement>> BuildRawVideo() {
-  GError* error = nullptr;
-  GstElement* bin = gst_parse_bin_from_description(
-      "videotestsrc is-live=true ! video/x-raw,format=I420,width=64,height=48,framerate=15/1 ! "
-      "rtpvrawpay name=pay0",
-      FALSE, &error);
-  if (bin == nullptr) {
-    absl::Status status = absl::InvalidArgumentError(error->message);
-    g_error_free(error);
-    return status;
-  }
-  return GstPtr<GstElement>(GST_ELEMENT(gst_object_ref_sink(bin)));
 }
 
 TEST(StreamFaultsTest, WithoutAnEncoderPictureFaultsAreFailedPrecondition) {
