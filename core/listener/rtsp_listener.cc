@@ -13,6 +13,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/log/log.h"
 #include "core/glib/gst_ptr.h"
+#include "core/listener/session_ids.h"
 #include "core/listener/transport_counter.h"
 
 namespace rtsptest::core {
@@ -297,12 +298,18 @@ gboolean ResetConnections(GSocket* socket, GIOCondition, gpointer) {
 }  // namespace
 
 RtspListener::RtspListener(std::string name, std::string bind_address, uint32_t port)
-    : name_(std::move(name)), bind_address_(std::move(bind_address)), configured_port_(port) {
-  server_ = GST_RTSP_SERVER(g_object_new(faultable_server_get_type(), nullptr));
+    : name_(std::move(name)),
+      bind_address_(std::move(bind_address)),
+      configured_port_(port),
+      server_(GST_RTSP_SERVER(g_object_new(faultable_server_get_type(), nullptr))),
+      acceptor_(name_, server_, [this] { return clients_.load(); }) {
   // gst-rtsp-server's default accept backlog is 5: a burst of readers (a
   // load test, a fleet of clients reconnecting after a blip) then waits out
   // SYN retransmits of 1, 3, 7 s. The kernel caps this at somaxconn.
   gst_rtsp_server_set_backlog(server_, kListenBacklog);
+  GstRTSPSessionPool* sessions = NewAlphanumericSessionPool();
+  gst_rtsp_server_set_session_pool(server_, sessions);
+  g_object_unref(sessions);
   // Clients get threads of their own (up to kClientThreads, then shared):
   // a burst of connecting readers, whose requests and TCP-interleaved media
   // would otherwise all queue on this listener's one loop, cannot starve
@@ -375,6 +382,7 @@ void RtspListener::InstallListeningSourceLocked() {
     g_source_unref(listen_source_);
     listen_source_ = nullptr;
   }
+  CancelAcceptBackOffLocked();
   // Stalled: nothing watches the socket, so the kernel completes handshakes
   // into the backlog and nobody accepts them until the stall ends.
   if (listen_socket_ == nullptr || stall_active_) return;
@@ -385,13 +393,44 @@ void RtspListener::InstallListeningSourceLocked() {
     g_source_set_callback(source, reinterpret_cast<GSourceFunc>(&ResetConnections), nullptr,
                           nullptr);
   } else {
-    // What gst_rtsp_server_create_source() does, minus its private reference
-    // to the socket.
-    g_source_set_callback(source, reinterpret_cast<GSourceFunc>(&gst_rtsp_server_io_func),
-                          g_object_ref(server_), g_object_unref);
+    g_source_set_callback(source, reinterpret_cast<GSourceFunc>(&RtspListener::OnListenReadable),
+                          this, nullptr);
   }
   g_source_attach(source, context_);
   listen_source_ = source;
+}
+
+void RtspListener::CancelAcceptBackOffLocked() {
+  if (back_off_source_ == nullptr) return;
+  g_source_destroy(back_off_source_);
+  g_source_unref(back_off_source_);
+  back_off_source_ = nullptr;
+}
+
+gboolean RtspListener::OnListenReadable(GSocket* socket, GIOCondition, gpointer self) {
+  auto* listener = static_cast<RtspListener*>(self);
+  const absl::Duration back_off = listener->acceptor_.AcceptPending(socket);
+  if (back_off == absl::ZeroDuration()) return G_SOURCE_CONTINUE;
+  // Out of descriptors: the socket stays readable, so stop watching it for
+  // a while rather than spin.
+  absl::MutexLock lock(&listener->mutex_);
+  if (listener->listen_source_ == nullptr) return G_SOURCE_REMOVE;
+  g_source_unref(std::exchange(listener->listen_source_, nullptr));
+  listener->back_off_source_ = g_timeout_source_new(absl::ToInt64Milliseconds(back_off));
+  g_source_set_callback(
+      listener->back_off_source_,
+      [](gpointer data) -> gboolean {
+        auto* listener = static_cast<RtspListener*>(data);
+        absl::MutexLock lock(&listener->mutex_);
+        g_source_unref(std::exchange(listener->back_off_source_, nullptr));
+        if (listener->listen_socket_ != nullptr && listener->listen_source_ == nullptr) {
+          listener->InstallListeningSourceLocked();
+        }
+        return G_SOURCE_REMOVE;
+      },
+      listener, nullptr);
+  g_source_attach(listener->back_off_source_, listener->context_);
+  return G_SOURCE_REMOVE;
 }
 
 absl::Status RtspListener::Start() {
@@ -426,6 +465,7 @@ void RtspListener::CloseListeningSocket() {
     absl::MutexLock lock(&mutex_);
     source = std::exchange(listen_source_, nullptr);
     socket = std::exchange(listen_socket_, nullptr);
+    CancelAcceptBackOffLocked();
     last_error_ = "listening socket closed";
   }
   if (source != nullptr) {

@@ -22,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/listener/connection_acceptor.h"
 #include "core/listener/rtsp_faults.h"
 
 namespace rtsptest::core {
@@ -101,6 +102,17 @@ class RtspListener {
   // Returns how many were closed. Safe from any thread.
   int CloseReadersOf(GstRTSPMedia* media);
 
+  // At most `max` RTSP connections open at once on this port; one more is
+  // answered 503 and closed (see ConnectionAcceptor). <= 0: no limit (the
+  // default). Safe from any thread; applies to connections accepted next.
+  void SetMaxConnections(int max) { acceptor_.set_max_connections(max); }
+  int max_connections() const { return acceptor_.max_connections(); }
+  // Connections refused for the limit; connections closed because a request
+  // broke the request limits (request_framer.h); failed accepts (e.g. out of
+  // descriptors). Totals since start.
+  int64_t refused_over_limit() const { return acceptor_.refused_over_limit(); }
+  int64_t requests_over_limits() const { return acceptor_.requests_over_limits(); }
+  int64_t accept_failures() const { return acceptor_.accept_failures(); }
   // Number of RTSP connections currently open on this port.
   int connected_clients() const { return clients_.load(); }
   // Total RTSP connections accepted since start.
@@ -178,6 +190,8 @@ class RtspListener {
   static void OnSendMessage(GstRTSPClient* client, GstRTSPContext* context, GstRTSPMessage* message,
                             gpointer self);
   absl::Status AttachListeningSource();
+  static gboolean OnListenReadable(GSocket* socket, GIOCondition condition, gpointer self);
+  void CancelAcceptBackOffLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Replaces the listening source by the one the active listener faults call
   // for (none while stalled). No-op while the socket is closed.
   void InstallListeningSourceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
@@ -193,6 +207,7 @@ class RtspListener {
   const uint32_t configured_port_;
 
   GstRTSPServer* server_ = nullptr;       // owned
+  ConnectionAcceptor acceptor_;           // on the loop thread
   GstRTSPMountPoints* mounts_ = nullptr;  // owned
   GMainContext* context_ = nullptr;       // owned
   GMainLoop* loop_ = nullptr;             // owned
@@ -205,6 +220,8 @@ class RtspListener {
   GSocket* listen_socket_ ABSL_GUARDED_BY(mutex_) = nullptr;      // owned
   GSource* listen_source_ ABSL_GUARDED_BY(mutex_) = nullptr;      // owned
   GSource* session_gc_source_ ABSL_GUARDED_BY(mutex_) = nullptr;  // owned
+  // While out of descriptors: re-installs the listening source when due.
+  GSource* back_off_source_ ABSL_GUARDED_BY(mutex_) = nullptr;  // owned
   std::string last_error_ ABSL_GUARDED_BY(mutex_);
   bool stall_active_ ABSL_GUARDED_BY(mutex_) = false;
   bool refuse_active_ ABSL_GUARDED_BY(mutex_) = false;
