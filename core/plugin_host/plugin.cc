@@ -1,12 +1,16 @@
 // A checked plugin: parameter validation and element creation; see plugin.h.
 #include "core/plugin_host/plugin.h"
 
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/log/log.h"
 #include "core/plugin_host/descriptor_checks.h"
+#include "core/plugin_host/descriptor_memory.h"
 
 namespace rtsptest::core {
 namespace {
@@ -33,6 +37,32 @@ bool HasPay0(GstElement* element) {
   return name != nullptr && absl::string_view(name.get()) == "pay0";
 }
 
+// One call of a plugin's create, shared by the caller and the thread that
+// runs it: everything the plugin may touch lives here, so that an abandoned
+// call can go on reading its context after the caller has returned.
+struct CreateCall {
+  std::string stream_path;
+  ParameterList params;
+  std::vector<rts_param> c_params;
+  rts_stream_context context = {};
+  char error[kCreateErrorSize] = {};
+
+  absl::Mutex mutex;
+  bool returned ABSL_GUARDED_BY(mutex) = false;
+  bool abandoned ABSL_GUARDED_BY(mutex) = false;
+  void* created ABSL_GUARDED_BY(mutex) = nullptr;
+};
+
+// Releases what an abandoned create returned after its caller gave up on
+// it. Nothing else ever sees it.
+void DiscardLateResult(const std::string& plugin, const std::string& stream_path, void* created) {
+  common::Log(common::LogLevel::kWarning, "plugin create returned after its time-out; discarded",
+              {{"plugin", plugin},
+               {"stream", stream_path},
+               {"returned", created != nullptr ? "an object" : "NULL"}});
+  if (created != nullptr && G_IS_OBJECT(created)) g_object_unref(g_object_ref_sink(created));
+}
+
 }  // namespace
 
 const char* ParamTypeName(rts_param_type type) {
@@ -54,21 +84,29 @@ const char* ParamTypeName(rts_param_type type) {
 }
 
 absl::StatusOr<std::unique_ptr<Plugin>> Plugin::FromDescriptor(
-    absl::string_view name, std::string path, const rts_plugin_descriptor* descriptor) {
+    absl::string_view name, std::string path, const rts_plugin_descriptor* descriptor,
+    absl::Duration create_timeout) {
   const std::string prefix = path.empty() ? absl::StrCat("plugin ", name, ": ")
                                           : absl::StrCat("plugin ", name, ": ", path, ": ");
   if (descriptor == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat(prefix, RTS_PLUGIN_ENTRY_SYMBOL "() returned NULL"));
   }
-  absl::Status status = CheckDescriptor(*descriptor, name);
+  // Readable first: CheckDescriptor dereferences every field.
+  absl::Status status = CheckDescriptorMemory(descriptor);
+  if (status.ok()) status = CheckDescriptor(*descriptor, name);
   if (!status.ok()) return WithPrefix(prefix, status);
   // Not make_unique: the constructor is private.
-  return std::unique_ptr<Plugin>(new Plugin(std::string(name), std::move(path), descriptor));
+  return std::unique_ptr<Plugin>(
+      new Plugin(std::string(name), std::move(path), descriptor, create_timeout));
 }
 
-Plugin::Plugin(std::string name, std::string path, const rts_plugin_descriptor* descriptor)
-    : name_(std::move(name)), path_(std::move(path)), descriptor_(descriptor) {}
+Plugin::Plugin(std::string name, std::string path, const rts_plugin_descriptor* descriptor,
+               absl::Duration create_timeout)
+    : name_(std::move(name)),
+      path_(std::move(path)),
+      descriptor_(descriptor),
+      create_timeout_(create_timeout) {}
 
 std::string Plugin::StreamPrefix(absl::string_view stream_path) const {
   return absl::StrCat("stream ", stream_path, ": plugin ", name_, ": ");
@@ -87,24 +125,63 @@ absl::StatusOr<GstPtr<GstElement>> Plugin::CreateElement(
   absl::StatusOr<ParameterList> params = ValidateParameters(stream_path, raw);
   if (!params.ok()) return params.status();
 
-  // The context points into `params` and `path`, which outlive the call; the
-  // plugin must copy anything it keeps (rts_plugin.h, "Ownership").
-  std::vector<rts_param> c_params;
-  c_params.reserve(params->size());
-  for (const auto& [name, value] : *params) {
-    c_params.push_back(rts_param{name.c_str(), value.c_str()});
-  }
-  const std::string path(stream_path);
-  rts_stream_context context = {};
-  context.stream_path = path.c_str();
-  context.params = c_params.empty() ? nullptr : c_params.data();
-  context.param_count = c_params.size();
-
-  char error[kCreateErrorSize] = {};
-  void* created = descriptor_->create(&context, error, sizeof(error));
-  error[sizeof(error) - 1] = '\0';  // in case the plugin filled it unterminated
-
   const std::string prefix = StreamPrefix(stream_path);
+  if (int stuck = stuck_creates_->load(); stuck > 0) {
+    return absl::UnavailableError(absl::StrCat(
+        prefix, "not called: ", stuck,
+        " earlier create() call(s) of this plugin did not return within ",
+        absl::FormatDuration(create_timeout_), " and are still blocked; restart the process"));
+  }
+
+  // The context points into `call`, which the plugin's thread shares: an
+  // abandoned call may read it after we have returned (rts_plugin.h,
+  // "Ownership", only promises it for the duration of the call).
+  auto call = std::make_shared<CreateCall>();
+  call->stream_path = std::string(stream_path);
+  call->params = *std::move(params);
+  call->c_params.reserve(call->params.size());
+  for (const auto& [name, value] : call->params) {
+    call->c_params.push_back(rts_param{name.c_str(), value.c_str()});
+  }
+  call->context.stream_path = call->stream_path.c_str();
+  call->context.params = call->c_params.empty() ? nullptr : call->c_params.data();
+  call->context.param_count = call->c_params.size();
+
+  // A thread per call: creates are rare (one per stream), and only a thread
+  // of our own can be left behind when the plugin never returns.
+  std::thread([call, create = descriptor_->create, stuck = stuck_creates_, plugin = name_] {
+    void* created = create(&call->context, call->error, sizeof(call->error));
+    bool late = false;
+    {
+      absl::MutexLock lock(&call->mutex);
+      call->returned = true;
+      call->created = created;
+      late = call->abandoned;
+    }
+    if (late) {
+      stuck->fetch_sub(1);
+      DiscardLateResult(plugin, call->stream_path, created);
+    }
+  }).detach();
+
+  void* created = nullptr;
+  {
+    absl::MutexLock lock(&call->mutex);
+    if (!call->mutex.AwaitWithTimeout(absl::Condition(&call->returned), create_timeout_)) {
+      // Under the lock, so that the thread sees either "not abandoned" and
+      // we take its result, or "abandoned" and it discards it: never both.
+      call->abandoned = true;
+      stuck_creates_->fetch_add(1);
+      return absl::DeadlineExceededError(absl::StrCat(
+          prefix, "create() did not return within ", absl::FormatDuration(create_timeout_),
+          "; the call is abandoned (its thread stays blocked in the plugin and anything it "
+          "returns later is discarded; restart the process to reclaim it)"));
+    }
+    created = call->created;
+  }
+  char* error = call->error;
+  error[kCreateErrorSize - 1] = '\0';  // in case the plugin filled it unterminated
+
   if (created == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat(prefix, "create failed: ",

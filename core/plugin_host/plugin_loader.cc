@@ -58,8 +58,8 @@ bool IsRegularFile(const std::string& path) {
 
 }  // namespace
 
-PluginLoader::PluginLoader(std::vector<std::string> plugin_dirs)
-    : plugin_dirs_(std::move(plugin_dirs)) {}
+PluginLoader::PluginLoader(std::vector<std::string> plugin_dirs, absl::Duration create_timeout)
+    : plugin_dirs_(std::move(plugin_dirs)), create_timeout_(create_timeout) {}
 
 absl::StatusOr<std::shared_ptr<const Plugin>> PluginLoader::Load(absl::string_view name) {
   absl::MutexLock lock(&mu_);
@@ -118,7 +118,8 @@ absl::StatusOr<std::shared_ptr<const Plugin>> PluginLoader::LoadUncached(absl::s
   const auto get_descriptor = reinterpret_cast<rts_plugin_entry_fn>(entry);
   const rts_plugin_descriptor* descriptor = get_descriptor();
 
-  absl::StatusOr<std::unique_ptr<Plugin>> plugin = Plugin::FromDescriptor(name, *path, descriptor);
+  absl::StatusOr<std::unique_ptr<Plugin>> plugin =
+      Plugin::FromDescriptor(name, *path, descriptor, create_timeout_);
   if (!plugin.ok()) return plugin.status();  // `library` is dlclosed here
   library.release();                         // kept for the life of the process, see the header
   return std::shared_ptr<const Plugin>(*std::move(plugin));

@@ -49,7 +49,9 @@ using ::rtsptest::common::IsValidPluginName;
 class PluginLoader {
  public:
   // Directories are searched in order; the first lib<name>.so found wins.
-  explicit PluginLoader(std::vector<std::string> plugin_dirs);
+  // Every plugin's create is bounded by `create_timeout` (Plugin::CreateElement).
+  explicit PluginLoader(std::vector<std::string> plugin_dirs,
+                        absl::Duration create_timeout = kDefaultCreateTimeout);
 
   PluginLoader(const PluginLoader&) = delete;
   PluginLoader& operator=(const PluginLoader&) = delete;
@@ -60,7 +62,11 @@ class PluginLoader {
   //                       shared library for this machine, or is truncated
   //                       (see elf_check.h; checked before dlopen, which
   //                       would crash on a truncated file); dlopen failed (path and
-  //                       dlerror); entry point returned NULL; descriptor
+  //                       dlerror); entry point returned NULL or a
+  //                       pointer to unreadable memory, or a descriptor
+  //                       whose strings, schema or create point to
+  //                       unreadable memory or outside any library
+  //                       (descriptor_memory.h); descriptor
   //                       name differs from the file name; bad schema or
   //                       missing version/description/create.
   //   NotFound            no lib<name>.so in any directory (lists them).
@@ -91,6 +97,7 @@ class PluginLoader {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::vector<std::string> plugin_dirs_;
+  const absl::Duration create_timeout_;
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<const Plugin>, std::less<>> loaded_ ABSL_GUARDED_BY(mu_);
 };
