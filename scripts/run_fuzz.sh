@@ -17,7 +17,7 @@ seconds="${1:-10}"
 # One per checkout, as Bazel's own output bases are.
 output_base="${FUZZ_OUTPUT_BASE:-$HOME/.cache/rtsptest-fuzz-bazel/$(pwd | md5sum | cut -c1-12)}"
 artifacts="${FUZZ_ARTIFACTS:-/tmp/rtsptest-fuzz}"
-targets=(rtsp_response_fuzz config_fuzz parameter_fuzz router_fuzz)
+targets=(rtsp_response_fuzz config_fuzz parameter_fuzz router_fuzz request_framer_fuzz)
 
 labels=()
 for t in "${targets[@]}"; do labels+=("//fuzz:$t"); done

@@ -49,6 +49,7 @@ health:
   require_live_streams: false
 drain_timeout: 5s
 state_file: $TMP/state.json
+limits: {max_connections_per_listener: 100}
 )";
 
 using Reader = std::function<std::string(const v1::ServerConfig&)>;
@@ -122,6 +123,10 @@ std::vector<KnobCase> Cases() {
        }},
       {"drain_timeout", "5s", "7s", "7s", "7s", "5s", "2h", "-1s",
        [](const v1::ServerConfig& c) { return Duration(c.drain_timeout()); }},
+      {"max_connections", "100", "200", "200", "200", "100", "x", "-1",
+       [](const v1::ServerConfig& c) {
+         return absl::StrCat(c.limits().max_connections_per_listener());
+       }},
       {"control_token", "file-token", "flag-token", "flag-token", "flag-token", "file-token",
        "two words", "two words", [](const v1::ServerConfig& c) { return c.control().token(); }},
       // The loaded config carries the token read from the file.
