@@ -6,9 +6,6 @@
 // line of Main() on (see common/process/stop_signals.h).
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/security/tls_certificate_provider.h>
-#include <grpcpp/security/tls_certificate_verifier.h>
-#include <grpcpp/security/tls_credentials_options.h>
 #include <gst/gst.h>
 
 #include <algorithm>
@@ -151,26 +148,12 @@ void ApplyLogLevel(const config::v1::ServerConfig& config) {
 // How long stopping may take after the drain before the process just exits.
 constexpr absl::Duration kStopWatchdog = absl::Seconds(5);
 
-// How the embedded gateway reaches this process's own gRPC port: plaintext,
-// or TLS without verifying the server (it is this process, on loopback,
-// and its certificate need not name the loopback address) and, for mTLS,
-// with the server's own certificate as the client's: client_ca_file must
-// then have signed it.
+// How the embedded gateway reaches this process's own gRPC port (see
+// control::SelfChannelCredentials).
 std::shared_ptr<grpc::ChannelCredentials> SelfCredentials(const config::v1::ControlPlane& control) {
   absl::StatusOr<control::ControlPlaneSecurity> security = control::SecurityFromConfig(control);
-  if (!security.ok() || !security->tls()) return grpc::InsecureChannelCredentials();
-  grpc::experimental::TlsChannelCredentialsOptions options;
-  options.set_verify_server_certs(false);
-  options.set_check_call_host(false);
-  options.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
-  if (security->mtls()) {
-    options.set_certificate_provider(
-        std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
-            std::vector<grpc::experimental::IdentityKeyCertPair>{
-                {security->tls_key_pem, security->tls_cert_pem}}));
-    options.watch_identity_key_cert_pairs();
-  }
-  return grpc::experimental::TlsCredentials(options);
+  if (!security.ok()) return grpc::InsecureChannelCredentials();
+  return control::SelfChannelCredentials(*security);
 }
 
 // --check_config: 0 when every stream builds, else kConfigErrorExitCode.
