@@ -302,7 +302,8 @@ RtspListener::RtspListener(std::string name, std::string bind_address, uint32_t 
       bind_address_(std::move(bind_address)),
       configured_port_(port),
       server_(GST_RTSP_SERVER(g_object_new(faultable_server_get_type(), nullptr))),
-      acceptor_(name_, server_, [this] { return clients_.load(); }) {
+      acceptor_(name_, server_, [this] { return clients_.load(); }),
+      reaper_(name_) {
   // gst-rtsp-server's default accept backlog is 5: a burst of readers (a
   // load test, a fleet of clients reconnecting after a blip) then waits out
   // SYN retransmits of 1, 3, 7 s. The kernel caps this at somaxconn.
@@ -451,6 +452,16 @@ absl::Status RtspListener::Start() {
                           nullptr, nullptr);
     g_source_attach(session_gc_source_, context_);
     g_object_unref(pool);
+    reaper_source_ = g_timeout_source_new_seconds(1);
+    g_source_set_callback(
+        reaper_source_,
+        [](gpointer self) -> gboolean {
+          auto* listener = static_cast<RtspListener*>(self);
+          listener->reaper_.Sweep(listener->server_, absl::Now());
+          return G_SOURCE_CONTINUE;
+        },
+        this, nullptr);
+    g_source_attach(reaper_source_, context_);
   }
   thread_ = std::thread([this] { RunLoop(); });
   common::Log(common::LogLevel::kInfo, "listener serving",
@@ -509,10 +520,10 @@ void RtspListener::Stop() {
     RunOnContext(context_, [this] {
       {
         absl::MutexLock lock(&mutex_);
-        if (session_gc_source_ != nullptr) {
-          g_source_destroy(session_gc_source_);
-          g_source_unref(session_gc_source_);
-          session_gc_source_ = nullptr;
+        for (GSource** source : {&session_gc_source_, &reaper_source_}) {
+          if (*source == nullptr) continue;
+          g_source_destroy(*source);
+          g_source_unref(std::exchange(*source, nullptr));
         }
       }
       // Closes every client connection of this server.

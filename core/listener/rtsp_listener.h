@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "core/listener/connection_acceptor.h"
 #include "core/listener/rtsp_faults.h"
+#include "core/listener/stalled_reader_reaper.h"
 
 namespace rtsptest::core {
 
@@ -113,6 +114,8 @@ class RtspListener {
   int64_t refused_over_limit() const { return acceptor_.refused_over_limit(); }
   int64_t requests_over_limits() const { return acceptor_.requests_over_limits(); }
   int64_t accept_failures() const { return acceptor_.accept_failures(); }
+  // Readers closed because they stopped reading (StalledReaderReaper).
+  int64_t stalled_readers_dropped() const { return reaper_.dropped(); }
   // Number of RTSP connections currently open on this port.
   int connected_clients() const { return clients_.load(); }
   // Total RTSP connections accepted since start.
@@ -208,6 +211,7 @@ class RtspListener {
 
   GstRTSPServer* server_ = nullptr;       // owned
   ConnectionAcceptor acceptor_;           // on the loop thread
+  StalledReaderReaper reaper_;            // on the loop thread, once a second
   GstRTSPMountPoints* mounts_ = nullptr;  // owned
   GMainContext* context_ = nullptr;       // owned
   GMainLoop* loop_ = nullptr;             // owned
@@ -222,6 +226,7 @@ class RtspListener {
   GSource* session_gc_source_ ABSL_GUARDED_BY(mutex_) = nullptr;  // owned
   // While out of descriptors: re-installs the listening source when due.
   GSource* back_off_source_ ABSL_GUARDED_BY(mutex_) = nullptr;  // owned
+  GSource* reaper_source_ ABSL_GUARDED_BY(mutex_) = nullptr;    // owned
   std::string last_error_ ABSL_GUARDED_BY(mutex_);
   bool stall_active_ ABSL_GUARDED_BY(mutex_) = false;
   bool refuse_active_ ABSL_GUARDED_BY(mutex_) = false;

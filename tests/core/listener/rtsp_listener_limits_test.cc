@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -166,6 +167,39 @@ TEST_F(RtspListenerLimitsTest, OneConnectionOverTheLimitIs503AndALaterOneIsServe
     absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_TRUE(AnswersOptions());
+}
+
+// --- Readers that stop reading -----------------------------------------------------
+
+// A reader that PLAYs over TCP and never reads is closed once nothing it
+// was sent has been acknowledged for 10 s; a reader that reads, and a
+// connection with nothing to send, are left alone.
+TEST_F(RtspListenerLimitsTest, AReaderThatStopsReadingIsClosedAndCounted) {
+  RtspTestClient idle(port());
+  ASSERT_TRUE(IsStatus(idle.Request("OPTIONS", "/cam"), 200));
+  RtspTestClient good(port());
+  ASSERT_TRUE(good.PlayTcp("/cam"));
+  std::atomic<bool> stop{false};
+  std::atomic<bool> good_ok{true};
+  std::thread reading([&] {
+    while (!stop.load()) {
+      if (!good.ReadRtp(10, kTimeout)) good_ok.store(false);
+    }
+  });
+  RtspTestClient stalled(port());
+  ASSERT_TRUE(stalled.PlayTcp("/cam"));  // and never reads again
+
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (listener_.stalled_readers_dropped() == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  stop.store(true);
+  reading.join();
+  EXPECT_EQ(listener_.stalled_readers_dropped(), 1);
+  EXPECT_TRUE(stalled.WaitForEnd(kTimeout));
+  EXPECT_TRUE(good_ok.load());
+  EXPECT_TRUE(good.ReadRtp(10, kTimeout));
+  EXPECT_TRUE(IsStatus(idle.Request("OPTIONS", "/cam"), 200));
 }
 
 // --- Out of descriptors ---------------------------------------------------------
