@@ -30,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "app/app.h"
+#include "app/file_limit.h"
 #include "common/log/log.h"
 #include "common/process/stop_signals.h"
 #include "common/time/proto_time.h"
@@ -192,6 +193,11 @@ int Main(int argc, char** argv) {
   // for Wait() below instead of taking its default action (ending the
   // process).
   const common::StopSignals stop_signals = common::StopSignals::Install();
+  // Before anything opens descriptors: every connection holds one, and the
+  // usual soft limit (1024) is far below what the hard limit allows. Logged
+  // once serving, so that --version, --list_plugins and --check_config print
+  // only what they are asked for (the log goes to stdout).
+  const FileLimit file_limit = RaiseFileLimit();
 
   absl::SetProgramUsageMessage(
       "Serves simulated RTSP cameras on several ports.\n\n"
@@ -258,6 +264,17 @@ int Main(int argc, char** argv) {
   if (config.streams_size() == 0) {
     common::Log(common::LogLevel::kWarning,
                 "no streams configured; pass --config=config/default.yaml for the default cameras");
+  }
+  if (file_limit.error.ok()) {
+    common::Log(common::LogLevel::kInfo, "file descriptor limit raised to the hard limit",
+                {{"soft_before", file_limit.previous},
+                 {"soft", file_limit.soft},
+                 {"hard", file_limit.hard}});
+  } else {
+    common::Log(common::LogLevel::kWarning, "cannot raise the file descriptor limit",
+                {{"soft", file_limit.soft},
+                 {"hard", file_limit.hard},
+                 {"error", std::string(file_limit.error.message())}});
   }
   app::App app(config);
   common::Log(common::LogLevel::kInfo, "starting",
