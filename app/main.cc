@@ -31,6 +31,7 @@
 #include "absl/time/time.h"
 #include "app/app.h"
 #include "app/file_limit.h"
+#include "app/flag_check.h"
 #include "common/log/log.h"
 #include "common/process/stop_signals.h"
 #include "common/time/proto_time.h"
@@ -217,6 +218,10 @@ int Main(int argc, char** argv) {
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);
+  // absl::ParseCommandLine would exit 1 on a bad flag; that is exit 2 here.
+  if (absl::Status flags_ok = CheckCommandLineFlags(argc, argv); !flags_ok.ok()) {
+    return ConfigError(std::string(flags_ok.message()));
+  }
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) return ConfigError(absl::StrCat("unexpected argument '", rest[1], "'"));
   if (absl::GetFlag(FLAGS_version)) {
