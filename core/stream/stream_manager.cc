@@ -48,7 +48,7 @@ void StreamManager::Emit(const StreamEvent& event) const {
   if (observer) observer(event);
 }
 
-absl::Status StreamManager::Create(const config::v1::Stream& spec) {
+absl::Status StreamManager::Create(const config::v1::Stream& spec, OnCreateFailure on_failure) {
   const std::string& path = spec.path();
   // Reserve the path first: a concurrent create of the same path fails here
   // at once instead of building a second pipeline.
@@ -59,6 +59,7 @@ absl::Status StreamManager::Create(const config::v1::Stream& spec) {
     }
     auto entry = std::make_unique<Entry>(stall_timeout_);
     entry->stream.spec = spec;
+    entry->stream.status.health.reason = "being created";
     streams_.emplace(path, std::move(entry));
   }
   // Resolve listeners first: cheap, and a typo must not cost a pipeline.
@@ -68,7 +69,18 @@ absl::Status StreamManager::Create(const config::v1::Stream& spec) {
   if (!media.ok()) {
     {
       absl::MutexLock lock(&mutex_);
-      streams_.erase(path);
+      if (on_failure == OnCreateFailure::kKeepFailed) {
+        // Reported like any stream, with why: List(), Get(), health.
+        Entry& entry = *streams_.at(path);
+        entry.phase = Entry::Phase::kFailed;
+        entry.stream.state = StreamState::kFailed;
+        entry.stream.status.parameters = std::move(parameters);
+        entry.stream.status.health = StreamHealthReport{};
+        entry.stream.status.health.state = StreamState::kFailed;
+        entry.stream.status.health.reason = std::string(media.status().message());
+      } else {
+        streams_.erase(path);
+      }
     }
     Emit({StreamEvent::Type::kCreateFailed, path, StreamState::kStarting, StreamState::kFailed,
           std::string(media.status().message())});
@@ -149,7 +161,8 @@ absl::StatusOr<std::unique_ptr<StreamMedia>> StreamManager::Build(
 absl::Status StreamManager::Remove(absl::string_view path) {
   std::unique_ptr<StreamMedia> media;
   std::vector<RtspListener*> mounted_on;
-  StreamState previous;
+  StreamState previous = StreamState::kStarting;
+  bool removed_failed = false;
   {
     absl::MutexLock lock(&mutex_);
     auto it = streams_.find(path);
@@ -158,22 +171,34 @@ absl::Status StreamManager::Remove(absl::string_view path) {
     if (entry.replacing) {
       return absl::FailedPreconditionError(absl::StrCat("stream ", path, ": still being replaced"));
     }
-    if (entry.phase != Entry::Phase::kServing) {
+    if (entry.phase == Entry::Phase::kFailed) {
+      // Nothing was mounted or built: the path is simply free again.
+      streams_.erase(it);
+      removed_failed = true;
+    } else if (entry.phase != Entry::Phase::kServing) {
       return absl::FailedPreconditionError(absl::StrCat("stream ", path, ": ",
                                                         entry.phase == Entry::Phase::kBuilding
                                                             ? "still being created"
                                                             : "already being removed"));
+    } else {
+      // The last counters, for List() while the media goes away.
+      entry.stream = Snapshot(entry);
+      previous = entry.stream.state;
+      entry.stream.state = StreamState::kStopping;
+      entry.phase = Entry::Phase::kStopping;
+      // No new reader finds the stream from here on.
+      for (RtspListener* listener : entry.mounted_on) listener->Unmount(path);
+      if (auth_ != nullptr) auth_->Release(path);
+      mounted_on = entry.mounted_on;
+      media = std::move(entry.media);
     }
-    // The last counters, for List() while the media goes away.
-    entry.stream = Snapshot(entry);
-    previous = entry.stream.state;
-    entry.stream.state = StreamState::kStopping;
-    entry.phase = Entry::Phase::kStopping;
-    // No new reader finds the stream from here on.
-    for (RtspListener* listener : entry.mounted_on) listener->Unmount(path);
-    if (auth_ != nullptr) auth_->Release(path);
-    mounted_on = entry.mounted_on;
-    media = std::move(entry.media);
+  }
+  if (removed_failed) {
+    common::Log(common::LogLevel::kInfo, "stream removed",
+                {{"stream", std::string(path)}, {"readers_closed", 0}});
+    Emit({StreamEvent::Type::kRemoved, std::string(path), StreamState::kFailed,
+          StreamState::kFailed, ""});
+    return absl::OkStatus();
   }
   Emit({StreamEvent::Type::kStateChanged, std::string(path), previous, StreamState::kStopping,
         "removed"});
@@ -202,7 +227,9 @@ absl::Status StreamManager::Replace(const config::v1::Stream& spec) {
     auto it = streams_.find(path);
     if (it == streams_.end()) return NoSuchStream(path);
     Entry& entry = *it->second;
-    if (entry.phase != Entry::Phase::kServing || entry.replacing) {
+    const bool replaceable =
+        entry.phase == Entry::Phase::kServing || entry.phase == Entry::Phase::kFailed;
+    if (!replaceable || entry.replacing) {
       return absl::FailedPreconditionError(
           absl::StrCat("stream ", path, ": ",
                        entry.phase == Entry::Phase::kBuilding ? "still being created"
@@ -225,7 +252,8 @@ absl::Status StreamManager::Replace(const config::v1::Stream& spec) {
   {
     absl::MutexLock lock(&mutex_);
     Entry& entry = *streams_.at(path);
-    previous = entry.health->report().state;
+    previous =
+        entry.phase == Entry::Phase::kFailed ? StreamState::kFailed : entry.health->report().state;
     // Mounting on a listener that already has the path replaces its factory
     // in one step, so a client there never sees the path missing.
     for (RtspListener* listener : entry.mounted_on) {
@@ -247,12 +275,17 @@ absl::Status StreamManager::Replace(const config::v1::Stream& spec) {
       entry.stream.status.listeners.push_back(listener->name());
     }
     entry.health.emplace(stall_timeout_);
+    entry.phase = Entry::Phase::kServing;  // a failed stream now serves
     entry.replacing = false;
   }
   // As in Remove(): closing the readers' connections ends their sessions,
   // so the old pipeline stops with its keeper.
   int closed = 0;
-  for (RtspListener* listener : old_mounts) closed += listener->CloseReadersOf(old_media->media());
+  if (old_media != nullptr) {
+    for (RtspListener* listener : old_mounts) {
+      closed += listener->CloseReadersOf(old_media->media());
+    }
+  }
   old_media.reset();
   common::Log(common::LogLevel::kInfo, "stream replaced",
               {{"stream", path}, {"plugin", spec.plugin()}, {"readers_closed", closed}});
@@ -265,7 +298,9 @@ void StreamManager::RemoveAll() {
   {
     absl::MutexLock lock(&mutex_);
     for (const auto& [path, entry] : streams_) {
-      if (entry->phase == Entry::Phase::kServing) paths.push_back(path);
+      if (entry->phase == Entry::Phase::kServing || entry->phase == Entry::Phase::kFailed) {
+        paths.push_back(path);
+      }
     }
   }
   // A stream removed concurrently in the meantime is simply gone already.
@@ -286,17 +321,14 @@ Stream StreamManager::Snapshot(const Entry& entry) {
 std::vector<Stream> StreamManager::List() const {
   absl::MutexLock lock(&mutex_);
   std::vector<Stream> result;
-  for (const auto& [path, entry] : streams_) {
-    if (entry->phase != Entry::Phase::kBuilding) result.push_back(Snapshot(*entry));
-  }
+  for (const auto& [path, entry] : streams_) result.push_back(Snapshot(*entry));
   return result;
 }
 
 absl::StatusOr<Stream> StreamManager::Get(absl::string_view path) const {
   absl::MutexLock lock(&mutex_);
   auto it = streams_.find(path);
-  if (it == streams_.end() || it->second->phase == Entry::Phase::kBuilding)
-    return NoSuchStream(path);
+  if (it == streams_.end()) return NoSuchStream(path);
   return Snapshot(*it->second);
 }
 
@@ -329,7 +361,14 @@ std::vector<StreamLiveness> StreamManager::EvaluateLiveness() {
     absl::MutexLock lock(&mutex_);
     result.reserve(streams_.size());
     for (auto& [path, entry] : streams_) {
-      if (entry->phase == Entry::Phase::kBuilding) continue;
+      if (entry->phase == Entry::Phase::kBuilding) {
+        result.push_back({path, StreamState::kStarting});
+        continue;
+      }
+      if (entry->phase == Entry::Phase::kFailed) {
+        result.push_back({path, StreamState::kFailed});
+        continue;
+      }
       if (entry->phase == Entry::Phase::kStopping) {
         result.push_back({path, StreamState::kStopping});
         continue;
@@ -388,6 +427,7 @@ absl::StatusOr<StreamMedia*> StreamManager::ServingMedia(absl::string_view path,
         absl::StrCat("stream ", path, ": ", what, ": not serving (",
                      entry.phase == Entry::Phase::kBuilding ? "still being created"
                      : entry.replacing                      ? "being replaced"
+                     : entry.phase == Entry::Phase::kFailed ? "it failed to start"
                                                             : "being removed",
                      ")"));
   }

@@ -11,8 +11,11 @@
 // pipeline outside the lock (up to seconds), then publishes the stream
 // (mounted, "starting") or releases the reservation. Two creates of one path
 // therefore build one pipeline: the second gets AlreadyExists at once.
-// EvaluateLiveness() turns what the media measured (frames, bus errors, EOS)
-// into starting / live / stalled / failed. Remove() marks it "stopping",
+// A stream from the config that cannot be built is kept as "failed" with
+// its error (OnCreateFailure::kKeepFailed), so that it is reported like any
+// other stream, not silently missing; one created through the control API
+// is not kept (the caller gets the error). EvaluateLiveness() turns what the media measured
+// (frames, bus errors, EOS) into starting / live / stalled / failed. Remove() marks it "stopping",
 // unmounts it, cuts its readers off and releases the pipeline; then the path
 // is free again.
 #ifndef RTSPTEST_CORE_STREAM_STREAM_MANAGER_H_
@@ -42,6 +45,17 @@
 
 namespace rtsptest::core {
 
+// What Create() does with the path when the stream cannot be built.
+enum class OnCreateFailure {
+  // Release it: the stream never existed (the control API: its caller gets
+  // the error and may retry).
+  kForget,
+  // Keep the stream, in state failed with the error as its reason, until it
+  // is removed or replaced (the config's streams at start-up: whoever lists
+  // the streams or reads health sees it failed, with why).
+  kKeepFailed,
+};
+
 class StreamManager {
  public:
   // `loader` and the listeners must outlive the manager. A stream with no
@@ -67,10 +81,14 @@ class StreamManager {
   // plugin), the plugin loader's codes, InvalidArgument (bad parameters or
   // the plugin could not build the pipeline), Unavailable (the pipeline did
   // not start). Messages start "stream <path>: ". A failure leaves every
-  // other stream untouched.
-  absl::Status Create(const config::v1::Stream& spec) ABSL_LOCKS_EXCLUDED(mutex_);
+  // other stream untouched. With kKeepFailed, a stream that could not be
+  // built stays listed as failed (not mounted, no pipeline) and the same
+  // error is returned; an AlreadyExists path is never kept.
+  absl::Status Create(const config::v1::Stream& spec,
+                      OnCreateFailure on_failure = OnCreateFailure::kForget)
+      ABSL_LOCKS_EXCLUDED(mutex_);
   // NotFound if no stream has `path`; FailedPrecondition while it is being
-  // created or removed. Readers of the stream are cut off (their
+  // created or removed. A failed stream is simply dropped. Readers of the stream are cut off (their
   // connections closed) and its pipeline released; the path is free again
   // when it returns.
   absl::Status Remove(absl::string_view path) ABSL_LOCKS_EXCLUDED(mutex_);
@@ -79,14 +97,18 @@ class StreamManager {
   // outside the lock; then, under the lock, the new media is mounted in the
   // old one's place; the old stream's readers are cut off and its pipeline
   // released. If the build fails, the old stream serves on untouched and the
-  // build's error is returned (the codes of Create()). NotFound if no stream
+  // build's error is returned (the codes of Create()). A failed stream is
+  // replaced the same way (it becomes a serving one, or stays failed as it
+  // was when the build fails). NotFound if no stream
   // has the path; FailedPrecondition while it is being created, replaced or
   // removed.
   absl::Status Replace(const config::v1::Stream& spec) ABSL_LOCKS_EXCLUDED(mutex_);
   // Removes every stream.
   void RemoveAll() ABSL_LOCKS_EXCLUDED(mutex_);
 
-  // The streams created and not yet removed (stopping ones included), by path.
+  // The streams created and not yet removed, by path: serving ones, ones
+  // still being built (state starting, reason "being created"), failed ones
+  // kept by kKeepFailed (state failed, reason the error) and stopping ones.
   std::vector<Stream> List() const ABSL_LOCKS_EXCLUDED(mutex_);
   // NotFound if List() has no stream at `path`.
   absl::StatusOr<Stream> Get(absl::string_view path) const ABSL_LOCKS_EXCLUDED(mutex_);
@@ -100,7 +122,8 @@ class StreamManager {
 
   // Re-evaluates every serving stream's liveness from what its media
   // measured, now, logs and reports (observer) each change of state once,
-  // and returns every stream's state. Call it periodically
+  // and returns every stream's state (starting for one being built, failed
+  // for one kept failed). Call it periodically
   // (StreamLivenessChecker).
   std::vector<StreamLiveness> EvaluateLiveness() ABSL_LOCKS_EXCLUDED(mutex_);
   absl::Duration stall_timeout() const { return stall_timeout_; }
@@ -140,7 +163,8 @@ class StreamManager {
 
  private:
   struct Entry {
-    enum class Phase { kBuilding, kServing, kStopping };
+    // kFailed: a stream kept by kKeepFailed; no media, never mounted.
+    enum class Phase { kBuilding, kServing, kFailed, kStopping };
     Phase phase = Phase::kBuilding;
     Stream stream;
     std::vector<RtspListener*> mounted_on;
