@@ -2,17 +2,20 @@
 //
 // It owns the plugin loader, one RtspListener per configured port and the
 // stream manager. Start() is forgiving by design: a listener that cannot
-// bind and a stream whose plugin or parameters are bad are logged and
-// skipped, and everything else serves. Health (health/) reports what is
-// actually up.
+// bind is logged and skipped, a stream whose plugin, parameters or pipeline
+// are bad is logged and kept in state failed with its error (listed, with a
+// NOT_SERVING health name), and everything else serves. Health (health/)
+// reports what is actually up.
 #ifndef RTSPTEST_CORE_SERVER_SERVER_H_
 #define RTSPTEST_CORE_SERVER_SERVER_H_
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "core/listener/rtsp_listener.h"
 #include "core/plugin_host/plugin_loader.h"
 #include "core/rtsp_auth/stream_auth.h"
@@ -27,18 +30,38 @@ namespace rtsptest::core {
 // system-wide /usr/lib/rtsp-test-server/plugins.
 std::vector<std::string> DefaultPluginDirs();
 
+// How long Start() waits for the configured streams, which it builds all at
+// once. A stream that is not built by then goes on building in the
+// background (listed as starting) and mounts, or turns failed, when done.
+// Ten seconds: every healthy stream of this repository builds in well under
+// a second, a plugin's create is itself bounded by 10 s (plugin.h), while a
+// source that sends nothing holds gst-rtsp-server's preroll for 20 s, which
+// start-up must not wait for.
+inline constexpr absl::Duration kStreamStartWait = absl::Seconds(10);
+
 class Server {
  public:
-  explicit Server(config::v1::ServerConfig config);
+  explicit Server(config::v1::ServerConfig config,
+                  absl::Duration stream_start_wait = kStreamStartWait);
   ~Server();
 
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds the listeners and mounts the streams. Fails (FailedPrecondition)
-  // only when no listener could bind at all.
+  // Binds the listeners, then builds and mounts every configured stream,
+  // all streams at once, each on its own thread. Returns when all are built
+  // or failed, when stream_start_wait has passed, or as soon as a stop
+  // signal (SIGTERM, SIGINT, SIGQUIT) is pending: the process blocks those
+  // and takes them with sigwait() only after start-up (app/main.cc), so
+  // waiting on here would leave them unanswered. Streams not done by then
+  // go on in the background. A stream that cannot be built is kept failed
+  // (StreamManager, OnCreateFailure::kKeepFailed), with the same error
+  // --check_config prints for it. Fails (FailedPrecondition) only when no
+  // listener could bind at all. Call once.
   absl::Status Start();
-  // Closes every listener and releases every stream. Idempotent.
+  // Waits for the stream builds still running (each is bounded: the
+  // plugin's create by its time-out, the first packets by the keeper's),
+  // then closes every listener and releases every stream. Idempotent.
   void Stop();
 
   const config::v1::ServerConfig& config() const { return config_; }
@@ -55,6 +78,9 @@ class Server {
   // releases its streams' credentials when it goes.
   StreamAuth stream_auth_;
   std::unique_ptr<StreamManager> streams_;
+  const absl::Duration stream_start_wait_;
+  // One per configured stream, started by Start(), joined by Stop().
+  std::vector<std::thread> builders_;
   bool stopped_ = false;
 };
 
