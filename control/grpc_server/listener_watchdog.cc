@@ -44,14 +44,29 @@ void ListenerWatchdog::Run() {
     // At most one probe per interval, however long the last one took; while
     // descriptors are exhausted only a socket() call is tried, more often, so
     // that the rebuild follows soon after they return.
-    const absl::Duration wait =
-        Tick() == AcceptProbeResult::kNoDescriptor ? options_.interval / 4 : options_.interval;
+    absl::Duration wait = options_.interval;
+    const AcceptProbeResult result = Tick();
+    if (result == AcceptProbeResult::kNoDescriptor) wait = options_.interval / 4;
+    if (failures_in_a_row_ >= options_.failures_before_slowing) wait = options_.failing_interval;
     next = std::max(next + wait, absl::Now());
   }
 }
 
 AcceptProbeResult ListenerWatchdog::Tick() {
   const AcceptProbeResult result = probe_();
+  if (result == AcceptProbeResult::kFailed) {
+    if (++failures_in_a_row_ == options_.failures_before_slowing) {
+      common::Log(common::LogLevel::kWarning,
+                  "gRPC port self-check keeps failing without hanging (mTLS: do the client CAs "
+                  "accept the server's own certificate as a client certificate?); it cannot "
+                  "tell whether the port accepts, and checks less often",
+                  {{"grpc_port", options_.port},
+                   {"failures", failures_in_a_row_},
+                   {"interval", absl::FormatDuration(options_.failing_interval)}});
+    }
+    return result;
+  }
+  if (result != AcceptProbeResult::kNoDescriptor) failures_in_a_row_ = 0;
   if (result == AcceptProbeResult::kAccepted) {
     last_accepted_ = absl::Now();
     rebuild_failure_logged_ = false;

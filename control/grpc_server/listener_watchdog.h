@@ -6,7 +6,8 @@
 // 1.51 after EMFILE, grpc/grpc#20418): the watchdog then calls `rebuild`,
 // and logs one line per recovery with how long the port had been dead.
 // While descriptors are exhausted the probe cannot run and nothing is done
-// or logged; the rebuild comes with the first probe after they return.
+// or logged; the rebuild comes with the first probe after they return. A
+// probe that keeps failing otherwise (not a hang) slows the probes down.
 #ifndef RTSPTEST_CONTROL_GRPC_SERVER_LISTENER_WATCHDOG_H_
 #define RTSPTEST_CONTROL_GRPC_SERVER_LISTENER_WATCHDOG_H_
 
@@ -28,6 +29,13 @@ class ListenerWatchdog {
     absl::Duration interval = absl::Seconds(1);
     // For the log line.
     int port = 0;
+    // After this many probes in a row that failed without hanging (e.g. a
+    // TLS handshake the server rejects: mTLS whose client CAs did not sign
+    // the server's own certificate), probes come only every
+    // `failing_interval`, so that the server's own log of each rejected
+    // handshake stays rare. A warning says so, once.
+    int failures_before_slowing = 3;
+    absl::Duration failing_interval = absl::Seconds(30);
   };
   using Probe = std::function<AcceptProbeResult()>;
   // Replaces the listener; an error is retried on the next interval.
@@ -62,6 +70,8 @@ class ListenerWatchdog {
   absl::Time last_accepted_ = absl::Now();
   // A failed rebuild is logged once per dead period, not once a second.
   bool rebuild_failure_logged_ = false;
+  // Probes in a row that returned kFailed.
+  int failures_in_a_row_ = 0;
 };
 
 }  // namespace rtsptest::control

@@ -1,7 +1,7 @@
 // ListenerWatchdog with a scripted probe: a probe that hangs unanswered
-// rebuilds the port once and logs it once; a probe that could not open a
-// descriptor, or failed otherwise, rebuilds nothing; a failed rebuild is
-// retried. Real time, short intervals.
+// rebuilds the port once; a probe that could not open a descriptor, or
+// failed otherwise, rebuilds nothing; a failed rebuild is retried; probes
+// that keep failing slow down. Real time, short intervals.
 #include "control/grpc_server/listener_watchdog.h"
 
 #include <deque>
@@ -64,10 +64,16 @@ class Script {
   int rebuild_calls_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
+ListenerWatchdog::Options TestOptions() {
+  ListenerWatchdog::Options options;
+  options.interval = kInterval;
+  options.port = 1234;
+  return options;
+}
+
 int RunScript(Script& script, int* recoveries) {
   ListenerWatchdog watchdog(
-      {kInterval, 1234}, [&script] { return script.Probe(); },
-      [&script] { return script.Rebuild(); });
+      TestOptions(), [&script] { return script.Probe(); }, [&script] { return script.Rebuild(); });
   watchdog.Start();
   EXPECT_TRUE(script.AwaitDone());
   watchdog.Stop();
@@ -99,21 +105,39 @@ TEST(ListenerWatchdogTest, FailedRebuildIsRetriedOnTheNextUnansweredProbe) {
   EXPECT_EQ(recoveries, 1);
 }
 
-TEST(ListenerWatchdogTest, ProbesAtMostOncePerInterval) {
+// Counts the probes a watchdog makes in 550 ms when every one returns
+// `result`.
+int ProbesIn550Ms(ListenerWatchdog::Options options, AcceptProbeResult result) {
   int probes = 0;
   absl::Mutex mutex;
   ListenerWatchdog watchdog(
-      {absl::Milliseconds(100), 1234},
+      options,
       [&] {
         absl::MutexLock lock(&mutex);
         ++probes;
-        return AcceptProbeResult::kAccepted;
+        return result;
       },
       [] { return absl::OkStatus(); });
   watchdog.Start();
   absl::SleepFor(absl::Milliseconds(550));  // a measurement window, not a sync
   watchdog.Stop();
   absl::MutexLock lock(&mutex);
+  return probes;
+}
+
+TEST(ListenerWatchdogTest, FailingProbesSlowDown) {
+  ListenerWatchdog::Options options = TestOptions();
+  options.interval = absl::Milliseconds(20);
+  options.failures_before_slowing = 3;
+  options.failing_interval = absl::Seconds(10);
+  // 3 at 20 ms intervals, then the next one only after 10 s.
+  EXPECT_EQ(ProbesIn550Ms(options, AcceptProbeResult::kFailed), 3);
+}
+
+TEST(ListenerWatchdogTest, ProbesAtMostOncePerInterval) {
+  ListenerWatchdog::Options options = TestOptions();
+  options.interval = absl::Milliseconds(100);
+  const int probes = ProbesIn550Ms(options, AcceptProbeResult::kAccepted);
   EXPECT_LE(probes, 5);
   EXPECT_GE(probes, 1);
 }
