@@ -155,6 +155,22 @@ GstRTSPStatusCode RefuseForeignSession(GstRTSPClient* client, GstRTSPContext* co
                                                     : GST_RTSP_STS_OK;
 }
 
+// A session bound to a client whose connection closed can never be named
+// again: it is removed from the pool then, rather than at its timeout, so
+// that its UDP media stops with the connection.
+GstRTSPFilterResult RemoveIfOwnedBy(GstRTSPSessionPool*, GstRTSPSession* session, gpointer owner) {
+  return g_object_get_data(G_OBJECT(session), kSessionOwnerKey) == owner ? GST_RTSP_FILTER_REMOVE
+                                                                         : GST_RTSP_FILTER_KEEP;
+}
+
+void EndSessionsOf(GstRTSPClient* client) {
+  GstRTSPSessionPool* pool = gst_rtsp_client_get_session_pool(client);
+  if (pool == nullptr) return;
+  gst_rtsp_session_pool_filter(pool, &RemoveIfOwnedBy,
+                               g_object_get_data(G_OBJECT(client), kClientIdKey));
+  g_object_unref(pool);
+}
+
 // gst-rtsp-server adds every session a request names to the client's own
 // list before any signal runs, and when that client's connection ends it
 // stops the media of the sessions in its list. So a foreign session is taken
@@ -941,6 +957,7 @@ void RtspListener::OnSendMessage(GstRTSPClient* client, GstRTSPContext* context,
 
 void RtspListener::OnClientClosed(GstRTSPClient* client, gpointer self) {
   auto* listener = static_cast<RtspListener*>(self);
+  EndSessionsOf(client);
   const auto* path =
       static_cast<const gchar*>(g_object_get_data(G_OBJECT(client), kSessionPathKey));
   const auto* remote =

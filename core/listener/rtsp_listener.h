@@ -114,8 +114,13 @@ class RtspListener {
   int64_t refused_over_limit() const { return acceptor_.refused_over_limit(); }
   int64_t requests_over_limits() const { return acceptor_.requests_over_limits(); }
   int64_t accept_failures() const { return acceptor_.accept_failures(); }
-  // Readers closed because they stopped reading (StalledReaderReaper).
+  // Readers closed because they stopped reading, and connections closed
+  // for silence with no session (StalledReaderReaper).
   int64_t stalled_readers_dropped() const { return reaper_.dropped(); }
+  int64_t idle_connections_closed() const { return reaper_.idle_closed(); }
+  // How long a connection with no session may send nothing before it is
+  // closed. Default 60 s (the session timeout). Safe from any thread.
+  void SetIdleTimeout(absl::Duration idle) { reaper_.set_idle(idle); }
   // Number of RTSP connections currently open on this port.
   int connected_clients() const { return clients_.load(); }
   // Total RTSP connections accepted since start.

@@ -1,5 +1,5 @@
 // StalledReaderReaper: closes the connections of readers that stopped
-// reading.
+// reading, and of clients that went silent with no session.
 //
 // A reader that PLAYs over TCP and never reads costs the server what
 // gst-rtsp-server keeps for it (a backlog of up to 100 messages, then it
@@ -7,6 +7,10 @@
 // and it still counts as a reader. Real cameras drop such a client; so does
 // this: a connection with bytes waiting to be sent whose peer has
 // acknowledged nothing for `stall` is closed, and counted.
+//
+// A connection with no session that has sent nothing for `idle` (a client
+// that connected and went quiet, or whose session expired) holds a
+// descriptor for nothing: it is closed too.
 #ifndef RTSPTEST_CORE_LISTENER_STALLED_READER_REAPER_H_
 #define RTSPTEST_CORE_LISTENER_STALLED_READER_REAPER_H_
 
@@ -23,7 +27,11 @@ namespace rtsptest::core {
 
 class StalledReaderReaper {
  public:
-  explicit StalledReaderReaper(std::string listener, absl::Duration stall = absl::Seconds(10));
+  explicit StalledReaderReaper(std::string listener, absl::Duration stall = absl::Seconds(10),
+                               absl::Duration idle = absl::Seconds(60));
+
+  // Safe from any thread; applies from the next sweep.
+  void set_idle(absl::Duration idle) { idle_ms_.store(absl::ToInt64Milliseconds(idle)); }
 
   // Looks at every client connection of `server` once and closes those
   // stalled for `stall` by `now`. Call from one thread, about once a second.
@@ -31,6 +39,8 @@ class StalledReaderReaper {
 
   // Connections closed so far. Safe from any thread.
   int64_t dropped() const { return dropped_.load(); }
+  // Silent connections closed so far. Safe from any thread.
+  int64_t idle_closed() const { return idle_closed_.load(); }
 
  private:
   struct Progress {
@@ -45,8 +55,11 @@ class StalledReaderReaper {
   std::unordered_map<GstRTSPClient*, Progress> progress_;  // of the clients seen last sweep
   std::unordered_map<GstRTSPClient*, Progress> seen_;      // being built by this sweep
   absl::Time now_;
+  std::atomic<int64_t> idle_ms_;
   std::atomic<int64_t> dropped_{0};
+  std::atomic<int64_t> idle_closed_{0};
   common::RateLimitedLog log_;
+  common::RateLimitedLog idle_log_;
 };
 
 }  // namespace rtsptest::core

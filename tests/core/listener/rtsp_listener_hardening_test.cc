@@ -177,5 +177,33 @@ TEST_F(RtspListenerHardeningTest, UdpRtpGoesOnlyToTheConnectionsAddress) {
   EXPECT_FALSE(elsewhere.HasReceived());
 }
 
+// A session is bound to its connection, so nobody can resume it once that
+// connection is gone: it ends with the connection, and its UDP media stops
+// at once rather than at the session timeout (60 s).
+TEST_F(RtspListenerHardeningTest, UdpSessionEndsWithItsConnection) {
+  UdpSocket reader("127.0.0.1", 0);
+  ASSERT_NE(reader.port(), 0);
+  {
+    RtspTestClient client(port());
+    std::string setup = client.Request("SETUP", "/cam/stream=0", UdpTransport(reader.port()));
+    ASSERT_TRUE(IsStatus(setup, 200)) << setup;
+    std::string session = Header(setup, "Session");
+    session = session.substr(0, session.find(';'));
+    std::string play = client.Request("PLAY", "/cam", absl::StrCat("Session: ", session, "\r\n"));
+    ASSERT_TRUE(IsStatus(play, 200)) << play;
+    ASSERT_TRUE(reader.Receive(10, kTimeout));
+    ASSERT_EQ(listener_.ListSessions().size(), 1u);
+  }  // the RTSP connection closes
+  const absl::Time deadline = absl::Now() + kTimeout;
+  while (!listener_.ListSessions().empty() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(listener_.ListSessions().empty());
+  // What was in flight drains; then nothing more arrives.
+  while (reader.Receive(1, absl::Milliseconds(300))) {
+  }
+  EXPECT_FALSE(reader.Receive(1, absl::Seconds(2)));
+}
+
 }  // namespace
 }  // namespace rtsptest::core

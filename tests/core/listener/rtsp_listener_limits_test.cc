@@ -202,6 +202,27 @@ TEST_F(RtspListenerLimitsTest, AReaderThatStopsReadingIsClosedAndCounted) {
   EXPECT_TRUE(IsStatus(idle.Request("OPTIONS", "/cam"), 200));
 }
 
+// A connection with no session that sends nothing for the idle timeout is
+// closed; one with a session, and one that keeps talking, are not.
+TEST_F(RtspListenerLimitsTest, ASilentConnectionWithNoSessionIsClosed) {
+  listener_.SetIdleTimeout(absl::Seconds(2));
+  RtspTestClient silent(port());
+  ASSERT_TRUE(IsStatus(silent.Request("OPTIONS", "/cam"), 200));
+  RtspTestClient reader(port());
+  ASSERT_TRUE(reader.PlayTcp("/cam"));
+  RtspTestClient talker(port());
+  // The talker's requests, each well within the timeout, keep it open
+  // while the silent one passes its timeout.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(IsStatus(talker.Request("OPTIONS", "/cam"), 200)) << i;
+    absl::SleepFor(absl::Seconds(1));  // pacing a client, not waiting for the server
+  }
+  EXPECT_TRUE(silent.WaitForEnd(kTimeout));
+  EXPECT_EQ(listener_.idle_connections_closed(), 1);
+  EXPECT_TRUE(reader.ReadRtp(10, kTimeout));
+  EXPECT_TRUE(IsStatus(talker.Request("OPTIONS", "/cam"), 200));
+}
+
 // --- Out of descriptors ---------------------------------------------------------
 
 // Fills the process's descriptor table (after lowering its soft limit) and
