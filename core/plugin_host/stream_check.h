@@ -15,7 +15,9 @@ namespace rtsptest::core {
 // builds the stream's element once, so that a bad pipeline description or a
 // missing file fails here rather than at start-up. Returns one message per
 // failing stream, in config order, each starting "stream <path>: "; empty
-// when every stream can be built. Needs gst_init().
+// when every stream can be built. The streams are checked concurrently, one
+// thread each, so that plugins whose create blocks cost the create time-out
+// (plugin.h) once in all. Needs gst_init().
 std::vector<std::string> CheckStreams(const config::v1::ServerConfig& config, PluginLoader& loader);
 
 }  // namespace rtsptest::core

@@ -1,6 +1,7 @@
 // Test plugin: a create that blocks, as one waiting forever on a device or a
 // network peer would. It sleeps `sleep_ms` (default 600 s, so that a test
-// that leaves it behind still ends), then fails.
+// that leaves it behind still ends), then fails. Built twice, as `hang` and
+// `hang_too` (HANG_PLUGIN_NAME), for two different plugins that block.
 #include <time.h>
 
 #include "plugins/sdk/rts_plugin.h"
@@ -23,6 +24,11 @@ void* Create(const rts_stream_context* context, char* error, size_t error_size) 
 
 }  // namespace
 
+#ifndef HANG_PLUGIN_NAME
+#define HANG_PLUGIN_NAME "hang"
+#endif
+
 extern "C" {
-RTS_PLUGIN_DEFINE("hang", "1.0.0", "Test plugin: create blocks for sleep_ms", kParams, Create)
+RTS_PLUGIN_DEFINE(HANG_PLUGIN_NAME, "1.0.0", "Test plugin: create blocks for sleep_ms", kParams,
+                  Create)
 }  // extern "C"

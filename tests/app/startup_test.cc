@@ -1,9 +1,10 @@
 // Start-up of the real rtsp_test_server binary with streams that used to
 // hang or crash it (test plugins of //plugins/testing and sources that send
 // nothing):
-//   - a plugin whose create blocks: --check_config exits 2 within the
-//     create bound (10 s) naming plugin, stream and bound; a started server
-//     keeps that stream failed and serves the others;
+//   - two plugins whose create blocks: --check_config exits 2 within the
+//     create bound (10 s, once: the streams are checked at once) naming
+//     plugin, stream and bound; a started server keeps those streams failed
+//     and serves the others;
 //   - a descriptor pointer to unmapped memory: reported, never SIGSEGV;
 //   - three streams whose source sends nothing: built at once, so start-up
 //     takes the 10 s start wait, not 20 s per stream;
@@ -69,6 +70,7 @@ streams:
   - {path: /silent3, plugin: pipeline, parameters: {description: ")yaml",
                       kSilent, R"yaml("}}
   - {path: /hang, plugin: hang}
+  - {path: /hang2, plugin: hang_too}
   - {path: /wild, plugin: wild_descriptor}
   - {path: /bad, plugin: testpattern, parameters: {fps: 0}}
   - path: /good
@@ -126,6 +128,11 @@ TEST_F(StartupTest, CheckConfigReportsTheBlockedCreateAndTheWildDescriptorWithin
             "(its thread stays blocked in the plugin and anything it returns later is discarded; "
             "restart the process to reclaim it)")
       << server.error_output();
+  EXPECT_EQ(errors["/hang2"],
+            "stream /hang2: plugin hang_too: create() did not return within 10s; the call is "
+            "abandoned (its thread stays blocked in the plugin and anything it returns later is "
+            "discarded; restart the process to reclaim it)")
+      << server.error_output();
   EXPECT_EQ(errors["/wild"],
             absl::StrCat("stream /wild: plugin wild_descriptor: ", RunfilePath("plugins/testing"),
                          "/libwild_descriptor.so: rts_plugin_get_descriptor() returned 0x1008, "
@@ -179,7 +186,8 @@ TEST_F(StartupTest, AStartServesTheGoodStreamSoonAndKeepsEveryOtherOneFailedWith
   std::map<std::string, v1::StreamReport> reports;
   deadline = absl::Now() + kSilentSourceGivesUp + kMargin;
   auto all_settled = [&reports] {
-    for (const char* path : {"/silent1", "/silent2", "/silent3", "/hang", "/wild", "/bad"}) {
+    for (const char* path :
+         {"/silent1", "/silent2", "/silent3", "/hang", "/hang2", "/wild", "/bad"}) {
       auto it = reports.find(path);
       if (it == reports.end() || it->second.state() != v1::STREAM_STATE_FAILED) return false;
     }
@@ -197,10 +205,11 @@ TEST_F(StartupTest, AStartServesTheGoodStreamSoonAndKeepsEveryOtherOneFailedWith
               absl::StrCat("stream ", path, ": the pipeline failed to start (see log)"));
   }
   // The same error --check_config printed, word for word.
-  for (const char* path : {"/hang", "/wild", "/bad"}) {
+  for (const char* path : {"/hang", "/hang2", "/wild", "/bad"}) {
     EXPECT_EQ(reports[path].state_reason(), check_errors[path]) << path;
   }
-  for (const char* path : {"/silent1", "/silent2", "/silent3", "/hang", "/wild", "/bad"}) {
+  for (const char* path :
+       {"/silent1", "/silent2", "/silent3", "/hang", "/hang2", "/wild", "/bad"}) {
     EXPECT_EQ(health.CheckStatus(absl::StrCat("stream:", path)), kNotServing) << path;
   }
   // Listed by ListStreams too, failed with the error.
@@ -209,7 +218,7 @@ TEST_F(StartupTest, AStartServesTheGoodStreamSoonAndKeepsEveryOtherOneFailedWith
   ASSERT_TRUE(stub->ListStreams(&context, v1::ListStreamsRequest(), &listed).ok());
   std::map<std::string, v1::StreamStatus> by_path;
   for (const v1::StreamStatus& stream : listed.streams()) by_path[stream.spec().path()] = stream;
-  ASSERT_EQ(by_path.size(), 7u);
+  ASSERT_EQ(by_path.size(), 8u);
   EXPECT_EQ(by_path["/bad"].report().state(), v1::STREAM_STATE_FAILED);
   EXPECT_EQ(by_path["/bad"].report().state_reason(), check_errors["/bad"]);
 
