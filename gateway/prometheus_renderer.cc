@@ -118,6 +118,30 @@ std::string RenderMetrics(const ControlPlaneView& view, const Verdict& health, a
               "RTSP connections open now on the listener.");
   for (const auto& listener : report.listeners())
     open.Sample(ListenerLabels(listener), listener.open_connections());
+  Family max_open(&out, "listener_max_connections", "gauge",
+                  "The listener's connection limit (0: none); one more is answered 503.");
+  for (const auto& listener : report.listeners())
+    max_open.Sample(ListenerLabels(listener), listener.max_connections());
+  Family ended(&out, "listener_connections_ended_total", "counter",
+               "Connections the listener refused or closed to protect itself, by reason.");
+  for (const auto& listener : report.listeners()) {
+    const std::pair<const char*, uint64_t> reasons[] = {
+        {"connection_limit", listener.refused_over_limit()},
+        {"request_limits", listener.requests_over_limits()},
+        {"stalled_reader", listener.stalled_readers_dropped()},
+        {"idle", listener.idle_connections_closed()}};
+    for (const auto& [reason, count] : reasons) {
+      Labels labels = ListenerLabels(listener);
+      labels.emplace_back("reason", reason);
+      ended.Sample(labels, static_cast<double>(count));
+    }
+  }
+  Family accept_failures(&out, "listener_accept_failures_total", "counter",
+                         "Failed accepts (e.g. out of descriptors; the listener backs off).");
+  for (const auto& listener : report.listeners()) {
+    accept_failures.Sample(ListenerLabels(listener),
+                           static_cast<double>(listener.accept_failures()));
+  }
 
   Family readers(&out, "stream_readers", "gauge", "Readers set up on the stream now.");
   for (const auto& stream : report.streams())

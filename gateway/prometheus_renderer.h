@@ -12,6 +12,10 @@
 //   probe_consecutive_failures{listener,port}  gauge  failed probes in a row
 //   probe_rounds_total                counter
 //   listener_open_connections{listener,port}  gauge
+//   listener_max_connections{listener,port}   gauge    the connection limit (0: none)
+//   listener_connections_ended_total{listener,port,reason}  counter  refused or
+//       closed by the listener: connection_limit, request_limits, stalled_reader, idle
+//   listener_accept_failures_total{listener,port}  counter  e.g. out of descriptors
 //   stream_readers{path}              gauge
 //   stream_bytes_produced_total{path} counter  RTP bytes the stream's payloaders made
 //   rtsp_connections_opened_total, rtsp_connections_closed_total   counters

@@ -1,6 +1,8 @@
 // HealthReporter (see header).
 #include "control/services/health_report.h"
 
+#include <algorithm>
+
 #include "common/time/proto_time.h"
 #include "common/version/version.h"
 #include "control/services/stream_report.h"
@@ -50,6 +52,12 @@ void HealthReporter::AddListeners(const health::HealthSnapshot& snapshot,
                                               : listener->configured_port());
     out->set_open_connections(static_cast<uint32_t>(listener->connected_clients()));
     out->set_connections_accepted(static_cast<uint64_t>(listener->accepted_clients()));
+    out->set_max_connections(static_cast<uint32_t>(std::max(listener->max_connections(), 0)));
+    out->set_refused_over_limit(static_cast<uint64_t>(listener->refused_over_limit()));
+    out->set_requests_over_limits(static_cast<uint64_t>(listener->requests_over_limits()));
+    out->set_stalled_readers_dropped(static_cast<uint64_t>(listener->stalled_readers_dropped()));
+    out->set_idle_connections_closed(static_cast<uint64_t>(listener->idle_connections_closed()));
+    out->set_accept_failures(static_cast<uint64_t>(listener->accept_failures()));
     opened += static_cast<uint64_t>(listener->accepted_clients());
     open_now += static_cast<uint64_t>(listener->connected_clients());
     for (const health::ListenerHealth& probed : snapshot.listeners) {

@@ -3,6 +3,7 @@
 // the integration tests rely on.
 #include "gateway/router.h"
 
+#include <map>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -348,6 +349,33 @@ TEST(PrometheusRendererTest, ParsesStrictlyAndCarriesTheFigures) {
   EXPECT_EQ(families->at("rtsp_test_server_build_info").samples[0].labels.at("version"), "0.1.0");
   EXPECT_DOUBLE_EQ(families->at("rtsp_test_server_probe_latency_seconds").samples[0].value, 0.0015);
   EXPECT_EQ(families->at("rtsp_test_server_probe_consecutive_failures").samples[3].value, 3);
+}
+
+TEST(PrometheusRendererTest, ListenerProtectionCountersByReason) {
+  ControlPlaneView view = Reachable(4);
+  control::v1::ListenerReport* listener = view.report->mutable_listeners(1);
+  listener->set_max_connections(4744);
+  listener->set_refused_over_limit(3);
+  listener->set_requests_over_limits(8);
+  listener->set_stalled_readers_dropped(2);
+  listener->set_idle_connections_closed(5);
+  listener->set_accept_failures(7);
+  auto families = ParsePrometheusText(RenderMetrics(view, EvaluateHealth(view), kNow));
+  ASSERT_TRUE(families.ok()) << families.status();
+  EXPECT_EQ(families->at("rtsp_test_server_listener_max_connections").samples[1].value, 4744);
+  const auto& ended = families->at("rtsp_test_server_listener_connections_ended_total");
+  EXPECT_EQ(ended.type, "counter");
+  std::map<std::string, double> by_reason;
+  for (const auto& sample : ended.samples) {
+    if (sample.labels.at("listener") == listener->name()) {
+      by_reason[sample.labels.at("reason")] = sample.value;
+    }
+  }
+  EXPECT_EQ(
+      by_reason,
+      (std::map<std::string, double>{
+          {"connection_limit", 3}, {"request_limits", 8}, {"stalled_reader", 2}, {"idle", 5}}));
+  EXPECT_EQ(families->at("rtsp_test_server_listener_accept_failures_total").samples[1].value, 7);
 }
 
 TEST(PrometheusRendererTest, StreamLivenessFamiliesWithUnits) {
