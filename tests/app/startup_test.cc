@@ -7,7 +7,8 @@
 //     and serves the others;
 //   - a descriptor pointer to unmapped memory: reported, never SIGSEGV;
 //   - three streams whose source sends nothing: built at once, so start-up
-//     takes the 10 s start wait, not 20 s per stream;
+//     takes the 10 s start wait, not 20 s per stream, and they are not
+//     serving while the good stream is;
 //   - a bad stream parameter: --check_config and a started server report
 //     the same error; the server keeps the stream failed (ListStreams,
 //     GetHealthReport) with `stream:<path>` NOT_SERVING;
@@ -222,6 +223,53 @@ TEST_F(StartupTest, AStartServesTheGoodStreamSoonAndKeepsEveryOtherOneFailedWith
   EXPECT_EQ(by_path["/bad"].report().state(), v1::STREAM_STATE_FAILED);
   EXPECT_EQ(by_path["/bad"].report().state_reason(), check_errors["/bad"]);
 
+  absl::StatusOr<int> exit_code = server.Stop(SIGTERM, kStep);
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status() << "\n" << server.output();
+  EXPECT_EQ(*exit_code, 0);
+}
+
+TEST_F(StartupTest, ThreeSilentSourcesDelayStartUpByTheStartWaitOnlyAndAreNotServing) {
+  const std::string yaml = absl::StrCat(R"yaml(
+listeners:
+  - {name: a, bind_address: 127.0.0.1, port: 0}
+control: {bind_address: 127.0.0.1, port: 0}
+drain_timeout: 0s
+plugin_dirs: [")yaml",
+                                        RunfilePath("plugins"), R"yaml("]
+streams:
+  - {path: /silent1, plugin: pipeline, parameters: {description: ")yaml",
+                                        kSilent, R"yaml("}}
+  - {path: /silent2, plugin: pipeline, parameters: {description: ")yaml",
+                                        kSilent, R"yaml("}}
+  - {path: /silent3, plugin: pipeline, parameters: {description: ")yaml",
+                                        kSilent, R"yaml("}}
+  - path: /good
+    plugin: testpattern
+    parameters: {width: 160, height: 120, fps: 5, overlay: false}
+)yaml");
+  ServerProcess server;
+  absl::Time start = absl::Now();
+  ASSERT_TRUE(server.StartWithConfig(yaml).ok()) << server.output();
+  // One after another they took 3 x 20 s.
+  EXPECT_LT(absl::Now() - start, kStartWait + kMargin) << server.output();
+
+  HealthClient health(server.grpc_port());
+  absl::Time deadline = absl::Now() + kStep;
+  while (health.CheckStatus("stream:/good") != kServing && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(health.CheckStatus("stream:/good"), kServing);
+  EXPECT_EQ(health.CheckStatus("rtsp"), kServing);
+  std::unique_ptr<v1::ControlService::Stub> stub = ControlStub(server.grpc_port());
+  std::map<std::string, v1::StreamReport> reports = StreamReports(*stub);
+  EXPECT_EQ(reports["/good"].state(), v1::STREAM_STATE_LIVE);
+  for (const char* path : {"/silent1", "/silent2", "/silent3"}) {
+    EXPECT_EQ(health.CheckStatus(absl::StrCat("stream:", path)), kNotServing) << path;
+    // Still being built in the background, or already given up on.
+    EXPECT_TRUE(reports[path].state() == v1::STREAM_STATE_STARTING ||
+                reports[path].state() == v1::STREAM_STATE_FAILED)
+        << path << ": " << reports[path].ShortDebugString();
+  }
   absl::StatusOr<int> exit_code = server.Stop(SIGTERM, kStep);
   ASSERT_TRUE(exit_code.ok()) << exit_code.status() << "\n" << server.output();
   EXPECT_EQ(*exit_code, 0);
