@@ -481,7 +481,10 @@ absl::Status RtspListener::Start() {
   }
   thread_ = std::thread([this] { RunLoop(); });
   common::Log(common::LogLevel::kInfo, "listener serving",
-              {{"listener", name_}, {"address", bind_address_}, {"port", bound_port()}});
+              {{"listener", name_},
+               {"address", bind_address_},
+               {"port", bound_port()},
+               {"max_connections", max_connections()}});
   return absl::OkStatus();
 }
 

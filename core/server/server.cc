@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/log/log.h"
 #include "common/time/proto_time.h"
+#include "core/listener/connection_budget.h"
 
 namespace rtsptest::core {
 namespace {
@@ -79,9 +80,14 @@ Server::Server(config::v1::ServerConfig config, absl::Duration stream_start_wait
       loader_(std::make_unique<PluginLoader>(ResolvePluginDirs(config_))),
       stream_start_wait_(stream_start_wait) {
   std::vector<RtspListener*> raw;
+  const uint32_t configured_max = config_.limits().max_connections_per_listener();
+  const int max_connections = configured_max != 0
+                                  ? static_cast<int>(configured_max)
+                                  : DefaultConnectionsPerListener(config_.listeners_size());
   for (const config::v1::Listener& listener : config_.listeners()) {
     listeners_.push_back(
         std::make_unique<RtspListener>(listener.name(), listener.bind_address(), listener.port()));
+    listeners_.back()->SetMaxConnections(max_connections);
     raw.push_back(listeners_.back().get());
   }
   streams_ = std::make_unique<StreamManager>(loader_.get(), std::move(raw), StallTimeout(config_));
