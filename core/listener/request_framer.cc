@@ -21,15 +21,20 @@ constexpr size_t kLineStartBytes = 128;
 std::optional<LimitViolation> RequestFramer::Feed(absl::string_view bytes) {
   size_t i = 0;
   while (i < bytes.size() && !violation_) {
-    if (state_ == State::kPassthrough) return std::nullopt;
+    if (state_ == State::kPassthrough) {
+      fed_ += bytes.size() - i;
+      return std::nullopt;
+    }
     if (state_ == State::kBody || state_ == State::kInterleavedPayload) {
       // Skip whole runs of payload at once.
       const uint64_t take = std::min<uint64_t>(remaining_, bytes.size() - i);
       remaining_ -= take;
       i += take;
+      fed_ += take;
       if (remaining_ == 0) state_ = State::kStart;
       continue;
     }
+    ++fed_;
     std::optional<LimitViolation> violation = OnByte(bytes[i++]);
     if (violation) return violation;
   }
@@ -46,6 +51,7 @@ std::optional<LimitViolation> RequestFramer::OnByte(char c) {
         return std::nullopt;
       }
       state_ = State::kHead;
+      head_start_ = fed_ - 1;
       line_bytes_ = head_bytes_ = lines_ = 0;
       line_start_.clear();
       content_length_.reset();

@@ -53,6 +53,13 @@ class RequestFramer {
   // True once an RTSP-over-HTTP tunnel's POST head has passed.
   bool passthrough() const { return state_ == State::kPassthrough; }
 
+  // How many of the bytes fed so far may be handed on: all of them, except
+  // a request head that is not complete yet. gst-rtsp-server 1.22 loses a
+  // request whose head arrives in pieces split at an unlucky byte (after a
+  // header line's "\r", or one byte per read: the request is never
+  // answered), so heads are handed on whole.
+  uint64_t releasable() const { return state_ == State::kHead ? head_start_ : fed_; }
+
  private:
   enum class State { kStart, kHead, kBody, kInterleavedHeader, kInterleavedPayload, kPassthrough };
 
@@ -71,6 +78,8 @@ class RequestFramer {
   std::optional<uint64_t> content_length_;
   bool tunnel_post_ = false;
   bool tunnel_content_type_ = false;
+  uint64_t fed_ = 0;         // bytes fed so far
+  uint64_t head_start_ = 0;  // where the current head began, of fed_
   // In a body or an interleaved frame.
   uint64_t remaining_ = 0;
   int interleaved_header_left_ = 0;

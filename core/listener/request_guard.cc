@@ -33,11 +33,14 @@ struct GuardedState {
   std::shared_ptr<const RequestGuard> guard;
   std::optional<RequestFramer> framer;
   std::string remote;
-  std::string pending;  // read from the socket, not yet handed on
-  size_t offset = 0;    // of the first byte of `pending` not handed on
+  std::string pending;     // read from the socket, not yet handed on
+  size_t offset = 0;       // of the first byte of `pending` not handed on
+  uint64_t handed_on = 0;  // bytes handed on so far
   bool refused = false;
 
-  bool has_pending() const { return offset < pending.size(); }
+  // Bytes that may be handed on now (not part of an unfinished head).
+  uint64_t deliverable() const { return framer->releasable() - handed_on; }
+  bool has_pending() const { return deliverable() > 0; }
 };
 
 struct GuardedInput {
@@ -66,7 +69,7 @@ void Refuse(GuardedState& state, const LimitViolation& violation) {
   if (state.guard->on_violation) state.guard->on_violation(violation, state.remote);
 }
 
-// Reads the next chunk of the socket into `pending`. What the reads of the
+// Reads the next chunk of the socket onto `pending`. What the reads of the
 // socket return: > 0, 0 at the end of the stream, or -1 with `error` set
 // (G_IO_ERROR_WOULD_BLOCK included).
 gssize Fill(GuardedState& state, bool blocking, GCancellable* cancellable, GError** error) {
@@ -87,22 +90,26 @@ gssize Fill(GuardedState& state, bool blocking, GCancellable* cancellable, GErro
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s", violation->detail.c_str());
     return -1;
   }
-  state.pending.assign(chunk, static_cast<size_t>(n));
+  state.pending.erase(0, state.offset);
   state.offset = 0;
+  state.pending.append(chunk, static_cast<size_t>(n));
   return n;
 }
 
 gssize Serve(GuardedState& state, void* buffer, gsize count) {
-  const size_t n = std::min<size_t>(count, state.pending.size() - state.offset);
+  const size_t n = static_cast<size_t>(std::min<uint64_t>(count, state.deliverable()));
   std::memcpy(buffer, state.pending.data() + state.offset, n);
   state.offset += n;
+  state.handed_on += n;
   return static_cast<gssize>(n);
 }
 
+// Reads the socket until something may be handed on: an unfinished head is
+// held back (at most a head's worth, the framer's limit).
 gssize Read(GuardedState& state, void* buffer, gsize count, bool blocking,
             GCancellable* cancellable, GError** error) {
   if (count == 0) return 0;
-  if (!state.has_pending()) {
+  while (!state.has_pending()) {
     const gssize n = Fill(state, blocking, cancellable, error);
     if (n <= 0) return n;
   }

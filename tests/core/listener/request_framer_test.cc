@@ -127,6 +127,32 @@ TEST_P(RequestFramerTest, ATunnelPostPassesWhatFollows) {
   EXPECT_TRUE(framer.passthrough());
 }
 
+// Bytes are released whole requests' heads at a time; bodies and frames as
+// they come.
+TEST(RequestFramerReleaseTest, AHeadIsReleasedOnlyWhenComplete) {
+  RequestFramer framer;
+  const std::string head = "OPTIONS rtsp://h/cam RTSP/1.0\r\nCSeq: 1\r";
+  ASSERT_EQ(framer.Feed(head), std::nullopt);
+  EXPECT_EQ(framer.releasable(), 0u);
+  ASSERT_EQ(framer.Feed("\n\r"), std::nullopt);
+  EXPECT_EQ(framer.releasable(), 0u);
+  ASSERT_EQ(framer.Feed("\n"), std::nullopt);
+  EXPECT_EQ(framer.releasable(), head.size() + 3);
+  // A body streams out byte by byte; the next head is held again.
+  const std::string set = "SET_PARAMETER rtsp://h/cam RTSP/1.0\r\nContent-Length: 4\r\n\r\n";
+  ASSERT_EQ(framer.Feed(set + "ab"), std::nullopt);
+  EXPECT_EQ(framer.releasable(), head.size() + 3 + set.size() + 2);
+  ASSERT_EQ(framer.Feed("cdOPTI"), std::nullopt);
+  EXPECT_EQ(framer.releasable(), head.size() + 3 + set.size() + 4);
+  // An interleaved frame is released as it comes.
+  RequestFramer frames;
+  ASSERT_EQ(frames.Feed(std::string("$\x01\x00\x10"
+                                    "abc",
+                                    7)),
+            std::nullopt);
+  EXPECT_EQ(frames.releasable(), 7u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Pieces, RequestFramerTest, ::testing::Values(1, 7, 4096, 1 << 20));
 
 }  // namespace
