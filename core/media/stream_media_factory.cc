@@ -52,6 +52,15 @@ void Configure(GstRTSPMediaFactory* factory, GstRTSPMedia* media) {
   // The parent copies the factory's settings (shared, protocols, ...) onto
   // the media.
   GST_RTSP_MEDIA_FACTORY_CLASS(rts_stream_factory_parent_class)->configure(factory, media);
+  // Each track's control spelled out (the SDP says the same): without one,
+  // gst-rtsp-server matches a SETUP's track with sscanf("stream=%u"), and
+  // ".../stream=0junk" or ".../stream=0/../../x" was set up as track 0.
+  for (guint i = 0; i < gst_rtsp_media_n_streams(media); ++i) {
+    GstRTSPStream* stream = gst_rtsp_media_get_stream(media, i);
+    gchar* control = g_strdup_printf("stream=%u", gst_rtsp_stream_get_index(stream));
+    gst_rtsp_stream_set_control(stream, control);
+    g_free(control);
+  }
   for (const std::shared_ptr<TrackTap>& tap : *Self(factory)->taps) tap->Install(media);
 }
 
