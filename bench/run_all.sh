@@ -18,3 +18,4 @@ run bench/probe_startup_bench.sh
 run bench/gateway/run_gateway_bench.sh
 run bench/run_control_bench.sh
 run bench/idle_cpu_bench.sh
+run bench/exhaustion/exhaustion_bench.py
