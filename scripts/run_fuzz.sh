@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of fuzz/ with clang, AddressSanitizer and
-# UndefinedBehaviorSanitizer, and runs each on its seed corpus for a bounded
+# UndefinedBehaviorSanitizer, runs the parsers' unit tests under the same
+# sanitizers, and runs each fuzz target on its seed corpus for a bounded
 # time. A crash, a leak or undefined behaviour fails the run, and the input
 # that caused it is kept under $FUZZ_ARTIFACTS (default /tmp/rtsptest-fuzz).
 #
@@ -26,10 +27,25 @@ for t in "${targets[@]}"; do labels+=("//fuzz:$t"); done
 CC=clang CXX=clang++ bazel --output_base="$output_base" build --config=fuzz --symlink_prefix=/ \
   "${labels[@]}"
 bin="$(CC=clang CXX=clang++ bazel --output_base="$output_base" info --config=fuzz bazel-bin 2>/dev/null)"
-# The second Bazel server is not needed once the targets are built.
+
+# The unit tests of the code that parses outside input, under the same
+# sanitizers (--config=asan: no libFuzzer), in the same output base.
+sanitized_tests=(//tests/common/... //tests/config/... //tests/core/listener:request_framer_test
+  //tests/core/listener:connection_budget_test //tests/gateway:router_test
+  //tests/gateway:http_server_test)
+mkdir -p "$artifacts"
+echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+if ! CC=clang CXX=clang++ bazel --output_base="$output_base" test --config=asan --symlink_prefix=/ \
+    "${sanitized_tests[@]}" >"$artifacts/sanitized-tests.log" 2>&1; then
+  grep -v "ld.gold: warning" "$artifacts/sanitized-tests.log" | tail -60
+  echo "FAILED: sanitized unit tests (log: $artifacts/sanitized-tests.log)"
+  bazel --output_base="$output_base" shutdown
+  exit 1
+fi
+grep -E "^Executed|tests pass" "$artifacts/sanitized-tests.log" | tail -1
+# The second Bazel server is not needed any more.
 bazel --output_base="$output_base" shutdown
 
-mkdir -p "$artifacts"
 failed=0
 for t in "${targets[@]}"; do
   corpus_name="${t%_fuzz}"

@@ -238,10 +238,10 @@ void ServerProcess::ReadOutput(int fd, bool is_stderr) {
           ports_[JsonField(line, "listener")] = port;
       }
       if (absl::StrContains(line, "\"msg\":\"control plane serving\"")) {
-        absl::SimpleAtoi(JsonField(line, "grpc_port"), &grpc_port_);
+        if (!absl::SimpleAtoi(JsonField(line, "grpc_port"), &grpc_port_)) grpc_port_ = 0;
       }
       if (absl::StrContains(line, "\"msg\":\"http gateway serving\"")) {
-        absl::SimpleAtoi(JsonField(line, "http_port"), &http_port_);
+        if (!absl::SimpleAtoi(JsonField(line, "http_port"), &http_port_)) http_port_ = 0;
       }
       output_ += line;
       if (is_stderr) error_output_ += line;

@@ -253,7 +253,7 @@ TEST_F(HttpServerTest, GarbageGetsAnErrorOrAClose) {
   for (const std::string& garbage :
        {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),
         std::string("BLAH\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
-        std::string("\x00\x01\x02\xff\xfe garbage\r\n\r\n", 19)}) {
+        std::string("\x00\x01\x02\xff\xfe garbage\r\n\r\n", 17)}) {
     int fd = ConnectLoopback(server_->port());
     ASSERT_GE(fd, 0);
     send(fd, garbage.data(), garbage.size(), MSG_NOSIGNAL);
