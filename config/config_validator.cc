@@ -174,6 +174,9 @@ absl::Status ConfigValidator::ValidateListeners(const v1::ServerConfig& config) 
 }
 
 absl::Status ConfigValidator::ValidateStreams(const v1::ServerConfig& config) const {
+  if (config.streams_size() > static_cast<int>(kMaxStreams)) {
+    return Error("streams", absl::StrCat(config.streams_size(), " streams; at most ", kMaxStreams));
+  }
   absl::flat_hash_map<std::string, int> paths;  // mount path -> index
   for (int i = 0; i < config.streams_size(); ++i) {
     const v1::Stream& stream = config.streams(i);
@@ -214,8 +217,27 @@ absl::Status ConfigValidator::ValidateStream(const v1::ServerConfig& config,
   if (!common::IsValidPluginName(stream.plugin())) {
     return Error(path + ".plugin", absl::StrCat("'", stream.plugin(), "' must match [a-z0-9_-]+"));
   }
+  // Bounded, so that every answer carrying the streams (a health report of
+  // all of them) stays far below what gRPC clients accept.
+  for (const auto& [field, text, limit] :
+       {std::tuple<const char*, const std::string*, size_t>{".path", &stream.path(), kMaxPathBytes},
+        {".description", &stream.description(), kMaxDescriptionBytes}}) {
+    if (text->size() > limit) {
+      return Error(path + field, absl::StrCat(text->size(), " bytes; at most ", limit));
+    }
+  }
+  if (stream.parameters_size() > static_cast<int>(kMaxParameters)) {
+    return Error(path + ".parameters",
+                 absl::StrCat(stream.parameters_size(), " parameters; at most ", kMaxParameters));
+  }
   for (const auto& [key, value] : stream.parameters()) {
     if (key.empty()) return Error(path + ".parameters", "empty parameter name");
+    if (key.size() > kMaxParameterNameBytes || value.size() > kMaxParameterValueBytes) {
+      return Error(path + ".parameters",
+                   absl::StrCat("'", absl::CHexEscape(key.substr(0, 64)), "': name ", key.size(),
+                                " bytes, value ", value.size(), " bytes; at most ",
+                                kMaxParameterNameBytes, " and ", kMaxParameterValueBytes));
+    }
     if (!IsValidUtf8(key) || !IsValidUtf8(value)) {
       return Error(path + ".parameters",
                    absl::StrCat("'", absl::CHexEscape(key), "': not valid UTF-8"));

@@ -51,6 +51,16 @@ std::string DefaultListenerName(uint32_t port, int index);
 // level (INFO when unspecified). Idempotent.
 void ApplyDefaults(v1::ServerConfig* config);
 
+// What one config (or one stream of the control API) may hold: enough for
+// any camera farm, small enough that a health report of every stream stays
+// well under the 64 MiB the project's gRPC clients accept.
+inline constexpr size_t kMaxStreams = 1000;
+inline constexpr size_t kMaxPathBytes = 1024;
+inline constexpr size_t kMaxDescriptionBytes = 4096;
+inline constexpr size_t kMaxParameters = 64;
+inline constexpr size_t kMaxParameterNameBytes = 128;
+inline constexpr size_t kMaxParameterValueBytes = 16384;
+
 // Checks a config after ApplyDefaults(). Errors are InvalidArgument and name
 // the field path and the value:
 //   "config.yaml:14:11: listeners[1].port: 70000 is out of range (0..65535)"

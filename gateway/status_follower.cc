@@ -14,6 +14,10 @@ namespace {
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
 
+// What a health report may weigh: the config's bounds (1,000 streams of at
+// most a few KiB each) keep it far below.
+constexpr int kMaxReportBytes = 64 << 20;
+
 std::string Describe(const grpc::Status& status) {
   static const char* const kNames[] = {"OK",
                                        "CANCELLED",
@@ -76,6 +80,8 @@ std::shared_ptr<StatusFollower::Connection> StatusFollower::Connect() const {
   // A private subchannel pool: otherwise channels to the same target share
   // one subchannel, and with it the backoff state of the last failure.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // Health reports of many streams may pass gRPC's default 4 MiB.
+  args.SetMaxReceiveMessageSize(kMaxReportBytes);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
               static_cast<int>(absl::ToInt64Milliseconds(options_.min_backoff)));
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,

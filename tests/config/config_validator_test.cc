@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "config/config_loader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -98,6 +99,41 @@ TEST(ValidateStreamTest, RejectsInvalidUtf8InDescriptionAndParameters) {
   (*stream.mutable_parameters())["pattern"] = "\xed\xa0\x80";  // a UTF-16 surrogate
   EXPECT_EQ(ConfigValidator().ValidateStream(config, stream, "stream").message(),
             "stream.parameters: 'pattern': not valid UTF-8");
+}
+
+// A YAML alias or a generated config cannot blow every health report up
+// past what gRPC clients accept: sizes are bounded, and the error says which
+// bound.
+TEST(ValidateStreamTest, RejectsOversizedFields) {
+  v1::ServerConfig config;
+  config.add_listeners()->set_port(1);
+  ApplyDefaults(&config);
+  v1::Stream stream;
+  stream.set_path("/cam");
+  stream.set_plugin("testpattern");
+  stream.set_description(std::string(4097, 'd'));
+  EXPECT_EQ(ConfigValidator().ValidateStream(config, stream, "stream").message(),
+            "stream.description: 4097 bytes; at most 4096");
+  stream.set_description(std::string(4096, 'd'));
+  EXPECT_TRUE(ConfigValidator().ValidateStream(config, stream, "stream").ok());
+  stream.set_path("/" + std::string(1024, 'p'));
+  EXPECT_EQ(ConfigValidator().ValidateStream(config, stream, "stream").message(),
+            "stream.path: 1025 bytes; at most 1024");
+  stream.set_path("/cam");
+  (*stream.mutable_parameters())["pattern"] = std::string(16385, 'v');
+  EXPECT_EQ(ConfigValidator().ValidateStream(config, stream, "stream").message(),
+            "stream.parameters: 'pattern': name 7 bytes, value 16385 bytes; at most 128 and 16384");
+  stream.mutable_parameters()->clear();
+  for (int i = 0; i < 65; ++i) (*stream.mutable_parameters())[absl::StrCat("p", i)] = "v";
+  EXPECT_EQ(ConfigValidator().ValidateStream(config, stream, "stream").message(),
+            "stream.parameters: 65 parameters; at most 64");
+}
+
+TEST(ValidateStreamsTest, RejectsMoreThanAThousandStreams) {
+  std::string text = "listeners: [{port: 1}]\nstreams:\n";
+  for (int i = 0; i < 1001; ++i)
+    absl::StrAppend(&text, "  - {path: /c", i, ", plugin: testpattern}\n");
+  EXPECT_EQ(ValidateText(text).message(), "streams: 1001 streams; at most 1000");
 }
 
 TEST(ApplyDefaultsTest, StallTimeoutIsTwoSecondsAndStreamsAreNotRequiredLive) {

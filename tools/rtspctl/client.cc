@@ -126,6 +126,8 @@ absl::StatusOr<std::unique_ptr<ControlClient>> ControlClient::FromArgs(const Arg
 
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   grpc::ChannelArguments channel_args;
+  // Listings and health reports of many streams may pass gRPC's 4 MiB.
+  channel_args.SetMaxReceiveMessageSize(64 << 20);
   bool tls = args.Get("tls", "false") != "false" || args.Has("tls_ca") || args.Has("tls_cert");
   if (tls) {
     grpc::SslCredentialsOptions ssl;
