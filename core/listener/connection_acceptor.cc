@@ -8,6 +8,8 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace rtsptest::core {
 namespace {
 
@@ -94,7 +96,7 @@ absl::Duration ConnectionAcceptor::AcceptPending(GSocket* socket) {
       g_object_unref(connection);
       continue;
     }
-    GuardSocket(connection, guard_);
+    GuardSocket(connection, guard_, absl::StrCat(ip, ":", port));
     // Takes the socket; on failure it has closed it.
     gst_rtsp_server_transfer_connection(server_, connection, ip.c_str(), port, nullptr);
   }

@@ -201,27 +201,20 @@ void guarded_input_class_init(GuardedInputClass* klass) {
 
 void guarded_input_init(GuardedInput* self) { self->state = new GuardedState(); }
 
-std::string RemoteOf(GSocket* socket) {
-  GSocketAddress* address = g_socket_get_remote_address(socket, nullptr);
-  if (address == nullptr) return "?";
-  gchar* ip =
-      g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(address)));
-  std::string remote =
-      absl::StrCat(ip, ":", g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(address)));
-  g_free(ip);
-  g_object_unref(address);
-  return remote;
-}
+// What GuardSocket() leaves on the socket.
+struct SocketMark {
+  std::shared_ptr<const RequestGuard> guard;
+  std::string remote;
+};
 
-GInputStream* NewGuardedInput(GInputStream* base, GSocket* socket,
-                              std::shared_ptr<const RequestGuard> guard) {
+GInputStream* NewGuardedInput(GInputStream* base, GSocket* socket, const SocketMark& mark) {
   auto* stream = static_cast<GuardedInput*>(g_object_new(guarded_input_get_type(), nullptr));
   GuardedState& state = *stream->state;
   state.base = G_INPUT_STREAM(g_object_ref(base));
   state.socket = G_SOCKET(g_object_ref(socket));
-  state.framer.emplace(guard->limits);
-  state.guard = std::move(guard);
-  state.remote = RemoteOf(socket);
+  state.framer.emplace(mark.guard->limits);
+  state.guard = mark.guard;
+  state.remote = mark.remote;
   return G_INPUT_STREAM(stream);
 }
 
@@ -232,13 +225,12 @@ GInputStream* (*gio_get_input_stream)(GIOStream* stream) = nullptr;
 GInputStream* GetInputStream(GIOStream* stream) {
   GInputStream* base = gio_get_input_stream(stream);
   GSocket* socket = g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream));
-  auto* guard = static_cast<std::shared_ptr<const RequestGuard>*>(
-      g_object_get_qdata(G_OBJECT(socket), GuardQuark()));
-  if (guard == nullptr || base == nullptr) return base;
+  auto* mark = static_cast<SocketMark*>(g_object_get_qdata(G_OBJECT(socket), GuardQuark()));
+  if (mark == nullptr || base == nullptr) return base;
   if (gpointer existing = g_object_get_qdata(G_OBJECT(stream), GuardedStreamQuark())) {
     return G_INPUT_STREAM(existing);
   }
-  GInputStream* guarded = NewGuardedInput(base, socket, *guard);
+  GInputStream* guarded = NewGuardedInput(base, socket, *mark);
   g_object_set_qdata_full(G_OBJECT(stream), GuardedStreamQuark(), guarded, g_object_unref);
   return guarded;
 }
@@ -256,11 +248,11 @@ void WrapTcpConnectionOnce() {
 
 }  // namespace
 
-void GuardSocket(GSocket* socket, std::shared_ptr<const RequestGuard> guard) {
+void GuardSocket(GSocket* socket, std::shared_ptr<const RequestGuard> guard, std::string remote) {
   WrapTcpConnectionOnce();
-  g_object_set_qdata_full(
-      G_OBJECT(socket), GuardQuark(), new std::shared_ptr<const RequestGuard>(std::move(guard)),
-      [](gpointer data) { delete static_cast<std::shared_ptr<const RequestGuard>*>(data); });
+  g_object_set_qdata_full(G_OBJECT(socket), GuardQuark(),
+                          new SocketMark{std::move(guard), std::move(remote)},
+                          [](gpointer data) { delete static_cast<SocketMark*>(data); });
 }
 
 }  // namespace rtsptest::core

@@ -37,9 +37,9 @@ struct RequestGuard {
 };
 
 // Marks `socket` so that the GIO connection made for it next reads through
-// a RequestFramer with `guard`'s limits. Call before handing the socket to
-// gst-rtsp-server.
-void GuardSocket(GSocket* socket, std::shared_ptr<const RequestGuard> guard);
+// a RequestFramer with `guard`'s limits; `remote` ("ip:port") is what
+// on_violation is told. Call before handing the socket to gst-rtsp-server.
+void GuardSocket(GSocket* socket, std::shared_ptr<const RequestGuard> guard, std::string remote);
 
 }  // namespace rtsptest::core
 

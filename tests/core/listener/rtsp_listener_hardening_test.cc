@@ -79,6 +79,18 @@ std::string UdpTransport(int rtp_port, absl::string_view extra = "") {
                       "\r\n");
 }
 
+// SETUP of /cam/stream=0 over UDP to `rtp_port`, then PLAY; true when both
+// are answered 200.
+::testing::AssertionResult PlayUdp(RtspTestClient& client, int rtp_port) {
+  std::string setup = client.Request("SETUP", "/cam/stream=0", UdpTransport(rtp_port));
+  if (!IsStatus(setup, 200)) return ::testing::AssertionFailure() << setup;
+  std::string session = Header(setup, "Session");
+  session = session.substr(0, session.find(';'));
+  std::string play = client.Request("PLAY", "/cam", absl::StrCat("Session: ", session, "\r\n"));
+  if (!IsStatus(play, 200)) return ::testing::AssertionFailure() << play;
+  return ::testing::AssertionSuccess();
+}
+
 class RtspListenerHardeningTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -166,13 +178,7 @@ TEST_F(RtspListenerHardeningTest, UdpRtpGoesOnlyToTheConnectionsAddress) {
                                        UdpTransport(reader.port(), ";destination=127.0.0.2"));
   ASSERT_TRUE(IsStatus(refused, 461)) << refused;
 
-  std::string setup = client.Request("SETUP", "/cam/stream=0", UdpTransport(reader.port()));
-  ASSERT_TRUE(IsStatus(setup, 200)) << setup;
-  std::string session = Header(setup, "Session");
-  session = session.substr(0, session.find(';'));
-  std::string play = client.Request("PLAY", "/cam", absl::StrCat("Session: ", session, "\r\n"));
-  ASSERT_TRUE(IsStatus(play, 200)) << play;
-
+  ASSERT_TRUE(PlayUdp(client, reader.port()));
   EXPECT_TRUE(reader.Receive(10, kTimeout));
   EXPECT_FALSE(elsewhere.HasReceived());
 }
@@ -185,12 +191,7 @@ TEST_F(RtspListenerHardeningTest, UdpSessionEndsWithItsConnection) {
   ASSERT_NE(reader.port(), 0);
   {
     RtspTestClient client(port());
-    std::string setup = client.Request("SETUP", "/cam/stream=0", UdpTransport(reader.port()));
-    ASSERT_TRUE(IsStatus(setup, 200)) << setup;
-    std::string session = Header(setup, "Session");
-    session = session.substr(0, session.find(';'));
-    std::string play = client.Request("PLAY", "/cam", absl::StrCat("Session: ", session, "\r\n"));
-    ASSERT_TRUE(IsStatus(play, 200)) << play;
+    ASSERT_TRUE(PlayUdp(client, reader.port()));
     ASSERT_TRUE(reader.Receive(10, kTimeout));
     ASSERT_EQ(listener_.ListSessions().size(), 1u);
   }  // the RTSP connection closes
