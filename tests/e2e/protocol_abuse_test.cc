@@ -12,6 +12,7 @@
 // the end the server's RSS must not have grown by more than 100 MB.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -31,6 +32,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "rtsptest/control/v1/control.grpc.pb.h"
 #include "tests/e2e/abuse_requests.h"
 #include "tests/e2e/server_process.h"
 #include "tools/rtsp_client/rtsp_client.h"
@@ -620,6 +622,56 @@ TEST_F(ProtocolAbuseTest, SetupOfATrackUrlWithTrailingBytesIsRefused) {
     EXPECT_TRUE(AllErrors(outcome.statuses) && !outcome.statuses.empty())
         << path << ": " << outcome.Describe();
   }
+}
+
+// Fifty readers PLAY over TCP and never read: the server's memory stays
+// bounded while they sit there, and each is closed once nothing it was sent
+// has been acknowledged for 10 s (the fixture's TearDown then checks that a
+// good reader still plays).
+TEST_F(ProtocolAbuseTest, FiftyReadersThatNeverReadAreDroppedAndCostBoundedMemory) {
+  constexpr int kReaders = 50;
+  const int64_t rss_before_kb = RssKb(server_->pid());
+  std::vector<std::unique_ptr<RtspClient>> readers;
+  for (int i = 0; i < kReaders; ++i) {
+    auto client = std::make_unique<RtspClient>(server_->url(kListeners[i % 4], "/cam1"));
+    ASSERT_TRUE(client->Connect(kStepTimeout).ok()) << i;
+    ASSERT_TRUE(client->Describe(kStepTimeout).ok()) << i;
+    ASSERT_TRUE(client->SetupAll(Transport::kTcpInterleaved, kStepTimeout).ok()) << i;
+    ASSERT_TRUE(client->Play(kStepTimeout).ok()) << i;
+    readers.push_back(std::move(client));
+  }
+  // Reading any of them now would let it catch up: wait for the server's
+  // count of dropped readers instead.
+  auto control = rtsptest::control::v1::ControlService::NewStub(*channel_);
+  auto dropped = [&] {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kStepTimeout));
+    rtsptest::control::v1::HealthReport report;
+    uint64_t total = 0;
+    if (control->GetHealthReport(&context, {}, &report).ok()) {
+      for (const auto& listener : report.listeners()) total += listener.stalled_readers_dropped();
+    }
+    return total;
+  };
+  int64_t rss_held_kb = RssKb(server_->pid());
+  const absl::Time deadline = absl::Now() + absl::Seconds(45);
+  while (dropped() < kReaders && absl::Now() < deadline) {
+    rss_held_kb = std::max(rss_held_kb, RssKb(server_->pid()));
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  ASSERT_EQ(dropped(), static_cast<uint64_t>(kReaders)) << "within 45 s";
+  std::printf("server VmRSS with %d stalled readers: %lld kB -> at most %lld kB\n", kReaders,
+              static_cast<long long>(rss_before_kb), static_cast<long long>(rss_held_kb));
+  EXPECT_LE(rss_held_kb - rss_before_kb, 50 * 1024);
+  // Each connection ends once what sat in its buffers is read.
+  int closed = 0;
+  for (auto& reader : readers) {
+    const absl::Time drained_by = absl::Now() + absl::Seconds(10);
+    absl::StatusOr<int64_t> read = int64_t{0};
+    while (read.ok() && absl::Now() < drained_by) read = reader->ReadMedia(absl::Milliseconds(200));
+    closed += read.ok() ? 0 : 1;
+  }
+  EXPECT_EQ(closed, kReaders);
 }
 
 TEST_F(ProtocolAbuseTest, RandomBytesAreRefusedOrDroppedWithinTheBound) {
