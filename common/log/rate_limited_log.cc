@@ -4,11 +4,22 @@
 namespace rtsptest::common {
 
 int64_t RateLimitedLog::Record(const std::vector<LogField>& fields, absl::Time now) {
-  int64_t occurrences;
   {
     absl::MutexLock lock(&mutex_);
     ++unlogged_;
-    if (now - last_line_ < interval_) return 0;
+  }
+  return LogIfDue(fields, now);
+}
+
+int64_t RateLimitedLog::Flush(const std::vector<LogField>& fields, absl::Time now) {
+  return LogIfDue(fields, now);
+}
+
+int64_t RateLimitedLog::LogIfDue(const std::vector<LogField>& fields, absl::Time now) {
+  int64_t occurrences;
+  {
+    absl::MutexLock lock(&mutex_);
+    if (unlogged_ == 0 || now - last_line_ < interval_) return 0;
     last_line_ = now;
     occurrences = unlogged_;
     unlogged_ = 0;

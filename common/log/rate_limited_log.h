@@ -27,11 +27,21 @@ class RateLimitedLog {
   int64_t Record(const std::vector<LogField>& fields, absl::Time now = absl::Now())
       ABSL_LOCKS_EXCLUDED(mutex_);
 
+  // Logs the occurrences counted since the last line, if any and if that
+  // line is at least `interval` old, with `fields`, so that the tail of a
+  // burst is reported too. Call about once per interval. Returns the count
+  // logged, or 0.
+  int64_t Flush(const std::vector<LogField>& fields, absl::Time now = absl::Now())
+      ABSL_LOCKS_EXCLUDED(mutex_);
+
  private:
   const LogLevel level_;
   const std::string message_;
   const absl::Duration interval_;
   absl::Mutex mutex_;
+  // Logs `fields` plus the count when due; 0 when not.
+  int64_t LogIfDue(const std::vector<LogField>& fields, absl::Time now) ABSL_LOCKS_EXCLUDED(mutex_);
+
   absl::Time last_line_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
   int64_t unlogged_ ABSL_GUARDED_BY(mutex_) = 0;
 };

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -101,6 +102,13 @@ absl::Duration ConnectionAcceptor::AcceptPending(GSocket* socket) {
     gst_rtsp_server_transfer_connection(server_, connection, ip.c_str(), port, nullptr);
   }
   return absl::ZeroDuration();
+}
+
+void ConnectionAcceptor::FlushLogs(absl::Time now) {
+  const std::vector<common::LogField> fields = {{"listener", listener_}};
+  over_limit_log_.Flush(fields, now);
+  accept_failure_log_.Flush(fields, now);
+  stats_->log.Flush(fields, now);
 }
 
 void ConnectionAcceptor::RefuseOverLimit(GSocket* connection) {

@@ -45,6 +45,10 @@ class ConnectionAcceptor {
   // watching the socket when the process is out of descriptors.
   absl::Duration AcceptPending(GSocket* socket);
 
+  // Logs what the rate-limited logs counted since their last line. Call
+  // about once a second.
+  void FlushLogs(absl::Time now);
+
   // Connections answered 503 for the limit; requests cut off by the guard;
   // accept() failures.
   int64_t refused_over_limit() const { return refused_over_limit_.load(); }

@@ -473,7 +473,9 @@ absl::Status RtspListener::Start() {
         reaper_source_,
         [](gpointer self) -> gboolean {
           auto* listener = static_cast<RtspListener*>(self);
-          listener->reaper_.Sweep(listener->server_, absl::Now());
+          const absl::Time now = absl::Now();
+          listener->reaper_.Sweep(listener->server_, now);
+          listener->acceptor_.FlushLogs(now);
           return G_SOURCE_CONTINUE;
         },
         this, nullptr);

@@ -58,6 +58,8 @@ void StalledReaderReaper::Sweep(GstRTSPServer* server, absl::Time now) {
   seen_.clear();
   gst_rtsp_server_client_filter(server, &StalledReaderReaper::Visit, this);
   progress_.swap(seen_);
+  log_.Flush({{"listener", listener_}}, now);
+  idle_log_.Flush({{"listener", listener_}}, now);
 }
 
 GstRTSPFilterResult StalledReaderReaper::Visit(GstRTSPServer*, GstRTSPClient* client,

@@ -28,5 +28,17 @@ TEST(RateLimitedLogTest, OccurrencesWithinTheIntervalAreCountedIntoTheNextLine) 
   EXPECT_EQ(log.Record({}, start + absl::Seconds(10)), 2);
 }
 
+// The tail of a burst is not lost: Flush() reports it once it is due.
+TEST(RateLimitedLogTest, FlushReportsWhatIsLeftOfABurst) {
+  RateLimitedLog log(LogLevel::kWarning, "accept failed", absl::Seconds(1));
+  const absl::Time start = absl::FromUnixSeconds(100);
+  EXPECT_EQ(log.Flush({}, start), 0);  // nothing counted
+  ASSERT_EQ(log.Record({}, start), 1);
+  for (int i = 1; i <= 4; ++i) log.Record({}, start + i * absl::Milliseconds(10));
+  EXPECT_EQ(log.Flush({}, start + absl::Milliseconds(500)), 0);  // not due yet
+  EXPECT_EQ(log.Flush({}, start + absl::Seconds(1)), 4);
+  EXPECT_EQ(log.Flush({}, start + absl::Seconds(3)), 0);  // nothing since
+}
+
 }  // namespace
 }  // namespace rtsptest::testing
