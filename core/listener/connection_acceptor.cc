@@ -41,7 +41,7 @@ bool RemoteOf(GSocket* socket, std::string* ip, int* port) {
 
 }  // namespace
 
-ConnectionAcceptor::GuardStats::GuardStats(const std::string& listener)
+ConnectionAcceptor::GuardStats::GuardStats()
     : log(common::LogLevel::kWarning, "closed an RTSP connection whose request broke the limits") {}
 
 ConnectionAcceptor::ConnectionAcceptor(std::string listener, GstRTSPServer* server,
@@ -49,7 +49,7 @@ ConnectionAcceptor::ConnectionAcceptor(std::string listener, GstRTSPServer* serv
     : listener_(std::move(listener)),
       server_(server),
       open_connections_(std::move(open_connections)),
-      stats_(std::make_shared<GuardStats>(listener_)),
+      stats_(std::make_shared<GuardStats>()),
       over_limit_log_(common::LogLevel::kWarning,
                       "refused an RTSP connection: the listener is at its connection limit"),
       accept_failure_log_(common::LogLevel::kError,

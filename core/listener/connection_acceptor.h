@@ -58,7 +58,7 @@ class ConnectionAcceptor {
  private:
   // Shared with the guard of every connection, which may outlive this.
   struct GuardStats {
-    explicit GuardStats(const std::string& listener);
+    GuardStats();
     std::atomic<int64_t> requests_over_limits{0};
     common::RateLimitedLog log;
   };

@@ -55,6 +55,16 @@ constexpr char kSilent[] =
     "appsrc is-live=true format=time caps=video/x-h264,stream-format=byte-stream,alignment=au "
     "! rtph264pay name=pay0";
 
+// Three streams whose source never sends a buffer, as YAML list items.
+std::string SilentStreams() {
+  std::string yaml;
+  for (int i = 1; i <= 3; ++i) {
+    absl::StrAppend(&yaml, "  - {path: /silent", i,
+                    ", plugin: pipeline, parameters: {description: \"", kSilent, "\"}}\n");
+  }
+  return yaml;
+}
+
 std::string Config() {
   return absl::StrCat(R"yaml(
 listeners:
@@ -64,13 +74,8 @@ drain_timeout: 0s
 plugin_dirs: [")yaml",
                       RunfilePath("plugins"), "\", \"", RunfilePath("plugins/testing"), R"yaml("]
 streams:
-  - {path: /silent1, plugin: pipeline, parameters: {description: ")yaml",
-                      kSilent, R"yaml("}}
-  - {path: /silent2, plugin: pipeline, parameters: {description: ")yaml",
-                      kSilent, R"yaml("}}
-  - {path: /silent3, plugin: pipeline, parameters: {description: ")yaml",
-                      kSilent, R"yaml("}}
-  - {path: /hang, plugin: hang}
+)yaml",
+                      SilentStreams(), R"yaml(  - {path: /hang, plugin: hang}
   - {path: /hang2, plugin: hang_too}
   - {path: /wild, plugin: wild_descriptor}
   - {path: /bad, plugin: testpattern, parameters: {fps: 0}}
@@ -237,13 +242,8 @@ drain_timeout: 0s
 plugin_dirs: [")yaml",
                                         RunfilePath("plugins"), R"yaml("]
 streams:
-  - {path: /silent1, plugin: pipeline, parameters: {description: ")yaml",
-                                        kSilent, R"yaml("}}
-  - {path: /silent2, plugin: pipeline, parameters: {description: ")yaml",
-                                        kSilent, R"yaml("}}
-  - {path: /silent3, plugin: pipeline, parameters: {description: ")yaml",
-                                        kSilent, R"yaml("}}
-  - path: /good
+)yaml",
+                                        SilentStreams(), R"yaml(  - path: /good
     plugin: testpattern
     parameters: {width: 160, height: 120, fps: 5, overlay: false}
 )yaml");

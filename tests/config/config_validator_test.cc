@@ -82,15 +82,26 @@ TEST(ValidateHealthTest, RejectsProbeTimingsBelowTheirMinimums) {
           .ok());
 }
 
-// Protobuf strings must be UTF-8, or no answer carrying the stream (health
-// reports included) could be serialized.
-TEST(ValidateStreamTest, RejectsInvalidUtf8InDescriptionAndParameters) {
+// A config with one listener, defaults applied, and a stream valid on it.
+v1::ServerConfig OneListenerConfig() {
   v1::ServerConfig config;
   config.add_listeners()->set_port(1);
   ApplyDefaults(&config);
+  return config;
+}
+
+v1::Stream CameraStream() {
   v1::Stream stream;
   stream.set_path("/cam");
   stream.set_plugin("testpattern");
+  return stream;
+}
+
+// Protobuf strings must be UTF-8, or no answer carrying the stream (health
+// reports included) could be serialized.
+TEST(ValidateStreamTest, RejectsInvalidUtf8InDescriptionAndParameters) {
+  const v1::ServerConfig config = OneListenerConfig();
+  v1::Stream stream = CameraStream();
   stream.set_description("caf\xc3");  // a truncated two-byte sequence
   EXPECT_EQ(ConfigValidator().ValidateStream(config, stream, "stream").message(),
             "stream.description: 'caf\\xc3' is not valid UTF-8");
@@ -105,12 +116,8 @@ TEST(ValidateStreamTest, RejectsInvalidUtf8InDescriptionAndParameters) {
 // past what gRPC clients accept: sizes are bounded, and the error says which
 // bound.
 TEST(ValidateStreamTest, RejectsOversizedFields) {
-  v1::ServerConfig config;
-  config.add_listeners()->set_port(1);
-  ApplyDefaults(&config);
-  v1::Stream stream;
-  stream.set_path("/cam");
-  stream.set_plugin("testpattern");
+  const v1::ServerConfig config = OneListenerConfig();
+  v1::Stream stream = CameraStream();
   stream.set_description(std::string(4097, 'd'));
   EXPECT_EQ(ConfigValidator().ValidateStream(config, stream, "stream").message(),
             "stream.description: 4097 bytes; at most 4096");
