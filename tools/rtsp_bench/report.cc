@@ -68,6 +68,9 @@ std::vector<std::string> Warnings(const BenchConfig& config, const std::vector<L
   for (const LoopResult& loop : loops) {
     if (loop.wall_seconds > 0) busiest = std::max(busiest, loop.cpu_seconds / loop.wall_seconds);
   }
+  // Start-up alone (resolving, spawning threads) would read as a busy core
+  // over a run too short to measure.
+  if (run.wall_seconds < 1) return warnings;
   if (share > kBottleneckCpuShare || busiest > kBottleneckCpuShare) {
     warnings.push_back(absl::StrFormat(
         "rtsp_bench used %.0f%% of a core per loop thread (busiest loop %.0f%%): it may be the "

@@ -202,7 +202,7 @@ absl::Status ParseArgs(int argc, char** argv, Parsed* parsed, bool* help, bool* 
   if (!absl::SimpleAtod(ramp, &config.ramp) || config.ramp < 0) {
     return Usage(absl::StrCat("--ramp=", ramp, ": must be a number of readers per second >= 0"));
   }
-  if (config.duration < absl::ZeroDuration()) return Usage("--duration must not be negative");
+  if (config.duration <= absl::ZeroDuration()) return Usage("--duration must be positive");
   if (config.timeout <= absl::ZeroDuration()) return Usage("--timeout must be positive");
   if (transport == "tcp") {
     config.transport = TransportMode::kTcp;
