@@ -35,7 +35,7 @@ build: deps
 run: build
 	./bazel-bin/app/rtsp_test_server --config=$(CONFIG) $(SERVER_ARGS)
 
-test: build check-layers fuzz-smoke
+test: build check-layers fuzz-smoke deploy-check
 	$(BAZEL) test $(BAZEL_FLAGS) //...
 
 # The fuzz targets (fuzz/), under ASan and UBSan, a few seconds each as part
@@ -58,16 +58,23 @@ bench: build
 clean:
 	$(BAZEL) clean
 
-# Synthesizes the ECS CDK app (deploy/ecs/cdk) in a temporary copy and asserts
-# the template's key properties (circuit breaker rollback, health check
-# command, ports, NLB health checks). Needs node >= 20 and the npm registry;
-# not part of `make test`.
+# The ECS CDK app (deploy/ecs/cdk), in a temporary copy of deploy/ecs and
+# docs/operations.md (the files git tracks or would track, as in a clone): npm ci, tsc, the assertion tests (test/*.test.ts under
+# `node --test`: the stack in both profiles, cdk-nag's AWS Solutions checks,
+# and the runbook's aws commands against the template's names), then
+# `cdk synth --strict` of the compiled app with a sample ECR image (cdk-nag
+# runs there too; any warning fails). Needs node >= 20 and the npm registry;
+# no AWS account, region or credentials (none is looked up).
+CDK_SAMPLE_IMAGE := 123456789012.dkr.ecr.eu-west-1.amazonaws.com/rtsp-test-server:sample
 .PHONY: deploy-check
 deploy-check:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	cp -r deploy/ecs "$$tmp/ecs" && rm -rf "$$tmp/ecs/cdk/node_modules" "$$tmp/ecs/cdk/cdk.out" && \
-	cd "$$tmp/ecs/cdk" && \
+	git ls-files --cached --others --exclude-standard deploy/ecs docs/operations.md \
+	  | tar -cf - -T - | tar -xf - -C "$$tmp" && \
+	cd "$$tmp/deploy/ecs/cdk" && \
 	npm ci --no-audit --no-fund --loglevel=error && \
-	npx tsc --noEmit && \
-	env -u CDK_DEFAULT_ACCOUNT -u CDK_DEFAULT_REGION npx cdk synth --quiet --no-notices && \
-	node scripts/check-template.js cdk.out/RtspTestServer.template.json
+	npx tsc && \
+	env -u CDK_DEFAULT_ACCOUNT -u CDK_DEFAULT_REGION node --test --test-reporter=spec test/ && \
+	env -u CDK_DEFAULT_ACCOUNT -u CDK_DEFAULT_REGION CDK_DISABLE_CLI_TELEMETRY=true \
+	  npx cdk synth --app 'node bin/app.js' --quiet --strict --no-notices \
+	  -c image=$(CDK_SAMPLE_IMAGE)

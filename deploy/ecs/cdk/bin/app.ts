@@ -1,33 +1,40 @@
 #!/usr/bin/env node
 // The CDK app: one stack, rtsp-test-server on ECS Fargate behind an NLB.
 //
-//   npx cdk synth                                  # env-agnostic template
-//   npx cdk deploy -c image=<registry>/rtsp-test-server:<tag> [-c vpcId=vpc-...]
+//   npx cdk deploy -c image=<account>.dkr.ecr.<region>.amazonaws.com/rtsp-test-server:<tag> \
+//       [-c profile=seed] [-c alarmTopicArn=arn:aws:sns:...] [-c vpcId=vpc-...]
 //
-// Context (-c key=value): image (required to deploy; a placeholder otherwise),
-// vpcId (an existing VPC; default: a new 2-AZ VPC), desiredCount (default 1),
-// internetFacing (default false), allowedCidr (who may reach the NLB; default
-// the VPC's CIDR).
+// The context keys are listed in lib/settings.ts. -c image is required: without
+// it synth stops with a message saying so.
+//
+// cdk-nag's AWS Solutions checks run on every synth: an unsuppressed error
+// fails it, an unsuppressed warning fails `cdk synth --strict` (make deploy-check).
 import * as cdk from "aws-cdk-lib";
-import { RtspTestServerStack } from "../lib/rtsp-test-server-stack";
+import { AwsSolutionsChecks } from "cdk-nag";
+
+import { RtspTestServerStack, STACK_DESCRIPTION, STACK_ID } from "../lib/rtsp-test-server-stack";
+import { ContextError, settingsFromContext } from "../lib/settings";
 
 const app = new cdk.App();
-const context = (key: string): string | undefined => {
-  const value = app.node.tryGetContext(key);
-  return value === undefined || value === null || value === "" ? undefined : String(value);
-};
+let settings;
+try {
+  settings = settingsFromContext((key) => app.node.tryGetContext(key));
+} catch (e) {
+  if (e instanceof ContextError) {
+    console.error(`rtsp-test-server CDK app: ${e.message}`);
+    process.exit(1);
+  }
+  throw e;
+}
 
-new RtspTestServerStack(app, "RtspTestServer", {
+new RtspTestServerStack(app, STACK_ID, {
   // Env-agnostic unless the CLI's account/region are set, so that `cdk synth`
   // runs without AWS credentials. Importing an existing VPC needs them.
   env:
     process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION
       ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
       : undefined,
-  image: context("image") ?? "public.ecr.aws/example/rtsp-test-server:latest",
-  vpcId: context("vpcId"),
-  desiredCount: Number(context("desiredCount") ?? "1"),
-  internetFacing: context("internetFacing") === "true",
-  allowedCidr: context("allowedCidr"),
-  description: "rtsp-test-server: simulated RTSP cameras on ECS Fargate (NLB, exact gRPC/HTTP health)",
+  description: STACK_DESCRIPTION,
+  ...settings,
 });
+cdk.Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

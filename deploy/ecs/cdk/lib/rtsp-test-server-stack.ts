@@ -16,24 +16,29 @@ import * as fs from "fs";
 import * as path from "path";
 
 import * as cdk from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as ecr from "aws-cdk-lib/aws-ecr";
 import * as ecs from "aws-cdk-lib/aws-ecs";
 import * as elbv2 from "aws-cdk-lib/aws-elasticloadbalancingv2";
 import * as logs from "aws-cdk-lib/aws-logs";
+import * as sns from "aws-cdk-lib/aws-sns";
+import { NagSuppressions } from "cdk-nag";
 import { Construct } from "constructs";
 
-export interface RtspTestServerStackProps extends cdk.StackProps {
-  /** Container image, e.g. <account>.dkr.ecr.<region>.amazonaws.com/rtsp-test-server:1.0. */
-  readonly image: string;
-  /** An existing VPC; default: a new VPC with two AZs and one NAT gateway. */
-  readonly vpcId?: string;
-  /** Number of tasks; default 1. */
-  readonly desiredCount?: number;
-  /** An internet-facing NLB; default internal. */
-  readonly internetFacing?: boolean;
-  /** Who may reach the NLB (RTSP ports and 8080); default the VPC's CIDR. */
-  readonly allowedCidr?: string;
-}
+import { AppSettings, ImageRef } from "./settings";
+
+/**
+ * The stack's inputs: lib/settings.ts reads them from the `-c` context.
+ *  - image: an ECR image (pulled with the execution role's ECR permissions) or any other registry's;
+ *  - profile: the container check's timings and minHealthyPercent ("default" or "seed");
+ *  - clusterName, serviceName, logGroupName: the names docs/operations.md uses;
+ *  - alarmTopicArn: an SNS topic the alarms notify;
+ *  - vpcId: an existing VPC (default: a new VPC with two AZs and one NAT gateway);
+ *  - desiredCount, internetFacing (default internal), allowedCidr (default the VPC's CIDR).
+ */
+export interface RtspTestServerStackProps extends cdk.StackProps, AppSettings {}
 
 // The subset of deploy/ecs/task-definition.json this stack uses.
 interface TaskDefinitionFile {
@@ -56,6 +61,12 @@ export const RTSP_PORTS = [8554, 8555, 8556, 8557];
 export const HTTP_PORT = 8080;
 /** grpc.health.v1 and the control API; kept inside the task (ECS Exec, health_probe). */
 export const GRPC_PORT = 50051;
+/** The stack's id and CloudFormation name (docs/operations.md: describe-stacks --stack-name). */
+export const STACK_ID = "RtspTestServer";
+export const STACK_DESCRIPTION =
+  "rtsp-test-server: simulated RTSP cameras on ECS Fargate (NLB, exact gRPC/HTTP health)";
+/** Seconds ECS ignores the NLB's and the container's health checks after a task starts. */
+export const HEALTH_CHECK_GRACE_PERIOD_SECONDS = 60;
 
 export function loadTaskDefinitionFile(): TaskDefinitionFile {
   const file = path.join(__dirname, "..", "..", "task-definition.json");
@@ -68,18 +79,38 @@ export class RtspTestServerStack extends cdk.Stack {
     const spec = loadTaskDefinitionFile();
     const c = spec.containerDefinitions[0];
 
+    // An existing VPC is looked up at synth time (needs the CLI's account and
+    // region); its flow logs are its owner's business. A new VPC logs the
+    // connections its security groups and network ACLs reject: that is what
+    // answers "why can't the NLB / my client reach the task" (runbook, issue 3)
+    // at a fraction of the volume of every RTSP flow.
     const vpc = props.vpcId
       ? ec2.Vpc.fromLookup(this, "Vpc", { vpcId: props.vpcId })
-      : new ec2.Vpc(this, "Vpc", { maxAzs: 2, natGateways: 1 });
+      : new ec2.Vpc(this, "Vpc", {
+          maxAzs: 2,
+          natGateways: 1,
+          flowLogs: {
+            Rejected: {
+              destination: ec2.FlowLogDestination.toCloudWatchLogs(
+                new logs.LogGroup(this, "FlowLogs", {
+                  retention: logs.RetentionDays.TWO_WEEKS,
+                  removalPolicy: cdk.RemovalPolicy.DESTROY,
+                }),
+              ),
+              trafficType: ec2.FlowLogTrafficType.REJECT,
+            },
+          },
+        });
 
     const cluster = new ecs.Cluster(this, "Cluster", {
       vpc,
+      clusterName: props.clusterName,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
 
     // Two weeks: enough to read back a failed deployment's logs, cheap for a test server.
     const logGroup = new logs.LogGroup(this, "Logs", {
-      logGroupName: c.logConfiguration.options["awslogs-group"],
+      logGroupName: props.logGroupName ?? c.logConfiguration.options["awslogs-group"],
       retention: logs.RetentionDays.TWO_WEEKS,
       removalPolicy: cdk.RemovalPolicy.DESTROY,
     });
@@ -94,10 +125,11 @@ export class RtspTestServerStack extends cdk.Stack {
       },
     });
 
-    const hc = c.healthCheck;
+    // The project's timings (task-definition.json) or the profile's (-c profile=seed).
+    const hc = { ...c.healthCheck, ...props.profile.healthCheck };
     const container = taskDefinition.addContainer("Server", {
       containerName: c.name,
-      image: ecs.ContainerImage.fromRegistry(props.image),
+      image: containerImage(this, props.image),
       essential: true,
       // The image's ENTRYPOINT carries --config and --http_port=8080.
       environment: Object.fromEntries(c.environment.map((e) => [e.name, e.value])),
@@ -133,21 +165,27 @@ export class RtspTestServerStack extends cdk.Stack {
     const service = new ecs.FargateService(this, "Service", {
       cluster,
       taskDefinition,
-      desiredCount: props.desiredCount ?? 1,
-      // Rolling deployment with no gap: the new task must be healthy before the
-      // old one stops (100), and awsvpc gives every task its own ports, so two
-      // can run side by side (200). The seed's minHealthyPercent 0 let ECS stop
-      // the only task first; restarting an unhealthy task does not need it.
-      minHealthyPercent: 100,
+      serviceName: props.serviceName,
+      desiredCount: props.desiredCount,
+      // Default profile: a rolling deployment with no gap: the new task must be
+      // healthy before the old one stops (100), and awsvpc gives every task its
+      // own ports, so two can run side by side (200). The seed profile's 0 lets
+      // ECS stop the only task first; restarting an unhealthy task does not
+      // need it (docs/operations.md has the trade-off).
+      minHealthyPercent: props.profile.minHealthyPercent,
       maxHealthyPercent: 200,
       // A deployment whose tasks keep failing their health checks is stopped and
       // rolled back to the last working task definition instead of looping.
       circuitBreaker: { enable: true, rollback: true },
-      // Only load-balancer health is held back during the grace period: NLB
-      // target registration and 2 healthy checks take 30-60 s on their own,
-      // while the server itself is SERVING ~1 s after start (the container
-      // check's startPeriod covers that).
-      healthCheckGracePeriod: cdk.Duration.seconds(60),
+      // For this long after a task starts, ECS ignores BOTH the NLB's health
+      // checks and the container's own: NLB target registration plus 2 healthy
+      // checks take 30-60 s. The price: a task that is broken from its start is
+      // marked UNHEALTHY by its container check after startPeriod + retries x
+      // interval (10 + 3 x 5 = 25 s) but replaced only when the grace period
+      // ends, ~60 s after it started (seed profile: 90 + 5 x 30 = 240 s, which
+      // outlasts the grace period). A task that fails later is replaced after
+      // retries x interval, ~15 s (seed profile: ~150 s).
+      healthCheckGracePeriod: cdk.Duration.seconds(HEALTH_CHECK_GRACE_PERIOD_SECONDS),
       enableExecuteCommand: true,
       assignPublicIp: false,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
@@ -189,9 +227,10 @@ export class RtspTestServerStack extends cdk.Stack {
       healthyThresholdCount: 2,
       unhealthyThresholdCount: 2,
     };
+    const targetGroups = new Map<number, elbv2.NetworkTargetGroup>();
     for (const port of [...RTSP_PORTS, HTTP_PORT]) {
       const listener = nlb.addListener(`Tcp${port}`, { port, protocol: elbv2.Protocol.TCP });
-      listener.addTargets(`Target${port}`, {
+      const group = listener.addTargets(`Target${port}`, {
         port,
         protocol: elbv2.Protocol.TCP,
         targets: [service.loadBalancerTarget({ containerName: c.name, containerPort: port })],
@@ -201,6 +240,47 @@ export class RtspTestServerStack extends cdk.Stack {
         // then drains for RTSP_TEST_DRAIN_TIMEOUT. The default is 300 s.
         deregistrationDelay: cdk.Duration.seconds(10),
       });
+      targetGroups.set(port, group);
+    }
+
+    // Per RTSP target group: any unhealthy target, and no healthy one. Both on
+    // AWS/NetworkELB with the TargetGroup and LoadBalancer dimensions (the
+    // target group's metric helpers set them), per minute, two minutes in a
+    // row: one NLB health-check streak (2 x 10 s) or a deployment's overlap
+    // does not page. No data for "no healthy target" counts as breaching: an
+    // NLB publishes the metric while the group has targets, so silence means
+    // none are registered (e.g. desiredCount 0).
+    const topic = props.alarmTopicArn ? sns.Topic.fromTopicArn(this, "AlarmTopic", props.alarmTopicArn) : undefined;
+    for (const port of RTSP_PORTS) {
+      const metrics = targetGroups.get(port)!.metrics;
+      const alarms = [
+        new cloudwatch.Alarm(this, `UnhealthyHosts${port}`, {
+          alarmName: `${props.serviceName}-rtsp-${port}-unhealthy-hosts`,
+          alarmDescription: `rtsp-test-server: a target of the RTSP ${port} target group fails GET /health on 8080 (docs/operations.md, issue 3)`,
+          metric: metrics.unHealthyHostCount({ statistic: cloudwatch.Stats.MAXIMUM, period: cdk.Duration.minutes(1) }),
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          threshold: 0,
+          evaluationPeriods: 2,
+          datapointsToAlarm: 2,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+        new cloudwatch.Alarm(this, `NoHealthyHosts${port}`, {
+          alarmName: `${props.serviceName}-rtsp-${port}-no-healthy-hosts`,
+          alarmDescription: `rtsp-test-server: no healthy target behind the NLB's RTSP port ${port} (docs/operations.md, issues 1-3)`,
+          metric: metrics.healthyHostCount({ statistic: cloudwatch.Stats.MINIMUM, period: cdk.Duration.minutes(1) }),
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          threshold: 1,
+          evaluationPeriods: 2,
+          datapointsToAlarm: 2,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        }),
+      ];
+      if (topic) {
+        for (const alarm of alarms) {
+          alarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
+          alarm.addOkAction(new cloudwatchActions.SnsAction(topic));
+        }
+      }
     }
 
     new cdk.CfnOutput(this, "NlbDnsName", { value: nlb.loadBalancerDnsName });
@@ -210,8 +290,86 @@ export class RtspTestServerStack extends cdk.Stack {
     new cdk.CfnOutput(this, "HealthUrl", {
       value: cdk.Fn.join("", ["http://", nlb.loadBalancerDnsName, ":8080/health?detailed=true"]),
     });
+    // docs/operations.md starts its procedures from these (describe-stacks).
     new cdk.CfnOutput(this, "ClusterName", { value: cluster.clusterName });
     new cdk.CfnOutput(this, "ServiceName", { value: service.serviceName });
     new cdk.CfnOutput(this, "LogGroupName", { value: logGroup.logGroupName });
+    new cdk.CfnOutput(this, "TaskDefinitionFamily", { value: taskDefinition.family });
+    for (const [port, group] of targetGroups) {
+      new cdk.CfnOutput(this, `TargetGroupArn${port}`, { value: group.targetGroupArn });
+    }
+
+    // cdk-nag (AwsSolutionsChecks, bin/app.ts and test/): what it finds and
+    // cannot be fixed here is acknowledged below, each with its reason. Fixed
+    // instead: VPC flow logs (VPC7), the execution role's logs:* on "*" (the
+    // reduceEc2FargateCloudWatchPermissions flag in cdk.json), Container
+    // Insights (ECS4).
+    NagSuppressions.addResourceSuppressions(taskDefinition, [
+      {
+        id: "AwsSolutions-ECS2",
+        reason:
+          "The environment holds only non-secret tuning (RTSP_TEST_DRAIN_TIMEOUT, RTSP_TEST_LOG_LEVEL), shared with " +
+          "task-definition.json and checked by tests/deploy; a control token, if any, belongs in `secrets`.",
+      },
+    ]);
+    NagSuppressions.addResourceSuppressions(nlb, [
+      {
+        id: "AwsSolutions-ELB2",
+        reason:
+          "An NLB writes access logs only for TLS listeners; this one has TCP listeners only (RTSP, HTTP 8080), " +
+          "so there is nothing to log. Rejected connections are in the VPC flow logs, and the server logs each client.",
+      },
+    ]);
+    NagSuppressions.addResourceSuppressions(
+      taskDefinition.obtainExecutionRole(),
+      [
+        {
+          id: "AwsSolutions-IAM5",
+          appliesTo: ["Resource::*"],
+          reason:
+            "ecr:GetAuthorizationToken does not support resource-level permissions (Resource must be \"*\"); the " +
+            "image pull actions themselves are limited to the image's repository.",
+        },
+      ],
+      true,
+    );
+    NagSuppressions.addResourceSuppressions(
+      taskDefinition.taskRole,
+      [
+        {
+          id: "AwsSolutions-IAM5",
+          appliesTo: ["Resource::*"],
+          reason:
+            "ECS Exec (runbook: health_probe and curl inside the task) needs ssmmessages:CreateControlChannel, " +
+            "CreateDataChannel, OpenControlChannel and OpenDataChannel, which support no resource-level permissions.",
+        },
+      ],
+      true,
+    );
+    NagSuppressions.addResourceSuppressions(nlbSecurityGroup, [
+      {
+        id: "CdkNagValidationFailure",
+        reason:
+          "AwsSolutions-EC23 cannot evaluate the default ingress CIDR, the new VPC's own CIDR (a CloudFormation " +
+          "reference): it is not 0.0.0.0/0. With -c allowedCidr=<literal> the rule is evaluated and refuses 0.0.0.0/0.",
+      },
+    ]);
   }
+}
+
+/**
+ * An ECR image comes from an imported repository, so that the task's execution
+ * role is granted the pull (ecr:GetAuthorizationToken, BatchGetImage, ...);
+ * without it the task stops with CannotPullContainerError. Any other image is
+ * pulled as is (public registries need no permission).
+ */
+function containerImage(scope: Construct, image: ImageRef): ecs.ContainerImage {
+  if (image.kind === "registry") {
+    return ecs.ContainerImage.fromRegistry(image.uri);
+  }
+  const repository = ecr.Repository.fromRepositoryAttributes(scope, "ImageRepository", {
+    repositoryName: image.repositoryName,
+    repositoryArn: `arn:${image.partition}:ecr:${image.region}:${image.account}:repository/${image.repositoryName}`,
+  });
+  return ecs.ContainerImage.fromEcrRepository(repository, image.tagOrDigest);
 }
