@@ -486,6 +486,9 @@ def parse_args(argv):
                              "(default: 0, one round)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON document instead of the text report")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the checks these arguments ask for, one a line, "
+                             "contact nothing and exit 0 (checks a command line)")
     args = parser.parse_args(argv)
     if args.timeout <= 0 or args.timeout > 60:
         parser.error("--timeout must be in (0, 60]")
@@ -513,8 +516,30 @@ def parse_args(argv):
     return args
 
 
+def planned_checks(args):
+    plan = []
+    if args.grpc:
+        plan.append(("grpc Check", "%s service=%s" % (args.grpc, json.dumps(args.grpc_service))))
+    if args.url:
+        url = args.url
+        if urllib.parse.urlsplit(url).path in ("", "/"):
+            url = url.rstrip("/") + "/health"
+        plan.append(("http GET", url))
+    for port in args.rtsp_ports:
+        where = "%s:%d" % (host_for_url(args.rtsp_host), port)
+        plan.append(("tcp connect", where))
+        plan.append(("rtsp OPTIONS", "rtsp://%s/" % where))
+        if args.describe:
+            plan.append(("rtsp DESCRIBE", "rtsp://%s%s" % (where, args.describe)))
+    return plan
+
+
 def main(argv):
     args = parse_args(argv)
+    if args.dry_run:
+        for kind, target in planned_checks(args):
+            print("PLAN  %-13s %s" % (kind, target))
+        return 0
     deadline = time.monotonic() + args.wait
     rounds = 0
     while True:
