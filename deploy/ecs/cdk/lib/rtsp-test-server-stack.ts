@@ -65,9 +65,6 @@ export const GRPC_PORT = 50051;
 export const STACK_ID = "RtspTestServer";
 export const STACK_DESCRIPTION =
   "rtsp-test-server: simulated RTSP cameras on ECS Fargate (NLB, exact gRPC/HTTP health)";
-/** Seconds ECS ignores the NLB's and the container's health checks after a task starts. */
-export const HEALTH_CHECK_GRACE_PERIOD_SECONDS = 60;
-
 export function loadTaskDefinitionFile(): TaskDefinitionFile {
   const file = path.join(__dirname, "..", "..", "task-definition.json");
   return JSON.parse(fs.readFileSync(file, "utf8")) as TaskDefinitionFile;
@@ -182,10 +179,10 @@ export class RtspTestServerStack extends cdk.Stack {
       // checks take 30-60 s. The price: a task that is broken from its start is
       // marked UNHEALTHY by its container check after startPeriod + retries x
       // interval (10 + 3 x 5 = 25 s) but replaced only when the grace period
-      // ends, ~60 s after it started (seed profile: 90 + 5 x 30 = 240 s, which
-      // outlasts the grace period). A task that fails later is replaced after
-      // retries x interval, ~15 s (seed profile: ~150 s).
-      healthCheckGracePeriod: cdk.Duration.seconds(HEALTH_CHECK_GRACE_PERIOD_SECONDS),
+      // ends, ~60 s after it started. A task that fails later is replaced after
+      // retries x interval, ~15 s. Seed profile: 120 s of grace, 90 + 5 x 30 =
+      // 240 s from the start, ~150 s later on (docs/operations.md has the table).
+      healthCheckGracePeriod: cdk.Duration.seconds(props.profile.healthCheckGracePeriodSeconds),
       enableExecuteCommand: true,
       assignPublicIp: false,
       propagateTags: ecs.PropagatedTagSource.SERVICE,

@@ -28,24 +28,31 @@ export interface ContainerCheckTimings {
   readonly startPeriod: number;
 }
 
-/** What a profile changes: the container check's timings and the deployment floor. */
+/** What a profile changes: the container check's timings, the deployment floor, the grace period. */
 export interface Profile {
   readonly name: string;
   /** undefined: deploy/ecs/task-definition.json's healthCheck (the project's defaults). */
   readonly healthCheck?: ContainerCheckTimings;
   readonly minHealthyPercent: number;
+  /** Seconds ECS ignores the NLB's and the container's health checks after a task starts. */
+  readonly healthCheckGracePeriodSeconds: number;
 }
 
 export const PROFILES: Readonly<Record<string, Profile>> = {
   // The project's settings, measured (docs/operations.md, "Health-check settings").
-  default: { name: "default", minHealthyPercent: 100 },
+  // 60 s of grace: NLB registration plus two healthy checks at 10 s.
+  default: { name: "default", minHealthyPercent: 100, healthCheckGracePeriodSeconds: 60 },
   // The seed document's settings (a Python port check and a guessed 30-45 s
   // GStreamer start): slower to declare a task unhealthy, and a deployment may
-  // stop the only task before its replacement is healthy.
+  // stop the only task before its replacement is healthy. The seed set no
+  // grace period; 120 s (its 90 s start period + two NLB checks at 10 s, with
+  // margin) keeps the NLB's checks from ending, at 60 s, a start the 90 s
+  // start period means to allow.
   seed: {
     name: "seed",
     healthCheck: { interval: 30, timeout: 10, retries: 5, startPeriod: 90 },
     minHealthyPercent: 0,
+    healthCheckGracePeriodSeconds: 120,
   },
 };
 

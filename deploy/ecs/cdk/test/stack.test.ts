@@ -2,7 +2,7 @@
 import * as assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { GRPC_PORT, HEALTH_CHECK_GRACE_PERIOD_SECONDS, HTTP_PORT, RTSP_PORTS } from "../lib/rtsp-test-server-stack";
+import { GRPC_PORT, HTTP_PORT, RTSP_PORTS } from "../lib/rtsp-test-server-stack";
 import { ContextError, parseImage, PROFILES, settingsFromContext } from "../lib/settings";
 import { Json, only, resources, SAMPLE_ECR_IMAGE, synth, taskDefinitionFile } from "./helpers";
 
@@ -90,14 +90,15 @@ describe("default profile", () => {
   });
 
   test("service: named, Fargate, circuit breaker with rollback, 100/200, 60 s grace, ECS Exec", () => {
+    // The default profile's grace period must outlast its start period plus two NLB checks.
+    assert.ok(PROFILES.default.healthCheckGracePeriodSeconds >= container(json).HealthCheck.StartPeriod + 2 * 10);
     const s = service(json);
     assert.equal(s.ServiceName, "rtsp-test-server");
     assert.equal(s.LaunchType, "FARGATE");
     assert.deepEqual(s.DeploymentConfiguration.DeploymentCircuitBreaker, { Enable: true, Rollback: true });
     assert.equal(s.DeploymentConfiguration.MinimumHealthyPercent, 100);
     assert.equal(s.DeploymentConfiguration.MaximumPercent, 200);
-    assert.equal(s.HealthCheckGracePeriodSeconds, HEALTH_CHECK_GRACE_PERIOD_SECONDS);
-    assert.equal(HEALTH_CHECK_GRACE_PERIOD_SECONDS, 60);
+    assert.equal(s.HealthCheckGracePeriodSeconds, 60);
     assert.equal(s.EnableExecuteCommand, true);
     assert.equal(s.DesiredCount, 1);
     const [clusterId, cluster] = only(json, "AWS::ECS::Cluster");
@@ -330,7 +331,7 @@ describe("seed profile (-c profile=seed)", () => {
     assert.deepEqual(seed.warnings, []);
   });
 
-  test("the seed's container check 30 s / 10 s / 5 / 90 s and minHealthyPercent 0", () => {
+  test("the seed's container check 30 s / 10 s / 5 / 90 s, minHealthyPercent 0, 120 s of grace", () => {
     const hc = container(seed.json).HealthCheck;
     assert.deepEqual(
       { interval: hc.Interval, timeout: hc.Timeout, retries: hc.Retries, startPeriod: hc.StartPeriod },
@@ -338,6 +339,10 @@ describe("seed profile (-c profile=seed)", () => {
     );
     assert.deepEqual(PROFILES.seed.healthCheck, { interval: 30, timeout: 10, retries: 5, startPeriod: 90 });
     assert.equal(service(seed.json).DeploymentConfiguration.MinimumHealthyPercent, 0);
+    // The grace period outlasts the start period plus two NLB checks (10 s).
+    const grace = service(seed.json).HealthCheckGracePeriodSeconds;
+    assert.equal(grace, 120);
+    assert.ok(grace >= hc.StartPeriod + 2 * 10);
   });
 
   test("everything else is the default profile's", () => {
@@ -347,12 +352,14 @@ describe("seed profile (-c profile=seed)", () => {
     const b = service(base.json);
     assert.deepEqual(s.DeploymentConfiguration.DeploymentCircuitBreaker, b.DeploymentConfiguration.DeploymentCircuitBreaker);
     assert.equal(s.DeploymentConfiguration.MaximumPercent, 200);
-    assert.equal(s.HealthCheckGracePeriodSeconds, b.HealthCheckGracePeriodSeconds);
     const strip = (j: Json) => {
       const copy = JSON.parse(JSON.stringify(j));
       for (const r of Object.values(copy.Resources as Record<string, Json>)) {
         if (r.Type === "AWS::ECS::TaskDefinition") delete r.Properties.ContainerDefinitions[0].HealthCheck;
-        if (r.Type === "AWS::ECS::Service") delete r.Properties.DeploymentConfiguration.MinimumHealthyPercent;
+        if (r.Type === "AWS::ECS::Service") {
+          delete r.Properties.DeploymentConfiguration.MinimumHealthyPercent;
+          delete r.Properties.HealthCheckGracePeriodSeconds;
+        }
       }
       return copy;
     };
