@@ -21,12 +21,15 @@ std::string ReadFile(const std::string& path) {
 
 }  // namespace
 
+std::string BenchPath() {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  return absl::StrCat(srcdir ? srcdir : ".", "/rtsp_test_server/tools/rtsp_bench/rtsp_bench");
+}
+
 BenchRun RunBench(const std::vector<std::string>& args, const std::string& name) {
   const char* tmp = std::getenv("TEST_TMPDIR");
-  const char* srcdir = std::getenv("TEST_SRCDIR");
   const std::string base = absl::StrCat(tmp ? tmp : "/tmp", "/", name);
-  const std::string binary =
-      absl::StrCat(srcdir ? srcdir : ".", "/rtsp_test_server/tools/rtsp_bench/rtsp_bench");
+  const std::string binary = BenchPath();
   std::vector<std::string> all = args;
   all.push_back(absl::StrCat("--json_out=", base, ".json"));
   all.push_back(absl::StrCat("--csv_out=", base, ".csv"));

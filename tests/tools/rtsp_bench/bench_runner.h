@@ -18,6 +18,9 @@ struct BenchRun {
   std::vector<std::string> csv_lines;  // header first
 };
 
+// The built rtsp_bench in the test's runfiles.
+std::string BenchPath();
+
 // Runs rtsp_bench with `args` plus --json_out and --csv_out files named after
 // `name` under $TEST_TMPDIR, and waits for it (its --duration bounds it).
 BenchRun RunBench(const std::vector<std::string>& args, const std::string& name);

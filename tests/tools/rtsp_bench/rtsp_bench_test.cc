@@ -27,6 +27,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/tools/rtsp_bench/bench_runner.h"
+#include "tests/util/subprocess.h"
 
 namespace rtsptest::testing {
 namespace {
@@ -268,8 +269,13 @@ TEST(RtspBenchTest, TooFewDescriptorsIsAClearUsageError) {
 }
 
 TEST(RtspBenchTest, HelpExplainsFlagsAndExitCodes) {
-  BenchRun run = RunBench({"--help"}, "help");
+  ProgramResult run = RunProgram(BenchPath(), {"--help"}, "help");
   EXPECT_EQ(run.exit_code, 0);
+  for (const char* text :
+       {"Usage: rtsp_bench --url=", "--readers", "--ramp", "--duration", "--transport", "--churn",
+        "--json_out", "--csv_out", "--max_fds", "Exit codes:", "Examples:"}) {
+    EXPECT_THAT(run.out, HasSubstr(text));
+  }
 }
 
 }  // namespace
