@@ -856,9 +856,7 @@ int DockerUid() {
   EXPECT_EQ(users.size(), 1u);
   int uid = -1;
   if (!users.empty()) {
-    EXPECT_TRUE(absl::SimpleAtoi(
-        std::string(absl::StrSplit(users[0], ':').begin()->data(), users[0].find(':')), &uid))
-        << users[0];
+    EXPECT_TRUE(absl::SimpleAtoi(users[0].substr(0, users[0].find(':')), &uid)) << users[0];
   }
   return uid;
 }

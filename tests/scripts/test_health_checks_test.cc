@@ -107,6 +107,10 @@ class TestHealthChecksTest : public ::testing::Test {
     }
     url_ = absl::StrCat("http://127.0.0.1:", server_.http_port());
     grpc_ = absl::StrCat("127.0.0.1:", server_.grpc_port());
+    // The monitor's first round (health "" SERVING, /health 200), so that
+    // single-round runs below see a settled server.
+    ASSERT_EQ(RunScript({"--grpc", grpc_, "--url", url_, "--rtsp", "", "--wait", "15"}).exit_code,
+              0);
   }
 
   // Every check against the server; --wait covers the monitor's first round.
