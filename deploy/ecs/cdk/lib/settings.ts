@@ -144,7 +144,7 @@ export function settingsFromContext(get: (key: string) => unknown): AppSettings 
   };
 
   const profileName = str("profile") ?? "default";
-  const profile = PROFILES[profileName];
+  const profile = Object.prototype.hasOwnProperty.call(PROFILES, profileName) ? PROFILES[profileName] : undefined;
   if (profile === undefined) {
     throw new ContextError(`profile ${JSON.stringify(profileName)}: use one of ${Object.keys(PROFILES).join(", ")}`);
   }

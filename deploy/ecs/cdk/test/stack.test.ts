@@ -71,6 +71,7 @@ describe("context", () => {
   test("bad values name their key", () => {
     const ctx = (extra: Record<string, string>) => (k: string) => ({ image: SAMPLE_ECR_IMAGE, ...extra })[k];
     assert.throws(() => settingsFromContext(ctx({ profile: "fast" })), /profile "fast": use one of default, seed/);
+    assert.throws(() => settingsFromContext(ctx({ profile: "toString" })), /profile "toString"/);
     assert.throws(() => settingsFromContext(ctx({ clusterName: "a b" })), /clusterName/);
     assert.throws(() => settingsFromContext(ctx({ alarmTopicArn: "my-topic" })), /alarmTopicArn/);
     assert.throws(() => settingsFromContext(ctx({ desiredCount: "two" })), /desiredCount/);
