@@ -27,6 +27,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "app/app.h"
@@ -194,6 +195,11 @@ int Main(int argc, char** argv) {
   // for Wait() below instead of taking its default action (ending the
   // process).
   const common::StopSignals stop_signals = common::StopSignals::Install();
+  // Debian builds Abseil without NDEBUG, so every absl::Mutex lock would run
+  // the deadlock detector's graph bookkeeping; on the send path that is
+  // taken per reader per packet (about 5 % of the stream's send thread at a
+  // thousand readers). The tests keep it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // Before anything opens descriptors: every connection holds one, and the
   // usual soft limit (1024) is far below what the hard limit allows. Logged
   // once serving, so that --version, --list_plugins and --check_config print

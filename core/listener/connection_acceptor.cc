@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/listener/batched_output.h"
+#include "core/listener/send_workers.h"
 
 namespace rtsptest::core {
 namespace {
@@ -98,6 +100,7 @@ absl::Duration ConnectionAcceptor::AcceptPending(GSocket* socket) {
       continue;
     }
     GuardSocket(connection, guard_, absl::StrCat(ip, ":", port));
+    BatchSocketOutput(connection, &SendWorkers::Shared());
     // Takes the socket; on failure it has closed it.
     gst_rtsp_server_transfer_connection(server_, connection, ip.c_str(), port, nullptr);
   }

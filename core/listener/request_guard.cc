@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/listener/batched_output.h"
 
 namespace rtsptest::core {
 namespace {
@@ -65,7 +66,11 @@ void Refuse(GuardedState& state, const LimitViolation& violation) {
   state.refused = true;
   const std::string answer = absl::StrCat("RTSP/1.0 ", violation.status, " ", violation.reason,
                                           "\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-  g_socket_send_with_blocking(state.socket, answer.data(), answer.size(), FALSE, nullptr, nullptr);
+  // After the answers gst-rtsp-server has queued for earlier requests.
+  if (!SendAfterQueued(state.socket, answer)) {
+    g_socket_send_with_blocking(state.socket, answer.data(), answer.size(), FALSE, nullptr,
+                                nullptr);
+  }
   if (state.guard->on_violation) state.guard->on_violation(violation, state.remote);
 }
 

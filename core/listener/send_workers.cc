@@ -1,0 +1,86 @@
+// SendWorkers: see send_workers.h.
+#include "core/listener/send_workers.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <functional>
+#include <utility>
+
+namespace rtsptest::core {
+
+SendWorkers& SendWorkers::Shared() {
+  // Never destroyed: gst-rtsp-server may write to a connection until the
+  // process ends.
+  static SendWorkers* const workers =
+      new SendWorkers(std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8));
+  return *workers;
+}
+
+SendWorkers::SendWorkers(size_t count) {
+  for (size_t i = 0; i < std::max<size_t>(count, 1); ++i) {
+    workers_.push_back(std::make_unique<Worker>());
+  }
+}
+
+SendWorkers::~SendWorkers() = default;
+
+void SendWorkers::Schedule(const std::shared_ptr<SendQueue>& queue, bool urgent) {
+  const bool listed = queue->scheduled().exchange(true, std::memory_order_acq_rel);
+  if (listed && !urgent) return;
+  const size_t index = std::hash<const SendQueue*>()(queue.get()) % workers_.size();
+  workers_[index]->Add(queue, listed, urgent);
+}
+
+SendWorkers::Worker::Worker() : thread_([this] { Run(); }) {
+  pthread_setname_np(thread_.native_handle(), "rtsp-send");
+}
+
+SendWorkers::Worker::~Worker() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
+}
+
+void SendWorkers::Worker::Add(const std::shared_ptr<SendQueue>& queue, bool listed, bool urgent) {
+  absl::MutexLock lock(&mu_);
+  if (!listed) listed_.push_back(queue);
+  if (urgent) urgent_ = true;
+}
+
+void SendWorkers::Worker::Run() {
+  std::vector<std::shared_ptr<SendQueue>> batch;
+  std::vector<std::shared_ptr<SendQueue>> retry;
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      const auto woken = [this]()
+                             ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return urgent_ || stopping_; };
+      const auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return urgent_ || stopping_ || !listed_.empty();
+      };
+      // Idle workers sleep; listed work waits at most kLazyFlush.
+      if (retry.empty()) mu_.Await(absl::Condition(&has_work));
+      mu_.AwaitWithTimeout(absl::Condition(&woken), kLazyFlush);
+      if (stopping_) return;
+      urgent_ = false;
+      batch.swap(listed_);
+      for (auto& queue : retry) {
+        if (!queue->scheduled().exchange(true, std::memory_order_acq_rel)) {
+          batch.push_back(std::move(queue));
+        }
+      }
+      retry.clear();
+    }
+    for (auto& queue : batch) {
+      // Cleared first: bytes appended from here on list the queue again.
+      queue->scheduled().store(false, std::memory_order_release);
+      if (queue->Flush()) retry.push_back(std::move(queue));
+    }
+    batch.clear();
+  }
+}
+
+}  // namespace rtsptest::core
