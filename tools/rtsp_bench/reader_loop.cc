@@ -596,6 +596,7 @@ class Loop {
       InterleavedSplitter::Unit unit = reader.in.Next();
       switch (unit.kind) {
         case InterleavedSplitter::Kind::kNeedMore:
+          reader.in.Compact();
           return true;
         case InterleavedSplitter::Kind::kError:
           Fail(reader, unit.error, now);

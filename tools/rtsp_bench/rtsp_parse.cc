@@ -214,6 +214,14 @@ void InterleavedSplitter::Append(absl::string_view data) {
   buffer_.append(data.data(), data.size());
 }
 
+void InterleavedSplitter::Compact() {
+  if (offset_ > 0) {
+    buffer_.erase(0, offset_);
+    offset_ = 0;
+  }
+  if (buffer_.empty() && buffer_.capacity() > 64 * 1024) std::string().swap(buffer_);
+}
+
 InterleavedSplitter::Unit InterleavedSplitter::Next() {
   Unit unit;
   absl::string_view rest(buffer_.data() + offset_, buffer_.size() - offset_);

@@ -93,6 +93,9 @@ class InterleavedSplitter {
   Unit Next();
   // Bytes held for an incomplete unit.
   size_t buffered() const { return buffer_.size() - offset_; }
+  // Drops what Next() consumed and, when nothing is left, memory above
+  // 64 KiB: one large read must not pin its size for every reader.
+  void Compact();
 
  private:
   std::string buffer_;
