@@ -180,8 +180,10 @@ export class RtspTestServerStack extends cdk.Stack {
       // marked UNHEALTHY by its container check after startPeriod + retries x
       // interval (10 + 3 x 5 = 25 s) but replaced only when the grace period
       // ends, ~60 s after it started. A task that fails later is replaced after
-      // retries x interval, ~15 s. Seed profile: 120 s of grace, 90 + 5 x 30 =
-      // 240 s from the start, ~150 s later on (docs/operations.md has the table).
+      // retries x interval, ~15 s, or two failed NLB checks (20 s), whichever
+      // comes first. Seed profile: 120 s of grace; its container check alone
+      // takes 90 + 5 x 30 = 240 s from the start and 150 s later on, so the
+      // NLB's verdict usually comes first (docs/operations.md has the table).
       healthCheckGracePeriod: cdk.Duration.seconds(props.profile.healthCheckGracePeriodSeconds),
       enableExecuteCommand: true,
       assignPublicIp: false,
