@@ -566,7 +566,7 @@ class Loop {
     for (int i = 0; i < 64; ++i) {
       const ssize_t n = recv(fd, buffer_.get(), kReadBuffer, 0);
       if (n < 0) break;
-      if (slot % 2 == 1 && reader.state == State::kPlaying) {
+      if (slot % 2 == 1 && Receiving(reader)) {
         OnRtp(reader, track, absl::string_view(buffer_.get(), static_cast<size_t>(n)), now);
       }
     }
@@ -602,9 +602,13 @@ class Loop {
           Fail(reader, unit.error, now);
           return false;
         case InterleavedSplitter::Kind::kRequest:
+          // A server's own request (some cameras send GET_PARAMETER or
+          // OPTIONS as keepalives): answered, so that it does not time out.
+          reader.out += ReplyToServer(unit.payload);
+          if (!Flush(reader, now)) return false;
           break;
         case InterleavedSplitter::Kind::kFrame:
-          if (reader.state == State::kPlaying) {
+          if (Receiving(reader)) {
             for (Track& track : reader.tracks) {
               if (unit.channel == track.channel) OnRtp(reader, track, unit.payload, now);
             }
@@ -621,6 +625,12 @@ class Loop {
         }
       }
     }
+  }
+
+  // Media is taken from PLAY on: over UDP the first datagram may come
+  // before PLAY's reply on the TCP connection.
+  static bool Receiving(const Reader& reader) {
+    return reader.state == State::kPlay || reader.state == State::kPlaying;
   }
 
   void OnRtp(Reader& reader, Track& track, absl::string_view packet, int64_t now) {

@@ -206,6 +206,19 @@ absl::StatusOr<SessionHeader> ParseSession(absl::string_view header) {
   return session;
 }
 
+std::string ReplyToServer(absl::string_view request_head) {
+  std::string cseq = "0";
+  absl::string_view method = request_head.substr(0, request_head.find(' '));
+  for (absl::string_view line : absl::StrSplit(request_head, "\r\n")) {
+    if (absl::StartsWithIgnoreCase(line, "cseq:")) {
+      cseq = std::string(absl::StripAsciiWhitespace(line.substr(5)));
+    }
+  }
+  const bool known = method == "OPTIONS" || method == "GET_PARAMETER";
+  return absl::StrCat("RTSP/1.0 ", known ? "200 OK" : "501 Not Implemented", "\r\nCSeq: ", cseq,
+                      "\r\n\r\n");
+}
+
 void InterleavedSplitter::Append(absl::string_view data) {
   if (offset_ > 0) {
     buffer_.erase(0, offset_);

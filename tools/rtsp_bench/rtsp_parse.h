@@ -69,6 +69,11 @@ struct SessionHeader {
 };
 absl::StatusOr<SessionHeader> ParseSession(absl::string_view header);
 
+// The reply to a request the server sent (a head without its body): 200 OK
+// to OPTIONS and GET_PARAMETER (keepalives), 501 Not Implemented otherwise,
+// with the request's CSeq.
+std::string ReplyToServer(absl::string_view request_head);
+
 // Splits what arrives on an RTSP connection into units: replies (head and
 // body), requests from the server (skipped by the caller), and interleaved
 // frames '$' <channel> <16-bit length> <payload>. Bytes may arrive split

@@ -86,15 +86,15 @@ class RtspBenchServerTest : public ::testing::Test {
 TEST_F(RtspBenchServerTest, PlayingReadersMatchTheServersSessions) {
   BenchRun tcp, udp;
   std::thread tcp_bench([&] {
-    tcp = RunBench({"--url=" + server_.url("lo", "/a"), "--readers=20", "--duration=5s"}, "tcp");
+    tcp = RunBench({"--url=" + server_.url("lo", "/a"), "--readers=20", "--duration=6s"}, "tcp");
   });
   std::thread udp_bench([&] {
     udp = RunBench({"--url=" + server_.url("lo", "/a"), "--readers=5", "--transport=udp",
-                    "--udp_bind=127.0.0.1", "--duration=5s"},
+                    "--udp_bind=127.0.0.1", "--duration=6s"},
                    "udp");
   });
   const Count playing =
-      AwaitSessions([](const Count& c) { return c.tcp == 20 && c.udp == 5; }, absl::Seconds(5));
+      AwaitSessions([](const Count& c) { return c.tcp == 20 && c.udp == 5; }, absl::Seconds(6));
   tcp_bench.join();
   udp_bench.join();
   EXPECT_EQ(playing.tcp, 20);

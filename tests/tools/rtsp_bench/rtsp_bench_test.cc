@@ -162,6 +162,8 @@ class ScriptedRtspServer {
     absl::StrAppend(&reply, "\r\n", body);
     if (method == "PLAY") {
       for (int n : SendOrder()) reply += RtpFrame(n);
+      // A request of the server's own amid the media: the bench answers it.
+      reply += "GET_PARAMETER * RTSP/1.0\r\nCSeq: 77\r\n\r\n";
     }
     size_t sent = 0;
     while (sent < reply.size()) {
@@ -213,7 +215,7 @@ TEST(RtspBenchTest, CountsLostLateAndDuplicatePacketsExactly) {
   }
 }
 
-TEST(RtspBenchTest, HonoursContentBaseAndSendsTheSession) {
+TEST(RtspBenchTest, HonoursContentBaseAndAnswersTheServersRequests) {
   ScriptedRtspServer server;
   BenchRun run = RunBench({"--url=" + server.url(), "--ramp=0", "--duration=1s"}, "base");
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -224,6 +226,8 @@ TEST(RtspBenchTest, HonoursContentBaseAndSendsTheSession) {
   EXPECT_THAT(requests[2], HasSubstr("/base/trackID=7"));
   EXPECT_TRUE(absl::StartsWith(requests[2], "SETUP rtsp://127.0.0.1:")) << requests[2];
   EXPECT_EQ(requests[3], "PLAY " + server.url());
+  // Its reply to the server's GET_PARAMETER came back on the connection.
+  EXPECT_THAT(requests, ::testing::Contains("RTSP/1.0 200"));
 }
 
 TEST(RtspBenchTest, NothingConnectsExitsOne) {

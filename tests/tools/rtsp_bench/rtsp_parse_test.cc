@@ -122,6 +122,29 @@ TEST(SessionTest, IdAndTimeout) {
   EXPECT_FALSE(ParseSession("").ok());
 }
 
+TEST(ReplyToServerTest, KeepalivesGetOkOthersNotImplemented) {
+  EXPECT_EQ(ReplyToServer("GET_PARAMETER rtsp://h/x RTSP/1.0\r\nCSeq: 7\r\nSession: 1"),
+            "RTSP/1.0 200 OK\r\nCSeq: 7\r\n\r\n");
+  EXPECT_EQ(ReplyToServer("OPTIONS * RTSP/1.0\r\ncseq:3"), "RTSP/1.0 200 OK\r\nCSeq: 3\r\n\r\n");
+  EXPECT_EQ(ReplyToServer("ANNOUNCE rtsp://h/x RTSP/1.0\r\nCSeq: 9"),
+            "RTSP/1.0 501 Not Implemented\r\nCSeq: 9\r\n\r\n");
+}
+
+TEST(InterleavedSplitterTest, CompactKeepsAPartialUnit) {
+  InterleavedSplitter splitter;
+  splitter.Append(
+      std::string("$\x00\x00\x04"
+                  "ab",
+                  6));
+  EXPECT_EQ(splitter.Next().kind, InterleavedSplitter::Kind::kNeedMore);
+  splitter.Compact();
+  EXPECT_EQ(splitter.buffered(), 6u);
+  splitter.Append("cd");
+  InterleavedSplitter::Unit unit = splitter.Next();
+  ASSERT_EQ(unit.kind, InterleavedSplitter::Kind::kFrame);
+  EXPECT_EQ(unit.payload, "abcd");
+}
+
 // A reply, a frame, a server request, two frames and a reply with a body.
 std::string Stream() {
   std::string s = "RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n";
