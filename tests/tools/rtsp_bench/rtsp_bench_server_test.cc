@@ -1,6 +1,7 @@
 // rtsp_bench against the real rtsp_test_server, checked against the
 // server's own view through its control API: the readers the bench reports
-// playing are exactly the sessions ListSessions lists (TCP and UDP), the
+// playing are exactly the sessions ListSessions lists (TCP, and UDP on a
+// stream with video and audio), the
 // loss of a `drop` fault shows as gaps in the measured proportion, and churn
 // runs its drops and reconnects against a server that stays up.
 #include <memory>
@@ -29,6 +30,9 @@ streams:
   - path: /a
     plugin: testpattern
     parameters: {codec: mjpeg, width: 160, height: 120, fps: 25, overlay: false}
+  - path: /av
+    plugin: testpattern
+    parameters: {codec: mjpeg, width: 160, height: 120, fps: 25, overlay: false, audio: pcmu}
 drain_timeout: 0s
 )yaml";
 
@@ -46,23 +50,22 @@ class RtspBenchServerTest : public ::testing::Test {
     return context;
   }
 
-  // Sessions of /a by transport, and in all.
+  // Sessions of every stream by transport, and in all.
   struct Count {
     int tcp = 0;
     int udp = 0;
     int all = 0;
   };
   Count Sessions() {
-    v1::ListSessionsRequest request;
-    request.set_stream("/a");
     v1::ListSessionsResponse response;
-    grpc::Status status = stub_->ListSessions(Context().get(), request, &response);
+    grpc::Status status =
+        stub_->ListSessions(Context().get(), v1::ListSessionsRequest(), &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     Count count;
     for (const v1::Session& session : response.sessions()) {
       ++count.all;
-      if (session.transport() == "tcp") ++count.tcp;
-      if (session.transport() == "udp") ++count.udp;
+      if (session.transport() == "tcp" && session.stream() == "/a") ++count.tcp;
+      if (session.transport() == "udp" && session.stream() == "/av") ++count.udp;
     }
     return count;
   }
@@ -89,7 +92,8 @@ TEST_F(RtspBenchServerTest, PlayingReadersMatchTheServersSessions) {
     tcp = RunBench({"--url=" + server_.url("lo", "/a"), "--readers=20", "--duration=6s"}, "tcp");
   });
   std::thread udp_bench([&] {
-    udp = RunBench({"--url=" + server_.url("lo", "/a"), "--readers=5", "--transport=udp",
+    // Two tracks (video and PCMU audio): two UDP socket pairs per reader.
+    udp = RunBench({"--url=" + server_.url("lo", "/av"), "--readers=5", "--transport=udp",
                     "--udp_bind=127.0.0.1", "--duration=6s"},
                    "udp");
   });
@@ -107,6 +111,7 @@ TEST_F(RtspBenchServerTest, PlayingReadersMatchTheServersSessions) {
   EXPECT_EQ(At(udp.report, "totals.playing_at_end"), 5) << udp.report.dump(2);
   EXPECT_EQ(At(udp.report, "totals.plays"), 5);
   EXPECT_GT(At(udp.report, "totals.packets").get<int64_t>(), 5 * 25);
+  EXPECT_EQ(At(udp.report, "media_rate.count"), 5);  // the lower of each reader's two tracks
   // TEARDOWN at the end: the server's sessions go with the readers.
   const Count after = AwaitSessions([](const Count& c) { return c.all == 0; }, absl::Seconds(10));
   EXPECT_EQ(after.all, 0);
