@@ -1,9 +1,9 @@
 // rtsp_bench against the real rtsp_test_server, checked against the
 // server's own view through its control API: the readers the bench reports
 // playing are exactly the sessions ListSessions lists (TCP, and UDP on a
-// stream with video and audio), the
-// loss of a `drop` fault shows as gaps in the measured proportion, and churn
-// runs its drops and reconnects against a server that stays up.
+// stream with video and audio), the loss of a `drop` fault shows as gaps in
+// the measured proportion, and churn runs its drops and reconnects against a
+// server that stays up.
 #include <memory>
 #include <string>
 #include <thread>
