@@ -8,7 +8,7 @@ CONFIG ?= config/default.yaml
 SERVER_ARGS ?= --http_port=8080
 PACKAGES := $(shell grep -v '^\s*\#' bazel/debian-packages.txt | grep -v '^\s*$$')
 
-.PHONY: run test deps build bench clean help check-layers fuzz fuzz-smoke
+.PHONY: run test deps build bench bench-smoke clean help check-layers fuzz fuzz-smoke
 
 help:
 	@echo "make run    install missing Debian packages, build, start the server ($(CONFIG))"
@@ -35,7 +35,7 @@ build: deps
 run: build
 	./bazel-bin/app/rtsp_test_server --config=$(CONFIG) $(SERVER_ARGS)
 
-test: build check-layers fuzz-smoke deploy-check
+test: build check-layers fuzz-smoke deploy-check bench-smoke
 	$(BAZEL) test $(BAZEL_FLAGS) //...
 
 # The fuzz targets (fuzz/), under ASan and UBSan, a few seconds each as part
@@ -54,6 +54,11 @@ check-layers:
 
 bench: build
 	bench/run_all.sh
+
+# The fan-out scenario in seconds (20 readers on our server and on the stock
+# baseline, through rtsp_bench), so that the benchmark tools never rot.
+bench-smoke: build
+	python3 bench/capacity/fanout_bench.py --smoke
 
 clean:
 	$(BAZEL) clean

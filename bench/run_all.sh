@@ -19,3 +19,6 @@ run bench/gateway/run_gateway_bench.sh
 run bench/run_control_bench.sh
 run bench/idle_cpu_bench.sh
 run bench/exhaustion/exhaustion_bench.py
+run bench/capacity/fanout_bench.py --json_out /tmp/fanout.json --svg docs/img/fanout.svg
+run bench/capacity/live_encode_bench.py --json_out /tmp/live_encode.json
+run bench/capacity/time_to_healthy_bench.py --json_out /tmp/time_to_healthy.json
