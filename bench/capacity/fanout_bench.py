@@ -87,7 +87,12 @@ def start_server(kind, workdir):
         cmd = [BIN["baseline"], str(port), PATH, LAUNCH]
     log = open(os.path.join(workdir, f"{kind}.log"), "w")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-    wait_stream(port)
+    try:
+        wait_stream(port)
+    except RuntimeError:
+        proc.terminate()
+        proc.wait(timeout=10)
+        raise
     return proc, port, health
 
 
