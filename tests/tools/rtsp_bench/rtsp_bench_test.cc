@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -77,7 +78,10 @@ std::string RtpFrame(int n) {
 // one write), GET_PARAMETER and TEARDOWN, and recording what it was asked.
 class ScriptedRtspServer {
  public:
-  ScriptedRtspServer() {
+  // `session_timeout`: the Session header's timeout= (keepalives every half
+  // of it); `refuse_get_parameter`: answer GET_PARAMETER with 405.
+  explicit ScriptedRtspServer(int session_timeout = 60, bool refuse_get_parameter = false)
+      : session_timeout_(session_timeout), refuse_get_parameter_(refuse_get_parameter) {
     listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -119,7 +123,12 @@ class ScriptedRtspServer {
       pollfd p{fd, POLLIN, 0};
       if (poll(&p, 1, 50) <= 0) continue;
       const ssize_t n = read(fd, chunk, sizeof(chunk));
-      if (n <= 0) break;
+      if (n <= 0) {
+        // How the client left: "<eof>" (FIN) or "<reset>" (RST).
+        absl::MutexLock lock(&mutex_);
+        requests_.push_back(n < 0 && errno == ECONNRESET ? "<reset>" : "<eof>");
+        break;
+      }
       buffer.append(chunk, static_cast<size_t>(n));
       size_t end;
       while ((end = buffer.find("\r\n\r\n")) != std::string::npos) {
@@ -144,8 +153,10 @@ class ScriptedRtspServer {
       absl::MutexLock lock(&mutex_);
       requests_.push_back(absl::StrCat(words[0], " ", words.size() > 1 ? words[1] : ""));
     }
-    std::string reply = absl::StrCat("RTSP/1.0 200 OK\r\nCSeq: ", cseq, "\r\n");
     const std::string& method = words[0];
+    const bool refuse = method == "GET_PARAMETER" && refuse_get_parameter_;
+    std::string reply = absl::StrCat("RTSP/1.0 ", refuse ? "405 Method Not Allowed" : "200 OK",
+                                     "\r\nCSeq: ", cseq, "\r\n");
     std::string body;
     if (method == "DESCRIBE") {
       body =
@@ -155,7 +166,7 @@ class ScriptedRtspServer {
                       "Content-Type: application/sdp\r\nContent-Length: ", body.size(), "\r\n");
     } else if (method == "SETUP") {
       absl::StrAppend(&reply, "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n",
-                      "Session: 12345678;timeout=60\r\n");
+                      "Session: 12345678;timeout=", session_timeout_, "\r\n");
     } else if (method != "OPTIONS") {
       absl::StrAppend(&reply, "Session: 12345678\r\n");
     }
@@ -173,6 +184,8 @@ class ScriptedRtspServer {
     }
   }
 
+  const int session_timeout_;
+  const bool refuse_get_parameter_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
@@ -228,6 +241,52 @@ TEST(RtspBenchTest, HonoursContentBaseAndAnswersTheServersRequests) {
   EXPECT_EQ(requests[3], "PLAY " + server.url());
   // Its reply to the server's GET_PARAMETER came back on the connection.
   EXPECT_THAT(requests, ::testing::Contains("RTSP/1.0 200"));
+}
+
+// Requests after PLAY, in order ("GET_PARAMETER", "OPTIONS"), without the
+// bench's replies to the server's own request.
+std::vector<std::string> KeepalivesOf(const std::vector<std::string>& requests) {
+  std::vector<std::string> keepalives;
+  bool playing = false;
+  for (const std::string& request : requests) {
+    if (absl::StartsWith(request, "PLAY ")) playing = true;
+    if (!playing) continue;
+    if (absl::StartsWith(request, "GET_PARAMETER ")) keepalives.push_back("GET_PARAMETER");
+    if (absl::StartsWith(request, "OPTIONS ")) keepalives.push_back("OPTIONS");
+  }
+  return keepalives;
+}
+
+TEST(RtspBenchTest, KeepalivesEveryHalfTimeoutAndOptionsWhenRefused) {
+  // timeout=2: a keepalive every second; the first GET_PARAMETER gets 405,
+  // so the next one is OPTIONS.
+  ScriptedRtspServer server(/*session_timeout=*/2, /*refuse_get_parameter=*/true);
+  BenchRun run = RunBench({"--url=" + server.url(), "--ramp=0", "--duration=2500ms"}, "keepalive");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::vector<std::string> keepalives = KeepalivesOf(server.requests());
+  ASSERT_GE(keepalives.size(), 2u) << absl::StrJoin(server.requests(), "\n");
+  EXPECT_LE(keepalives.size(), 3u);
+  EXPECT_EQ(keepalives[0], "GET_PARAMETER");
+  for (size_t i = 1; i < keepalives.size(); ++i) EXPECT_EQ(keepalives[i], "OPTIONS");
+  EXPECT_EQ(At(run.report, "totals.playing_at_end"), 1);
+}
+
+TEST(RtspBenchTest, ChurnResetsReachTheServerAsResets) {
+  ScriptedRtspServer server;
+  BenchRun run = RunBench({"--url=" + server.url(), "--readers=5", "--ramp=0", "--churn=1",
+                           "--churn_reset=1", "--churn_hold=200ms", "--duration=2s"},
+                          "resets");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const int64_t drops = Int(run.report, "churn.drops");
+  EXPECT_GT(drops, 5);
+  EXPECT_EQ(Int(run.report, "churn.resets"), drops);
+  EXPECT_GT(Int(run.report, "totals.attempts"), 5);
+  int resets = 0;
+  for (const std::string& r : server.requests()) resets += r == "<reset>" ? 1 : 0;
+  // Every drop the server saw end was a reset (the last attempts may still
+  // be open when the run ends, and close with FIN).
+  EXPECT_GT(resets, 0);
+  EXPECT_LE(resets, drops);
 }
 
 TEST(RtspBenchTest, NothingConnectsExitsOne) {
