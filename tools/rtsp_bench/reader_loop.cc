@@ -27,6 +27,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tools/rtsp_bench/auth.h"
 #include "tools/rtsp_bench/rtp_stats.h"
 
 namespace rtsptest::tools::bench {
@@ -118,6 +119,14 @@ struct Reader {
   std::vector<Track> tracks;
   size_t setup_index = 0;
   std::string aggregate_url;
+  // Authentication (this attempt): the challenge answered on every request
+  // once a 401 brought one, and the last request, to repeat after a 401.
+  bool has_challenge = false;
+  AuthChallenge challenge;
+  int nonce_count = 0;
+  int auth_tries = 0;
+  State last_state = State::kWaiting;
+  std::string last_method, last_url, last_extra;
   int64_t start_us = 0;  // planned start (ramp)
   int64_t attempt_start_us = 0;
   int64_t deadline_us = 0;
@@ -249,6 +258,9 @@ class Loop {
     reader.tracks.clear();
     reader.setup_index = 0;
     reader.pending_cseq = -1;
+    reader.has_challenge = false;
+    reader.nonce_count = 0;
+    reader.auth_tries = 0;
     reader.first_packet_us = reader.last_packet_us = -1;
     reader.want_out = false;
     reader.churn = config_.churn > 0 && Uniform() < config_.churn;
@@ -404,6 +416,14 @@ class Loop {
     std::string text = absl::StrCat(method, " ", url, " RTSP/1.0\r\nCSeq: ", reader.cseq,
                                     "\r\nUser-Agent: ", config_.user_agent, "\r\n");
     if (!reader.session.empty()) absl::StrAppend(&text, "Session: ", reader.session, "\r\n");
+    if (reader.has_challenge) {
+      const RtspUrl& u = reader.target->url;
+      absl::StrAppend(&text, "Authorization: ",
+                      AuthorizationValue(reader.challenge, u.user, u.password, method, url,
+                                         ++reader.nonce_count,
+                                         absl::StrCat(absl::Hex(random_(), absl::kZeroPad16))),
+                      "\r\n");
+    }
     absl::StrAppend(&text, extra, "\r\n");
     return text;
   }
@@ -412,6 +432,10 @@ class Loop {
                const std::string& extra, int64_t now) {
     reader.out += RequestText(reader, method, url, extra);
     if (state != State::kPlaying) {
+      reader.last_state = state;
+      reader.last_method = method;
+      reader.last_url = url;
+      reader.last_extra = extra;
       SetState(reader, state);
       reader.deadline_us = now + absl::ToInt64Microseconds(config_.timeout);
     }
@@ -665,6 +689,26 @@ class Loop {
     if (track.clock_ssrc == header.ssrc) track.clock.Add(header.timestamp, now);
   }
 
+  // Answers a 401 by repeating the request with credentials: once per
+  // request (a refused answer fails the reader). False when it cannot.
+  bool Authenticate(Reader& reader, const common::RtspResponse& response, int64_t now) {
+    if (reader.target->url.user.empty() || reader.auth_tries > 0) return false;
+    auto it = response.headers.find("www-authenticate");
+    if (it == response.headers.end()) return false;
+    absl::StatusOr<AuthChallenge> challenge = ParseAuthChallenge(it->second);
+    if (!challenge.ok()) {
+      Fail(reader, absl::StrCat(response.status_line, ": ", challenge.status().message()), now);
+      return true;
+    }
+    ++reader.auth_tries;
+    reader.has_challenge = true;
+    reader.challenge = *std::move(challenge);
+    reader.nonce_count = 0;
+    const std::string method = reader.last_method, url = reader.last_url, extra = reader.last_extra;
+    Request(reader, reader.last_state, method.c_str(), url, extra, now);
+    return true;
+  }
+
   void OnResponse(Reader& reader, const common::RtspResponse& response, int64_t now) {
     const std::optional<int64_t> cseq = response.CSeq();
     if (!cseq.has_value() || *cseq != reader.pending_cseq) return;  // a stale or foreign reply
@@ -677,13 +721,18 @@ class Loop {
       }
       return;
     }
+    if (response.status_code == 401 && Authenticate(reader, response, now)) return;
     if (response.status_code != 200) {
       std::string error = response.status_line;
-      if (response.status_code == 401)
-        absl::StrAppend(&error, " (rtsp_bench does not authenticate)");
+      if (response.status_code == 401) {
+        absl::StrAppend(&error, reader.target->url.user.empty()
+                                    ? " (give user:password@ in the URL)"
+                                    : " (the credentials were refused)");
+      }
       Fail(reader, error, now);
       return;
     }
+    reader.auth_tries = 0;
     switch (reader.state) {
       case State::kOptions:
         Describe(reader, now);

@@ -44,8 +44,9 @@ longest silence, and the media rate (RTP time over wall time, 1.0 = real
 time). One process, one epoll loop per --threads, no thread per reader.
 
 Flags (one or two dashes; --flag=value or --flag value; durations 10s, 1m30s):
-  --url URL            rtsp://[user:pass@]host[:port]/path; repeatable or a
-                       comma list; reader i reads url i mod n (required)
+  --url URL            rtsp://[user:password@]host[:port]/path; repeatable or a
+                       comma list; reader i reads url i mod n (required). The
+                       credentials answer a 401 (Basic or Digest MD5)
   --readers N          readers to open (default 1)
   --ramp R             readers started per second (default 100; 0 = all at once)
   --duration D         how long to play after the last reader started (default 10s)

@@ -50,6 +50,22 @@ bool ParseRange(absl::string_view text, int* first, int* second) {
   return ParsePort(parts.second, second);
 }
 
+// "%40" -> "@"; anything that is not a valid escape stays as it is.
+std::string PercentDecode(absl::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    int value = 0;
+    if (text[i] == '%' && i + 2 < text.size() && absl::ascii_isxdigit(text[i + 1]) &&
+        absl::ascii_isxdigit(text[i + 2]) && absl::SimpleHexAtoi(text.substr(i + 1, 2), &value)) {
+      out.push_back(static_cast<char>(value));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<RtspUrl> ParseRtspUrl(absl::string_view text) {
@@ -60,7 +76,12 @@ absl::StatusOr<RtspUrl> ParseRtspUrl(absl::string_view text) {
   const size_t slash = rest.find('/');
   absl::string_view authority = rest.substr(0, slash);
   absl::string_view path = slash == absl::string_view::npos ? "" : rest.substr(slash);
+  std::string user, password;
   if (const size_t at = authority.rfind('@'); at != absl::string_view::npos) {
+    const absl::string_view info = authority.substr(0, at);
+    const size_t colon = info.find(':');
+    user = PercentDecode(info.substr(0, colon));
+    if (colon != absl::string_view::npos) password = PercentDecode(info.substr(colon + 1));
     authority.remove_prefix(at + 1);
   }
   absl::StatusOr<common::HostPort> host_port = common::SplitHostPort(authority);
@@ -76,6 +97,8 @@ absl::StatusOr<RtspUrl> ParseRtspUrl(absl::string_view text) {
         absl::StrCat("url ", text, ": port '", host_port->port, "' must be 1..65535"));
   }
   url.url = absl::StrCat("rtsp://", authority, path.empty() ? "/" : path);
+  url.user = std::move(user);
+  url.password = std::move(password);
   return url;
 }
 

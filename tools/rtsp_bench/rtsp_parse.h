@@ -18,12 +18,15 @@
 
 namespace rtsptest::tools::bench {
 
-// rtsp://[user:pass@]host[:port][/path]. The user part is dropped (this tool
-// does not authenticate); the URL sent in requests is `url`.
+// rtsp://[user[:password]@]host[:port][/path]. The user info is taken out
+// of the URL sent in requests (`url`) and kept, percent-decoded, for
+// authentication.
 struct RtspUrl {
   std::string url;   // without user info
   std::string host;  // without brackets
   int port = 554;
+  std::string user;
+  std::string password;
 };
 // InvalidArgument for another scheme, an empty host or a bad port.
 absl::StatusOr<RtspUrl> ParseRtspUrl(absl::string_view text);

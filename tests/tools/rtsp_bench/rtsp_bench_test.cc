@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -29,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "tests/tools/rtsp_bench/bench_runner.h"
 #include "tests/util/subprocess.h"
+#include "tools/rtsp_bench/auth.h"
 
 namespace rtsptest::testing {
 namespace {
@@ -80,8 +82,13 @@ class ScriptedRtspServer {
  public:
   // `session_timeout`: the Session header's timeout= (keepalives every half
   // of it); `refuse_get_parameter`: answer GET_PARAMETER with 405.
-  explicit ScriptedRtspServer(int session_timeout = 60, bool refuse_get_parameter = false)
-      : session_timeout_(session_timeout), refuse_get_parameter_(refuse_get_parameter) {
+  // `digest_password`: when set, every request needs Digest credentials of
+  // user "cam" with this password (qop=auth), else 401.
+  explicit ScriptedRtspServer(int session_timeout = 60, bool refuse_get_parameter = false,
+                              std::string digest_password = "")
+      : session_timeout_(session_timeout),
+        refuse_get_parameter_(refuse_get_parameter),
+        digest_password_(std::move(digest_password)) {
     listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -154,6 +161,18 @@ class ScriptedRtspServer {
       requests_.push_back(absl::StrCat(words[0], " ", words.size() > 1 ? words[1] : ""));
     }
     const std::string& method = words[0];
+    // (The bench's replies to this server's own request need no credentials.)
+    if (!digest_password_.empty() && method != "RTSP/1.0" &&
+        !Authorized(lines, method, words.size() > 1 ? words[1] : "")) {
+      {
+        absl::MutexLock lock(&mutex_);
+        requests_.push_back("<401>");
+      }
+      Send(fd, absl::StrCat("RTSP/1.0 401 Unauthorized\r\nCSeq: ", cseq,
+                            "\r\nWWW-Authenticate: Digest realm=\"bench\", nonce=\"abc123\", "
+                            "qop=\"auth\"\r\n\r\n"));
+      return;
+    }
     const bool refuse = method == "GET_PARAMETER" && refuse_get_parameter_;
     std::string reply = absl::StrCat("RTSP/1.0 ", refuse ? "405 Method Not Allowed" : "200 OK",
                                      "\r\nCSeq: ", cseq, "\r\n");
@@ -176,16 +195,45 @@ class ScriptedRtspServer {
       // A request of the server's own amid the media: the bench answers it.
       reply += "GET_PARAMETER * RTSP/1.0\r\nCSeq: 77\r\n\r\n";
     }
+    Send(fd, reply);
+  }
+
+  static void Send(int fd, const std::string& data) {
     size_t sent = 0;
-    while (sent < reply.size()) {
-      const ssize_t n = send(fd, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
+    while (sent < data.size()) {
+      const ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
       if (n <= 0) return;
       sent += static_cast<size_t>(n);
     }
   }
 
+  // A parameter of an Authorization header: key="value" or key=value.
+  static std::string Param(const std::string& header, const std::string& key) {
+    size_t at = header.find(" " + key + "=");
+    if (at == std::string::npos) return "";
+    at += key.size() + 2;
+    if (header[at] == '"') return header.substr(at + 1, header.find('"', at + 1) - at - 1);
+    return header.substr(at, header.find(',', at) - at);
+  }
+
+  // Whether the request's Digest response is right for user "cam".
+  bool Authorized(const std::vector<std::string>& lines, const std::string& method,
+                  const std::string& uri) {
+    for (const std::string& line : lines) {
+      if (!absl::StartsWithIgnoreCase(line, "Authorization: Digest ")) continue;
+      const std::string ha1 = tools::bench::Md5Hex("cam:bench:" + digest_password_);
+      const std::string ha2 = tools::bench::Md5Hex(method + ":" + uri);
+      const std::string expected = tools::bench::Md5Hex(absl::StrCat(
+          ha1, ":abc123:", Param(line, "nc"), ":", Param(line, "cnonce"), ":auth:", ha2));
+      return Param(line, "username") == "cam" && Param(line, "uri") == uri &&
+             Param(line, "response") == expected;
+    }
+    return false;
+  }
+
   const int session_timeout_;
   const bool refuse_get_parameter_;
+  const std::string digest_password_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
@@ -287,6 +335,33 @@ TEST(RtspBenchTest, ChurnResetsReachTheServerAsResets) {
   // be open when the run ends, and close with FIN).
   EXPECT_GT(resets, 0);
   EXPECT_LE(resets, drops);
+}
+
+TEST(RtspBenchTest, AnswersDigestChallengesWithTheUrlsCredentials) {
+  ScriptedRtspServer server(60, false, "p@ss word");
+  const std::string url = absl::StrCat("rtsp://cam:p%40ss%20word@", server.url().substr(7));
+  BenchRun run = RunBench({"--url=" + url, "--readers=2", "--ramp=0", "--duration=1s"}, "digest");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(At(run.report, "totals.playing_at_end"), 2) << run.report.dump(2);
+  EXPECT_EQ(At(run.report, "sequence.lost_packets"), 2 * kLost);
+  // One challenge per reader (its OPTIONS); every later request carried a
+  // correct response.
+  int challenges = 0;
+  for (const std::string& r : server.requests()) challenges += r == "<401>" ? 1 : 0;
+  EXPECT_EQ(challenges, 2);
+}
+
+TEST(RtspBenchTest, RefusedOrMissingCredentialsFailWithAClearError) {
+  ScriptedRtspServer server(60, false, "right");
+  BenchRun wrong = RunBench(
+      {"--url=" + absl::StrCat("rtsp://cam:wrong@", server.url().substr(7)), "--duration=1s"},
+      "wrong");
+  EXPECT_EQ(At(wrong.report, "failures.by_stage.options.sample_error"),
+            "RTSP/1.0 401 Unauthorized (the credentials were refused)")
+      << wrong.report.dump(2);
+  BenchRun none = RunBench({"--url=" + server.url(), "--duration=1s"}, "none");
+  EXPECT_EQ(At(none.report, "failures.by_stage.options.sample_error"),
+            "RTSP/1.0 401 Unauthorized (give user:password@ in the URL)");
 }
 
 TEST(RtspBenchTest, NothingConnectsExitsOne) {

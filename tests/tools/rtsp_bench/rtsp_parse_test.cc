@@ -11,12 +11,22 @@
 namespace rtsptest::tools::bench {
 namespace {
 
-TEST(RtspUrlTest, DefaultsPortAndDropsUserInfo) {
+TEST(RtspUrlTest, DefaultsPortAndTakesUserInfoOut) {
   absl::StatusOr<RtspUrl> url = ParseRtspUrl("rtsp://admin:secret@10.0.0.7/Streaming/101");
   ASSERT_TRUE(url.ok()) << url.status();
   EXPECT_EQ(url->host, "10.0.0.7");
   EXPECT_EQ(url->port, 554);
   EXPECT_EQ(url->url, "rtsp://10.0.0.7/Streaming/101");
+  EXPECT_EQ(url->user, "admin");
+  EXPECT_EQ(url->password, "secret");
+}
+
+TEST(RtspUrlTest, PercentDecodesUserInfo) {
+  absl::StatusOr<RtspUrl> url = ParseRtspUrl("rtsp://us%40er:p%3Ass%25@h:8554/x");
+  ASSERT_TRUE(url.ok()) << url.status();
+  EXPECT_EQ(url->user, "us@er");
+  EXPECT_EQ(url->password, "p:ss%");
+  EXPECT_EQ(url->url, "rtsp://h:8554/x");
 }
 
 TEST(RtspUrlTest, Ipv6AndPort) {
