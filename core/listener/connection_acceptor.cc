@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -15,6 +16,17 @@
 
 namespace rtsptest::core {
 namespace {
+
+// RTSP_TEST_SEND_BATCHING=off leaves writes to gst-rtsp-server (one write
+// per packet per reader, on the stream's send thread): for side-by-side
+// benchmarks, and to rule the batching out when chasing a problem.
+bool BatchedWrites() {
+  static const bool batched = [] {
+    const char* value = std::getenv("RTSP_TEST_SEND_BATCHING");
+    return value == nullptr || std::string(value) != "off";
+  }();
+  return batched;
+}
 
 // Connections taken per wake-up, so that one busy port cannot keep its
 // loop from the clients it serves.
@@ -100,7 +112,7 @@ absl::Duration ConnectionAcceptor::AcceptPending(GSocket* socket) {
       continue;
     }
     GuardSocket(connection, guard_, absl::StrCat(ip, ":", port));
-    BatchSocketOutput(connection, &SendWorkers::Shared());
+    if (BatchedWrites()) BatchSocketOutput(connection, &SendWorkers::Shared());
     // Takes the socket; on failure it has closed it.
     gst_rtsp_server_transfer_connection(server_, connection, ip.c_str(), port, nullptr);
   }
