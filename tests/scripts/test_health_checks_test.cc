@@ -2,12 +2,6 @@
 // against a healthy server (with its own gRPC client and with health_probe),
 // and non-zero with a readable FAIL line when a port is wrong, a health name
 // is unknown, or the server is gone.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <string>
 #include <vector>
 
@@ -15,11 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
 #include "tests/util/loopback.h"
+#include "tests/util/subprocess.h"
 
 namespace rtsptest::testing {
 namespace {
@@ -39,48 +33,16 @@ drain_timeout: 0s
 
 struct Result {
   int exit_code = -1;
-  std::string output;  // stdout and stderr
+  std::string output;  // stdout, then stderr
 };
 
 // Runs `python3 scripts/test_health_checks.py args...` (python3 from PATH,
-// as CI runs it); kills it after 60 s.
+// as CI runs it). The script bounds its own time (--timeout, --wait).
 Result RunScript(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"python3", RunfilePath("scripts/test_health_checks.py")};
   argv.insert(argv.end(), args.begin(), args.end());
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return {};
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    dup2(fds[1], STDERR_FILENO);
-    std::vector<char*> c_args;
-    for (const std::string& a : argv) c_args.push_back(const_cast<char*>(a.c_str()));
-    c_args.push_back(nullptr);
-    execvp(c_args[0], c_args.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  Result result;
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  char buffer[4096];
-  while (true) {
-    pollfd p{fds[0], POLLIN, 0};
-    const int left = static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
-    if (left <= 0 || poll(&p, 1, left) <= 0) {
-      kill(pid, SIGKILL);
-      break;
-    }
-    const ssize_t n = read(fds[0], buffer, sizeof(buffer));
-    if (n <= 0) break;
-    result.output.append(buffer, static_cast<size_t>(n));
-  }
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-  std::cout << "$ " << absl::StrJoin(argv, " ") << "\n"
-            << result.output << "exit " << result.exit_code << "\n";
-  return result;
+  ProgramResult run = RunProgram("/usr/bin/env", argv, "test_health_checks");
+  return {run.exit_code, run.out + run.err};
 }
 
 // The report line of the check `kind` on `target`, or "".
