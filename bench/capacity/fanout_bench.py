@@ -27,6 +27,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 from test_health_checks import grpc_health_check  # noqa: E402  (stdlib gRPC health client)
+from capacity_util import free_port, thread_cpu, rss_kib
 
 BIN = {
     "ours": "bazel-bin/app/rtsp_test_server",
@@ -43,12 +44,6 @@ LAUNCH = ("( videotestsrc is-live=true pattern=ball "
           "! x264enc tune=zerolatency speed-preset=ultrafast sliced-threads=false threads=1 "
           "key-int-max=50 bitrate=500 vbv-buf-capacity=1000 pass=cbr option-string=nal-hrd=cbr "
           "! rtph264pay name=pay0 pt=96 config-interval=0 )")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_stream(port, timeout=30.0):
@@ -137,30 +132,6 @@ class HealthSampler:
     def result(self):
         return {"samples": len(self.http_ms), "health_http_p99_ms": self.p99(self.http_ms),
                 "grpc_check_p99_ms": self.p99(self.check_ms), "not_healthy_answers": self.not_healthy}
-
-
-def thread_cpu(pid):
-    """CPU seconds per thread (name, tid) of process `pid`."""
-    tick = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        out[(name, tid)] = (int(fields[11]) + int(fields[12])) / tick
-    return out
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def run_step(kind, proc, port, health, readers, args, workdir):
@@ -265,8 +236,8 @@ def main():
     parser.add_argument("--json_out")
     parser.add_argument("--svg")
     parser.add_argument("--smoke", action="store_true",
-                        help="20 readers (ramped over 2 s, held 3 s) on each server; "
-                             "fails unless both pass")
+                        help="20 readers (ramped over 2 s, held 3 s) on each server; fails "
+                             "unless all play everywhere and ours meets the criterion")
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
     if args.smoke:
@@ -313,7 +284,13 @@ def main():
         svg(results, args.svg)
     print(json.dumps({k: {"sustained": v["sustained"], "realtime": v["realtime"]}
                       for k, v in results.items()}))
-    if args.smoke and not all(r["sustained"] == steps[0] for r in results.values()):
+    # The smoke checks the tools: every server's readers all play, and ours
+    # meets the criterion (stock gst-rtsp-server loses packets of readers
+    # that join one by one, even at 20; docs/benchmarks.md).
+    if args.smoke and not all(r["steps"][0]["playing_at_end"] == steps[0]
+                              for r in results.values()):
+        sys.exit(1)
+    if args.smoke and "ours" in results and results["ours"]["sustained"] != steps[0]:
         sys.exit(1)
 
 

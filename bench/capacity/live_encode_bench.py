@@ -18,23 +18,17 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.request
+from capacity_util import free_port, cpu_seconds
 
 SERVER = "bazel-bin/app/rtsp_test_server"
 BENCH = "bazel-bin/tools/rtsp_bench/rtsp_bench"
 PATTERNS = ["ball", "smpte", "gradient", "pinwheel", "spokes", "zone-plate",
             "circular", "checkers-8", "colors", "smpte75", "bar", "smpte100"]
 MIN_FPS = 29.4
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def metrics(http_port):
@@ -44,12 +38,6 @@ def metrics(http_port):
     for m in re.finditer(r'^stream_frames_produced_total\{path="([^"]+)"\} (\S+)$', text, re.M):
         frames[m.group(1)] = float(m.group(2))
     return frames
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_count(n, args, workdir):

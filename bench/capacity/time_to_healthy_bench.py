@@ -23,15 +23,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from capacity_util import free_port
 
 SERVER = "bazel-bin/app/rtsp_test_server"
 CONFIG = "config/default.yaml"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http_json(url):
