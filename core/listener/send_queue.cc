@@ -12,6 +12,11 @@ namespace {
 // burst (a key frame of a big stream) does not pin memory per reader.
 constexpr size_t kKeptCapacity = 64 << 10;
 
+uint64_t NextId() {
+  static std::atomic<uint64_t> next{0};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 bool EndsABatch(absl::string_view written) {
@@ -31,7 +36,7 @@ bool EndsABatch(absl::string_view written) {
   return false;
 }
 
-SendQueue::SendQueue(int fd) : fd_(fd) {}
+SendQueue::SendQueue(int fd) : fd_(fd), id_(NextId()) {}
 
 bool SendQueue::Append(absl::Span<const absl::string_view> parts) {
   if (!open_.load(std::memory_order_relaxed)) return false;

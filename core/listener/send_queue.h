@@ -65,6 +65,8 @@ class SendQueue {
   // For the worker's scheduling: set while the queue waits in a worker's
   // list, so that a queue is listed at most once.
   std::atomic<bool>& scheduled() { return scheduled_; }
+  // Numbers queues in the order they are made: spreads them over workers.
+  uint64_t id() const { return id_; }
 
   uint64_t bytes_sent() const { return bytes_sent_.load(std::memory_order_relaxed); }
   uint64_t writes() const { return writes_.load(std::memory_order_relaxed); }
@@ -75,6 +77,7 @@ class SendQueue {
   void CutOffLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(send_mu_);
 
   const int fd_;
+  const uint64_t id_;
   std::atomic<bool> scheduled_{false};
   std::atomic<uint64_t> bytes_sent_{0};
   std::atomic<uint64_t> writes_{0};

@@ -4,7 +4,6 @@
 #include <pthread.h>
 
 #include <algorithm>
-#include <functional>
 #include <utility>
 
 namespace rtsptest::core {
@@ -28,8 +27,7 @@ SendWorkers::~SendWorkers() = default;
 void SendWorkers::Schedule(const std::shared_ptr<SendQueue>& queue, bool urgent) {
   const bool listed = queue->scheduled().exchange(true, std::memory_order_acq_rel);
   if (listed && !urgent) return;
-  const size_t index = std::hash<const SendQueue*>()(queue.get()) % workers_.size();
-  workers_[index]->Add(queue, listed, urgent);
+  workers_[WorkerOf(*queue)]->Add(queue, listed, urgent);
 }
 
 SendWorkers::Worker::Worker() : thread_([this] { Run(); }) {

@@ -40,6 +40,8 @@ class SendWorkers {
   void Schedule(const std::shared_ptr<SendQueue>& queue, bool urgent);
 
   size_t size() const { return workers_.size(); }
+  // The worker that writes `queue`: always the same one.
+  size_t WorkerOf(const SendQueue& queue) const { return queue.id() % workers_.size(); }
 
  private:
   class Worker {

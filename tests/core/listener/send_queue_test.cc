@@ -213,5 +213,18 @@ TEST(SendWorkersTest, ManyQueuesOnFewWorkersEachGetTheirOwnBytesInOrder) {
   }
 }
 
+TEST(SendWorkersTest, QueuesAreSpreadOverEveryWorker) {
+  SendWorkers workers(3);
+  std::vector<int> per_worker(workers.size());
+  std::vector<std::unique_ptr<SendQueue>> queues;
+  for (int i = 0; i < 300; ++i) {
+    queues.push_back(std::make_unique<SendQueue>(-1));
+    ++per_worker[workers.WorkerOf(*queues.back())];
+  }
+  for (size_t w = 0; w < per_worker.size(); ++w) {
+    EXPECT_EQ(per_worker[w], 100) << "worker " << w;
+  }
+}
+
 }  // namespace
 }  // namespace rtsptest::core
