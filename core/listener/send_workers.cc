@@ -11,8 +11,11 @@ namespace rtsptest::core {
 SendWorkers& SendWorkers::Shared() {
   // Never destroyed: gst-rtsp-server may write to a connection until the
   // process ends.
+  // One core fewer than the machine has: gst-rtsp-server's send thread of a
+  // busy stream takes one (on 2 cores, a second worker only contended with
+  // it: docs/benchmarks.md, "Fan-out").
   static SendWorkers* const workers =
-      new SendWorkers(std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8));
+      new SendWorkers(std::clamp<size_t>(std::thread::hardware_concurrency(), 2, 9) - 1);
   return *workers;
 }
 

@@ -24,8 +24,8 @@ class SendWorkers {
  public:
   static constexpr absl::Duration kLazyFlush = absl::Milliseconds(10);
 
-  // The process's workers, one per core (at most 8), started on first use
-  // and kept for the life of the process.
+  // The process's workers, one per core but one (at least 1, at most 8),
+  // started on first use and kept for the life of the process.
   static SendWorkers& Shared();
 
   explicit SendWorkers(size_t count);
