@@ -15,6 +15,7 @@ help:
 	@echo "make test   install missing Debian packages, build, run every test"
 	@echo "make build  build everything"
 	@echo "make bench  run the benchmarks (see docs/benchmarks.md)"
+	@echo "make deploy-check  the CDK app's assertion tests, cdk-nag and synth --strict"
 	@echo "make fuzz   run the fuzz targets for 5 minutes each (docs/security.md)"
 
 # Installs only what is missing, so the second run costs a dpkg query.
@@ -64,7 +65,8 @@ clean:
 	$(BAZEL) clean
 
 # The ECS CDK app (deploy/ecs/cdk), in a temporary copy of deploy/ecs and
-# docs/operations.md (the files git tracks or would track, as in a clone): npm ci, tsc, the assertion tests (test/*.test.ts under
+# docs/operations.md (the files git tracks or would track, as in a clone):
+# npm ci, tsc, the assertion tests (test/*.test.ts under
 # `node --test`: the stack in both profiles, cdk-nag's AWS Solutions checks,
 # and the runbook's aws commands against the template's names), then
 # `cdk synth --strict` of the compiled app with a sample ECR image (cdk-nag
