@@ -2,6 +2,7 @@
 /proc."""
 import os
 import socket
+import subprocess
 
 
 def free_port():
@@ -39,3 +40,26 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+class Server:
+    """A server process of a scenario, its output in `log_path`; stop() ends
+    it (SIGTERM, then waits) and closes the log."""
+
+    def __init__(self, cmd, log_path, env=None):
+        self.log_path = log_path
+        self._log = open(log_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        self.pid = self.proc.pid
+
+    def exited(self):
+        return self.proc.poll() is not None
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self._log.close()

@@ -27,7 +27,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 from test_health_checks import grpc_health_check  # noqa: E402  (stdlib gRPC health client)
-from capacity_util import free_port, thread_cpu, rss_kib
+from capacity_util import Server, free_port, rss_kib, thread_cpu
 
 BIN = {
     "ours": "bazel-bin/app/rtsp_test_server",
@@ -83,13 +83,11 @@ def start_server(kind, workdir):
                "--bind=127.0.0.1", f"--http_port={health['http']}"]
     else:
         cmd = [BIN["baseline"], str(port), PATH, LAUNCH]
-    log = open(os.path.join(workdir, f"{kind}.log"), "w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    proc = Server(cmd, os.path.join(workdir, f"{kind}.log"), env)
     try:
         wait_stream(port)
     except RuntimeError:
-        proc.terminate()
-        proc.wait(timeout=10)
+        proc.stop()
         raise
     return proc, port, health
 
@@ -261,15 +259,13 @@ def main():
                     result["realtime"] = readers
                 results[kind] = result
                 if health:
-                    with open(os.path.join(workdir, f"{kind}.log")) as f:
-                        result["not_serving_transitions"] = f.read().count("-> NOT_SERVING")
+                    result["not_serving_transitions"] = proc.log().count("-> NOT_SERVING")
             finally:
-                if proc.poll() is not None:
-                    print(f"{kind} server exited with {proc.returncode}; its log:", file=sys.stderr)
-                    with open(os.path.join(workdir, f"{kind}.log")) as f:
-                        sys.stderr.write(f.read()[-3000:])
-                proc.terminate()
-                proc.wait(timeout=10)
+                if proc.exited():
+                    print(f"{kind} server exited with {proc.proc.returncode}; its log:",
+                          file=sys.stderr)
+                    sys.stderr.write(proc.log()[-3000:])
+                proc.stop()
     summary = {"machine": {"cpus": os.cpu_count()}, "results": results}
     if "ours" in results and "baseline" in results and results["baseline"]["sustained"]:
         summary["ratio_sustained"] = round(results["ours"]["sustained"] /

@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from capacity_util import free_port, cpu_seconds
+from capacity_util import Server, cpu_seconds, free_port
 
 SERVER = "bazel-bin/app/rtsp_test_server"
 BENCH = "bazel-bin/tools/rtsp_bench/rtsp_bench"
@@ -51,10 +51,9 @@ def run_count(n, args, workdir):
             f.write(f"  - path: /enc{i}\n    plugin: testpattern\n    parameters: "
                     f"{{pattern: {PATTERNS[i % len(PATTERNS)]}, width: 1280, height: 720, "
                     "fps: 30, codec: h264, bitrate_kbps: 2000, gop: 60, audio: none}\n")
-    log = open(os.path.join(workdir, f"encode-{n}.log"), "w")
-    server = subprocess.Popen([SERVER, f"--config={config}", "--grpc_port=0",
+    server = Server([SERVER, f"--config={config}", "--grpc_port=0",
                                "--bind=127.0.0.1", f"--http_port={http_port}"],
-                              stdout=log, stderr=subprocess.STDOUT)
+                    os.path.join(workdir, f"encode-{n}.log"))
     try:
         deadline = time.time() + 30
         while True:
@@ -64,7 +63,7 @@ def run_count(n, args, workdir):
             except OSError:
                 pass
             if time.time() > deadline:
-                raise RuntimeError(f"{n} streams: not all mounted after 30 s (see {log.name})")
+                raise RuntimeError(f"{n} streams: not all mounted after 30 s (see {server.log_path})")
             time.sleep(0.2)
         time.sleep(args.settle)
         c0, t0 = cpu_seconds(server.pid), time.time()
@@ -94,8 +93,7 @@ def run_count(n, args, workdir):
                           and rate["min"] >= 0.98 and rate["max"] <= 1.02)
         return {"streams": n, "no_reader": idle, "one_reader_each": read}
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
 
 
 def main():

@@ -17,13 +17,12 @@ import os
 import re
 import socket
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
-from capacity_util import free_port
+from capacity_util import Server, free_port
 
 SERVER = "bazel-bin/app/rtsp_test_server"
 CONFIG = "config/default.yaml"
@@ -83,11 +82,10 @@ def one_run(workdir, index):
     with open(config_path, "w") as f:
         f.write(config)
     http_port = free_port()
-    log = open(os.path.join(workdir, f"run-{index}.log"), "w")
     start = time.monotonic()
-    server = subprocess.Popen([SERVER, f"--config={config_path}", "--grpc_port=0",
+    server = Server([SERVER, f"--config={config_path}", "--grpc_port=0",
                                "--bind=127.0.0.1", f"--http_port={http_port}"],
-                              stdout=log, stderr=subprocess.STDOUT)
+                    os.path.join(workdir, f"run-{index}.log"))
     try:
         deadline = start + 20
         healthy = streams_serving = None
@@ -109,8 +107,7 @@ def one_run(workdir, index):
         return {"health_200": healthy, "streams_serving": streams_serving,
                 "first_rtp_packet": packet}
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
 
 
 def main():
