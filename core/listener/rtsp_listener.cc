@@ -887,6 +887,9 @@ namespace {
 // once, even after the connection is gone.
 constexpr char kSessionPathKey[] = "rts-session-path";
 constexpr char kSessionRemoteKey[] = "rts-session-remote";
+// The context of the client's PLAY between "pre-play-request" and its
+// answer or "play-request" (borrowed; only compared).
+constexpr char kActivatingPlayKey[] = "rts-activating-play";
 
 std::string RemoteAddress(GstRTSPClient* client) {
   GstRTSPConnection* connection = gst_rtsp_client_get_connection(client);
@@ -910,16 +913,19 @@ void RtspListener::NotifySession(const SessionEvent& event) {
   if (observer) observer(event);
 }
 
-GstRTSPStatusCode RtspListener::OnPrePlayRequest(GstRTSPClient*, GstRTSPContext* context,
+GstRTSPStatusCode RtspListener::OnPrePlayRequest(GstRTSPClient* client, GstRTSPContext* context,
                                                  gpointer self) {
   if (context != nullptr && context->uri != nullptr && context->uri->abspath != nullptr) {
     static_cast<RtspListener*>(self)->play_observer_(PlayPhase::kActivating, context->uri->abspath,
                                                      context);
+    // Until "play-request", or until OnSendMessage sees an error answer.
+    g_object_set_data(G_OBJECT(client), kActivatingPlayKey, context);
   }
   return GST_RTSP_STS_OK;
 }
 
 void RtspListener::OnPlayRequest(GstRTSPClient* client, GstRTSPContext* context, gpointer self) {
+  g_object_set_data(G_OBJECT(client), kActivatingPlayKey, nullptr);
   if (context == nullptr || context->uri == nullptr || context->uri->abspath == nullptr) return;
   auto* listener = static_cast<RtspListener*>(self);
   if (listener->play_observer_) {
@@ -939,11 +945,20 @@ void RtspListener::OnSetupRequest(GstRTSPClient* client, GstRTSPContext* context
 }
 
 void RtspListener::OnSendMessage(GstRTSPClient* client, GstRTSPContext* context,
-                                 GstRTSPMessage* message, gpointer) {
+                                 GstRTSPMessage* message, gpointer self) {
   // Every answer (a 454 of RefuseForeignSession, or an earlier error such as
   // 404 that no pre-signal saw) ends a request that may have named a foreign
   // session; it must not stay in this client's list (UnwatchForeignSession).
   gst_rtsp_client_session_filter(client, &UnwatchForeignSession, nullptr);
+  // A PLAY reported activating that is answered with an error never
+  // reaches "play-request": report that it activated nothing.
+  if (context != nullptr && message->type == GST_RTSP_MESSAGE_RESPONSE &&
+      message->type_data.response.code != GST_RTSP_STS_OK &&
+      g_object_get_data(G_OBJECT(client), kActivatingPlayKey) == context) {
+    g_object_set_data(G_OBJECT(client), kActivatingPlayKey, nullptr);
+    static_cast<RtspListener*>(self)->play_observer_(PlayPhase::kAbandoned, context->uri->abspath,
+                                                     context);
+  }
   // The answer to a PLAY that took effect (its transports are active), just
   // before it is sent: from the moment the reader sees it, it is listed.
   // ("play-request" comes only after the answer has gone out.)

@@ -32,6 +32,7 @@ namespace rtsptest::core {
 enum class PlayPhase {
   kActivating,  // gst-rtsp-server's "pre-play-request": transports not yet active
   kPlaying,     // its "play-request": transports active, answer sent
+  kAbandoned,   // after kActivating, answered with an error: nothing activated
 };
 
 // One reader's RTSP session on one stream, as ListSessions() reports it.

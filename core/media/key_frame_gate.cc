@@ -15,14 +15,17 @@
 namespace rtsptest::core {
 namespace {
 
-// How long the streaming thread may wait for the send paths to drain, and
-// for the client threads to put readers back, at one entry point. A stalled
-// client thread costs the stream at most this once; its reader waits for the
-// next entry point.
-constexpr absl::Duration kDrainTimeout = absl::Milliseconds(100);
+// How long a join or an entry point may wait for the send paths to drain
+// (normally microseconds; a loaded machine may not run the send threads for
+// a while), and the streaming thread for the client threads to put readers
+// back at one entry point. A stalled client thread costs the stream at most
+// this once; its reader waits for the next entry point.
+constexpr absl::Duration kDrainTimeout = absl::Milliseconds(500);
 constexpr absl::Duration kAdmitTimeout = absl::Milliseconds(200);
-// How long the streaming thread may wait for one PLAY to activate its reader.
-constexpr absl::Duration kJoinTimeout = absl::Milliseconds(250);
+// How long the streaming thread may wait for one PLAY to activate its
+// reader. A PLAY that fails is reported (AbandonJoin), so this bound only
+// guards against a client thread that stops in the middle of one.
+constexpr absl::Duration kJoinTimeout = absl::Seconds(2);
 // A key frame requested this long ago and not seen is asked for again (an
 // encoder may drop a request it gets while starting or reconfiguring).
 constexpr absl::Duration kRequestRetry = absl::Seconds(1);
@@ -134,9 +137,9 @@ struct KeyFrameGate::State {
   GstElement* pipeline;   // borrowed; same
   GstPad* pad;            // owned reference: the payloader's (ghost) source pad
   EntryPointFormat format;
-  std::shared_ptr<std::atomic<uint64_t>> anchor_rtp_items =
-      std::make_shared<std::atomic<uint64_t>>(0);
-  std::atomic<uint64_t> pushed{0};  // RTP items that went past the probe
+  // How far the anchor (the TCP send path) and the probe itself have got.
+  std::shared_ptr<RtpProgress> anchor = std::make_shared<RtpProgress>();
+  RtpProgress passed;  // updated with `mutex` held
   std::atomic<int> held_count{0};
 
   absl::Mutex mutex;
@@ -146,9 +149,6 @@ struct KeyFrameGate::State {
   // waiting for them (a PLAY that fails after BeginJoin never calls Hold).
   int joining ABSL_GUARDED_BY(mutex) = 0;
   absl::Time joining_until ABSL_GUARDED_BY(mutex) = absl::InfinitePast();
-  // Set while the streaming thread is parked in front of item `boundary`.
-  bool parked ABSL_GUARDED_BY(mutex) = false;
-  uint64_t boundary ABSL_GUARDED_BY(mutex) = 0;
   // The put-backs of the admission in progress, if `admitting`.
   bool admitting ABSL_GUARDED_BY(mutex) = false;
   uint64_t admission ABSL_GUARDED_BY(mutex) = 0;  // its number
@@ -167,27 +167,24 @@ struct KeyFrameGate::State {
     return joining == 0;
   }
 
-  // Streaming thread, for every item: parks while PLAYs activate readers;
-  // at an entry point with readers held, puts them back; then lets the item
-  // go.
-  void OnItem(bool entry) {
+  // Streaming thread, for every item (whose last packet is `sequence`):
+  // parks while PLAYs activate readers; at an entry point with readers held,
+  // puts them back; then lets the item go.
+  void OnItem(bool entry, int32_t sequence) {
     absl::MutexLock lock(&mutex);
-    uint64_t index = pushed.load();
-    parked = true;
-    boundary = index;
     mutex.AwaitWithDeadline(absl::Condition(this, &State::NoJoinPending), joining_until);
     if (entry) requested = absl::InfinitePast();
     if (entry && !held.empty()) {
+      int32_t before = passed.last();
       mutex.Unlock();
-      bool drained = AwaitDrained(index, kDrainTimeout);
+      bool drained = AwaitDrained(before, kDrainTimeout);
       mutex.Lock();
       if (drained) Admit();
       // A PLAY that began during the admission finishes before the entry
       // point goes out (Admit's own wait is shorter).
       mutex.AwaitWithDeadline(absl::Condition(this, &State::NoJoinPending), joining_until);
     }
-    parked = false;
-    pushed.fetch_add(1);
+    passed.Saw(sequence);
   }
 
   // Hands every held reader to its client thread and waits, parked, until
@@ -225,13 +222,14 @@ struct KeyFrameGate::State {
                        gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
   }
 
-  // True once nothing older than item `index` is left in the send paths:
-  // the anchor (TCP path) has been handed every earlier item, and the queues
-  // gst-rtsp-server puts in front of each sink when a track has both TCP and
-  // UDP readers are empty. Neither has a signal, so both are polled, briefly.
-  bool AwaitDrained(uint64_t index, absl::Duration timeout) {
+  // True once the item whose last packet is `sequence` (and so every one
+  // before it) has left the send paths: the anchor (TCP path; gst-rtsp-server
+  // hands an item to every TCP transport before it hands the next) has been
+  // handed it, and the UDP path is idle. Neither has a signal, so both are
+  // polled, briefly.
+  bool AwaitDrained(int32_t sequence, absl::Duration timeout) {
     absl::Time deadline = absl::Now() + timeout;
-    while (anchor_rtp_items->load() < index || !SinkQueuesEmpty()) {
+    while (!anchor->Reached(sequence) || !UdpPathIdle()) {
       if (absl::Now() > deadline) return false;
       absl::SleepFor(absl::Microseconds(200));
     }
@@ -263,23 +261,35 @@ struct KeyFrameGate::State {
     return false;
   }
 
-  bool SinkQueuesEmpty() {
-    bool empty = true;
+  // True if no earlier item can still reach a UDP reader: the queues
+  // gst-rtsp-server puts in front of each sink once a track has both TCP and
+  // UDP readers are empty, and no UDP sink is sending (a sink holds its pad's
+  // stream lock while it renders an item it took from its queue).
+  bool UdpPathIdle() {
+    bool idle = true;
     GstIterator* it = gst_bin_iterate_elements(GST_BIN(pipeline));
     GValue item = G_VALUE_INIT;
-    while (empty && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    while (idle && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
       GstElement* element = GST_ELEMENT(g_value_get_object(&item));
       GstElementFactory* factory = gst_element_get_factory(element);
-      if (factory != nullptr && g_strcmp0(GST_OBJECT_NAME(factory), "queue") == 0) {
+      const gchar* name = factory != nullptr ? GST_OBJECT_NAME(factory) : "";
+      if (g_strcmp0(name, "queue") == 0) {
         guint level = 0;
         g_object_get(element, "current-level-buffers", &level, nullptr);
-        empty = level == 0;
+        idle = level == 0;
+      } else if (g_strcmp0(name, "multiudpsink") == 0) {
+        GstPad* pad = gst_element_get_static_pad(element, "sink");
+        if (pad != nullptr) {
+          idle = g_rec_mutex_trylock(GST_PAD_GET_STREAM_LOCK(pad));
+          if (idle) g_rec_mutex_unlock(GST_PAD_GET_STREAM_LOCK(pad));
+          gst_object_unref(pad);
+        }
       }
       g_value_reset(&item);
     }
     g_value_unset(&item);
     gst_iterator_free(it);
-    return empty;
+    return idle;
   }
 };
 
@@ -340,7 +350,9 @@ KeyFrameGate::KeyFrameGate(GstRTSPStream* stream, GstElement* pipeline, EntryPoi
         bool held = state.held_count.load() > 0;
         bool entry = held && state.StartsEntryPoint(info);
         if (held && !entry) state.RequestKeyFrame();
-        state.OnItem(entry);
+        state.OnItem(entry, (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER)
+                                ? LastSequenceOf(GST_PAD_PROBE_INFO_BUFFER(info))
+                                : LastSequenceOf(GST_PAD_PROBE_INFO_BUFFER_LIST(info)));
         return GST_PAD_PROBE_OK;
       },
       new std::shared_ptr<State>(state_),
@@ -356,21 +368,24 @@ KeyFrameGate::~KeyFrameGate() {
 }
 
 void KeyFrameGate::BeginJoin() {
-  uint64_t boundary;
+  int32_t last;
   {
     absl::MutexLock lock(&state_->mutex);
     ++state_->joining;
     state_->joining_until = std::max(state_->joining_until, absl::Now() + kJoinTimeout);
-    // From now on no item goes past the probe. Those that did are counted,
-    // unless the streaming thread is parked on one, which has not.
-    boundary = state_->parked ? state_->boundary : state_->pushed.load();
+    // From now on no item goes past the probe; `last` is the last that did.
+    last = state_->passed.last();
   }
-  // Let them leave the send paths.
-  (void)state_->AwaitDrained(boundary, kDrainTimeout);
+  // Let it leave the send paths.
+  (void)state_->AwaitDrained(last, kDrainTimeout);
 }
 
 void KeyFrameGate::Hold(GstRTSPContext* context) {
   HoldTransport(context);
+  AbandonJoin();
+}
+
+void KeyFrameGate::AbandonJoin() {
   absl::MutexLock lock(&state_->mutex);
   if (state_->joining > 0) --state_->joining;
 }
@@ -396,9 +411,7 @@ void KeyFrameGate::HoldTransport(GstRTSPContext* context) {
   state_->RequestKeyFrame();
 }
 
-std::shared_ptr<std::atomic<uint64_t>> KeyFrameGate::anchor_rtp_items() const {
-  return state_->anchor_rtp_items;
-}
+std::shared_ptr<RtpProgress> KeyFrameGate::anchor_progress() const { return state_->anchor; }
 
 GstRTSPStream* KeyFrameGate::stream() const { return state_->stream; }
 

@@ -28,6 +28,8 @@
 #include <memory>
 #include <string>
 
+#include "core/media/rtp_progress.h"
+
 namespace rtsptest::core {
 
 // Where a decoder can start, by RTP payload format.
@@ -78,11 +80,14 @@ class KeyFrameGate {
   // take it out until the next entry point, and let packets flow again. Must
   // run on the reader's client thread (gst-rtsp-server's "play-request").
   void Hold(GstRTSPContext* context);
+  // The PLAY failed after BeginJoin (it was answered with an error and
+  // activates nothing): let packets flow again.
+  void AbandonJoin();
 
-  // The count the anchor transport bumps for each RTP item (buffer or list)
-  // of this track it is handed: once it equals the items the payloader
-  // pushed, nothing older is left on the TCP send path.
-  std::shared_ptr<std::atomic<uint64_t>> anchor_rtp_items() const;
+  // Where the anchor transport records each RTP item of this track it is
+  // handed: once it has the last item that went past the gate, nothing
+  // older is left on the TCP send path.
+  std::shared_ptr<RtpProgress> anchor_progress() const;
 
   GstRTSPStream* stream() const;
 

@@ -46,6 +46,10 @@ void ReaderAdmission::OnReaderPlaying(GstRTSPContext* context) {
   for (const std::unique_ptr<KeyFrameGate>& gate : gates_) gate->Hold(context);
 }
 
+void ReaderAdmission::OnReaderAbandoned() {
+  for (const std::unique_ptr<KeyFrameGate>& gate : gates_) gate->AbandonJoin();
+}
+
 KeyFrameGate* ReaderAdmission::GateOf(GstRTSPStream* stream) const {
   for (const std::unique_ptr<KeyFrameGate>& gate : gates_) {
     if (gate->stream() == stream) return gate.get();

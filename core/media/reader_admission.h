@@ -23,9 +23,11 @@ class ReaderAdmission {
   ReaderAdmission& operator=(const ReaderAdmission&) = delete;
 
   // A reader's PLAY is about to activate its transports, and then has (its
-  // client thread, gst-rtsp-server's "pre-play-request" and "play-request").
+  // client thread, gst-rtsp-server's "pre-play-request" and "play-request"),
+  // or was answered with an error instead and activated nothing.
   void OnReaderActivating();
   void OnReaderPlaying(GstRTSPContext* context);
+  void OnReaderAbandoned();
 
   // The gate of `stream`, null for a track without one.
   KeyFrameGate* GateOf(GstRTSPStream* stream) const;

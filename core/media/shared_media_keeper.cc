@@ -25,22 +25,23 @@ constexpr absl::Duration kStartTimeout = absl::Seconds(10);
 // backlog lock it takes again is recursive.
 struct AnchorSink {
   GstRTSPStreamTransport* anchor;  // borrowed: the sink lives as long as it
-  // RTP items handed out, for the track's key-frame gate; null if ungated.
-  std::shared_ptr<std::atomic<uint64_t>> rtp_items;
+  // The RTP items handed out, for the track's key-frame gate; null if ungated.
+  std::shared_ptr<RtpProgress> progress;
 
-  void Sent(guint8 channel) {
-    if (rtp_items != nullptr && channel % 2 == 0) rtp_items->fetch_add(1);
+  template <typename Item>
+  void Sent(Item* item, guint8 channel) {
+    if (progress != nullptr && channel % 2 == 0) progress->Saw(LastSequenceOf(item));
     gst_rtsp_stream_transport_message_sent(anchor);
   }
   static void Free(gpointer sink) { delete static_cast<AnchorSink*>(sink); }
 };
 
-gboolean DropBuffer(GstBuffer*, guint8 channel, gpointer sink) {
-  static_cast<AnchorSink*>(sink)->Sent(channel);
+gboolean DropBuffer(GstBuffer* buffer, guint8 channel, gpointer sink) {
+  static_cast<AnchorSink*>(sink)->Sent(buffer, channel);
   return TRUE;
 }
-gboolean DropBufferList(GstBufferList*, guint8 channel, gpointer sink) {
-  static_cast<AnchorSink*>(sink)->Sent(channel);
+gboolean DropBufferList(GstBufferList* list, guint8 channel, gpointer sink) {
+  static_cast<AnchorSink*>(sink)->Sent(list, channel);
   return TRUE;
 }
 
@@ -97,7 +98,7 @@ absl::StatusOr<std::unique_ptr<SharedMediaKeeper>> SharedMediaKeeper::Prepare(
   return std::unique_ptr<SharedMediaKeeper>(new SharedMediaKeeper(std::move(media), path));
 }
 
-absl::Status SharedMediaKeeper::Anchor(const AnchorCounter& counter_of) {
+absl::Status SharedMediaKeeper::Anchor(const AnchorProgressOf& progress_of) {
   GstRTSPMedia* media = media_.get();
   guint n = gst_rtsp_media_n_streams(media);
   anchors_ = g_ptr_array_new_with_free_func(g_object_unref);
@@ -105,11 +106,11 @@ absl::Status SharedMediaKeeper::Anchor(const AnchorCounter& counter_of) {
     GstRTSPStream* stream = gst_rtsp_media_get_stream(media, i);
     // Takes ownership of the transport description.
     GstRTSPStreamTransport* anchor = gst_rtsp_stream_transport_new(stream, NewTcpTransport(i));
-    std::shared_ptr<std::atomic<uint64_t>> rtp_items = counter_of ? counter_of(stream) : nullptr;
+    std::shared_ptr<RtpProgress> progress = progress_of ? progress_of(stream) : nullptr;
     gst_rtsp_stream_transport_set_callbacks(anchor, &DropBuffer, &DropBuffer,
-                                            new AnchorSink{anchor, rtp_items}, &AnchorSink::Free);
+                                            new AnchorSink{anchor, progress}, &AnchorSink::Free);
     gst_rtsp_stream_transport_set_list_callbacks(anchor, &DropBufferList, &DropBufferList,
-                                                 new AnchorSink{anchor, rtp_items},
+                                                 new AnchorSink{anchor, progress},
                                                  &AnchorSink::Free);
     g_ptr_array_add(anchors_, anchor);
   }

@@ -12,8 +12,6 @@
 
 #include <gst/rtsp-server/rtsp-server.h>
 
-#include <atomic>
-#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/glib/gst_ptr.h"
+#include "core/media/rtp_progress.h"
 
 namespace rtsptest::core {
 
@@ -39,12 +38,12 @@ class SharedMediaKeeper {
   SharedMediaKeeper(const SharedMediaKeeper&) = delete;
   SharedMediaKeeper& operator=(const SharedMediaKeeper&) = delete;
 
-  // For a track, a counter the anchor adds one to for each RTP item it is
-  // handed (a key-frame gate's), or null.
-  using AnchorCounter = std::function<std::shared_ptr<std::atomic<uint64_t>>(GstRTSPStream*)>;
+  // For a track, where the anchor records each RTP item it is handed (a
+  // key-frame gate's), or null.
+  using AnchorProgressOf = std::function<std::shared_ptr<RtpProgress>(GstRTSPStream*)>;
   // Completes the pipeline with the anchor transports, plays it, and returns
   // once every track has carried data (bounded). Call once, after Prepare().
-  absl::Status Anchor(const AnchorCounter& counter_of);
+  absl::Status Anchor(const AnchorProgressOf& progress_of);
 
   GstRTSPMedia* media() const { return media_.get(); }
   // Readers set up on the stream now: the transports on its first track,

@@ -26,10 +26,10 @@ absl::StatusOr<std::unique_ptr<StreamMedia>> StreamMedia::Create(const std::stri
   // gates.
   stream->admission_ = std::make_unique<ReaderAdmission>(media);
   ReaderAdmission* admission = stream->admission_.get();
-  absl::Status anchored = stream->keeper_->Anchor(
-      [admission](GstRTSPStream* track) -> std::shared_ptr<std::atomic<uint64_t>> {
+  absl::Status anchored =
+      stream->keeper_->Anchor([admission](GstRTSPStream* track) -> std::shared_ptr<RtpProgress> {
         KeyFrameGate* gate = admission->GateOf(track);
-        return gate != nullptr ? gate->anchor_rtp_items() : nullptr;
+        return gate != nullptr ? gate->anchor_progress() : nullptr;
       });
   if (!anchored.ok()) return anchored;
   // Faults attach to the running media, and only while one is active.

@@ -66,6 +66,7 @@ class StreamMedia {
   // See ReaderAdmission.
   void OnReaderActivating() { admission_->OnReaderActivating(); }
   void OnReaderPlaying(GstRTSPContext* context) { admission_->OnReaderPlaying(context); }
+  void OnReaderAbandoned() { admission_->OnReaderAbandoned(); }
 
   // Faults on the running media (stream_faults.h); all stop with the stream.
   StreamFaults& faults() const { return *faults_; }

@@ -341,10 +341,16 @@ void StreamManager::OnPlay(PlayPhase phase, absl::string_view url_path,
     if (it != streams_.end()) {
       StreamMedia* media = it->second->media.get();
       if (media == nullptr) return;  // Building or stopping.
-      if (phase == PlayPhase::kActivating) {
-        media->OnReaderActivating();
-      } else {
-        media->OnReaderPlaying(context);
+      switch (phase) {
+        case PlayPhase::kActivating:
+          media->OnReaderActivating();
+          break;
+        case PlayPhase::kPlaying:
+          media->OnReaderPlaying(context);
+          break;
+        case PlayPhase::kAbandoned:
+          media->OnReaderAbandoned();
+          break;
       }
       return;
     }
