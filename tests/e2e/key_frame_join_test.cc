@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/media/key_frame_gate.h"
@@ -211,6 +212,53 @@ TEST(KeyFrameJoinChurnTest, ReadersLeavingBeforeTheirKeyFrameLeaveTheStreamServi
       JoinAndReadFirstVideoPacket("/h265", Transport::kTcpInterleaved, EntryPointFormat::kH265),
       EntryPointFormat::kH265, "reader after the churn");
   EXPECT_TRUE(server->IsRunning());
+}
+
+TEST(KeyFrameJoinFailureTest, APlayAnsweredWithAnErrorDoesNotStallTheStreamsReaders) {
+  // The gate stops the stream's packets while a PLAY activates its reader.
+  // A PLAY that fails after that point (here a Range the server cannot
+  // parse: 400) must end the stop at its answer, not at the gate's 2 s
+  // safety bound, or every reader of the stream sees a 2 s hole.
+  RtspClient watcher(server->url("a", "/h264"));
+  ASSERT_TRUE(watcher.Connect(kStepTimeout).ok());
+  ASSERT_TRUE(watcher.Describe(kStepTimeout).ok());
+  ASSERT_TRUE(watcher.SetupAll(Transport::kTcpInterleaved, kStepTimeout).ok());
+  ASSERT_TRUE(watcher.Play(kStepTimeout).ok());
+  // Until the watcher is in: its first video packet.
+  ASSERT_TRUE(watcher
+                  .ReadMedia(kFirstPacketTimeout,
+                             [](int channel, absl::string_view) { return channel != 0; })
+                  .ok());
+
+  for (int i = 0; i < 3; ++i) {
+    RtspClient failing(server->url("a", "/h264"));
+    ASSERT_TRUE(failing.Connect(kStepTimeout).ok());
+    ASSERT_TRUE(failing.Describe(kStepTimeout).ok());
+    ASSERT_TRUE(failing.SetupAll(Transport::kTcpInterleaved, kStepTimeout).ok());
+    absl::StatusOr<tools::RtspResponse> answer = failing.Play(kStepTimeout, "npt=abc");
+    ASSERT_FALSE(answer.ok());
+    EXPECT_TRUE(absl::StrContains(answer.status().message(), "400 Bad Request")) << answer.status();
+  }
+
+  // The stream runs at 10 fps: a video packet at least every 100 ms.
+  absl::Time last = absl::Now();
+  absl::Duration longest_hole;
+  int video_packets = 0;
+  ASSERT_TRUE(watcher
+                  .ReadMedia(absl::Seconds(1.5),
+                             [&](int channel, absl::string_view) {
+                               if (channel != 0) return true;
+                               absl::Time now = absl::Now();
+                               longest_hole = std::max(longest_hole, now - last);
+                               last = now;
+                               ++video_packets;
+                               return true;
+                             })
+                  .ok());
+  longest_hole = std::max(longest_hole, absl::Now() - last);
+  EXPECT_GT(video_packets, 0);
+  EXPECT_LT(longest_hole, absl::Seconds(1)) << "the failed PLAYs stopped the stream";
+  std::cout << "after 3 failed PLAYs: longest hole between video packets " << longest_hole << "\n";
 }
 
 TEST(FirstDecodedFrameTest, AJoiningReaderDecodesItsFirstFrameAtOnce) {

@@ -233,8 +233,8 @@ absl::Status RtspClient::SetupAll(Transport transport, absl::Duration timeout) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<RtspResponse> RtspClient::Play(absl::Duration timeout) {
-  return Request("PLAY", url_, {"Range: npt=0.000-"}, timeout);
+absl::StatusOr<RtspResponse> RtspClient::Play(absl::Duration timeout, absl::string_view range) {
+  return Request("PLAY", url_, {absl::StrCat("Range: ", range)}, timeout);
 }
 
 absl::Status RtspClient::Teardown(absl::Duration timeout) {

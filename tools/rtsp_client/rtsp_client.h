@@ -42,7 +42,9 @@ class RtspClient {
   absl::StatusOr<RtspResponse> Describe(absl::Duration timeout);
   // SETUP of every track of the last DESCRIBE.
   absl::Status SetupAll(Transport transport, absl::Duration timeout);
-  absl::StatusOr<RtspResponse> Play(absl::Duration timeout);
+  // PLAY with a Range header of `range` (a test may send one the server
+  // cannot parse).
+  absl::StatusOr<RtspResponse> Play(absl::Duration timeout, absl::string_view range = "npt=0.000-");
   absl::Status Teardown(absl::Duration timeout);
 
   // Reads media for `duration` and returns the number of RTP packets seen
