@@ -382,10 +382,12 @@ void KeyFrameGate::BeginJoin() {
 
 void KeyFrameGate::Hold(GstRTSPContext* context) {
   HoldTransport(context);
-  AbandonJoin();
+  EndJoin();
 }
 
-void KeyFrameGate::AbandonJoin() {
+void KeyFrameGate::AbandonJoin() { EndJoin(); }
+
+void KeyFrameGate::EndJoin() {
   absl::MutexLock lock(&state_->mutex);
   if (state_->joining > 0) --state_->joining;
 }

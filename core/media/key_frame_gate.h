@@ -97,6 +97,8 @@ class KeyFrameGate {
 
  private:
   void HoldTransport(GstRTSPContext* context);
+  // One PLAY between BeginJoin and its end is over.
+  void EndJoin();
 
   std::shared_ptr<State> state_;
   gulong probe_id_ = 0;
