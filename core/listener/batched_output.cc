@@ -180,10 +180,14 @@ void WrapTcpConnectionOnce() {
 
 }  // namespace
 
-bool SendAfterQueued(GSocket* socket, absl::string_view bytes) {
+std::shared_ptr<SendQueue> BatchedQueueOf(GSocket* socket) {
   auto* weak =
       static_cast<std::weak_ptr<SendQueue>*>(g_object_get_qdata(G_OBJECT(socket), QueueQuark()));
-  std::shared_ptr<SendQueue> queue = weak != nullptr ? weak->lock() : nullptr;
+  return weak != nullptr ? weak->lock() : nullptr;
+}
+
+bool SendAfterQueued(GSocket* socket, absl::string_view bytes) {
+  std::shared_ptr<SendQueue> queue = BatchedQueueOf(socket);
   if (queue == nullptr) return false;
   queue->Append({bytes});
   queue->Flush();

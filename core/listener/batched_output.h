@@ -16,10 +16,13 @@
 
 #include <gio/gio.h>
 
+#include <memory>
+
 #include "absl/strings/string_view.h"
 
 namespace rtsptest::core {
 
+class SendQueue;
 class SendWorkers;
 
 // Marks `socket` so that the GIO connection made for it next writes through
@@ -32,6 +35,10 @@ void BatchSocketOutput(GSocket* socket, SendWorkers* workers);
 // gst-rtsp-server (the request guard's refusals) keeps its place. False,
 // writing nothing, for a socket without a batched connection.
 bool SendAfterQueued(GSocket* socket, absl::string_view bytes);
+
+// The queue of `socket`'s batched connection, or null (not batched, or
+// closed).
+std::shared_ptr<SendQueue> BatchedQueueOf(GSocket* socket);
 
 }  // namespace rtsptest::core
 

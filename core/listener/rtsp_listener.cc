@@ -13,6 +13,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/log/log.h"
 #include "core/glib/gst_ptr.h"
+#include "core/listener/batched_output.h"
 #include "core/listener/session_ids.h"
 #include "core/listener/transport_counter.h"
 
@@ -873,6 +874,7 @@ void RtspListener::OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpoi
   g_signal_connect(client, "closed", G_CALLBACK(&RtspListener::OnClientClosed), self);
   g_signal_connect(client, "pre-options-request", G_CALLBACK(&ListServedMethods), nullptr);
   g_signal_connect(client, "setup-request", G_CALLBACK(&RtspListener::OnSetupRequest), self);
+  g_signal_connect(client, "pre-pause-request", G_CALLBACK(&RtspListener::OnPrePauseRequest), self);
   g_signal_connect(client, "send-message", G_CALLBACK(&RtspListener::OnSendMessage), self);
   if (listener->play_observer_) {
     g_signal_connect(client, "pre-play-request", G_CALLBACK(&RtspListener::OnPrePlayRequest), self);
@@ -941,7 +943,23 @@ void RtspListener::OnPlayRequest(GstRTSPClient* client, GstRTSPContext* context,
 }
 
 void RtspListener::OnSetupRequest(GstRTSPClient* client, GstRTSPContext* context, gpointer) {
-  if (context != nullptr && context->trans != nullptr) CountTcpTransport(context->trans, client);
+  if (context == nullptr || context->trans == nullptr) return;
+  GstRTSPConnection* connection = gst_rtsp_client_get_connection(client);
+  GSocket* socket =
+      connection != nullptr ? gst_rtsp_connection_get_write_socket(connection) : nullptr;
+  CountTcpTransport(context->trans, client, socket != nullptr ? BatchedQueueOf(socket) : nullptr);
+}
+
+GstRTSPStatusCode RtspListener::OnPrePauseRequest(GstRTSPClient*, GstRTSPContext* context,
+                                                  gpointer) {
+  if (context != nullptr && context->sessmedia != nullptr) {
+    GPtrArray* transports = gst_rtsp_session_media_get_transports(context->sessmedia);
+    for (guint i = 0; transports != nullptr && i < transports->len; ++i) {
+      LeaveFanOut(static_cast<GstRTSPStreamTransport*>(g_ptr_array_index(transports, i)));
+    }
+    if (transports != nullptr) g_ptr_array_unref(transports);
+  }
+  return GST_RTSP_STS_OK;
 }
 
 void RtspListener::OnSendMessage(GstRTSPClient* client, GstRTSPContext* context,

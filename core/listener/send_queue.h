@@ -71,6 +71,8 @@ class SendQueue {
   uint64_t bytes_sent() const { return bytes_sent_.load(std::memory_order_relaxed); }
   uint64_t writes() const { return writes_.load(std::memory_order_relaxed); }
   bool cut_off() const { return cut_off_.load(std::memory_order_relaxed); }
+  // False once closed or cut off: appended bytes are dropped from then on.
+  bool is_open() const { return open_.load(std::memory_order_relaxed); }
 
  private:
   bool FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(send_mu_);

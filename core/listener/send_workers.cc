@@ -10,12 +10,10 @@ namespace rtsptest::core {
 
 SendWorkers& SendWorkers::Shared() {
   // Never destroyed: gst-rtsp-server may write to a connection until the
-  // process ends.
-  // One core fewer than the machine has: gst-rtsp-server's send thread of a
-  // busy stream takes one (on 2 cores, a second worker only contended with
-  // it: docs/benchmarks.md, "Fan-out").
+  // process ends. One per core: a stream's fan-out (fan_out.h) runs on them
+  // all, and leaves its send thread little to do.
   static SendWorkers* const workers =
-      new SendWorkers(std::clamp<size_t>(std::thread::hardware_concurrency(), 2, 9) - 1);
+      new SendWorkers(std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8));
   return *workers;
 }
 
@@ -31,6 +29,10 @@ void SendWorkers::Schedule(const std::shared_ptr<SendQueue>& queue, bool urgent)
   const bool listed = queue->scheduled().exchange(true, std::memory_order_acq_rel);
   if (listed && !urgent) return;
   workers_[WorkerOf(*queue)]->Add(queue, listed, urgent);
+}
+
+void SendWorkers::Post(size_t worker, std::function<void()> task) {
+  workers_[worker % workers_.size()]->Post(std::move(task));
 }
 
 SendWorkers::Worker::Worker() : thread_([this] { Run(); }) {
@@ -51,22 +53,30 @@ void SendWorkers::Worker::Add(const std::shared_ptr<SendQueue>& queue, bool list
   if (urgent) urgent_ = true;
 }
 
+void SendWorkers::Worker::Post(std::function<void()> task) {
+  absl::MutexLock lock(&mu_);
+  tasks_.push_back(std::move(task));
+}
+
 void SendWorkers::Worker::Run() {
+  std::vector<std::function<void()>> tasks;
   std::vector<std::shared_ptr<SendQueue>> batch;
   std::vector<std::shared_ptr<SendQueue>> retry;
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      const auto woken = [this]()
-                             ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return urgent_ || stopping_; };
+      const auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return urgent_ || stopping_ || !tasks_.empty();
+      };
       const auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return urgent_ || stopping_ || !listed_.empty();
+        return urgent_ || stopping_ || !tasks_.empty() || !listed_.empty();
       };
       // Idle workers sleep; listed work waits at most kLazyFlush.
       if (retry.empty()) mu_.Await(absl::Condition(&has_work));
       mu_.AwaitWithTimeout(absl::Condition(&woken), kLazyFlush);
       if (stopping_) return;
       urgent_ = false;
+      tasks.swap(tasks_);
       batch.swap(listed_);
       for (auto& queue : retry) {
         if (!queue->scheduled().exchange(true, std::memory_order_acq_rel)) {
@@ -75,6 +85,8 @@ void SendWorkers::Worker::Run() {
       }
       retry.clear();
     }
+    for (auto& task : tasks) task();
+    tasks.clear();
     for (auto& queue : batch) {
       // Cleared first: bytes appended from here on list the queue again.
       queue->scheduled().store(false, std::memory_order_release);

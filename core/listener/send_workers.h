@@ -9,6 +9,7 @@
 #define RTSPTEST_CORE_LISTENER_SEND_WORKERS_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -24,7 +25,7 @@ class SendWorkers {
  public:
   static constexpr absl::Duration kLazyFlush = absl::Milliseconds(10);
 
-  // The process's workers, one per core but one (at least 1, at most 8),
+  // The process's workers, one per core (at most 8),
   // started on first use and kept for the life of the process.
   static SendWorkers& Shared();
 
@@ -39,6 +40,10 @@ class SendWorkers {
   // kLazyFlush. Cheap when the queue is already listed.
   void Schedule(const std::shared_ptr<SendQueue>& queue, bool urgent);
 
+  // Runs `task` on worker `worker` (0 to size() - 1), after the tasks posted
+  // to it before, ahead of its next flushes.
+  void Post(size_t worker, std::function<void()> task);
+
   size_t size() const { return workers_.size(); }
   // The worker that writes `queue`: always the same one.
   size_t WorkerOf(const SendQueue& queue) const { return queue.id() % workers_.size(); }
@@ -49,12 +54,14 @@ class SendWorkers {
     Worker();
     ~Worker();
     void Add(const std::shared_ptr<SendQueue>& queue, bool listed, bool urgent);
+    void Post(std::function<void()> task);
 
    private:
     void Run();
 
     absl::Mutex mu_;
     std::vector<std::shared_ptr<SendQueue>> listed_ ABSL_GUARDED_BY(mu_);
+    std::vector<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
     bool urgent_ ABSL_GUARDED_BY(mu_) = false;
     bool stopping_ ABSL_GUARDED_BY(mu_) = false;
     std::thread thread_;

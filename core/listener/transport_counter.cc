@@ -3,6 +3,10 @@
 
 #include <atomic>
 #include <cstring>
+#include <utility>
+
+#include "core/listener/fan_out.h"
+#include "core/media/rtp_progress.h"
 
 namespace rtsptest::core {
 namespace {
@@ -53,6 +57,21 @@ struct TcpTap {
   // Written by the stream's one send thread, read by anyone.
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> packets{0};
+  // The track's fan-out and this reader in it; both null when the reader
+  // stays with gst-rtsp-server.
+  std::shared_ptr<FanOut> fan_out;
+  std::shared_ptr<FanOut::Reader> reader;
+
+  ~TcpTap() {
+    if (reader != nullptr) reader->Leave();
+  }
+  bool FannedOut() const { return reader != nullptr && reader->joined(); }
+  // After gst-rtsp-server has sent the reader the item ending at `last`.
+  void HandOver(guint8 channel, int32_t last) {
+    if (reader != nullptr && last >= 0 && reader->waiting()) {
+      fan_out->Join(reader, channel, static_cast<uint16_t>(last));
+    }
+  }
 };
 
 constexpr char kTapKey[] = "rts-tcp-tap";
@@ -64,8 +83,12 @@ void Count(TcpTap* tap, uint64_t bytes, uint64_t packets) {
 
 gboolean TapRtp(GstBuffer* buffer, guint8 channel, gpointer data) {
   auto* tap = static_cast<TcpTap*>(data);
+  if (tap->FannedOut()) return TRUE;  // the fan-out counts what it queues
   gboolean sent = tap->send_rtp(buffer, channel, tap->user_data);
-  if (sent) Count(tap, gst_buffer_get_size(buffer), 1);
+  if (sent) {
+    Count(tap, gst_buffer_get_size(buffer), 1);
+    tap->HandOver(channel, LastSequenceOf(buffer));
+  }
   return sent;
 }
 
@@ -76,8 +99,12 @@ gboolean TapRtcp(GstBuffer* buffer, guint8 channel, gpointer data) {
 
 gboolean TapRtpList(GstBufferList* list, guint8 channel, gpointer data) {
   auto* tap = static_cast<TcpTap*>(data);
+  if (tap->FannedOut()) return TRUE;  // the fan-out counts what it queues
   gboolean sent = tap->send_rtp_list(list, channel, tap->list_user_data);
-  if (sent) Count(tap, gst_buffer_list_calculate_size(list), gst_buffer_list_length(list));
+  if (sent) {
+    Count(tap, gst_buffer_list_calculate_size(list), gst_buffer_list_length(list));
+    tap->HandOver(channel, LastSequenceOf(list));
+  }
   return sent;
 }
 
@@ -130,7 +157,8 @@ RtpCounts ReadUdpSinks(GstBin* bin, const char* host, int port) {
 
 }  // namespace
 
-bool CountTcpTransport(GstRTSPStreamTransport* transport, GstRTSPClient* client) {
+bool CountTcpTransport(GstRTSPStreamTransport* transport, GstRTSPClient* client,
+                       std::shared_ptr<SendQueue> queue) {
   const GstRTSPTransport* t = gst_rtsp_stream_transport_get_transport(transport);
   if (t == nullptr || t->lower_transport != GST_RTSP_LOWER_TRANS_TCP) return false;
   auto* head = reinterpret_cast<const TransportPrivateHead*>(transport->priv);
@@ -138,6 +166,10 @@ bool CountTcpTransport(GstRTSPStreamTransport* transport, GstRTSPClient* client)
   if (!LayoutMatches(transport, head, client)) return false;
   auto* tap = new TcpTap{head->send_rtp,      head->send_rtcp,      head->user_data,
                          head->send_rtp_list, head->send_rtcp_list, head->list_user_data};
+  if (queue != nullptr) {
+    tap->fan_out = FanOut::Of(gst_rtsp_stream_transport_get_stream(transport));
+    if (tap->fan_out != nullptr) tap->reader = std::make_shared<FanOut::Reader>(std::move(queue));
+  }
   // The client installed its callbacks without a destroy notify (it
   // outlives its transports), so replacing them frees nothing.
   gst_rtsp_stream_transport_set_callbacks(transport, &TapRtp, &TapRtcp, tap, nullptr);
@@ -147,14 +179,24 @@ bool CountTcpTransport(GstRTSPStreamTransport* transport, GstRTSPClient* client)
   return true;
 }
 
+void LeaveFanOut(GstRTSPStreamTransport* transport) {
+  auto* tap = static_cast<TcpTap*>(g_object_get_data(G_OBJECT(transport), kTapKey));
+  if (tap != nullptr && tap->reader != nullptr) tap->reader->Leave();
+}
+
 RtpCounts ReadTransportCounts(GstRTSPStreamTransport* transport) {
   const GstRTSPTransport* t = gst_rtsp_stream_transport_get_transport(transport);
   if (t == nullptr) return {};
   if (t->lower_transport == GST_RTSP_LOWER_TRANS_TCP) {
     auto* tap = static_cast<TcpTap*>(g_object_get_data(G_OBJECT(transport), kTapKey));
     if (tap == nullptr) return {};
-    return {tap->bytes.load(std::memory_order_relaxed),
-            tap->packets.load(std::memory_order_relaxed)};
+    RtpCounts counts{tap->bytes.load(std::memory_order_relaxed),
+                     tap->packets.load(std::memory_order_relaxed)};
+    if (tap->reader != nullptr) {
+      counts.bytes += tap->reader->bytes();
+      counts.packets += tap->reader->packets();
+    }
+    return counts;
   }
   GstRTSPStream* stream = gst_rtsp_stream_transport_get_stream(transport);
   if (stream == nullptr || t->destination == nullptr) return {};

@@ -8,12 +8,17 @@
 // not contend on anything.
 // UDP (unicast and multicast): the stream's multiudpsink keeps per-destination
 // counters already; ReadTransportCounts() asks it ("get-stats").
+//
+// The same wrapper hands a TCP reader over to its track's fan-out
+// (fan_out.h) once gst-rtsp-server has sent it its first RTP item: from then
+// on the fan-out writes the reader's RTP and the wrapper only counts.
 #ifndef RTSPTEST_CORE_LISTENER_TRANSPORT_COUNTER_H_
 #define RTSPTEST_CORE_LISTENER_TRANSPORT_COUNTER_H_
 
 #include <gst/rtsp-server/rtsp-server.h>
 
 #include <cstdint>
+#include <memory>
 
 namespace rtsptest::core {
 
@@ -22,12 +27,21 @@ struct RtpCounts {
   uint64_t packets = 0;
 };
 
+class SendQueue;
+
 // Wraps the TCP send callbacks that `client` installed on `transport` during
-// its SETUP, so that every RTP buffer it accepts is counted. Call on the
-// client's thread from its "setup-request" signal, before the transport
-// becomes active. Returns false (and counts nothing) when the transport is
-// not TCP or its callbacks cannot be wrapped safely (see the .cc).
-bool CountTcpTransport(GstRTSPStreamTransport* transport, GstRTSPClient* client);
+// its SETUP, so that every RTP buffer it accepts is counted, and, when the
+// stream has a fan-out and `queue` (the connection's batched output) is not
+// null, handed over to the fan-out after the first. Call on the client's
+// thread from its "setup-request" signal, before the transport becomes
+// active. Returns false (and counts nothing) when the transport is not TCP
+// or its callbacks cannot be wrapped safely (see the .cc).
+bool CountTcpTransport(GstRTSPStreamTransport* transport, GstRTSPClient* client,
+                       std::shared_ptr<SendQueue> queue);
+
+// Gives `transport`'s RTP back to gst-rtsp-server for good (a PAUSE: the
+// fan-out cannot know when gst-rtsp-server stops sending to it).
+void LeaveFanOut(GstRTSPStreamTransport* transport);
 
 // RTP sent so far to the reader of `transport`: the wrapper's counts for TCP,
 // the multiudpsink's for UDP. Zero when unknown.

@@ -19,6 +19,13 @@ int32_t LastSequenceOf(GstBufferList* packets) {
   return n > 0 ? LastSequenceOf(gst_buffer_list_get(packets, n - 1)) : -1;
 }
 
+int32_t FirstSequenceOf(GstBuffer* packet) { return LastSequenceOf(packet); }
+
+int32_t FirstSequenceOf(GstBufferList* packets) {
+  guint n = packets != nullptr ? gst_buffer_list_length(packets) : 0;
+  return n > 0 ? LastSequenceOf(gst_buffer_list_get(packets, 0)) : -1;
+}
+
 bool RtpProgress::Reached(int32_t sequence) const {
   if (sequence < 0) return true;
   int32_t last = last_.load();

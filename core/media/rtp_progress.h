@@ -19,6 +19,9 @@ namespace rtsptest::core {
 // `packets`; -1 if there is none or it is not RTP.
 int32_t LastSequenceOf(GstBuffer* packet);
 int32_t LastSequenceOf(GstBufferList* packets);
+// The sequence number of `packet`, or of the first packet of `packets`.
+int32_t FirstSequenceOf(GstBuffer* packet);
+int32_t FirstSequenceOf(GstBufferList* packets);
 
 class RtpProgress {
  public:

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/listener/fan_out.h"
+#include "core/listener/send_workers.h"
 
 namespace rtsptest::core {
 namespace {
@@ -23,14 +25,20 @@ constexpr absl::Duration kStartTimeout = absl::Seconds(10);
 // freezes, UDP readers included, until a real TCP reader's reports wake it.
 // Called on that send thread with no stream lock held; the transport's
 // backlog lock it takes again is recursive.
+// The anchor is handed every RTP item exactly once, so it is also where the
+// track's fan-out (core/listener/fan_out.h) takes them from.
 struct AnchorSink {
   GstRTSPStreamTransport* anchor;  // borrowed: the sink lives as long as it
   // The RTP items handed out, for the track's key-frame gate; null if ungated.
   std::shared_ptr<RtpProgress> progress;
+  std::shared_ptr<FanOut> fan_out;  // null when turned off
 
   template <typename Item>
   void Sent(Item* item, guint8 channel) {
-    if (progress != nullptr && channel % 2 == 0) progress->Saw(LastSequenceOf(item));
+    if (channel % 2 == 0) {
+      if (progress != nullptr) progress->Saw(LastSequenceOf(item));
+      if (fan_out != nullptr) fan_out->Deliver(item);
+    }
     gst_rtsp_stream_transport_message_sent(anchor);
   }
   static void Free(gpointer sink) { delete static_cast<AnchorSink*>(sink); }
@@ -107,10 +115,12 @@ absl::Status SharedMediaKeeper::Anchor(const AnchorProgressOf& progress_of) {
     // Takes ownership of the transport description.
     GstRTSPStreamTransport* anchor = gst_rtsp_stream_transport_new(stream, NewTcpTransport(i));
     std::shared_ptr<RtpProgress> progress = progress_of ? progress_of(stream) : nullptr;
+    std::shared_ptr<FanOut> fan_out = FanOut::Attach(stream, &SendWorkers::Shared());
     gst_rtsp_stream_transport_set_callbacks(anchor, &DropBuffer, &DropBuffer,
-                                            new AnchorSink{anchor, progress}, &AnchorSink::Free);
+                                            new AnchorSink{anchor, progress, fan_out},
+                                            &AnchorSink::Free);
     gst_rtsp_stream_transport_set_list_callbacks(anchor, &DropBufferList, &DropBufferList,
-                                                 new AnchorSink{anchor, progress},
+                                                 new AnchorSink{anchor, progress, fan_out},
                                                  &AnchorSink::Free);
     g_ptr_array_add(anchors_, anchor);
   }

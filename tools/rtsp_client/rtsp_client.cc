@@ -237,6 +237,10 @@ absl::StatusOr<RtspResponse> RtspClient::Play(absl::Duration timeout, absl::stri
   return Request("PLAY", url_, {absl::StrCat("Range: ", range)}, timeout);
 }
 
+absl::StatusOr<RtspResponse> RtspClient::Pause(absl::Duration timeout) {
+  return Request("PAUSE", url_, {}, timeout);
+}
+
 absl::Status RtspClient::Teardown(absl::Duration timeout) {
   return Request("TEARDOWN", url_, {}, timeout).status();
 }

@@ -45,6 +45,7 @@ class RtspClient {
   // PLAY with a Range header of `range` (a test may send one the server
   // cannot parse).
   absl::StatusOr<RtspResponse> Play(absl::Duration timeout, absl::string_view range = "npt=0.000-");
+  absl::StatusOr<RtspResponse> Pause(absl::Duration timeout);
   absl::Status Teardown(absl::Duration timeout);
 
   // Reads media for `duration` and returns the number of RTP packets seen

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "core/listener/send_workers.h"
 #include "gtest/gtest.h"
+#include "tests/core/listener/socket_pair.h"
 
 namespace rtsptest::core {
 namespace {
@@ -39,52 +40,6 @@ std::string Rtcp(uint8_t channel) {
   sr[1] = static_cast<char>(200);
   return std::string{'$', static_cast<char>(channel), 0, static_cast<char>(sr.size())} + sr;
 }
-
-class SocketPair {
- public:
-  SocketPair() {
-    int fds[2];
-    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-    writer_ = fds[0];
-    reader_ = fds[1];
-  }
-  ~SocketPair() {
-    close(writer_);
-    close(reader_);
-  }
-  int writer() const { return writer_; }
-
-  // Everything readable within `timeout`, until `want` bytes arrived.
-  std::string Read(size_t want, absl::Duration timeout = absl::Seconds(5)) {
-    std::string got;
-    const absl::Time deadline = absl::Now() + timeout;
-    while (got.size() < want && absl::Now() < deadline) {
-      pollfd pfd{reader_, POLLIN, 0};
-      if (poll(&pfd, 1, 50) <= 0) continue;
-      char buffer[65536];
-      const ssize_t n = read(reader_, buffer, sizeof(buffer));
-      if (n <= 0) break;
-      got.append(buffer, static_cast<size_t>(n));
-    }
-    return got;
-  }
-  bool ReaderSeesEnd(absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      pollfd pfd{reader_, POLLIN, 0};
-      if (poll(&pfd, 1, 50) <= 0) continue;
-      char buffer[65536];
-      const ssize_t n = read(reader_, buffer, sizeof(buffer));
-      if (n == 0) return true;
-      if (n < 0) return errno != EAGAIN;
-    }
-    return false;
-  }
-
- private:
-  int writer_ = -1;
-  int reader_ = -1;
-};
 
 TEST(EndsABatchTest, RtspMessagesEndABatch) {
   EXPECT_TRUE(EndsABatch("RTSP/1.0 200 OK\r\nCSeq: 2\r\n\r\n"));
