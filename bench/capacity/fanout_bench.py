@@ -70,7 +70,9 @@ def start_server(kind, workdir):
     env = dict(os.environ)
     if kind == "ours-unbatched":  # ours with gst-rtsp-server's own writes
         env["RTSP_TEST_SEND_BATCHING"] = "off"
-    if kind in ("ours", "ours-unbatched"):
+    if kind == "ours-no-fanout":  # batched, but every reader on gst's send thread
+        env["RTSP_TEST_FANOUT"] = "off"
+    if kind in ("ours", "ours-unbatched", "ours-no-fanout"):
         config = os.path.join(workdir, f"{kind}.yaml")
         params = ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}"
                            for k, v in PARAMS.items())
@@ -192,7 +194,8 @@ def svg(results, path):
     ymax = max(max(y for _, y in points) * 1.1, 100)
     sx = lambda x: pad + x / xmax * (width - 2 * pad)
     sy = lambda y: height - pad - y / ymax * (height - 2 * pad)
-    colors = {"ours": "#1f77b4", "ours-unbatched": "#2ca02c", "baseline": "#d62728"}
+    colors = {"ours": "#1f77b4", "ours-unbatched": "#2ca02c", "ours-no-fanout": "#ff7f0e",
+              "baseline": "#d62728"}
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'font-family="sans-serif" font-size="12">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
@@ -224,7 +227,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--servers", default="ours,baseline",
-                        help="any of ours, ours-unbatched (RTSP_TEST_SEND_BATCHING=off), baseline")
+                        help="any of ours, ours-no-fanout (RTSP_TEST_FANOUT=off), "
+                             "ours-unbatched (RTSP_TEST_SEND_BATCHING=off), baseline")
     parser.add_argument("--steps", default="500,1000,1500,2000,3000,4000,5000,6000")
     parser.add_argument("--ramp", type=float, default=100, help="readers started per second")
     parser.add_argument("--hold", type=float, default=15, help="seconds of play after the ramp")
