@@ -8,13 +8,14 @@ CONFIG ?= config/default.yaml
 SERVER_ARGS ?= --http_port=8080
 PACKAGES := $(shell grep -v '^\s*\#' bazel/debian-packages.txt | grep -v '^\s*$$')
 
-.PHONY: run test deps build bench bench-smoke clean help check-layers fuzz fuzz-smoke
+.PHONY: run test deps build bench bench-smoke soak clean help check-layers fuzz fuzz-smoke
 
 help:
 	@echo "make run    install missing Debian packages, build, start the server ($(CONFIG))"
 	@echo "make test   install missing Debian packages, build, run every test"
 	@echo "make build  build everything"
 	@echo "make bench  run the benchmarks (see docs/benchmarks.md)"
+	@echo "make soak   30 minutes of churn, faults and API calls; RSS and descriptors flat"
 	@echo "make deploy-check  the CDK app's assertion tests, cdk-nag and synth --strict"
 	@echo "make fuzz   run the fuzz targets for 5 minutes each (docs/security.md)"
 
@@ -55,6 +56,11 @@ check-layers:
 
 bench: build
 	bench/run_all.sh
+
+# The soak scenario: 30 minutes of reader churn, faults and control API
+# calls; RSS and descriptors must stay flat (docs/benchmarks.md, "Soak").
+soak: build
+	python3 bench/capacity/soak_bench.py --minutes 30 --json_out /tmp/soak.json
 
 # The fan-out scenario in seconds (20 readers on our server and on the stock
 # baseline, through rtsp_bench), so that the benchmark tools never rot.
