@@ -73,20 +73,26 @@ FanOut::FanOut(SendWorkers* workers) : workers_(workers) {
   for (size_t i = 0; i < workers->size(); ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
-void FanOut::Deliver(GstBuffer* packet) { DeliverItem(packet); }
-void FanOut::Deliver(GstBufferList* packets) { DeliverItem(packets); }
+void FanOut::Deliver(GstBuffer* packet) { DeliverItem(packet, false); }
+void FanOut::Deliver(GstBufferList* packets) { DeliverItem(packets, false); }
+void FanOut::DeliverRtcp(GstBuffer* packet) { DeliverItem(packet, true); }
+void FanOut::DeliverRtcp(GstBufferList* packets) { DeliverItem(packets, true); }
 
 template <typename Item>
-void FanOut::DeliverItem(Item* item) {
+void FanOut::DeliverItem(Item* item, bool rtcp) {
   if (readers() == 0) return;
-  const int32_t first = FirstSequenceOf(item);
-  if (first < 0) return;  // not RTP
   auto framed = std::make_shared<Framed>();
-  framed->first_sequence = static_cast<uint16_t>(first);
+  framed->rtcp = rtcp;
+  if (!rtcp) {
+    const int32_t first = FirstSequenceOf(item);
+    if (first < 0) return;  // not RTP
+    framed->first_sequence = static_cast<uint16_t>(first);
+  }
   framed->rtp_bytes = RtpBytes(item);
   framed->packets = PacketCount(item);
-  for (size_t channel = 0; channel < channel_readers_.size(); ++channel) {
-    if (channel_readers_[channel].load(std::memory_order_relaxed) <= 0) continue;
+  const auto& channel_readers = channel_readers_[rtcp ? 1 : 0];
+  for (size_t channel = 0; channel < channel_readers.size(); ++channel) {
+    if (channel_readers[channel].load(std::memory_order_relaxed) <= 0) continue;
     std::string bytes;
     AppendFrames(item, static_cast<uint8_t>(channel), bytes);
     if (framed->by_channel.empty()) framed->ends_batch = EndsABatch(bytes);
@@ -98,14 +104,17 @@ void FanOut::DeliverItem(Item* item) {
   }
 }
 
-bool FanOut::Join(const std::shared_ptr<Reader>& reader, uint8_t channel, uint16_t last_sequence) {
+bool FanOut::Join(const std::shared_ptr<Reader>& reader, uint8_t channel, uint8_t rtcp_channel,
+                  uint16_t last_sequence) {
   Reader::State waiting = Reader::State::kWaiting;
   // The fields are set before the reader is listed; its worker reads them
   // under the shard's lock.
   reader->channel_ = channel;
+  reader->rtcp_channel_ = rtcp_channel;
   reader->first_sequence_ = static_cast<uint16_t>(last_sequence + 1);
   if (!reader->state_.compare_exchange_strong(waiting, Reader::State::kJoined)) return false;
-  channel_readers_[channel].fetch_add(1, std::memory_order_relaxed);
+  channel_readers_[0][channel].fetch_add(1, std::memory_order_relaxed);
+  channel_readers_[1][rtcp_channel].fetch_add(1, std::memory_order_relaxed);
   Shard& shard = *shards_[workers_->WorkerOf(*reader->queue_)];
   {
     absl::MutexLock lock(&shard.mu);
@@ -125,9 +134,8 @@ const std::string* FanOut::Framed::For(uint8_t channel) const {
 
 void FanOut::Write(size_t index, const Framed& item) {
   Shard& shard = *shards_[index];
-  // Written after the lock is let go. The pointers stay valid: only this
-  // worker removes readers from its shard.
-  thread_local std::vector<Reader*> appended;
+  // Listed for writing after the lock is let go.
+  thread_local std::vector<std::shared_ptr<SendQueue>> appended;
   appended.clear();
   {
     absl::MutexLock lock(&shard.mu);
@@ -138,28 +146,32 @@ void FanOut::Write(size_t index, const Framed& item) {
         continue;
       }
       ++i;
-      if (!reader.started_) {
+      if (item.rtcp) {
+        if (!reader.started_) continue;  // its first RTP item is still to come
+      } else if (!reader.started_) {
         if (Before(item.first_sequence, reader.first_sequence_)) continue;  // gst sent it
         reader.started_ = true;
       }
-      const std::string* bytes = item.For(reader.channel_);
+      const std::string* bytes = item.For(item.rtcp ? reader.rtcp_channel_ : reader.channel_);
       if (bytes == nullptr) continue;  // framed before the reader joined
       reader.queue_->Append({*bytes});
-      reader.bytes_.fetch_add(item.rtp_bytes, std::memory_order_relaxed);
-      reader.packets_.fetch_add(item.packets, std::memory_order_relaxed);
-      appended.push_back(&reader);
+      if (!item.rtcp) {
+        reader.bytes_.fetch_add(item.rtp_bytes, std::memory_order_relaxed);
+        reader.packets_.fetch_add(item.packets, std::memory_order_relaxed);
+      }
+      appended.push_back(reader.queue_);
     }
   }
-  for (Reader* reader : appended) {
-    // A full socket is tried again by the worker's own schedule.
-    if (!item.ends_batch || reader->queue_->Flush()) workers_->Schedule(reader->queue_, false);
-  }
+  // Written by this worker after the tasks that are already waiting: when it
+  // falls behind, several items leave in one write per reader.
+  workers_->Schedule(appended, item.ends_batch);
 }
 
 void FanOut::Drop(Shard& shard, size_t position) {
   std::swap(shard.readers[position], shard.readers.back());
   Reader& dropped = *shard.readers.back();
-  channel_readers_[dropped.channel_].fetch_sub(1, std::memory_order_relaxed);
+  channel_readers_[0][dropped.channel_].fetch_sub(1, std::memory_order_relaxed);
+  channel_readers_[1][dropped.rtcp_channel_].fetch_sub(1, std::memory_order_relaxed);
   dropped.Leave();
   shard.readers.pop_back();
   shard.count.fetch_sub(1, std::memory_order_relaxed);

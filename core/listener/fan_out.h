@@ -19,8 +19,11 @@
 // so the key-frame gate still chooses where a reader starts: its transport's
 // send callback (transport_counter.h) calls Join() with that item's last
 // sequence number, the fan-out writes from the next one on, and the callback
-// only counts from then. gst-rtsp-server keeps the transport, the session,
-// RTCP and every RTSP answer. A reader that pauses is handed back for good
+// only counts from then. The fan-out also writes the track's RTCP (the
+// sender reports) to the readers it has started, so that the transport can
+// then be taken out of gst-rtsp-server's send loop altogether
+// (transport_counter.h). gst-rtsp-server keeps the transport, the session
+// and every RTSP answer. A reader that pauses is handed back for good
 // (Reader::Leave); one whose connection closes is dropped.
 #ifndef RTSPTEST_CORE_LISTENER_FAN_OUT_H_
 #define RTSPTEST_CORE_LISTENER_FAN_OUT_H_
@@ -71,6 +74,7 @@ class FanOut : public std::enable_shared_from_this<FanOut> {
     std::atomic<State> state_{State::kWaiting};
     // Set by Join(); read by the reader's worker.
     uint8_t channel_ = 0;
+    uint8_t rtcp_channel_ = 1;
     uint16_t first_sequence_ = 0;
     // The reader's worker only: the first item has been written.
     bool started_ = false;
@@ -96,19 +100,29 @@ class FanOut : public std::enable_shared_from_this<FanOut> {
   // One RTP item of the track, on the stream's send thread, in order.
   void Deliver(GstBuffer* packet);
   void Deliver(GstBufferList* packets);
+  // One RTCP item of the track (sender reports), on the same thread. Goes
+  // to the readers that have had their first RTP item from the fan-out.
+  void DeliverRtcp(GstBuffer* packet);
+  void DeliverRtcp(GstBufferList* packets);
 
   // Writes `reader`'s RTP on interleaved `channel` from the item after the
-  // one whose last sequence number is `last_sequence`. On the stream's send
-  // thread, between two items. False (and nothing changes) unless the
-  // reader is waiting.
-  bool Join(const std::shared_ptr<Reader>& reader, uint8_t channel, uint16_t last_sequence);
+  // one whose last sequence number is `last_sequence`, and its RTCP on
+  // `rtcp_channel`. On the stream's send thread, between two items. False
+  // (and nothing changes) unless the reader is waiting.
+  bool Join(const std::shared_ptr<Reader>& reader, uint8_t channel, uint8_t rtcp_channel,
+            uint16_t last_sequence);
 
   // Readers joined now.
   size_t readers() const { return readers_.load(std::memory_order_relaxed); }
+  // Joined readers whose transports gst-rtsp-server no longer lists
+  // (transport_counter.h), so that reader counts can still include them.
+  void CountUnlisted(int delta) { unlisted_.fetch_add(delta, std::memory_order_relaxed); }
+  int unlisted() const { return unlisted_.load(std::memory_order_relaxed); }
 
  private:
   // One item, framed for each channel in use; shared by the workers' tasks.
   struct Framed {
+    bool rtcp = false;
     uint16_t first_sequence = 0;
     bool ends_batch = false;
     uint64_t rtp_bytes = 0;
@@ -124,7 +138,7 @@ class FanOut : public std::enable_shared_from_this<FanOut> {
   };
 
   template <typename Item>
-  void DeliverItem(Item* item);
+  void DeliverItem(Item* item, bool rtcp);
   // On worker `index`: appends `item` to that worker's readers and writes
   // out those whose batch it ends.
   void Write(size_t index, const Framed& item);
@@ -133,7 +147,9 @@ class FanOut : public std::enable_shared_from_this<FanOut> {
   SendWorkers* const workers_;
   std::vector<std::unique_ptr<Shard>> shards_;  // one per worker
   std::atomic<size_t> readers_{0};
-  std::array<std::atomic<int>, 256> channel_readers_{};
+  std::atomic<int> unlisted_{0};
+  // Readers per interleaved channel: [0] of RTP, [1] of RTCP.
+  std::array<std::array<std::atomic<int>, 256>, 2> channel_readers_{};
 };
 
 }  // namespace rtsptest::core

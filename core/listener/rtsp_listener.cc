@@ -590,6 +590,30 @@ void RtspListener::Unmount(absl::string_view path) {
 
 namespace {
 
+// Calls `change` on every transport of the request's session media.
+void ForEachTransport(GstRTSPContext* context, void (*change)(GstRTSPStreamTransport*)) {
+  if (context == nullptr || context->sessmedia == nullptr) return;
+  GPtrArray* transports = gst_rtsp_session_media_get_transports(context->sessmedia);
+  if (transports == nullptr) return;
+  for (guint i = 0; i < transports->len; ++i) {
+    change(static_cast<GstRTSPStreamTransport*>(g_ptr_array_index(transports, i)));
+  }
+  g_ptr_array_unref(transports);
+}
+
+// "pre-pause-request", "pre-teardown-request": the readers leave their
+// fan-outs (transport_counter.h).
+GstRTSPStatusCode LeaveFanOuts(GstRTSPClient*, GstRTSPContext* context, gpointer) {
+  ForEachTransport(context, &LeaveFanOut);
+  return GST_RTSP_STS_OK;
+}
+
+// "pre-play-request": gst-rtsp-server finds the transports in their streams.
+GstRTSPStatusCode RelistTransports(GstRTSPClient*, GstRTSPContext* context, gpointer) {
+  ForEachTransport(context, &RelistTransport);
+  return GST_RTSP_STS_OK;
+}
+
 // Finds whether a client has a session on a given media.
 struct MediaSearch {
   GstRTSPMedia* media;
@@ -874,7 +898,9 @@ void RtspListener::OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpoi
   g_signal_connect(client, "closed", G_CALLBACK(&RtspListener::OnClientClosed), self);
   g_signal_connect(client, "pre-options-request", G_CALLBACK(&ListServedMethods), nullptr);
   g_signal_connect(client, "setup-request", G_CALLBACK(&RtspListener::OnSetupRequest), self);
-  g_signal_connect(client, "pre-pause-request", G_CALLBACK(&RtspListener::OnPrePauseRequest), self);
+  g_signal_connect(client, "pre-pause-request", G_CALLBACK(&LeaveFanOuts), nullptr);
+  g_signal_connect(client, "pre-teardown-request", G_CALLBACK(&LeaveFanOuts), nullptr);
+  g_signal_connect(client, "pre-play-request", G_CALLBACK(&RelistTransports), nullptr);
   g_signal_connect(client, "send-message", G_CALLBACK(&RtspListener::OnSendMessage), self);
   if (listener->play_observer_) {
     g_signal_connect(client, "pre-play-request", G_CALLBACK(&RtspListener::OnPrePlayRequest), self);
@@ -948,18 +974,6 @@ void RtspListener::OnSetupRequest(GstRTSPClient* client, GstRTSPContext* context
   GSocket* socket =
       connection != nullptr ? gst_rtsp_connection_get_write_socket(connection) : nullptr;
   CountTcpTransport(context->trans, client, socket != nullptr ? BatchedQueueOf(socket) : nullptr);
-}
-
-GstRTSPStatusCode RtspListener::OnPrePauseRequest(GstRTSPClient*, GstRTSPContext* context,
-                                                  gpointer) {
-  if (context != nullptr && context->sessmedia != nullptr) {
-    GPtrArray* transports = gst_rtsp_session_media_get_transports(context->sessmedia);
-    for (guint i = 0; transports != nullptr && i < transports->len; ++i) {
-      LeaveFanOut(static_cast<GstRTSPStreamTransport*>(g_ptr_array_index(transports, i)));
-    }
-    if (transports != nullptr) g_ptr_array_unref(transports);
-  }
-  return GST_RTSP_STS_OK;
 }
 
 void RtspListener::OnSendMessage(GstRTSPClient* client, GstRTSPContext* context,

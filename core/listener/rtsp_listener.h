@@ -196,8 +196,6 @@ class RtspListener {
                                             gpointer self);
   static void OnPlayRequest(GstRTSPClient* client, GstRTSPContext* context, gpointer self);
   static void OnSetupRequest(GstRTSPClient* client, GstRTSPContext* context, gpointer self);
-  static GstRTSPStatusCode OnPrePauseRequest(GstRTSPClient* client, GstRTSPContext* context,
-                                             gpointer self);
   static void OnSendMessage(GstRTSPClient* client, GstRTSPContext* context, GstRTSPMessage* message,
                             gpointer self);
   absl::Status AttachListeningSource();

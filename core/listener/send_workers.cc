@@ -31,6 +31,23 @@ void SendWorkers::Schedule(const std::shared_ptr<SendQueue>& queue, bool urgent)
   workers_[WorkerOf(*queue)]->Add(queue, listed, urgent);
 }
 
+void SendWorkers::Schedule(absl::Span<const std::shared_ptr<SendQueue>> queues, bool urgent) {
+  thread_local std::vector<std::vector<std::shared_ptr<SendQueue>>> fresh;
+  thread_local std::vector<bool> touched;
+  fresh.resize(workers_.size());
+  touched.assign(workers_.size(), false);
+  for (const auto& queue : queues) {
+    const size_t worker = WorkerOf(*queue);
+    touched[worker] = true;
+    if (!queue->scheduled().exchange(true, std::memory_order_acq_rel)) {
+      fresh[worker].push_back(queue);
+    }
+  }
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    if (!fresh[i].empty() || (urgent && touched[i])) workers_[i]->AddAll(fresh[i], urgent);
+  }
+}
+
 void SendWorkers::Post(size_t worker, std::function<void()> task) {
   workers_[worker % workers_.size()]->Post(std::move(task));
 }
@@ -50,6 +67,13 @@ SendWorkers::Worker::~Worker() {
 void SendWorkers::Worker::Add(const std::shared_ptr<SendQueue>& queue, bool listed, bool urgent) {
   absl::MutexLock lock(&mu_);
   if (!listed) listed_.push_back(queue);
+  if (urgent) urgent_ = true;
+}
+
+void SendWorkers::Worker::AddAll(std::vector<std::shared_ptr<SendQueue>>& queues, bool urgent) {
+  absl::MutexLock lock(&mu_);
+  for (auto& queue : queues) listed_.push_back(std::move(queue));
+  queues.clear();
   if (urgent) urgent_ = true;
 }
 

@@ -17,6 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "core/listener/send_queue.h"
 
 namespace rtsptest::core {
@@ -39,6 +40,10 @@ class SendWorkers {
   // Has `queue` flushed by its worker: now if `urgent`, else within
   // kLazyFlush. Cheap when the queue is already listed.
   void Schedule(const std::shared_ptr<SendQueue>& queue, bool urgent);
+  // The same for many queues, taking each worker's lock once. An urgent
+  // flush runs after the tasks already posted to the worker, so a worker
+  // that is behind writes several of a reader's items at once.
+  void Schedule(absl::Span<const std::shared_ptr<SendQueue>> queues, bool urgent);
 
   // Runs `task` on worker `worker` (0 to size() - 1), after the tasks posted
   // to it before, ahead of its next flushes.
@@ -54,6 +59,7 @@ class SendWorkers {
     Worker();
     ~Worker();
     void Add(const std::shared_ptr<SendQueue>& queue, bool listed, bool urgent);
+    void AddAll(std::vector<std::shared_ptr<SendQueue>>& queues, bool urgent);
     void Post(std::function<void()> task);
 
    private:

@@ -47,6 +47,8 @@ struct TransportPrivateHead {
 
 // The client's callbacks and this reader's counts. Owned by the transport
 // (object data), so it lives exactly as long as the callbacks that use it.
+constexpr char kTapKey[] = "rts-tcp-tap";
+
 struct TcpTap {
   GstRTSPSendFunc send_rtp;
   GstRTSPSendFunc send_rtcp;
@@ -61,29 +63,92 @@ struct TcpTap {
   // stays with gst-rtsp-server.
   std::shared_ptr<FanOut> fan_out;
   std::shared_ptr<FanOut::Reader> reader;
+  // The transport (borrowed: it owns the tap), the interleaved channel of
+  // its RTCP, and the main context of its client's thread (a reference),
+  // where it is taken out of and put back in the stream's list.
+  GstRTSPStreamTransport* transport = nullptr;
+  guint8 rtcp_channel = 1;
+  GMainContext* client_context = nullptr;
+  // An Unlist job is queued on the client's thread.
+  std::atomic<bool> unlist_queued{false};
+  // The client's thread only: the stream no longer lists the transport.
+  bool unlisted = false;
 
   ~TcpTap() {
     if (reader != nullptr) reader->Leave();
+    if (unlisted) fan_out->CountUnlisted(-1);
+    if (client_context != nullptr) g_main_context_unref(client_context);
   }
   bool FannedOut() const { return reader != nullptr && reader->joined(); }
   // After gst-rtsp-server has sent the reader the item ending at `last`.
   void HandOver(guint8 channel, int32_t last) {
     if (reader != nullptr && last >= 0 && reader->waiting()) {
-      fan_out->Join(reader, channel, static_cast<uint16_t>(last));
+      fan_out->Join(reader, channel, rtcp_channel, static_cast<uint16_t>(last));
     }
   }
+  // gst-rtsp-server handed the fan-out's reader an item: take the transport
+  // out of its send loop, whose work per item grows with the transports it
+  // lists (rtsp-stream.c, send_tcp_message: a backlog, locks and a callback
+  // per reader). Not from here: the send thread holds the transport's
+  // backlog lock, which removing takes.
+  void UnlistSoon();
+  // On the client's thread: takes the transport out of the stream's list,
+  // or puts it back (before gst-rtsp-server changes its state itself).
+  void Unlist();
+  void Relist();
 };
 
-constexpr char kTapKey[] = "rts-tcp-tap";
+gboolean RunUnlist(gpointer data) {
+  auto* transport = static_cast<GstRTSPStreamTransport*>(data);
+  auto* tap = static_cast<TcpTap*>(g_object_get_data(G_OBJECT(transport), kTapKey));
+  if (tap != nullptr) tap->Unlist();
+  return G_SOURCE_REMOVE;
+}
+
+void TcpTap::UnlistSoon() {
+  if (client_context == nullptr || unlist_queued.exchange(true)) return;
+  GSource* source = g_idle_source_new();
+  g_source_set_callback(source, &RunUnlist, g_object_ref(transport), g_object_unref);
+  g_source_attach(source, client_context);
+  g_source_unref(source);
+}
+
+void TcpTap::Unlist() {
+  unlist_queued.store(false);
+  if (unlisted || !FannedOut()) return;
+  GstRTSPStream* stream = gst_rtsp_stream_transport_get_stream(transport);
+  GstBin* bin = gst_rtsp_stream_get_joined_bin(stream);
+  if (bin == nullptr) return;  // the stream is going away
+  gst_object_unref(bin);
+  // False when gst-rtsp-server has taken it out itself (a close).
+  if (!gst_rtsp_stream_remove_transport(stream, transport)) return;
+  unlisted = true;
+  fan_out->CountUnlisted(1);
+}
+
+void TcpTap::Relist() {
+  if (!unlisted) return;
+  unlisted = false;
+  fan_out->CountUnlisted(-1);
+  GstRTSPStream* stream = gst_rtsp_stream_transport_get_stream(transport);
+  GstBin* bin = gst_rtsp_stream_get_joined_bin(stream);
+  if (bin == nullptr) return;  // the stream is going away
+  gst_object_unref(bin);
+  gst_rtsp_stream_add_transport(stream, transport);
+}
 
 void Count(TcpTap* tap, uint64_t bytes, uint64_t packets) {
   tap->bytes.fetch_add(bytes, std::memory_order_relaxed);
   tap->packets.fetch_add(packets, std::memory_order_relaxed);
 }
 
+// A fanned-out reader's items are written by the fan-out, which counts them.
 gboolean TapRtp(GstBuffer* buffer, guint8 channel, gpointer data) {
   auto* tap = static_cast<TcpTap*>(data);
-  if (tap->FannedOut()) return TRUE;  // the fan-out counts what it queues
+  if (tap->FannedOut()) {
+    tap->UnlistSoon();
+    return TRUE;
+  }
   gboolean sent = tap->send_rtp(buffer, channel, tap->user_data);
   if (sent) {
     Count(tap, gst_buffer_get_size(buffer), 1);
@@ -94,12 +159,16 @@ gboolean TapRtp(GstBuffer* buffer, guint8 channel, gpointer data) {
 
 gboolean TapRtcp(GstBuffer* buffer, guint8 channel, gpointer data) {
   auto* tap = static_cast<TcpTap*>(data);
+  if (tap->FannedOut()) return TRUE;
   return tap->send_rtcp(buffer, channel, tap->user_data);
 }
 
 gboolean TapRtpList(GstBufferList* list, guint8 channel, gpointer data) {
   auto* tap = static_cast<TcpTap*>(data);
-  if (tap->FannedOut()) return TRUE;  // the fan-out counts what it queues
+  if (tap->FannedOut()) {
+    tap->UnlistSoon();
+    return TRUE;
+  }
   gboolean sent = tap->send_rtp_list(list, channel, tap->list_user_data);
   if (sent) {
     Count(tap, gst_buffer_list_calculate_size(list), gst_buffer_list_length(list));
@@ -110,6 +179,7 @@ gboolean TapRtpList(GstBufferList* list, guint8 channel, gpointer data) {
 
 gboolean TapRtcpList(GstBufferList* list, guint8 channel, gpointer data) {
   auto* tap = static_cast<TcpTap*>(data);
+  if (tap->FannedOut()) return TRUE;
   return tap->send_rtcp_list(list, channel, tap->list_user_data);
 }
 
@@ -170,6 +240,13 @@ bool CountTcpTransport(GstRTSPStreamTransport* transport, GstRTSPClient* client,
     tap->fan_out = FanOut::Of(gst_rtsp_stream_transport_get_stream(transport));
     if (tap->fan_out != nullptr) tap->reader = std::make_shared<FanOut::Reader>(std::move(queue));
   }
+  tap->transport = transport;
+  tap->rtcp_channel = static_cast<guint8>(t->interleaved.max);
+  // Called from the client's watch: its context is the client's thread.
+  GSource* current = g_main_current_source();
+  if (tap->reader != nullptr && current != nullptr && g_source_get_context(current) != nullptr) {
+    tap->client_context = g_main_context_ref(g_source_get_context(current));
+  }
   // The client installed its callbacks without a destroy notify (it
   // outlives its transports), so replacing them frees nothing.
   gst_rtsp_stream_transport_set_callbacks(transport, &TapRtp, &TapRtcp, tap, nullptr);
@@ -179,9 +256,16 @@ bool CountTcpTransport(GstRTSPStreamTransport* transport, GstRTSPClient* client,
   return true;
 }
 
+void RelistTransport(GstRTSPStreamTransport* transport) {
+  auto* tap = static_cast<TcpTap*>(g_object_get_data(G_OBJECT(transport), kTapKey));
+  if (tap != nullptr) tap->Relist();
+}
+
 void LeaveFanOut(GstRTSPStreamTransport* transport) {
   auto* tap = static_cast<TcpTap*>(g_object_get_data(G_OBJECT(transport), kTapKey));
-  if (tap != nullptr && tap->reader != nullptr) tap->reader->Leave();
+  if (tap == nullptr || tap->reader == nullptr) return;
+  tap->reader->Leave();
+  tap->Relist();
 }
 
 RtpCounts ReadTransportCounts(GstRTSPStreamTransport* transport) {

@@ -11,7 +11,14 @@
 //
 // The same wrapper hands a TCP reader over to its track's fan-out
 // (fan_out.h) once gst-rtsp-server has sent it its first RTP item: from then
-// on the fan-out writes the reader's RTP and the wrapper only counts.
+// on the fan-out writes the reader's RTP and RTCP, and the transport is
+// taken out of the stream's list (on its client's thread), so that
+// gst-rtsp-server's send loop no longer does work for it. It is put back
+// before a PLAY, PAUSE or TEARDOWN of the reader, so that gst-rtsp-server
+// finds it where it left it. A connection that closes without a TEARDOWN
+// leaves it out: the media then counts one active transport too many
+// (rtsp-media.c, n_active), which changes nothing while the stream's anchor
+// (core/media/shared_media_keeper.h) keeps the media active for its life.
 #ifndef RTSPTEST_CORE_LISTENER_TRANSPORT_COUNTER_H_
 #define RTSPTEST_CORE_LISTENER_TRANSPORT_COUNTER_H_
 
@@ -39,8 +46,14 @@ class SendQueue;
 bool CountTcpTransport(GstRTSPStreamTransport* transport, GstRTSPClient* client,
                        std::shared_ptr<SendQueue> queue);
 
-// Gives `transport`'s RTP back to gst-rtsp-server for good (a PAUSE: the
-// fan-out cannot know when gst-rtsp-server stops sending to it).
+// A PLAY of the reader of `transport` is about to run: puts the transport
+// back in its stream's list if the fan-out had taken it out. On the
+// client's thread ("pre-play-request").
+void RelistTransport(GstRTSPStreamTransport* transport);
+
+// Gives `transport`'s RTP back to gst-rtsp-server for good (a PAUSE or a
+// TEARDOWN: the fan-out cannot know when gst-rtsp-server stops sending to
+// it), and puts it back in its stream's list. On the client's thread.
 void LeaveFanOut(GstRTSPStreamTransport* transport);
 
 // RTP sent so far to the reader of `transport`: the wrapper's counts for TCP,

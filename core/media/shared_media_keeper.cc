@@ -38,6 +38,8 @@ struct AnchorSink {
     if (channel % 2 == 0) {
       if (progress != nullptr) progress->Saw(LastSequenceOf(item));
       if (fan_out != nullptr) fan_out->Deliver(item);
+    } else if (fan_out != nullptr) {
+      fan_out->DeliverRtcp(item);
     }
     gst_rtsp_stream_transport_message_sent(anchor);
   }
@@ -177,6 +179,9 @@ int SharedMediaKeeper::readers() const {
   GList* transports = gst_rtsp_stream_transport_filter(stream, nullptr, nullptr);
   int count = static_cast<int>(g_list_length(transports)) - (anchors_ != nullptr ? 1 : 0);
   g_list_free_full(transports, g_object_unref);
+  // Readers of the fan-out are no longer listed by the stream.
+  std::shared_ptr<FanOut> fan_out = FanOut::Of(stream);
+  if (fan_out != nullptr) count += fan_out->unlisted();
   return count;
 }
 

@@ -1,6 +1,7 @@
 // FanOut: each joined reader gets every RTP item after its join point, framed
-// on its own interleaved channel, in order; nothing before it, nothing after
-// it leaves; and a reader whose connection closed is let go.
+// on its own interleaved channel, in order, and the track's RTCP once it has
+// started; nothing before it, nothing after it leaves; and a reader whose
+// connection closed is let go.
 #include "core/listener/fan_out.h"
 
 #include <gst/rtp/gstrtpbuffer.h>
@@ -40,6 +41,20 @@ void Deliver(FanOut& fan_out, uint16_t seq) {
   gst_buffer_unref(packet);
 }
 
+// An RTCP sender report of the same size as Packet(); Frames() reads its
+// length field (bytes 2-3) where an RTP packet has its sequence number.
+constexpr int kRtcpMark = 7777;
+void DeliverRtcp(FanOut& fan_out) {
+  std::string bytes(12 + kPayload, '\0');
+  bytes[0] = static_cast<char>(0x80);
+  bytes[1] = static_cast<char>(200);
+  bytes[2] = static_cast<char>(kRtcpMark >> 8);
+  bytes[3] = static_cast<char>(kRtcpMark & 0xff);
+  GstBuffer* packet = gst_buffer_new_memdup(bytes.data(), bytes.size());
+  fan_out.DeliverRtcp(packet);
+  gst_buffer_unref(packet);
+}
+
 // What came over the wire: (channel, sequence number) per frame.
 struct Frame {
   int channel;
@@ -76,7 +91,7 @@ class FanOutTest : public ::testing::Test {
 TEST_F(FanOutTest, AJoinedReaderGetsEveryLaterItemInOrderAndNothingBefore) {
   Reader reader;
   Deliver(*fan_out_, 10);  // nobody joined: goes nowhere
-  ASSERT_TRUE(fan_out_->Join(reader.member, 0, 10));
+  ASSERT_TRUE(fan_out_->Join(reader.member, 0, 1, 10));
   for (uint16_t seq = 11; seq <= 30; ++seq) Deliver(*fan_out_, seq);
 
   std::vector<Frame> expected;
@@ -90,11 +105,11 @@ TEST_F(FanOutTest, ItemsUpToTheJoinPointAreLeftToGstEvenIfFramedLater) {
   // The item gst-rtsp-server sent itself (seq 41) may still be on its way to
   // the worker when the reader joins; the reader must not get it twice.
   Reader early;
-  ASSERT_TRUE(fan_out_->Join(early.member, 0, 39));
+  ASSERT_TRUE(fan_out_->Join(early.member, 0, 1, 39));
   Deliver(*fan_out_, 40);
   Deliver(*fan_out_, 41);
   Reader late;
-  ASSERT_TRUE(fan_out_->Join(late.member, 0, 41));
+  ASSERT_TRUE(fan_out_->Join(late.member, 0, 1, 41));
   Deliver(*fan_out_, 42);
 
   EXPECT_EQ(Frames(late.wire.Read(kFrameSize)), (std::vector<Frame>{{0, 42}}));
@@ -104,17 +119,34 @@ TEST_F(FanOutTest, ItemsUpToTheJoinPointAreLeftToGstEvenIfFramedLater) {
 
 TEST_F(FanOutTest, EachReaderGetsItsOwnInterleavedChannel) {
   Reader on_zero, on_four;
-  ASSERT_TRUE(fan_out_->Join(on_zero.member, 0, 99));
-  ASSERT_TRUE(fan_out_->Join(on_four.member, 4, 99));
+  ASSERT_TRUE(fan_out_->Join(on_zero.member, 0, 1, 99));
+  ASSERT_TRUE(fan_out_->Join(on_four.member, 4, 5, 99));
   Deliver(*fan_out_, 100);
 
   EXPECT_EQ(Frames(on_zero.wire.Read(kFrameSize)), (std::vector<Frame>{{0, 100}}));
   EXPECT_EQ(Frames(on_four.wire.Read(kFrameSize)), (std::vector<Frame>{{4, 100}}));
 }
 
+TEST_F(FanOutTest, RtcpGoesOnTheRtcpChannelOnlyToReadersThatHaveStarted) {
+  Reader started, waiting;
+  ASSERT_TRUE(fan_out_->Join(started.member, 2, 3, 9));
+  ASSERT_TRUE(fan_out_->Join(waiting.member, 0, 1, 20));  // starts at 21
+  Deliver(*fan_out_, 10);
+  DeliverRtcp(*fan_out_);
+  Deliver(*fan_out_, 21);
+  DeliverRtcp(*fan_out_);
+
+  EXPECT_EQ(Frames(started.wire.Read(4 * kFrameSize)),
+            (std::vector<Frame>{{2, 10}, {3, kRtcpMark}, {2, 21}, {3, kRtcpMark}}));
+  EXPECT_EQ(Frames(waiting.wire.Read(2 * kFrameSize)),
+            (std::vector<Frame>{{0, 21}, {1, kRtcpMark}}));
+  // RTCP is not counted as RTP.
+  EXPECT_EQ(started.member->packets(), 2u);
+}
+
 TEST_F(FanOutTest, TheJoinPointHoldsAcrossTheSequenceNumberWrap) {
   Reader reader;
-  ASSERT_TRUE(fan_out_->Join(reader.member, 0, 65534));
+  ASSERT_TRUE(fan_out_->Join(reader.member, 0, 1, 65534));
   Deliver(*fan_out_, 65534);  // before the join point
   Deliver(*fan_out_, 65535);
   Deliver(*fan_out_, 0);
@@ -134,14 +166,14 @@ class OneWorkerFanOutTest : public FanOutTest {
 
 TEST_F(OneWorkerFanOutTest, AReaderThatLeftGetsNothingMoreAndCannotJoinAgain) {
   Reader leaves, stays;
-  ASSERT_TRUE(fan_out_->Join(leaves.member, 0, 0));
-  ASSERT_TRUE(fan_out_->Join(stays.member, 0, 0));
+  ASSERT_TRUE(fan_out_->Join(leaves.member, 0, 1, 0));
+  ASSERT_TRUE(fan_out_->Join(stays.member, 0, 1, 0));
   Deliver(*fan_out_, 1);
   ASSERT_EQ(Frames(leaves.wire.Read(kFrameSize)).size(), 1u);
 
   leaves.member->Leave();
   EXPECT_FALSE(leaves.member->joined());
-  EXPECT_FALSE(fan_out_->Join(leaves.member, 0, 1));
+  EXPECT_FALSE(fan_out_->Join(leaves.member, 0, 1, 1));
   Deliver(*fan_out_, 2);
   ASSERT_EQ(Frames(stays.wire.Read(2 * kFrameSize)).size(), 2u);
   EXPECT_EQ(leaves.wire.Read(1, absl::Milliseconds(100)), "");
@@ -150,8 +182,8 @@ TEST_F(OneWorkerFanOutTest, AReaderThatLeftGetsNothingMoreAndCannotJoinAgain) {
 
 TEST_F(OneWorkerFanOutTest, AReaderWhoseConnectionClosedIsLetGo) {
   Reader closes, stays;
-  ASSERT_TRUE(fan_out_->Join(closes.member, 0, 0));
-  ASSERT_TRUE(fan_out_->Join(stays.member, 0, 0));
+  ASSERT_TRUE(fan_out_->Join(closes.member, 0, 1, 0));
+  ASSERT_TRUE(fan_out_->Join(stays.member, 0, 1, 0));
   ASSERT_EQ(fan_out_->readers(), 2u);
   closes.queue->Close();
   Deliver(*fan_out_, 1);
@@ -167,7 +199,7 @@ TEST_F(FanOutTest, ManyReadersOnEveryWorkerEachGetTheWholeStream) {
   std::vector<std::unique_ptr<Reader>> readers;
   for (int i = 0; i < kReaders; ++i) {
     readers.push_back(std::make_unique<Reader>());
-    ASSERT_TRUE(fan_out_->Join(readers.back()->member, 0, 999));
+    ASSERT_TRUE(fan_out_->Join(readers.back()->member, 0, 1, 999));
   }
   for (int i = 0; i < kItems; ++i) Deliver(*fan_out_, static_cast<uint16_t>(1000 + i));
 
