@@ -96,7 +96,8 @@ void FanOut::DeliverItem(Item* item, bool rtcp) {
     std::string bytes;
     AppendFrames(item, static_cast<uint8_t>(channel), bytes);
     if (framed->by_channel.empty()) framed->ends_batch = EndsABatch(bytes);
-    framed->by_channel.emplace_back(static_cast<uint8_t>(channel), std::move(bytes));
+    framed->by_channel.emplace_back(static_cast<uint8_t>(channel),
+                                    std::make_shared<const std::string>(std::move(bytes)));
   }
   for (size_t i = 0; i < shards_.size(); ++i) {
     if (shards_[i]->count.load(std::memory_order_relaxed) == 0) continue;
@@ -125,7 +126,7 @@ bool FanOut::Join(const std::shared_ptr<Reader>& reader, uint8_t channel, uint8_
   return true;
 }
 
-const std::string* FanOut::Framed::For(uint8_t channel) const {
+const std::shared_ptr<const std::string>* FanOut::Framed::For(uint8_t channel) const {
   for (const auto& [c, bytes] : by_channel) {
     if (c == channel) return &bytes;
   }
@@ -152,9 +153,9 @@ void FanOut::Write(size_t index, const Framed& item) {
         if (Before(item.first_sequence, reader.first_sequence_)) continue;  // gst sent it
         reader.started_ = true;
       }
-      const std::string* bytes = item.For(item.rtcp ? reader.rtcp_channel_ : reader.channel_);
+      const auto* bytes = item.For(item.rtcp ? reader.rtcp_channel_ : reader.channel_);
       if (bytes == nullptr) continue;  // framed before the reader joined
-      reader.queue_->Append({*bytes});
+      reader.queue_->AppendShared(*bytes);
       if (!item.rtcp) {
         reader.bytes_.fetch_add(item.rtp_bytes, std::memory_order_relaxed);
         reader.packets_.fetch_add(item.packets, std::memory_order_relaxed);

@@ -127,8 +127,8 @@ class FanOut : public std::enable_shared_from_this<FanOut> {
     bool ends_batch = false;
     uint64_t rtp_bytes = 0;
     uint64_t packets = 0;
-    std::vector<std::pair<uint8_t, std::string>> by_channel;
-    const std::string* For(uint8_t channel) const;
+    std::vector<std::pair<uint8_t, std::shared_ptr<const std::string>>> by_channel;
+    const std::shared_ptr<const std::string>* For(uint8_t channel) const;
   };
   // The readers one worker writes.
   struct Shard {

@@ -2,15 +2,13 @@
 #include "core/listener/send_queue.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cerrno>
+#include <utility>
 
 namespace rtsptest::core {
 namespace {
-
-// A reused buffer larger than this is given back after a write, so that a
-// burst (a key frame of a big stream) does not pin memory per reader.
-constexpr size_t kKeptCapacity = 64 << 10;
 
 uint64_t NextId() {
   static std::atomic<uint64_t> next{0};
@@ -40,10 +38,23 @@ SendQueue::SendQueue(int fd) : fd_(fd), id_(NextId()) {}
 
 bool SendQueue::Append(absl::Span<const absl::string_view> parts) {
   if (!open_.load(std::memory_order_relaxed)) return false;
+  size_t size = 0;
+  for (absl::string_view part : parts) size += part.size();
+  if (size == 0) return false;
   absl::MutexLock lock(&append_mu_);
-  const size_t start = pending_.size();
-  for (absl::string_view part : parts) pending_.append(part.data(), part.size());
-  return EndsABatch(absl::string_view(pending_).substr(start));
+  if (pending_.empty() || pending_.back().shared != nullptr) pending_.emplace_back();
+  std::string& owned = pending_.back().owned;
+  const size_t start = owned.size();
+  for (absl::string_view part : parts) owned.append(part.data(), part.size());
+  pending_bytes_ += size;
+  return EndsABatch(absl::string_view(owned).substr(start));
+}
+
+void SendQueue::AppendShared(std::shared_ptr<const std::string> bytes) {
+  if (!open_.load(std::memory_order_relaxed) || bytes->empty()) return;
+  absl::MutexLock lock(&append_mu_);
+  pending_bytes_ += bytes->size();
+  pending_.push_back(Chunk{std::move(bytes), {}});
 }
 
 bool SendQueue::Flush() {
@@ -57,34 +68,38 @@ void SendQueue::Close() {
   FlushLocked();
   closed_ = true;
   open_.store(false, std::memory_order_relaxed);
-  unsent_ = std::string();
+  unsent_.clear();
   absl::MutexLock append_lock(&append_mu_);
-  pending_ = std::string();
+  pending_.clear();
 }
 
 bool SendQueue::FlushLocked() {
   if (closed_) return false;
   {
     absl::MutexLock lock(&append_mu_);
-    if (unsent_offset_ == unsent_.size()) {
-      unsent_.clear();
-      unsent_offset_ = 0;
-      unsent_.swap(pending_);
-    } else {
-      unsent_.append(pending_);
-      pending_.clear();
-    }
-    if (pending_.capacity() > kKeptCapacity) pending_ = std::string();
+    for (Chunk& chunk : pending_) unsent_.push_back(std::move(chunk));
+    pending_.clear();
+    unsent_bytes_ += pending_bytes_;
+    pending_bytes_ = 0;
   }
-  if (unsent_.size() - unsent_offset_ > kMaxQueuedBytes) {
+  if (unsent_bytes_ > kMaxQueuedBytes) {
     CutOffLocked();
     return false;
   }
-  while (unsent_offset_ < unsent_.size()) {
-    const ssize_t n = ::send(fd_, unsent_.data() + unsent_offset_, unsent_.size() - unsent_offset_,
-                             MSG_DONTWAIT | MSG_NOSIGNAL);
+  iovec parts[kMaxChunksPerWrite];
+  while (!unsent_.empty()) {
+    size_t count = 0;
+    for (auto it = unsent_.begin(); it != unsent_.end() && count < kMaxChunksPerWrite; ++it) {
+      absl::string_view bytes = it->bytes();
+      if (count == 0) bytes.remove_prefix(unsent_offset_);
+      parts[count++] = {const_cast<char*>(bytes.data()), bytes.size()};
+    }
+    msghdr message = {};
+    message.msg_iov = parts;
+    message.msg_iovlen = count;
+    const ssize_t n = ::sendmsg(fd_, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) {
-      unsent_offset_ += static_cast<size_t>(n);
+      ConsumeLocked(static_cast<size_t>(n));
       bytes_sent_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
       writes_.fetch_add(1, std::memory_order_relaxed);
       continue;
@@ -94,10 +109,17 @@ bool SendQueue::FlushLocked() {
     CutOffLocked();  // the peer is gone; its reader will see the end
     return false;
   }
-  unsent_.clear();
-  unsent_offset_ = 0;
-  if (unsent_.capacity() > kKeptCapacity) unsent_ = std::string();
   return false;
+}
+
+void SendQueue::ConsumeLocked(size_t n) {
+  unsent_bytes_ -= n;
+  n += unsent_offset_;
+  while (!unsent_.empty() && n >= unsent_.front().bytes().size()) {
+    n -= unsent_.front().bytes().size();
+    unsent_.pop_front();
+  }
+  unsent_offset_ = n;
 }
 
 void SendQueue::CutOffLocked() {
@@ -105,10 +127,12 @@ void SendQueue::CutOffLocked() {
   ::shutdown(fd_, SHUT_RDWR);
   closed_ = true;
   open_.store(false, std::memory_order_relaxed);
-  unsent_ = std::string();
+  unsent_.clear();
   unsent_offset_ = 0;
+  unsent_bytes_ = 0;
   absl::MutexLock lock(&append_mu_);
-  pending_ = std::string();
+  pending_.clear();
+  pending_bytes_ = 0;
 }
 
 }  // namespace rtsptest::core

@@ -9,8 +9,16 @@
 // stream caps a stream's fan-out at one core. Queued here, a frame's packets
 // leave in one write, at the end of the frame, from one of several workers.
 //
+// Bytes are queued as chunks: gst-rtsp-server's writes run together into
+// chunks the queue owns, and a fan-out item (fan_out.h) is one chunk shared
+// by every reader it goes to, so a reader that falls behind holds
+// references, not copies: the memory of a stream's backlog does not grow
+// with its readers. A flush writes up to kMaxChunksPerWrite chunks with one
+// sendmsg().
+//
 // Threads: Append() runs on gst-rtsp-server's threads (the stream's send
-// thread, client threads); Flush() on the connection's worker; Close() on
+// thread, client threads), AppendShared() on send workers; Flush() on the
+// connection's worker; Close() on
 // whichever thread closes the connection. Two locks: `append_mu_` guards
 // what producers add, `send_mu_` every use of the socket's descriptor, so
 // that Close() never lets the descriptor go while a worker writes to it.
@@ -20,7 +28,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
@@ -41,6 +52,7 @@ class SendQueue {
   // Bytes queued past which the reader is cut off: it has fallen seconds
   // behind any stream this server makes.
   static constexpr size_t kMaxQueuedBytes = 4 << 20;
+  static constexpr size_t kMaxChunksPerWrite = 64;
 
   // Writes to descriptor `fd`, which the caller keeps open until Close().
   explicit SendQueue(int fd);
@@ -51,6 +63,8 @@ class SendQueue {
   // Queues the bytes of one write, in order. Returns true when they end a
   // batch (EndsABatch); false also once the queue is closed or cut off.
   bool Append(absl::Span<const absl::string_view> parts);
+  // Queues `bytes` (whole interleaved frames) without copying them.
+  void AppendShared(std::shared_ptr<const std::string> bytes);
 
   // Writes what is queued without blocking. Returns true when bytes are
   // left because the socket is full (try again later). A reader past
@@ -75,8 +89,17 @@ class SendQueue {
   bool is_open() const { return open_.load(std::memory_order_relaxed); }
 
  private:
+  // Queued bytes: a shared fan-out item, or gst-rtsp-server's writes.
+  struct Chunk {
+    std::shared_ptr<const std::string> shared;
+    std::string owned;
+    absl::string_view bytes() const { return shared != nullptr ? *shared : owned; }
+  };
+
   bool FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(send_mu_);
   void CutOffLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(send_mu_);
+  // Drops `n` written bytes from the front of unsent_.
+  void ConsumeLocked(size_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(send_mu_);
 
   const int fd_;
   const uint64_t id_;
@@ -88,11 +111,13 @@ class SendQueue {
   std::atomic<bool> open_{true};
 
   absl::Mutex append_mu_;
-  std::string pending_ ABSL_GUARDED_BY(append_mu_);
+  std::vector<Chunk> pending_ ABSL_GUARDED_BY(append_mu_);
+  size_t pending_bytes_ ABSL_GUARDED_BY(append_mu_) = 0;
 
   absl::Mutex send_mu_ ABSL_ACQUIRED_BEFORE(append_mu_);
-  std::string unsent_ ABSL_GUARDED_BY(send_mu_);
-  size_t unsent_offset_ ABSL_GUARDED_BY(send_mu_) = 0;
+  std::deque<Chunk> unsent_ ABSL_GUARDED_BY(send_mu_);
+  size_t unsent_offset_ ABSL_GUARDED_BY(send_mu_) = 0;  // into unsent_.front()
+  size_t unsent_bytes_ ABSL_GUARDED_BY(send_mu_) = 0;   // not written yet
   bool closed_ ABSL_GUARDED_BY(send_mu_) = false;
 };
 

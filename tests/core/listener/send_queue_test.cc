@@ -99,6 +99,44 @@ TEST(SendQueueTest, AFullSocketKeepsTheRestForTheNextFlush) {
   EXPECT_FALSE(queue.cut_off());
 }
 
+TEST(SendQueueTest, SharedItemsAndOwnedWritesLeaveInQueueOrderThroughFullSockets) {
+  // Two readers of the same shared items, each also given writes of its own
+  // (an RTSP answer), through 4 KB socket buffers: more chunks than one
+  // write takes, and writes that end inside a chunk.
+  SocketPair pairs[2];
+  std::unique_ptr<SendQueue> queues[2];
+  std::string sent[2];
+  for (int r = 0; r < 2; ++r) {
+    int size = 4096;
+    ASSERT_EQ(setsockopt(pairs[r].writer(), SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), 0);
+    queues[r] = std::make_unique<SendQueue>(pairs[r].writer());
+  }
+  for (uint16_t seq = 0; seq < 300; ++seq) {
+    auto shared = std::make_shared<const std::string>(Interleaved(0, seq, seq % 3 == 0, 700));
+    for (int r = 0; r < 2; ++r) {
+      queues[r]->AppendShared(shared);
+      sent[r] += *shared;
+      if (seq % 7 == r) {
+        const std::string own = absl::StrCat("RTSP/1.0 200 OK\r\nCSeq: ", seq, "\r\n\r\n");
+        queues[r]->Append({own});
+        sent[r] += own;
+      }
+    }
+  }
+  for (int r = 0; r < 2; ++r) {
+    SCOPED_TRACE(r);
+    std::string got;
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (got.size() < sent[r].size() && absl::Now() < deadline) {
+      queues[r]->Flush();
+      got += pairs[r].Read(sent[r].size() - got.size(), absl::Milliseconds(20));
+    }
+    EXPECT_EQ(got.size(), sent[r].size());
+    EXPECT_TRUE(got == sent[r]) << "bytes arrived out of order or changed";
+    EXPECT_FALSE(queues[r]->cut_off());
+  }
+}
+
 TEST(SendQueueTest, AReaderThatNeverReadsIsCutOffAndTheProducerNeverBlocks) {
   SocketPair pair;
   SendQueue queue(pair.writer());
