@@ -167,18 +167,40 @@ def _read_exact(sock, n):
     return data
 
 
-def grpc_health_check(address, service, timeout):
-    """grpc.health.v1.Health/Check over plaintext HTTP/2 (h2c, prior knowledge).
+class GrpcHealthConnection:
+    """One plaintext HTTP/2 connection (h2c, prior knowledge) for
+    grpc.health.v1.Health/Check calls, one after another on new streams.
 
-    Returns the ServingStatus name. Only what a unary call needs: the request
-    headers are sent as HPACK literals, and the answer is read from the DATA
-    frame (response headers and trailers are not decoded).
+    Only what unary calls need: request headers are sent as HPACK literals,
+    the answer is read from the DATA frames (response headers and trailers are
+    not decoded beyond grpc-status), and the connection's receive window is
+    handed back as DATA arrives so that it never runs dry.
     """
-    host, port = split_host_port(address)
-    if port is None:
-        raise ValueError("--grpc needs host:port, got %r" % address)
-    deadline = time.monotonic() + timeout
-    with socket.create_connection((host, port), timeout=timeout) as sock:
+
+    def __init__(self, address, timeout):
+        host, port = split_host_port(address)
+        if port is None:
+            raise ValueError("--grpc needs host:port, got %r" % address)
+        self.authority = host_for_url(host) + ":%d" % port
+        self.timeout = timeout
+        self.stream = 1
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        # A call follows a small WINDOW_UPDATE: without this, Nagle holds it
+        # until the server's delayed ACK (40 ms).
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + _frame(4, 0, 0)  # + SETTINGS
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def check(self, service):
+        """Returns the ServingStatus name of `service`."""
         message = b""
         if service:
             encoded = service.encode()
@@ -188,46 +210,55 @@ def grpc_health_check(address, service, timeout):
         headers = (b"\x83"  # :method POST (static table 3)
                    b"\x86"  # :scheme http (static table 6)
                    + _hpack_literal(":path", "/grpc.health.v1.Health/Check")
-                   + _hpack_literal(":authority", host_for_url(host) + ":%d" % port)
+                   + _hpack_literal(":authority", self.authority)
                    + _hpack_literal("content-type", "application/grpc")
                    + _hpack_literal("te", "trailers")
                    + _hpack_literal("user-agent", USER_AGENT)
-                   + _hpack_literal("grpc-timeout", "%dm" % max(1, int(timeout * 1000))))
+                   + _hpack_literal("grpc-timeout", "%dm" % max(1, int(self.timeout * 1000))))
         grpc_message = b"\x00" + struct.pack(">I", len(message)) + message
-        sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-                     + _frame(4, 0, 0)                 # SETTINGS
-                     + _frame(1, 0x4, 1, headers)      # HEADERS, END_HEADERS
-                     + _frame(0, 0x1, 1, grpc_message))  # DATA, END_STREAM
+        stream, self.stream = self.stream, self.stream + 2
+        deadline = time.monotonic() + self.timeout
+        self.sock.settimeout(self.timeout)
+        self.sock.sendall(self.preface
+                          + _frame(1, 0x4, stream, headers)      # HEADERS, END_HEADERS
+                          + _frame(0, 0x1, stream, grpc_message))  # DATA, END_STREAM
+        self.preface = b""
         body = b""
         header_blocks = b""
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise socket.timeout()
-            sock.settimeout(left)
-            head = _read_exact(sock, 9)
+            self.sock.settimeout(left)
+            head = _read_exact(self.sock, 9)
             length = struct.unpack(">I", b"\x00" + head[:3])[0]
             kind, flags = head[3], head[4]
-            stream = struct.unpack(">I", head[5:9])[0] & 0x7FFFFFFF
-            payload = _read_exact(sock, length)
+            on = struct.unpack(">I", head[5:9])[0] & 0x7FFFFFFF
+            payload = _read_exact(self.sock, length)
             if kind == 4 and not flags & 0x1:  # SETTINGS -> ACK
-                sock.sendall(_frame(4, 0x1, 0))
+                self.sock.sendall(_frame(4, 0x1, 0))
             elif kind == 6 and not flags & 0x1:  # PING -> ACK
-                sock.sendall(_frame(6, 0x1, 0, payload))
+                self.sock.sendall(_frame(6, 0x1, 0, payload))
             elif kind == 7:  # GOAWAY
                 raise ConnectionError("server sent GOAWAY (error code %d)" %
                                       struct.unpack(">I", payload[4:8])[0])
-            elif kind == 3 and stream == 1:  # RST_STREAM
+            elif kind == 3 and on == stream:  # RST_STREAM
                 raise ConnectionError("server reset the call (error code %d)" %
                                       struct.unpack(">I", payload[:4])[0])
-            elif kind in (1, 9) and stream == 1:  # HEADERS, CONTINUATION
+            elif kind in (1, 9) and on == stream:  # HEADERS, CONTINUATION
                 header_blocks += payload
-            elif kind == 0 and stream == 1:
+            elif kind == 0 and on == stream:
+                if length:  # the connection's window back (WINDOW_UPDATE)
+                    self.sock.sendall(_frame(8, 0, 0, struct.pack(">I", length)))
                 if flags & 0x8:  # PADDED
                     payload = payload[1:len(payload) - payload[0]]
                 body += payload
-            if stream == 1 and kind in (0, 1) and flags & 0x1:  # END_STREAM
+            if on == stream and kind in (0, 1) and flags & 0x1:  # END_STREAM
                 break
+        return _health_status(header_blocks, body)
+
+
+def _health_status(header_blocks, body):
     code = _plain_header(header_blocks, "grpc-status")
     if code not in (None, "0"):
         text = _plain_header(header_blocks, "grpc-message")
@@ -255,6 +286,12 @@ def grpc_health_check(address, service, timeout):
         elif tag & 0x7 != 0:
             raise ValueError("unexpected field in HealthCheckResponse: tag %d" % tag)
     return SERVING_STATUS.get(status, "status %d" % status)
+
+
+def grpc_health_check(address, service, timeout):
+    """One Check on a connection of its own, as grpc_health_probe makes it."""
+    with GrpcHealthConnection(address, timeout) as connection:
+        return connection.check(service)
 
 
 def check_grpc(args):

@@ -26,7 +26,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
-from test_health_checks import grpc_health_check  # noqa: E402  (stdlib gRPC health client)
+from test_health_checks import GrpcHealthConnection, grpc_health_check  # noqa: E402  (stdlib)
 from capacity_util import Server, free_port, rss_kib, thread_cpu
 
 BIN = {
@@ -95,17 +95,24 @@ def start_server(kind, workdir):
 
 
 class HealthSampler:
-    """While the readers play: `GET /health` and a grpc.health.v1 Check, each
-    on a new connection as a load balancer and health_probe make them, every
-    --health_interval; their latencies, and every answer that is not healthy."""
+    """While the readers play, every --health_interval: `GET /health` and a
+    grpc.health.v1 Check, each on a new connection as a load balancer and
+    health_probe make them, and a Check on one kept connection, as a gRPC
+    client with a channel makes it; their latencies, and every answer that is
+    not healthy."""
 
-    def __init__(self, health, interval):
-        self.health, self.interval = health, interval
-        self.http_ms, self.check_ms, self.not_healthy = [], [], 0
+    def __init__(self, health, interval, nice=0):
+        self.health, self.interval, self.nice = health, interval, nice
+        self.http_ms, self.check_ms, self.kept_check_ms, self.not_healthy = [], [], [], 0
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run)
 
     def run(self):
+        if self.nice:
+            # This thread only: a checker on another machine is not starved
+            # by the load generator that shares these cores.
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+        kept = None  # one connection for all samples, as a gRPC client keeps its channel
         while not self.stop.wait(self.interval):
             t0 = time.perf_counter()
             try:
@@ -120,9 +127,19 @@ class HealthSampler:
             except (OSError, ValueError):
                 ok = False
             t2 = time.perf_counter()
+            try:
+                kept = kept or GrpcHealthConnection(f"127.0.0.1:{self.health['grpc']}", 5)
+                t3 = time.perf_counter()
+                ok = kept.check("") == "SERVING" and ok
+            except (OSError, ValueError):
+                kept, ok, t3 = None, False, time.perf_counter()
+            t4 = time.perf_counter()
             self.http_ms.append((t1 - t0) * 1000)
             self.check_ms.append((t2 - t1) * 1000)
+            self.kept_check_ms.append((t4 - t3) * 1000)
             self.not_healthy += 0 if ok else 1
+        if kept:
+            kept.close()
 
     @staticmethod
     def p99(values):
@@ -131,7 +148,9 @@ class HealthSampler:
 
     def result(self):
         return {"samples": len(self.http_ms), "health_http_p99_ms": self.p99(self.http_ms),
-                "grpc_check_p99_ms": self.p99(self.check_ms), "not_healthy_answers": self.not_healthy}
+                "grpc_check_p99_ms": self.p99(self.check_ms),
+                "grpc_check_kept_channel_p99_ms": self.p99(self.kept_check_ms),
+                "not_healthy_answers": self.not_healthy}
 
 
 def run_step(kind, proc, port, health, readers, args, workdir):
@@ -142,7 +161,7 @@ def run_step(kind, proc, port, health, readers, args, workdir):
            f"--json_out={report_path}", "--quiet"]
     rss_before = rss_kib(proc.pid)
     bench = subprocess.Popen(cmd)
-    sampler = HealthSampler(health, args.health_interval) if health else None
+    sampler = HealthSampler(health, args.health_interval, args.health_nice) if health else None
     if sampler:
         sampler.thread.start()
     # CPU over the hold only: after the ramp, until just before the end.
@@ -235,6 +254,9 @@ def main():
     parser.add_argument("--bench_threads", type=int, default=1)
     parser.add_argument("--health_interval", type=float, default=0.05,
                         help="seconds between health samples on our server")
+    parser.add_argument("--health_nice", type=int, default=0,
+                        help="nice value of the health sampler's thread (e.g. -10: the checker "
+                             "as if on another machine, not queued behind rtsp_bench)")
     parser.add_argument("--json_out")
     parser.add_argument("--svg")
     parser.add_argument("--smoke", action="store_true",
@@ -263,7 +285,12 @@ def main():
                     result["realtime"] = readers
                 results[kind] = result
                 if health:
-                    result["not_serving_transitions"] = proc.log().count("-> NOT_SERVING")
+                    log = proc.log()
+                    result["not_serving_transitions"] = log.count("-> NOT_SERVING")
+                    # Why a listener was seen down (the drain at the end is not logged).
+                    result["listener_down_reasons"] = [
+                        json.loads(line).get("reason", "") for line in log.splitlines()
+                        if line.startswith("{") and " is down: " in line]
             finally:
                 if proc.exited():
                     print(f"{kind} server exited with {proc.proc.returncode}; its log:",

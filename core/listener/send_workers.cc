@@ -2,6 +2,9 @@
 #include "core/listener/send_workers.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <utility>
@@ -83,6 +86,12 @@ void SendWorkers::Worker::Post(std::function<void()> task) {
 }
 
 void SendWorkers::Worker::Run() {
+  // Below the threads that answer health checks and the control API, and
+  // the encoders: when the fan-out fills the machine, a check or a frame
+  // waits for a core no longer than the scheduler's wake-up preemption
+  // takes, and a worker that falls behind writes several items at once
+  // (Schedule). Best effort: a failure leaves the default priority.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kNice);
   std::vector<std::function<void()>> tasks;
   std::vector<std::shared_ptr<SendQueue>> batch;
   std::vector<std::shared_ptr<SendQueue>> retry;

@@ -25,6 +25,8 @@ namespace rtsptest::core {
 class SendWorkers {
  public:
   static constexpr absl::Duration kLazyFlush = absl::Milliseconds(10);
+  // The workers' nice value (setpriority).
+  static constexpr int kNice = 10;
 
   // The process's workers, one per core (at most 8),
   // started on first use and kept for the life of the process.
