@@ -160,7 +160,8 @@ def run_step(kind, proc, port, health, readers, args, workdir):
            f"--ramp={args.ramp}", f"--duration={args.hold}s", f"--threads={args.bench_threads}",
            f"--json_out={report_path}", "--quiet"]
     rss_before = rss_kib(proc.pid)
-    bench = subprocess.Popen(cmd)
+    nice = args.bench_nice
+    bench = subprocess.Popen(cmd, preexec_fn=(lambda: os.nice(nice)) if nice else None)
     sampler = HealthSampler(health, args.health_interval, args.health_nice) if health else None
     if sampler:
         sampler.thread.start()
@@ -257,6 +258,9 @@ def main():
     parser.add_argument("--health_nice", type=int, default=0,
                         help="nice value of the health sampler's thread (e.g. -10: the checker "
                              "as if on another machine, not queued behind rtsp_bench)")
+    parser.add_argument("--bench_nice", type=int, default=0,
+                        help="nice value of rtsp_bench (e.g. 10: the readers as if on other "
+                             "machines, second to the server for these cores)")
     parser.add_argument("--json_out")
     parser.add_argument("--svg")
     parser.add_argument("--smoke", action="store_true",

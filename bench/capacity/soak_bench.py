@@ -5,8 +5,9 @@ not part of `make test`).
 
 The load, all at once and for the whole run:
   - TCP readers (rtsp_bench --churn: half of the connection attempts drop at
-    a random RTSP stage, some with a reset, and reconnect) over three streams:
-    H.264 with Opus audio, H.265, MJPEG;
+    a random RTSP stage, some with a reset, and reconnect; --churn_every: the
+    others drop about a minute into play, for the whole run) over three
+    streams: H.264 with Opus audio, H.265, MJPEG;
   - UDP readers, churning the same way;
   - a control client (rtspctl) that, once a second, takes the next step of
     a cycle: create a stream, read it back, list streams and sessions,
@@ -169,8 +170,8 @@ def main():
             time.sleep(0.2)
 
         urls = ",".join(f"rtsp://127.0.0.1:{rtsp}{p}" for p in STREAMS)
-        common = [f"--url={urls}", "--churn=0.5", "--churn_hold=5s", "--quiet",
-                  f"--duration={int(duration)}s"]
+        common = [f"--url={urls}", "--churn=0.5", "--churn_hold=5s", "--churn_every=60s",
+                  "--quiet", f"--duration={int(duration)}s"]
         loads = [subprocess.Popen([BIN["bench"], *common, f"--readers={args.tcp_readers}",
                                    "--ramp=20", f"--json_out={workdir}/tcp.json"]),
                  subprocess.Popen([BIN["bench"], *common, f"--readers={args.udp_readers}",

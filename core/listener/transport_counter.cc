@@ -45,10 +45,10 @@ struct TransportPrivateHead {
   GstRTSPUrl* url;
 };
 
-// The client's callbacks and this reader's counts. Owned by the transport
-// (object data), so it lives exactly as long as the callbacks that use it.
 constexpr char kTapKey[] = "rts-tcp-tap";
 
+// The client's callbacks and this reader's counts. Owned by the transport
+// (object data), so it lives exactly as long as the callbacks that use it.
 struct TcpTap {
   GstRTSPSendFunc send_rtp;
   GstRTSPSendFunc send_rtcp;

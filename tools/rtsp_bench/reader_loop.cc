@@ -136,6 +136,7 @@ struct Reader {
   bool churn = false;
   State churn_stage = State::kWaiting;
   bool churn_reset = false;
+  bool churn_every = false;  // planned by --churn_every
   int64_t churn_at_us = 0;
   int64_t reconnect_at_us = 0;
   ReaderResult result;
@@ -269,6 +270,12 @@ class Loop {
                                    State::kPlay, State::kPlaying};
       if (config_.options) stages.push_back(State::kOptions);
       reader.churn_stage = stages[static_cast<size_t>(Uniform() * stages.size()) % stages.size()];
+      reader.churn_reset = Uniform() < config_.churn_reset;
+    }
+    reader.churn_every = !reader.churn && config_.churn_every > absl::ZeroDuration();
+    if (reader.churn_every) {
+      reader.churn = true;
+      reader.churn_stage = State::kPlaying;
       reader.churn_reset = Uniform() < config_.churn_reset;
     }
     const sockaddr* address = reinterpret_cast<const sockaddr*>(&reader.target->address);
@@ -798,9 +805,10 @@ class Loop {
         reader.deadline_us = now + absl::ToInt64Microseconds(config_.timeout);
         reader.next_keepalive_us = now + reader.keepalive_interval_us;
         if (reader.churn && reader.churn_stage == State::kPlaying) {
+          const absl::Duration hold =
+              reader.churn_every ? 2 * config_.churn_every : config_.churn_hold;
           reader.churn_at_us =
-              now +
-              static_cast<int64_t>(Uniform() * absl::ToDoubleMicroseconds(config_.churn_hold));
+              now + static_cast<int64_t>(Uniform() * absl::ToDoubleMicroseconds(hold));
         }
         return;
       default:

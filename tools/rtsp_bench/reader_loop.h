@@ -40,11 +40,15 @@ struct BenchConfig {
   double churn = 0;
   double churn_reset = 0.5;
   absl::Duration churn_hold = absl::Seconds(2);  // longest play before a "playing" drop
-  absl::Duration timeout = absl::Seconds(10);    // connect, each reply, first packet
-  bool options = true;                           // send OPTIONS first
-  bool keepalive_options = false;                // OPTIONS instead of GET_PARAMETER
-  bool teardown = true;                          // TEARDOWN at the end
-  std::string udp_bind;                          // UDP sockets' address; "" any
+  // When positive, every attempt the fraction above spared drops while
+  // playing too, after a random time of mean `churn_every` (uniform over
+  // twice that): churn that lasts as long as the run.
+  absl::Duration churn_every = absl::ZeroDuration();
+  absl::Duration timeout = absl::Seconds(10);  // connect, each reply, first packet
+  bool options = true;                         // send OPTIONS first
+  bool keepalive_options = false;              // OPTIONS instead of GET_PARAMETER
+  bool teardown = true;                        // TEARDOWN at the end
+  std::string udp_bind;                        // UDP sockets' address; "" any
   std::string user_agent = "rtsp_bench";
   uint64_t seed = 1;
   int threads = 1;

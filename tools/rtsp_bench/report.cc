@@ -98,6 +98,7 @@ Json BuildReport(const BenchConfig& config, const std::vector<LoopResult>& loops
   cfg["churn"] = config.churn;
   cfg["churn_reset"] = config.churn_reset;
   cfg["churn_hold_seconds"] = absl::ToDoubleSeconds(config.churn_hold);
+  cfg["churn_every_seconds"] = absl::ToDoubleSeconds(config.churn_every);
   cfg["timeout_seconds"] = absl::ToDoubleSeconds(config.timeout);
   cfg["options"] = config.options;
   cfg["keepalive"] = config.keepalive_options ? "options" : "get_parameter";

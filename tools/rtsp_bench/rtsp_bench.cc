@@ -59,6 +59,9 @@ Flags (one or two dashes; --flag=value or --flag value; durations 10s, 1m30s):
   --churn_reset F      the fraction of those drops that reset (RST, SO_LINGER 0)
                        instead of closing (default 0.5)
   --churn_hold D       a drop while playing comes within this time of PLAY (default 2s)
+  --churn_every D      every attempt that --churn spared drops while playing too,
+                       on average D after PLAY (uniform over 2D), so the churn
+                       lasts the whole run (default 0: off)
   --timeout D          limit on connect, each reply and the first packet (default 10s)
   --options            send OPTIONS before DESCRIBE (default true; --options=false)
   --keepalive K        get_parameter (default) or options, sent every Session
@@ -168,6 +171,7 @@ absl::Status ParseArgs(int argc, char** argv, Parsed* parsed, bool* help, bool* 
   flags.AddString("churn", &churn);
   flags.AddString("churn_reset", &churn_reset);
   flags.AddDuration("churn_hold", &config.churn_hold);
+  flags.AddDuration("churn_every", &config.churn_every);
   flags.AddDuration("timeout", &config.timeout);
   flags.AddBool("options", &config.options);
   flags.AddString("keepalive", &keepalive);

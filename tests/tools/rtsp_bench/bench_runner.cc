@@ -62,6 +62,7 @@ const std::vector<std::string>& DocumentedReportFields() {
                                            "config.churn",
                                            "config.churn_reset",
                                            "config.churn_hold_seconds",
+                                           "config.churn_every_seconds",
                                            "config.timeout_seconds",
                                            "config.options",
                                            "config.keepalive",

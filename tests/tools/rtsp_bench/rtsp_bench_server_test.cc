@@ -162,5 +162,22 @@ TEST_F(RtspBenchServerTest, ChurnDropsAndReconnectsWhileTheServerStaysUp) {
   EXPECT_EQ(At(after.report, "totals.readers_played"), 2) << after.err;
 }
 
+TEST_F(RtspBenchServerTest, ChurnEveryKeepsDroppingPlayingReadersForTheWholeRun) {
+  // 10 readers for 4 s, each dropping on average 400 ms into play: about 8
+  // drops a reader. --churn alone would drop an attempt with probability
+  // 0, so every drop here comes from --churn_every, all of them while playing.
+  BenchRun run = RunBench({"--url=" + server_.url("lo", "/a"), "--readers=10", "--ramp=0",
+                           "--churn_every=400ms", "--duration=4s"},
+                          "churn_every");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const common::Json& r = run.report;
+  const int64_t drops = At(r, "churn.drops").get<int64_t>();
+  EXPECT_GE(drops, 30) << r.dump(2);
+  EXPECT_EQ(At(r, "churn.by_stage.playing").get<int64_t>(), drops);
+  EXPECT_GT(At(r, "totals.attempts").get<int64_t>(), 40);
+  EXPECT_EQ(At(r, "failures.total"), 0) << r.dump(2);
+  EXPECT_TRUE(server_.IsRunning());
+}
+
 }  // namespace
 }  // namespace rtsptest::testing
