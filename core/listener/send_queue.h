@@ -18,10 +18,10 @@
 //
 // Threads: Append() runs on gst-rtsp-server's threads (the stream's send
 // thread, client threads), AppendShared() on send workers; Flush() on the
-// connection's worker; Close() on
-// whichever thread closes the connection. Two locks: `append_mu_` guards
-// what producers add, `send_mu_` every use of the socket's descriptor, so
-// that Close() never lets the descriptor go while a worker writes to it.
+// connection's worker; Close() on whichever thread closes the connection.
+// Two locks: `append_mu_` guards what producers add, `send_mu_` every use of
+// the socket's descriptor, so that Close() never lets the descriptor go while
+// a worker writes to it.
 #ifndef RTSPTEST_CORE_LISTENER_SEND_QUEUE_H_
 #define RTSPTEST_CORE_LISTENER_SEND_QUEUE_H_
 

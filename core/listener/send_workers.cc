@@ -87,10 +87,9 @@ void SendWorkers::Worker::Post(std::function<void()> task) {
 
 void SendWorkers::Worker::Run() {
   // Below the threads that answer health checks and the control API, and
-  // the encoders: when the fan-out fills the machine, a check or a frame
-  // waits for a core no longer than the scheduler's wake-up preemption
-  // takes, and a worker that falls behind writes several items at once
-  // (Schedule). Best effort: a failure leaves the default priority.
+  // the encoders: when the fan-out fills the machine, checks and frames get
+  // the cores first, and a worker that falls behind writes several items at
+  // once (Schedule). Best effort: a failure leaves the default priority.
   setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kNice);
   std::vector<std::function<void()>> tasks;
   std::vector<std::shared_ptr<SendQueue>> batch;
