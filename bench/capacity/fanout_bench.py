@@ -33,6 +33,7 @@ BIN = {
     "ours": "bazel-bin/app/rtsp_test_server",
     "baseline": "bazel-bin/bench/baseline/baseline_rtsp_server",
     "bench": "bazel-bin/tools/rtsp_bench/rtsp_bench",
+    "wakeup": "bazel-bin/bench/wakeup_latency",
 }
 PATH = "/fan"
 # The same stream for both servers: what the testpattern plugin builds for
@@ -153,6 +154,20 @@ class HealthSampler:
                 "not_healthy_answers": self.not_healthy}
 
 
+def wakeup_probe(count):
+    """bench/wakeup_latency under the load: how late (microseconds) a thread
+    runs after its timer fires, as a normal thread and as SCHED_FIFO. The
+    first is the floor under every hop of a health check here; the second
+    shows what of it is the scheduler's doing (or the error, where the
+    process may not use SCHED_FIFO)."""
+    out = {}
+    for policy in ("other", "fifo"):
+        run = subprocess.run([BIN["wakeup"], f"--count={count}", f"--policy={policy}"],
+                             capture_output=True, text=True, timeout=count / 1000 * 5 + 10)
+        out[policy] = json.loads(run.stdout)["late_us"] if run.returncode == 0 else run.stderr.strip()
+    return out
+
+
 def run_step(kind, proc, port, health, readers, args, workdir):
     report_path = os.path.join(workdir, f"{kind}-{readers}.json")
     ramp_s = readers / args.ramp if args.ramp > 0 else 0
@@ -168,7 +183,8 @@ def run_step(kind, proc, port, health, readers, args, workdir):
     # CPU over the hold only: after the ramp, until just before the end.
     time.sleep(ramp_s + 2)
     cpu0, t0 = thread_cpu(proc.pid), time.time()
-    time.sleep(max(1.0, args.hold - 3))
+    wakeup = wakeup_probe(args.wakeup_probe) if args.wakeup_probe and health else None
+    time.sleep(max(0.0, t0 + max(1.0, args.hold - 3) - time.time()))
     cpu1, t1 = thread_cpu(proc.pid), time.time()
     rss_loaded = rss_kib(proc.pid)
     bench.wait(timeout=ramp_s + args.hold + 60)
@@ -201,6 +217,7 @@ def run_step(kind, proc, port, health, readers, args, workdir):
         "bench_warnings": report.get("warnings", []),
         "first_packet_ms_p99": report["latency_ms"]["first_packet"].get("p99"),
         "health_under_load": sampler.result() if sampler else None,
+        "wakeup_late_us": wakeup,
     }
 
 
@@ -261,6 +278,11 @@ def main():
     parser.add_argument("--bench_nice", type=int, default=0,
                         help="nice value of rtsp_bench (e.g. 10: the readers as if on other "
                              "machines, second to the server for these cores)")
+    parser.add_argument("--wakeup_probe", type=int, default=0, metavar="N",
+                        help="during each hold on our server, N 1 ms sleeps of "
+                             "bench/wakeup_latency as a normal thread, then N as SCHED_FIFO: "
+                             "how late this machine runs a woken thread under the load "
+                             "(needs --hold >= 2N/1000 + 4)")
     parser.add_argument("--json_out")
     parser.add_argument("--svg")
     parser.add_argument("--smoke", action="store_true",
@@ -268,6 +290,9 @@ def main():
                              "unless readers play everywhere and ours meets the criterion")
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
+    if args.wakeup_probe and args.hold < 2 * args.wakeup_probe / 1000 + 4:
+        parser.error(f"--wakeup_probe {args.wakeup_probe} takes {2 * args.wakeup_probe / 1000:.0f} s: "
+                     f"--hold must be at least {2 * args.wakeup_probe / 1000 + 4:.0f} s")
     if args.smoke:
         steps, args.ramp, args.hold = [20], 10, 3
     results = {}
