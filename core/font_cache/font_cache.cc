@@ -2,7 +2,7 @@
 // need be, supplemented (see font_cache.h).
 #include "core/font_cache/font_cache.h"
 
-#include <fontconfig/fontconfig.h>
+#include <dlfcn.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,26 +33,73 @@ struct FontconfigPaths {
   std::vector<std::string> cache_dirs;
 };
 
+// libfontconfig, opened for one query and closed again. The server needs
+// fontconfig only when a text overlay draws through pango, which loads it
+// then; linking it would keep it and its libraries (FreeType, libpng,
+// expat, brotli: about 0.9 MB of resident memory) in every process. The
+// declarations are fontconfig's (fontconfig.h), of the functions used here.
+class Fontconfig {
+  // First: the function pointers below are initialised from it.
+  void* const handle_;
+
+ public:
+  using FcChar8 = unsigned char;
+  struct FcConfig;
+  struct FcStrList;
+
+  Fontconfig() : handle_(dlopen("libfontconfig.so.1", RTLD_NOW | RTLD_LOCAL)) {}
+  ~Fontconfig() {
+    if (handle_ != nullptr) dlclose(handle_);
+  }
+  Fontconfig(const Fontconfig&) = delete;
+  Fontconfig& operator=(const Fontconfig&) = delete;
+
+  FcConfig* (*const InitLoadConfig)() = Function<FcConfig*()>("FcInitLoadConfig");
+  FcChar8* (*const ConfigGetFilename)(FcConfig*, const FcChar8*) =
+      Function<FcChar8*(FcConfig*, const FcChar8*)>("FcConfigGetFilename");
+  FcStrList* (*const ConfigGetCacheDirs)(FcConfig*) =
+      Function<FcStrList*(FcConfig*)>("FcConfigGetCacheDirs");
+  FcChar8* (*const StrListNext)(FcStrList*) = Function<FcChar8*(FcStrList*)>("FcStrListNext");
+  void (*const StrListDone)(FcStrList*) = Function<void(FcStrList*)>("FcStrListDone");
+  void (*const StrFree)(FcChar8*) = Function<void(FcChar8*)>("FcStrFree");
+  void (*const ConfigDestroy)(FcConfig*) = Function<void(FcConfig*)>("FcConfigDestroy");
+
+  // Whether the library and every function above were found.
+  bool ok() const {
+    return InitLoadConfig && ConfigGetFilename && ConfigGetCacheDirs && StrListNext &&
+           StrListDone && StrFree && ConfigDestroy;
+  }
+
+ private:
+  template <typename F>
+  F* Function(const char* name) const {
+    return handle_ == nullptr ? nullptr : reinterpret_cast<F*>(dlsym(handle_, name));
+  }
+};
+
 // Loads fontconfig's configuration into a private FcConfig, which scans no
 // font and writes nothing, and reads the file name and cache directories
 // from it. The process's current configuration must stay uninitialised,
 // since it would keep the FONTCONFIG_FILE it was loaded with: hence no call
 // that takes a null FcConfig (FcConfigFilename(NULL) initialises it).
+// Nothing to report where fontconfig is not installed.
 FontconfigPaths QueryFontconfig() {
   FontconfigPaths paths;
-  FcConfig* config = FcInitLoadConfig();
+  const Fontconfig fc;
+  if (!fc.ok()) return paths;
+  Fontconfig::FcConfig* config = fc.InitLoadConfig();
   if (config == nullptr) return paths;
-  if (FcChar8* file = FcConfigGetFilename(config, nullptr)) {
+  if (Fontconfig::FcChar8* file = fc.ConfigGetFilename(config, nullptr)) {
     paths.config_file = reinterpret_cast<const char*>(file);
-    FcStrFree(file);
+    fc.StrFree(file);
   }
-  if (FcStrList* dirs = FcConfigGetCacheDirs(config)) {
-    while (FcChar8* dir = FcStrListNext(dirs)) {
+  if (Fontconfig::FcStrList* dirs = fc.ConfigGetCacheDirs(config)) {
+    while (Fontconfig::FcChar8* dir = fc.StrListNext(dirs)) {
       paths.cache_dirs.emplace_back(reinterpret_cast<const char*>(dir));
     }
-    FcStrListDone(dirs);
+    fc.StrListDone(dirs);
   }
-  FcConfigDestroy(config);
+  fc.ConfigDestroy(config);
   return paths;
 }
 
