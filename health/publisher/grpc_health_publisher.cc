@@ -38,7 +38,12 @@ void GrpcHealthPublisher::Publish(const HealthSnapshot& snapshot) {
     // Shutdown() on the service would do this too, but it re-sends
     // NOT_SERVING for names that already were: Watch would see duplicates.
     drained_ = true;
-    for (auto& [name, serving] : current_) SetLocked(name, false);
+    // "" last: a client that sees it NOT_SERVING finds every other name
+    // NOT_SERVING already, even if this thread is preempted in between.
+    for (auto& [name, serving] : current_) {
+      if (name != kOverallName) SetLocked(name, false);
+    }
+    SetLocked(kOverallName, false);
     return;
   }
   // Two listeners may share a port (e.g. 0.0.0.0 and ::): the port name is

@@ -49,7 +49,7 @@ class GrpcHealthPublisher : public HealthPublisher {
                       bool require_live_streams = false);
 
   // Sets each name from the snapshot; a draining snapshot turns every name
-  // NOT_SERVING for good (later snapshots change nothing).
+  // NOT_SERVING for good (later snapshots change nothing), "" last.
   void Publish(const HealthSnapshot& snapshot) override;
   // Sets "stream:<path>" for every stream in `live` (path -> live), and
   // NOT_SERVING for streams published before but absent now (removed).

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,22 @@ TEST_F(GrpcHealthPublisherTest, DrainTurnsEveryNameNotServingForGood) {
   publisher.Publish(Snapshot({true, true, true, true}, true));  // Too late.
   EXPECT_EQ(Check(""), NOT_SERVING);
   EXPECT_EQ(Check("control"), NOT_SERVING);
+}
+
+TEST_F(GrpcHealthPublisherTest, DrainTurnsTheOverallNameNotServingAfterEveryOther) {
+  GrpcHealthPublisher publisher(server_.health(), listeners_, {"/cam"});
+  publisher.Publish(Snapshot({true, true, true, true}, true));
+  publisher.PublishStreams({{"/cam", true}});
+  std::vector<std::string> turned_off;
+  publisher.SetChangeObserver([&](const std::string& name, std::optional<bool>, bool serving) {
+    if (!serving) turned_off.push_back(name);
+  });
+  HealthSnapshot drain = Snapshot({true, true, true, true}, false);
+  drain.draining = true;
+  publisher.Publish(drain);
+  // Every name that was SERVING: the four ports, rtsp, stream:/cam, control, "".
+  ASSERT_EQ(turned_off.size(), 8u);
+  EXPECT_EQ(turned_off.back(), "");
 }
 
 TEST_F(GrpcHealthPublisherTest, StreamNamesAreRegisteredNotServingAndFollowLiveness) {
