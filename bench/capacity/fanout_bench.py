@@ -290,11 +290,12 @@ def main():
                              "unless readers play everywhere and ours meets the criterion")
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
-    if args.wakeup_probe and args.hold < 2 * args.wakeup_probe / 1000 + 4:
-        parser.error(f"--wakeup_probe {args.wakeup_probe} takes {2 * args.wakeup_probe / 1000:.0f} s: "
-                     f"--hold must be at least {2 * args.wakeup_probe / 1000 + 4:.0f} s")
     if args.smoke:
         steps, args.ramp, args.hold = [20], 10, 3
+    probe_s = 2 * args.wakeup_probe / 1000  # both policies, 1 ms a sleep
+    if args.wakeup_probe and args.hold < probe_s + 4:
+        parser.error(f"--wakeup_probe {args.wakeup_probe} takes {probe_s:.0f} s: "
+                     f"--hold must be at least {probe_s + 4:.0f} s")
     results = {}
     with tempfile.TemporaryDirectory(prefix="fanout-") as workdir:
         for kind in args.servers.split(","):

@@ -87,9 +87,11 @@ void SendWorkers::Worker::Post(std::function<void()> task) {
 
 void SendWorkers::Worker::Run() {
   // Below the threads that answer health checks and the control API, and
-  // the encoders: when the fan-out fills the machine, checks and frames get
-  // the cores first, and a worker that falls behind writes several items at
-  // once (Schedule). Best effort: a failure leaves the default priority.
+  // the encoders: where the scheduler's fairness decides who waits for a
+  // core, checks and frames go first (docs/benchmarks.md measures how little
+  // that is on a loaded VM), and a worker that falls behind writes several
+  // items at once (Schedule). Best effort: a failure leaves the default
+  // priority.
   setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kNice);
   std::vector<std::function<void()>> tasks;
   std::vector<std::shared_ptr<SendQueue>> batch;
