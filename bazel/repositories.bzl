@@ -74,7 +74,6 @@ def rts_repositories():
                                 "gstreamer-rtp-1.0"],
             "gtest": ["gtest", "gmock"],
             "gtest_main": ["gtest_main"],
-            "microhttpd": ["libmicrohttpd"],
             "nlohmann_json": ["nlohmann_json"],  # header-only
             "protobuf": ["protobuf"],
             "yaml_cpp": ["yaml-cpp"],

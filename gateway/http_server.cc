@@ -1,92 +1,86 @@
-// HttpServer: libmicrohttpd options, the request trampoline and the
-// sweeper (header and request timeouts, shedding at the connection limit).
+// HttpServer: the listening socket, the event loops, and the sweeper
+// (timeouts, shedding at the connection limit).
 #include "gateway/http_server.h"
 
 #include <arpa/inet.h>
-#include <microhttpd.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <cstdarg>
-#include <cstdio>
 #include <cstring>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 
 namespace rtsptest::gateway {
 
-struct HttpServer::RequestState {
-  absl::Time started;
-  uint64_t body_bytes = 0;
-  bool responded = false;
-};
-
 namespace {
 
-// The last message MHD logged while starting, so that a failed start can say
-// why (MHD_start_daemon itself only returns NULL).
-thread_local std::string* start_error = nullptr;
+// How long a connection being closed (its answer sent, our side shut) may
+// go on sending before it is dropped.
+constexpr absl::Duration kLinger = absl::Seconds(2);
+// How long an event loop stops accepting after running out of descriptors.
+constexpr absl::Duration kAcceptPause = absl::Milliseconds(100);
+// One read's size, and the reads one connection gets per wake-up (epoll is
+// level-triggered: a client with more to send is served again on the next
+// round, after the others).
+constexpr size_t kReadBytes = 16 * 1024;
+constexpr int kReadsPerWakeup = 4;
 
-void MhdLogger(void* cls, const char* format, va_list args) {
-  char buffer[512];
-  vsnprintf(buffer, sizeof(buffer), format, args);
-  std::string message(buffer);
-  while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.pop_back();
-  if (start_error != nullptr) *start_error = message;
-  // Malformed or oversized requests are routine on a public port: debug only.
-  common::Log(common::LogLevel::kDebug, "libmicrohttpd", {{"detail", message}});
-}
-
-MHD_Result CollectArgument(void* cls, MHD_ValueKind kind, const char* key, const char* value) {
-  auto* query = static_cast<std::map<std::string, std::string>*>(cls);
-  if (key != nullptr) (*query)[key] = value != nullptr ? value : "";
-  return MHD_YES;
-}
-
-std::string ClientAddress(MHD_Connection* connection) {
-  const MHD_ConnectionInfo* info =
-      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-  if (info == nullptr || info->client_addr == nullptr) return "";
+std::string AddressText(const sockaddr_storage& address) {
   char text[INET6_ADDRSTRLEN] = {0};
-  const sockaddr* addr = info->client_addr;
-  if (addr->sa_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, text, sizeof(text));
-  } else if (addr->sa_family == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, text,
+  if (address.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&address)->sin_addr, text,
+              sizeof(text));
+  } else if (address.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&address)->sin6_addr, text,
               sizeof(text));
   }
   return text;
 }
 
+// Binds and listens on `address`; the descriptor, or why not.
+absl::StatusOr<int> Listen(const sockaddr_storage& address, const HttpServerOptions& options) {
+  const std::string where =
+      absl::StrCat("http server on ", options.bind_address, ":", options.port);
+  const int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat(where, ": socket: ", strerror(errno)));
+  const int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  // An IPv6 address serves IPv6 only, as the gRPC port's bind does.
+  if (address.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+  const socklen_t size = address.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&address), size) != 0 ||
+      listen(fd, SOMAXCONN) != 0) {
+    const int error = errno;
+    close(fd);
+    return absl::UnavailableError(absl::StrCat(where, ": cannot start: ", strerror(error)));
+  }
+  return fd;
+}
+
 }  // namespace
 
-// C callbacks with MHD's exact signatures; `cls` is the HttpServer.
-struct HttpServerCallbacks {
-  static MHD_Result Access(void* cls, MHD_Connection* connection, const char* url,
-                           const char* method, const char* version, const char* upload_data,
-                           size_t* upload_data_size, void** con_cls) {
-    return static_cast<HttpServer*>(cls)->OnRequest(connection, url, method, upload_data,
-                                                    upload_data_size, con_cls)
-               ? MHD_YES
-               : MHD_NO;
-  }
-  static void Connection(void* cls, MHD_Connection* connection, void** socket_context,
-                         MHD_ConnectionNotificationCode code) {
-    auto* server = static_cast<HttpServer*>(cls);
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-      server->OnConnectionStarted(connection);
-    } else {
-      server->OnConnectionClosed(connection);
-    }
-  }
-  static void Completed(void* cls, MHD_Connection* connection, void** con_cls,
-                        MHD_RequestTerminationCode code) {
-    static_cast<HttpServer*>(cls)->OnRequestCompleted(connection, con_cls);
-  }
+struct HttpServer::Client {
+  std::unique_ptr<HttpConnection> http;
+  uint32_t interest = EPOLLIN;
+  bool shut = false;  // Our side shut down (kClosing).
+  // What the sweeper was last told.
+  Phase reported = Phase::kHeaders;
+  uint64_t responses_reported = 0;
+};
+
+struct HttpServer::Loop {
+  int epoll_fd = -1;
+  bool accepting = false;
+  absl::Time accept_paused_until;
+  std::map<int, Client> clients;  // By descriptor; touched by this loop's thread only.
+  std::thread thread;
 };
 
 HttpServer::HttpServer(const HttpServerOptions& options, Handler handler)
@@ -110,14 +104,12 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
     return absl::InvalidArgumentError("http server: max_header_bytes must be >= 1024");
   }
   sockaddr_storage address{};
-  bool ipv6 = false;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
   if (inet_pton(AF_INET, options.bind_address.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(static_cast<uint16_t>(options.port));
   } else if (inet_pton(AF_INET6, options.bind_address.c_str(), &v6->sin6_addr) == 1) {
-    ipv6 = true;
     v6->sin6_family = AF_INET6;
     v6->sin6_port = htons(static_cast<uint16_t>(options.port));
   } else {
@@ -126,47 +118,37 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
   }
 
   std::unique_ptr<HttpServer> server(new HttpServer(options, std::move(handler)));
-  std::vector<MHD_OptionItem> items = {
-      {MHD_OPTION_SOCK_ADDR, 0, &address},
-      {MHD_OPTION_CONNECTION_LIMIT, options.max_connections, nullptr},
-      {MHD_OPTION_CONNECTION_TIMEOUT,
-       static_cast<intptr_t>(absl::ToInt64Seconds(options.idle_timeout)), nullptr},
-      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(options.max_header_bytes),
-       nullptr},
-      {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&HttpServerCallbacks::Connection),
-       server.get()},
-      {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&HttpServerCallbacks::Completed),
-       server.get()},
-      {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&MhdLogger), nullptr},
-  };
-  if (options.threads > 1) {
-    items.push_back({MHD_OPTION_THREAD_POOL_SIZE, options.threads, nullptr});
-  }
-  if (options.max_connections_per_ip > 0) {
-    items.push_back({MHD_OPTION_PER_IP_CONNECTION_LIMIT, options.max_connections_per_ip, nullptr});
-  }
-  items.push_back({MHD_OPTION_END, 0, nullptr});
+  absl::StatusOr<int> listen_fd = Listen(address, options);
+  if (!listen_fd.ok()) return listen_fd.status();
+  server->listen_fd_ = *listen_fd;
+  sockaddr_storage bound{};
+  socklen_t size = sizeof(bound);
+  getsockname(server->listen_fd_, reinterpret_cast<sockaddr*>(&bound), &size);
+  server->port_ =
+      ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                       : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
 
-  // epoll with an internal thread (or a pool of them): MHD owns the loops,
-  // and the handler only reads cached state. TURBO skips per-call checks
-  // that matter only to applications sharing MHD's sockets.
-  unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
-  if (ipv6) flags |= MHD_USE_IPv6;
-  std::string error;
-  start_error = &error;
-  server->daemon_ = MHD_start_daemon(flags, static_cast<uint16_t>(options.port), nullptr, nullptr,
-                                     &HttpServerCallbacks::Access, server.get(), MHD_OPTION_ARRAY,
-                                     items.data(), MHD_OPTION_END);
-  start_error = nullptr;
-  if (server->daemon_ == nullptr) {
-    return absl::UnavailableError(absl::StrCat("http server on ", options.bind_address, ":",
-                                               options.port, ": cannot start",
-                                               error.empty() ? "" : ": ", error));
+  server->stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (server->stop_fd_ < 0) {
+    return absl::UnavailableError(absl::StrCat("http server: eventfd: ", strerror(errno)));
   }
-  const MHD_DaemonInfo* info = MHD_get_daemon_info(server->daemon_, MHD_DAEMON_INFO_BIND_PORT);
-  server->port_ = info != nullptr ? info->port : options.port;
-  info = MHD_get_daemon_info(server->daemon_, MHD_DAEMON_INFO_LISTEN_FD);
-  server->listen_fd_ = info != nullptr ? info->listen_fd : -1;
+  for (int i = 0; i < options.threads; ++i) {
+    auto loop = std::make_unique<Loop>();
+    loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    epoll_event stop{};
+    stop.events = EPOLLIN;
+    stop.data.fd = server->stop_fd_;
+    if (loop->epoll_fd < 0 ||
+        epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, server->stop_fd_, &stop) != 0) {
+      const int error = errno;
+      if (loop->epoll_fd >= 0) close(loop->epoll_fd);
+      return absl::UnavailableError(absl::StrCat("http server: epoll: ", strerror(error)));
+    }
+    server->loops_.push_back(std::move(loop));
+  }
+  for (auto& loop : server->loops_) {
+    loop->thread = std::thread([raw = server.get(), loop = loop.get()] { raw->RunLoop(loop); });
+  }
   server->sweeper_ = std::thread([raw = server.get()] { raw->SweepLoop(); });
   return server;
 }
@@ -178,44 +160,204 @@ void HttpServer::Stop() {
     stop_sweeper_.Notify();
     sweeper_.join();
   }
-  if (daemon_ != nullptr) {
-    MHD_stop_daemon(daemon_);
-    daemon_ = nullptr;
+  if (stop_fd_ >= 0) {
+    const uint64_t one = 1;
+    (void)!write(stop_fd_, &one, sizeof(one));
+  }
+  for (auto& loop : loops_) {
+    if (loop->thread.joinable()) loop->thread.join();
+    if (loop->epoll_fd >= 0) close(loop->epoll_fd);
+  }
+  loops_.clear();
+  if (stop_fd_ >= 0) close(stop_fd_);
+  if (listen_fd_ >= 0) close(listen_fd_);
+  stop_fd_ = listen_fd_ = -1;
+}
+
+void HttpServer::RunLoop(Loop* loop) {
+  epoll_event events[64];
+  for (;;) {
+    UpdateAccepting(loop);
+    // Not accepting (full, or out of descriptors): look again soon, since
+    // another loop may free the slot.
+    const int timeout =
+        loop->accepting ? -1 : static_cast<int>(absl::ToInt64Milliseconds(kAcceptPause));
+    const int ready = epoll_wait(loop->epoll_fd, events, 64, timeout);
+    for (int i = 0; i < ready; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == stop_fd_) {
+        for (auto& [client_fd, client] : loop->clients) Close(client_fd);
+        loop->clients.clear();
+        return;
+      }
+      if (fd == listen_fd_) {
+        AcceptAll(loop);
+        continue;
+      }
+      auto it = loop->clients.find(fd);
+      if (it == loop->clients.end()) continue;
+      if (!Serve(loop, fd, it->second)) {
+        loop->clients.erase(it);
+        Close(fd);
+      }
+    }
   }
 }
 
-void HttpServer::OnConnectionStarted(MHD_Connection* connection) {
-  const MHD_ConnectionInfo* info =
-      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-  absl::MutexLock lock(&mu_);
-  ConnectionState& state = connections_[connection];
-  state.fd = info != nullptr ? info->connect_fd : -1;
-  state.waiting_since = absl::Now();
+void HttpServer::UpdateAccepting(Loop* loop) {
+  const bool want =
+      open_.load() < options_.max_connections && absl::Now() >= loop->accept_paused_until;
+  if (want == loop->accepting) return;
+  // EPOLLEXCLUSIVE: a new connection wakes one loop, not all of them. It
+  // cannot be changed with EPOLL_CTL_MOD, so the socket is added and removed.
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLEXCLUSIVE;
+  event.data.fd = listen_fd_;
+  if (epoll_ctl(loop->epoll_fd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, listen_fd_, &event) == 0) {
+    loop->accepting = want;
+  }
 }
 
-void HttpServer::OnConnectionClosed(MHD_Connection* connection) {
-  // MHD calls this before it closes the socket, so while an entry is in the
-  // map (under mu_) its fd is still this connection's: the sweeper can never
-  // shut down a reused descriptor.
-  absl::MutexLock lock(&mu_);
-  connections_.erase(connection);
+void HttpServer::AcceptAll(Loop* loop) {
+  while (open_.load() < options_.max_connections) {
+    sockaddr_storage address{};
+    socklen_t size = sizeof(address);
+    const int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&address), &size,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // The connection stays in the backlog; a level-triggered socket
+        // would wake this loop at once, over and over.
+        loop->accept_paused_until = absl::Now() + kAcceptPause;
+        common::Log(common::LogLevel::kDebug, "http: cannot accept, pausing",
+                    {{"error", strerror(errno)}});
+      }
+      return;
+    }
+    std::string remote = AddressText(address);
+    if (!Admit(fd, remote)) {
+      close(fd);
+      continue;
+    }
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = fd;
+    if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
+      Close(fd);
+      continue;
+    }
+    Client& client = loop->clients[fd];
+    client.http = std::make_unique<HttpConnection>(
+        HttpConnectionLimits{options_.max_header_bytes, options_.max_body_bytes,
+                             options_.access_log},
+        &handler_, std::move(remote));
+  }
 }
 
-void HttpServer::OnRequestCompleted(MHD_Connection* connection, void** con_cls) {
-  delete static_cast<RequestState*>(*con_cls);
-  *con_cls = nullptr;
+bool HttpServer::Serve(Loop* loop, int fd, Client& client) {
+  HttpConnection& http = *client.http;
+  if (!Flush(fd, client)) return false;
+  bool peer_closed = false;
+  char buffer[kReadBytes];
+  for (int reads = 0; reads < kReadsPerWakeup && http.phase() != Phase::kResponding; ++reads) {
+    const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n > 0) {
+      http.Receive(absl::string_view(buffer, static_cast<size_t>(n)));
+      if (!Flush(fd, client)) return false;
+      continue;
+    }
+    if (n == 0) {
+      peer_closed = true;
+      break;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    return false;
+  }
+  // The client is gone: finish an answer in flight, drop anything else.
+  if (peer_closed && http.phase() != Phase::kResponding) return false;
+
+  if (http.phase() != client.reported || http.responses() != client.responses_reported) {
+    Report(fd, http.phase(), http.responses() != client.responses_reported);
+    client.reported = http.phase();
+    client.responses_reported = http.responses();
+  }
+  const uint32_t interest = http.phase() == Phase::kResponding ? EPOLLOUT : EPOLLIN;
+  if (interest != client.interest) {
+    epoll_event event{};
+    event.events = interest;
+    event.data.fd = fd;
+    if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_MOD, fd, &event) != 0) return false;
+    client.interest = interest;
+  }
+  return true;
+}
+
+bool HttpServer::Flush(int fd, Client& client) {
+  HttpConnection& http = *client.http;
+  while (!http.output().empty()) {
+    const absl::string_view out = http.output();
+    const ssize_t n = send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      http.Sent(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    return false;
+  }
+  if (http.phase() == Phase::kClosing && !client.shut) {
+    // Our FIN follows the answer; reading on until the client closes (or
+    // kLinger passes) keeps its unread bytes from turning into a reset that
+    // could destroy the answer before the client reads it.
+    shutdown(fd, SHUT_WR);
+    client.shut = true;
+  }
+  return true;
+}
+
+bool HttpServer::Admit(int fd, const std::string& address) {
   absl::MutexLock lock(&mu_);
-  auto it = connections_.find(connection);
+  int& from_address = per_address_[address];
+  if (options_.max_connections_per_ip > 0 && from_address >= options_.max_connections_per_ip) {
+    return false;
+  }
+  ++from_address;
+  ConnectionState& state = connections_[fd];
+  state.since = absl::Now();
+  state.address = address;
+  open_.store(static_cast<int>(connections_.size()));
+  return true;
+}
+
+void HttpServer::Close(int fd) {
+  {
+    // Erased before the descriptor is closed: while an entry is in the map
+    // (under mu_) its fd is still this connection's, so the sweeper can
+    // never shut down a reused descriptor.
+    absl::MutexLock lock(&mu_);
+    auto it = connections_.find(fd);
+    if (it != connections_.end()) {
+      auto count = per_address_.find(it->second.address);
+      if (count != per_address_.end() && --count->second <= 0) per_address_.erase(count);
+      connections_.erase(it);
+    }
+    open_.store(static_cast<int>(connections_.size()));
+  }
+  close(fd);
+}
+
+void HttpServer::Report(int fd, Phase phase, bool restart) {
+  absl::MutexLock lock(&mu_);
+  auto it = connections_.find(fd);
   if (it == connections_.end()) return;
-  // Keep-alive: the clock for the next request starts now.
-  it->second.phase = Phase::kHeaders;
-  it->second.waiting_since = absl::Now();
-}
-
-void HttpServer::SetPhase(MHD_Connection* connection, Phase phase) {
-  absl::MutexLock lock(&mu_);
-  auto it = connections_.find(connection);
-  if (it != connections_.end()) it->second.phase = phase;
+  // A body's time counts from the head's start (request_timeout covers
+  // both); every other phase starts a clock of its own.
+  if (restart || (phase != it->second.phase && phase != Phase::kBody)) {
+    it->second.since = absl::Now();
+  }
+  it->second.phase = phase;
 }
 
 int HttpServer::AcceptBacklog() const {
@@ -259,34 +401,45 @@ void HttpServer::SweepLoop() {
 
 void HttpServer::Sweep(int backlog, int* late_headers, int* late_requests, int* shed) {
   const absl::Time now = absl::Now();
-  // shutdown, not close: MHD sees end-of-stream on its next read and closes
-  // the connection itself, on its own thread.
-  auto cut = [](ConnectionState& state) {
-    shutdown(state.fd, SHUT_RDWR);
+  // shutdown, not close: the connection's loop sees end-of-stream (or a
+  // failed send) and closes it itself, on its own thread.
+  auto cut = [](int fd, ConnectionState& state) {
+    shutdown(fd, SHUT_RDWR);
     state.cut = true;
   };
   int pending_close = 0;
-  std::vector<ConnectionState*> unfinished;
-  for (auto& [connection, state] : connections_) {
+  std::vector<std::pair<int, ConnectionState*>> unfinished;
+  for (auto& [fd, state] : connections_) {
     if (state.cut) {
       ++pending_close;
       continue;
     }
-    if (state.fd < 0 || state.phase == Phase::kResponding) continue;
-    const absl::Duration waited = now - state.waiting_since;
+    const absl::Duration waited = now - state.since;
+    switch (state.phase) {
+      case Phase::kResponding:
+        if (waited >= options_.idle_timeout) cut(fd, state);
+        continue;
+      case Phase::kClosing:
+        if (waited >= kLinger) cut(fd, state);
+        continue;
+      case Phase::kHeaders:
+      case Phase::kBody:
+        break;
+    }
     if (waited >= options_.request_timeout) {
-      cut(state);
+      cut(fd, state);
       ++(state.phase == Phase::kHeaders ? *late_headers : *late_requests);
     } else if (state.phase == Phase::kHeaders && waited >= options_.header_timeout) {
-      cut(state);
+      cut(fd, state);
       ++*late_headers;
     } else {
-      unfinished.push_back(&state);
+      unfinished.emplace_back(fd, &state);
     }
   }
-  // MHD counts a connection until it has closed it, so a full server is one
-  // whose table (cut connections included) reaches the limit. Each connection
-  // cut and not yet closed already frees a slot for one waiting client.
+  // A connection counts until its loop has closed it, so a full server is
+  // one whose table (cut connections included) reaches the limit. Each
+  // connection cut and not yet closed already frees a slot for one waiting
+  // client.
   const int open = static_cast<int>(connections_.size());
   if (open < options_.max_connections) return;
   const int waiting = backlog < 0 ? 1 : backlog;
@@ -294,93 +447,9 @@ void HttpServer::Sweep(int backlog, int* late_headers, int* late_requests, int* 
                                static_cast<int>(unfinished.size()));
   if (to_shed <= 0) return;
   std::partial_sort(unfinished.begin(), unfinished.begin() + to_shed, unfinished.end(),
-                    [](const ConnectionState* a, const ConnectionState* b) {
-                      return a->waiting_since < b->waiting_since;
-                    });
-  for (int i = 0; i < to_shed; ++i) cut(*unfinished[i]);
+                    [](const auto& a, const auto& b) { return a.second->since < b.second->since; });
+  for (int i = 0; i < to_shed; ++i) cut(unfinished[i].first, *unfinished[i].second);
   *shed = to_shed;
-}
-
-bool HttpServer::OnRequest(MHD_Connection* connection, const char* url, const char* method,
-                           const char* upload_data, size_t* upload_data_size, void** con_cls) {
-  auto* state = static_cast<RequestState*>(*con_cls);
-  HttpRequest request;
-  request.method = method != nullptr ? method : "";
-  request.path = url != nullptr ? url : "";
-  if (state == nullptr) {
-    // First call: the headers are complete.
-    state = new RequestState;
-    state->started = absl::Now();
-    *con_cls = state;
-    SetPhase(connection, Phase::kBody);
-    const char* length =
-        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    const char* encoding =
-        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-    uint64_t declared = 0;
-    const bool has_length = length != nullptr && absl::SimpleAtoi(length, &declared);
-    if ((request.method == "GET" || request.method == "HEAD") &&
-        (encoding != nullptr || (has_length && declared > 0))) {
-      // Refuse before reading a byte of it: a body trickled slowly would
-      // otherwise hold the connection until the request timeout.
-      state->responded = true;
-      HttpResponse refused{
-          400, "text/plain; charset=utf-8", "GET and HEAD requests carry no body\n", {}};
-      return Respond(connection, request, refused, state->started, /*close=*/true);
-    }
-    if (has_length && declared > options_.max_body_bytes) {
-      state->responded = true;
-      HttpResponse too_large{413, "text/plain; charset=utf-8", "request body too large\n", {}};
-      return Respond(connection, request, too_large, state->started, /*close=*/true);
-    }
-    // Wait for the body (if any) and the final call.
-    return true;
-  }
-  if (*upload_data_size > 0) {
-    // No handler reads a body: count it and drop it.
-    state->body_bytes += *upload_data_size;
-    *upload_data_size = 0;
-    if (state->body_bytes > options_.max_body_bytes && !state->responded) {
-      state->responded = true;
-      HttpResponse too_large{413, "text/plain; charset=utf-8", "request body too large\n", {}};
-      return Respond(connection, request, too_large, state->started, /*close=*/true);
-    }
-    return true;
-  }
-  if (state->responded) return true;
-  state->responded = true;
-  MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &CollectArgument, &request.query);
-  const char* host = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-  request.host = host != nullptr ? host : "";
-  if (options_.access_log) request.remote = ClientAddress(connection);
-  return Respond(connection, request, handler_(request), state->started);
-}
-
-bool HttpServer::Respond(MHD_Connection* connection, const HttpRequest& request,
-                         const HttpResponse& response, absl::Time started, bool close) {
-  SetPhase(connection, Phase::kResponding);
-  MHD_Response* reply = MHD_create_response_from_buffer(
-      response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY);
-  if (reply == nullptr) return false;
-  MHD_add_response_header(reply, MHD_HTTP_HEADER_CONTENT_TYPE, response.content_type.c_str());
-  for (const auto& [name, value] : response.headers) {
-    MHD_add_response_header(reply, name.c_str(), value.c_str());
-  }
-  if (close) MHD_add_response_header(reply, MHD_HTTP_HEADER_CONNECTION, "close");
-  MHD_Result queued =
-      MHD_queue_response(connection, static_cast<unsigned int>(response.status), reply);
-  MHD_destroy_response(reply);
-  if (options_.access_log) {
-    std::string remote = request.remote.empty() ? ClientAddress(connection) : request.remote;
-    common::Log(common::LogLevel::kInfo, "http request",
-                {{"method", request.method},
-                 {"path", request.path},
-                 {"status", response.status},
-                 {"bytes", static_cast<int64_t>(response.body.size())},
-                 {"remote", remote},
-                 {"duration_ms", absl::ToDoubleMilliseconds(absl::Now() - started)}});
-  }
-  return queued == MHD_YES;
 }
 
 }  // namespace rtsptest::gateway

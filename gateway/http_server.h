@@ -1,38 +1,44 @@
-// HttpServer: a small HTTP/1.1 server on libmicrohttpd (MHD), for the health
-// gateway's read-only endpoints.
+// HttpServer: a small HTTP/1.1 server for the health gateway's read-only
+// endpoints: epoll event loops, HttpConnection (http_connection.h) for the
+// protocol, and one Handler.
 //
-// MHD parses HTTP; this class only picks its options and turns a request
-// into a call of one Handler. Handlers must be fast and must not block: they
-// run on MHD's event-loop threads (epoll, one loop per pool thread), so one
-// slow handler would stall every connection of that thread.
+// Its own rather than libmicrohttpd, which Debian builds with HTTPS: loading
+// it maps and initialises GnuTLS and the libraries under it (2.6 MiB of
+// resident memory, docs/benchmarks.md "Idle RSS") for a plain-HTTP port,
+// and its version in Debian 12 has none of the header and request timeouts
+// below.
+//
+// Handlers must be fast and must not block: they run on the event-loop
+// threads, so one slow handler would stall every connection of its thread.
 //
 // Protection against slow or hostile clients:
-//   - max_connections: beyond it MHD stops accepting; new connections wait
-//     in the kernel's backlog. While connections wait there and every slot is
-//     taken, the sweeper sheds the connections whose request has been
-//     unfinished the longest (slow headers, slow bodies, idle keep-alive), one
-//     per waiting connection, so that a quick client (a health check) is
-//     accepted within a sweep (100 ms) however many slow clients hold slots.
-//   - idle_timeout: MHD closes a connection that sends nothing for this long.
-//   - header_timeout: ours. A request's headers must be complete within this
-//     long after the connection starts waiting for it (accept, or the end of
-//     the previous response on a keep-alive connection). MHD 0.9.75 has only
-//     the idle timeout, which a client sending one byte every few seconds
-//     (slowloris) never trips, so a sweeper thread shuts such sockets down.
-//   - request_timeout: ours, the same for the whole request: headers and
-//     body must be complete within this long after the connection starts
-//     waiting for it. Without it a body trickled a byte at a time holds its
-//     slot for ever.
-//   - max_header_bytes: MHD's per-connection memory pool. A request whose
-//     headers do not fit gets MHD's own 431 (or 414 for a huge request line).
-//   - GET and HEAD have no body: one that declares one (Content-Length > 0 or
-//     any Transfer-Encoding) gets 400 at once, and the connection is closed
-//     without reading the body.
-//   - max_body_bytes: other methods (which the handler refuses) may send a
-//     body up to this size; a larger one gets 413 and the connection closes.
+//   - max_connections: beyond it the server stops accepting; new
+//     connections wait in the kernel's backlog. While connections wait there
+//     and every slot is taken, the sweeper sheds the connections whose
+//     request has been unfinished the longest (slow headers, slow bodies,
+//     idle keep-alive), one per waiting connection, so that a quick client
+//     (a health check) is accepted within a sweep (100 ms) however many slow
+//     clients hold slots.
+//   - max_connections_per_ip: a client address's further connections are
+//     closed as soon as they are accepted.
+//   - header_timeout: a request's headers must be complete within this long
+//     after the connection starts waiting for it (accept, or the end of the
+//     previous response on a keep-alive connection), however steadily a
+//     client trickles them (slowloris). It also ends idle keep-alive.
+//   - request_timeout: the same for the whole request, headers and body.
+//     Without it a body trickled a byte at a time holds its slot for ever.
+//   - idle_timeout: a response the client does not read within this long is
+//     dropped with its connection.
+//   - Sizes (HttpConnection): a head over max_header_bytes gets 431 (414 for
+//     a huge request line); a GET or HEAD with a body gets 400 at once; a
+//     body over max_body_bytes gets 413. Each of these closes the
+//     connection: the server sends its answer, shuts its side, and drops
+//     what else the client sends for at most two seconds (so that the client
+//     reads the answer rather than a reset).
 #ifndef RTSPTEST_GATEWAY_HTTP_SERVER_H_
 #define RTSPTEST_GATEWAY_HTTP_SERVER_H_
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -47,33 +53,17 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-
-struct MHD_Daemon;
-struct MHD_Connection;
+#include "gateway/http_connection.h"
+#include "gateway/http_wire.h"
 
 namespace rtsptest::gateway {
-
-struct HttpRequest {
-  std::string method;  // "GET", "HEAD", ...
-  std::string path;    // Without the query string.
-  std::map<std::string, std::string> query;
-  std::string host;    // The Host header, as sent ("" when absent).
-  std::string remote;  // Client address, for the access log.
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
 
 struct HttpServerOptions {
   // An IPv4 or IPv6 literal.
   std::string bind_address = "0.0.0.0";
   // 0: any free port (see HttpServer::port()).
   int port = 8080;
-  // Event-loop threads (MHD's thread pool, each with its own epoll).
+  // Event-loop threads, each with its own epoll.
   int threads = 2;
   int max_connections = 1024;
   // 0: no per-client-address limit.
@@ -90,9 +80,7 @@ struct HttpServerOptions {
 
 class HttpServer {
  public:
-  // Runs on MHD's threads once per request, after the headers (and a body
-  // within max_body_bytes) arrived. Must not block.
-  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  using Handler = HttpHandler;
 
   // Binds and starts serving. InvalidArgument for a bad bind address or
   // option, Unavailable when the port cannot be bound.
@@ -109,41 +97,44 @@ class HttpServer {
   void Stop();
 
  private:
-  // Where a connection is in its current request.
-  enum class Phase {
-    kHeaders,     // Waiting for (the rest of) the request line and headers.
-    kBody,        // Headers complete; waiting for the body.
-    kResponding,  // A response is queued; MHD's idle timeout bounds the rest.
-  };
-  // Per-connection bookkeeping for the timeouts and shedding.
+  using Phase = HttpConnection::Phase;
+  // What the sweeper knows of a connection, by descriptor.
   struct ConnectionState {
-    int fd = -1;
     Phase phase = Phase::kHeaders;
     bool cut = false;  // Already shut down by the sweeper.
-    // When the connection started waiting for its current request.
-    absl::Time waiting_since;
+    // kHeaders, kBody: when the connection started waiting for its current
+    // request. kResponding, kClosing: when it entered the phase.
+    absl::Time since;
+    std::string address;  // For max_connections_per_ip.
   };
-  // Per-request state kept in MHD's con_cls between handler calls.
-  struct RequestState;
+  struct Client;  // A connection as its event loop holds it.
+  struct Loop;    // An event-loop thread and its epoll.
 
   HttpServer(const HttpServerOptions& options, Handler handler);
 
-  // MHD's C callbacks (in the .cc) forward to the members below.
-  friend struct HttpServerCallbacks;
-  bool OnRequest(MHD_Connection* connection, const char* url, const char* method,
-                 const char* upload_data, size_t* upload_data_size, void** con_cls);
-  void OnConnectionStarted(MHD_Connection* connection);
-  void OnConnectionClosed(MHD_Connection* connection);
-  void OnRequestCompleted(MHD_Connection* connection, void** con_cls);
-  void SetPhase(MHD_Connection* connection, Phase phase);
-  // Queues `response`; `close` adds "Connection: close" (MHD then closes
-  // after sending it, without reading any unread body).
-  bool Respond(MHD_Connection* connection, const HttpRequest& request, const HttpResponse& response,
-               absl::Time started, bool close = false);
+  void RunLoop(Loop* loop);
+  // Accepts while there are slots (and connections waiting).
+  void AcceptAll(Loop* loop);
+  // Registers the listening socket in `loop` while slots are free.
+  void UpdateAccepting(Loop* loop);
+  // Reads, runs the protocol and writes for one ready connection. False
+  // when it is finished and must be closed.
+  bool Serve(Loop* loop, int fd, Client& client);
+  // Sends what the connection has to send; false on a socket error.
+  bool Flush(int fd, Client& client);
+  // Claims a slot for a new connection from `address`; false at
+  // max_connections_per_ip.
+  bool Admit(int fd, const std::string& address);
+  // Frees the slot and closes the socket.
+  void Close(int fd);
+  // Tells the sweeper about a new phase; `restart` starts the clock again
+  // (a response completed, a new request begins).
+  void Report(int fd, Phase phase, bool restart);
+
   void SweepLoop();
-  // One sweep: cuts late requests, and sheds the oldest unfinished ones
-  // while every slot is taken and `backlog` connections wait to be accepted.
-  // Returns how many were cut for each reason.
+  // One sweep: cuts late requests and unread responses, and sheds the
+  // oldest unfinished requests while every slot is taken and `backlog`
+  // connections wait to be accepted. Counts what it cut, for the log.
   void Sweep(int backlog, int* late_headers, int* late_requests, int* shed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Connections waiting in the kernel's accept queue (-1 when unknown).
@@ -151,12 +142,15 @@ class HttpServer {
 
   const HttpServerOptions options_;
   const Handler handler_;
-  MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
   int listen_fd_ = -1;
+  int stop_fd_ = -1;  // An eventfd every loop watches; written once by Stop().
+  std::vector<std::unique_ptr<Loop>> loops_;
 
   absl::Mutex mu_;
-  std::map<MHD_Connection*, ConnectionState> connections_ ABSL_GUARDED_BY(mu_);
+  std::map<int, ConnectionState> connections_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int> per_address_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int> open_{0};  // connections_.size(), readable without mu_.
   absl::Notification stop_sweeper_;
   std::thread sweeper_;
 };

@@ -1,4 +1,4 @@
-// HttpServer (libmicrohttpd wrapper): HEAD, keep-alive, and the limits —
+// HttpServer: HEAD, keep-alive, and the limits —
 // 431 for oversized headers, 414 for a huge request line, 413 for a body,
 // 400 for a GET with a body, the header and request timeouts against slow
 // clients, shedding at the connection limit, garbage bytes. Real sockets and
@@ -289,7 +289,7 @@ TEST_F(HttpServerTest, AtTheLimitTheOldestUnfinishedConnectionMakesRoomForAWaiti
     held.push_back(fd);
   }
   // The kernel's backlog takes the fifth; the sweeper sheds the connection
-  // that has waited longest for a request, and MHD accepts the fifth.
+  // that has waited longest for a request, and the server accepts the fifth.
   absl::Time start = absl::Now();
   int extra = ConnectLoopback(server_->port());
   ASSERT_GE(extra, 0);
