@@ -66,6 +66,7 @@ soak: build
 # baseline, through rtsp_bench), so that the benchmark tools never rot.
 bench-smoke: build
 	python3 bench/capacity/fanout_bench.py --smoke
+	python3 bench/capacity/idle_rss_bench.py --smoke
 
 clean:
 	$(BAZEL) clean

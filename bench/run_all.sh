@@ -22,3 +22,4 @@ run bench/exhaustion/exhaustion_bench.py
 run bench/capacity/fanout_bench.py --json_out /tmp/fanout.json --svg docs/img/fanout.svg
 run bench/capacity/live_encode_bench.py --json_out /tmp/live_encode.json
 run bench/capacity/time_to_healthy_bench.py --json_out /tmp/time_to_healthy.json
+run bench/capacity/idle_rss_bench.py --json_out /tmp/idle_rss.json

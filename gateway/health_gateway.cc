@@ -45,13 +45,15 @@ ABSL_FLAG(std::string, public_host, "",
           "Host name put in rtsp:// URLs (/rtsp-urls and /). Default: the request's Host header "
           "without its port.");
 ABSL_FLAG(bool, access_log, false, "Log every HTTP request as a JSON line.");
-ABSL_FLAG(int, max_connections, 1024, "Concurrent HTTP connections; more are refused.");
+ABSL_FLAG(int, max_connections, 1024,
+          "Concurrent HTTP connections; more wait in the kernel's backlog, and the oldest "
+          "unfinished requests are closed to let them in.");
 ABSL_FLAG(int, max_connections_per_ip, 0,
           "Concurrent HTTP connections per client address; 0 = no limit. Mind that load balancer "
           "health checks and NAT can share addresses.");
 ABSL_FLAG(int, threads, 2, "HTTP event-loop threads (each an epoll loop).");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(15),
-          "Close a connection that sends nothing for this long (whole seconds, >= 1s).");
+          "Drop a connection whose client does not read its response within this long (>= 1s).");
 ABSL_FLAG(absl::Duration, header_timeout, absl::Seconds(10),
           "A request's headers must arrive within this long after the connection starts waiting "
           "for it (accept or the previous response); slower clients (slowloris) are cut off. Also "

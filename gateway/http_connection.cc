@@ -40,8 +40,10 @@ void HttpConnection::Process() {
     if (phase_ == Phase::kHeaders && !TakeHead()) return;
     // kBody: read past what of the body has arrived.
     input_.erase(0, body_->Feed(input_));
-    if (body_->failed()) return Refuse(400, "malformed chunked body");
+    // The size first: where the bytes arrive in one read or in several,
+    // a body both too large and malformed gets the same answer.
     if (body_->data_bytes() > limits_.max_body_bytes) return Refuse(413, "request body too large");
+    if (body_->failed()) return Refuse(400, "malformed chunked body");
     if (!body_->done()) return;
     HttpRequest request = head_.request;
     request.remote = remote_;

@@ -18,7 +18,8 @@ seconds="${1:-10}"
 # One per checkout, as Bazel's own output bases are.
 output_base="${FUZZ_OUTPUT_BASE:-$HOME/.cache/rtsptest-fuzz-bazel/$(pwd | md5sum | cut -c1-12)}"
 artifacts="${FUZZ_ARTIFACTS:-/tmp/rtsptest-fuzz}"
-targets=(rtsp_response_fuzz config_fuzz parameter_fuzz router_fuzz request_framer_fuzz)
+targets=(rtsp_response_fuzz config_fuzz parameter_fuzz router_fuzz request_framer_fuzz
+  http_connection_fuzz)
 
 labels=()
 for t in "${targets[@]}"; do labels+=("//fuzz:$t"); done
@@ -32,7 +33,8 @@ bin="$(CC=clang CXX=clang++ bazel --output_base="$output_base" info --config=fuz
 # sanitizers (--config=asan: no libFuzzer), in the same output base.
 sanitized_tests=(//tests/common/... //tests/config/... //tests/core/listener:request_framer_test
   //tests/core/listener:connection_budget_test //tests/gateway:router_test
-  //tests/gateway:http_server_test)
+  //tests/gateway:http_server_test //tests/gateway:http_wire_test
+  //tests/gateway:http_connection_test)
 mkdir -p "$artifacts"
 echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 if ! CC=clang CXX=clang++ bazel --output_base="$output_base" test --config=asan --symlink_prefix=/ \
