@@ -57,14 +57,17 @@ bool HttpConnection::TakeHead() {
   if (end == std::string::npos || end > limits_.max_header_bytes) {
     // No request yet: what a refusal logs, and its response says, is its own.
     head_ = HttpRequestHead();
+    // Only the bytes within the limit are judged, so that the verdict is
+    // the same however the socket cut them into reads.
+    const absl::string_view within = absl::string_view(input_).substr(0, limits_.max_header_bytes);
     const size_t seen = end == std::string::npos ? input_.size() : end;
-    if (seen > limits_.max_header_bytes) {
-      const bool line_too_long = input_.find('\n') >= limits_.max_header_bytes;
+    if (!CouldStartRequestHead(within)) {
+      Refuse(400, "not an HTTP request");
+    } else if (seen > limits_.max_header_bytes) {
+      const bool line_too_long = within.find('\n') == absl::string_view::npos;
       Refuse(line_too_long ? 414 : 431,
              absl::StrCat(line_too_long ? "request line" : "request head", " over ",
                           limits_.max_header_bytes, " bytes"));
-    } else if (!CouldStartRequestHead(input_)) {
-      Refuse(400, "not an HTTP request");
     }
     return false;
   }
