@@ -31,6 +31,11 @@ constexpr absl::Duration kAcceptPause = absl::Milliseconds(100);
 // round, after the others).
 constexpr size_t kReadBytes = 16 * 1024;
 constexpr int kReadsPerWakeup = 4;
+// Connections one loop accepts per wake-up. One: the listening socket is
+// level-triggered, so the rest wake the loop again at once, or another loop
+// that is idle, and a burst of connections (a load test, a health checker
+// pool) spreads over the loops instead of landing on the first one awake.
+constexpr int kAcceptsPerWakeup = 1;
 
 std::string AddressText(const sockaddr_storage& address) {
   char text[INET6_ADDRSTRLEN] = {0};
@@ -191,7 +196,7 @@ void HttpServer::RunLoop(Loop* loop) {
         return;
       }
       if (fd == listen_fd_) {
-        AcceptAll(loop);
+        Accept(loop);
         continue;
       }
       auto it = loop->clients.find(fd);
@@ -218,8 +223,9 @@ void HttpServer::UpdateAccepting(Loop* loop) {
   }
 }
 
-void HttpServer::AcceptAll(Loop* loop) {
-  while (open_.load() < options_.max_connections) {
+void HttpServer::Accept(Loop* loop) {
+  int accepted = 0;
+  while (accepted < kAcceptsPerWakeup && open_.load() < options_.max_connections) {
     sockaddr_storage address{};
     socklen_t size = sizeof(address);
     const int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&address), &size,
@@ -252,6 +258,7 @@ void HttpServer::AcceptAll(Loop* loop) {
         HttpConnectionLimits{options_.max_header_bytes, options_.max_body_bytes,
                              options_.access_log},
         &handler_, std::move(remote));
+    ++accepted;
   }
 }
 

@@ -113,8 +113,8 @@ class HttpServer {
   HttpServer(const HttpServerOptions& options, Handler handler);
 
   void RunLoop(Loop* loop);
-  // Accepts while there are slots (and connections waiting).
-  void AcceptAll(Loop* loop);
+  // Accepts a waiting connection while there is a slot.
+  void Accept(Loop* loop);
   // Registers the listening socket in `loop` while slots are free.
   void UpdateAccepting(Loop* loop);
   // Reads, runs the protocol and writes for one ready connection. False
