@@ -246,6 +246,24 @@ TEST_F(HttpServerTest, SlowHeadersAreCutAtTheHeaderTimeout) {
   EXPECT_EQ(requests_.load(), 0);
 }
 
+TEST_F(HttpServerTest, ASilentConnectionIsStillCutAtTheHeaderTimeout) {
+  // Not a byte sent: no request, so the header timeout applies from accept.
+  HttpServerOptions options;
+  options.header_timeout = absl::Milliseconds(600);
+  StartServer(options);
+  int fd = ConnectLoopback(server_->port());
+  ASSERT_GE(fd, 0);
+  bool closed = false;
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(ReadUntilClosed(fd, absl::Seconds(5), &closed), "");
+  const absl::Duration took = absl::Now() - start;
+  close(fd);
+  EXPECT_TRUE(closed) << "a silent connection stayed open for " << took;
+  EXPECT_GE(took, absl::Milliseconds(500));
+  // Still served after it.
+  EXPECT_EQ(Curl(Url("/after")).status, 200);
+}
+
 TEST_F(HttpServerTest, GarbageGetsAnErrorOrAClose) {
   HttpServerOptions options;
   options.header_timeout = absl::Seconds(1);
