@@ -10,6 +10,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/net/percent_decode.h"
 
 namespace rtsptest::gateway {
 namespace {
@@ -41,32 +43,6 @@ bool IsVisible(absl::string_view text) {
     if (c <= 0x20 || c >= 0x7f) return false;
   }
   return true;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// %XX decoded (a malformed escape stays as it is); '+' is a space in a
-// query.
-std::string PercentDecode(absl::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
-        HexValue(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
-      i += 2;
-    } else if (plus_is_space && text[i] == '+') {
-      out.push_back(' ');
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
 }
 
 bool Fail(HttpRequestError* error, int status, std::string detail) {
@@ -103,14 +79,15 @@ bool ParseRequestLine(absl::string_view line, HttpRequestHead* parsed, HttpReque
     path_and_query = path_start == absl::string_view::npos ? "/" : target.substr(path_start);
   }
   const size_t question = path_and_query.find('?');
-  parsed->request.path = PercentDecode(path_and_query.substr(0, question), false);
+  parsed->request.path = common::PercentDecode(path_and_query.substr(0, question));
   if (question == absl::string_view::npos) return true;
   for (absl::string_view pair :
        absl::StrSplit(path_and_query.substr(question + 1), '&', absl::SkipEmpty())) {
     const size_t equals = pair.find('=');
-    const std::string name = PercentDecode(pair.substr(0, equals), true);
-    parsed->request.query[name] =
-        equals == absl::string_view::npos ? "" : PercentDecode(pair.substr(equals + 1), true);
+    const std::string name = common::PercentDecode(pair.substr(0, equals), true);
+    parsed->request.query[name] = equals == absl::string_view::npos
+                                      ? ""
+                                      : common::PercentDecode(pair.substr(equals + 1), true);
   }
   return true;
 }
@@ -252,19 +229,15 @@ void BodySkipper::LineByte(char c) {
   switch (state_) {
     case State::kChunkSize: {
       // 1*HEXDIG, then optional extensions after ';'.
-      const absl::string_view digits = line.substr(0, line.find(';'));
-      const absl::string_view size = absl::StripTrailingAsciiWhitespace(digits);
+      const absl::string_view size =
+          absl::StripTrailingAsciiWhitespace(line.substr(0, line.find(';')));
       uint64_t value = 0;
-      bool ok = !size.empty();
-      for (char d : size) {
-        const int v = HexValue(d);
-        if (v < 0 || value > kMaxChunkBytes) {
-          ok = false;
-          break;
-        }
-        value = value * 16 + static_cast<uint64_t>(v);
-      }
-      if (!ok || value > kMaxChunkBytes) {
+      // Digits only: SimpleHexAtoi alone would also take a sign or "0x".
+      const bool ok =
+          !size.empty() &&
+          std::all_of(size.begin(), size.end(), [](char d) { return absl::ascii_isxdigit(d); }) &&
+          absl::SimpleHexAtoi(size, &value) && value <= kMaxChunkBytes;
+      if (!ok) {
         state_ = State::kFailed;
       } else {
         remaining_ = value;

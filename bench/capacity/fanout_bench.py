@@ -64,6 +64,21 @@ def wait_stream(port, timeout=30.0):
     raise RuntimeError(f"rtsp://127.0.0.1:{port}{PATH} not served after {timeout} s")
 
 
+def ours_command(config, port):
+    """rtsp_test_server serving the scenario's stream on `port` (config
+    written to `config`), with its gRPC port and embedded gateway on free
+    loopback ports: the command, and {"http": port, "grpc": port}."""
+    params = ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}"
+                       for k, v in PARAMS.items())
+    with open(config, "w") as f:
+        f.write(f"listeners:\n  - {{name: rtsp, bind_address: 127.0.0.1, port: {port}}}\n"
+                f"streams:\n  - path: {PATH}\n    plugin: testpattern\n"
+                f"    parameters: {{{params}}}\n")
+    health = {"http": free_port(), "grpc": free_port()}
+    return [BIN["ours"], f"--config={config}", f"--grpc_port={health['grpc']}",
+            "--bind=127.0.0.1", f"--http_port={health['http']}"], health
+
+
 def start_server(kind, workdir):
     """Returns (process, RTSP port, health endpoints or None)."""
     port = free_port()
@@ -74,16 +89,7 @@ def start_server(kind, workdir):
     if kind == "ours-no-fanout":  # batched, but every reader on gst's send thread
         env["RTSP_TEST_FANOUT"] = "off"
     if kind in ("ours", "ours-unbatched", "ours-no-fanout"):
-        config = os.path.join(workdir, f"{kind}.yaml")
-        params = ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}"
-                           for k, v in PARAMS.items())
-        with open(config, "w") as f:
-            f.write(f"listeners:\n  - {{name: rtsp, bind_address: 127.0.0.1, port: {port}}}\n"
-                    f"streams:\n  - path: {PATH}\n    plugin: testpattern\n"
-                    f"    parameters: {{{params}}}\n")
-        health = {"http": free_port(), "grpc": free_port()}
-        cmd = [BIN["ours"], f"--config={config}", f"--grpc_port={health['grpc']}",
-               "--bind=127.0.0.1", f"--http_port={health['http']}"]
+        cmd, health = ours_command(os.path.join(workdir, f"{kind}.yaml"), port)
     else:
         cmd = [BIN["baseline"], str(port), PATH, LAUNCH]
     proc = Server(cmd, os.path.join(workdir, f"{kind}.log"), env)

@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 
 from capacity_util import Server, free_port
-from fanout_bench import BIN, PARAMS, PATH
+from fanout_bench import ours_command
 
 TARGET_BYTES = 40 * 1000 * 1000
 
@@ -54,19 +54,10 @@ def wait_healthy(url, proc, timeout):
 
 
 def one_start(workdir, settle):
-    config = os.path.join(workdir, "idle.yaml")
-    params = ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}"
-                       for k, v in PARAMS.items())
-    with open(config, "w") as f:
-        f.write(f"listeners:\n  - {{name: rtsp, bind_address: 127.0.0.1, port: {free_port()}}}\n"
-                f"streams:\n  - path: {PATH}\n    plugin: testpattern\n"
-                f"    parameters: {{{params}}}\n")
-    http = free_port()
-    proc = Server([BIN["ours"], f"--config={config}", f"--grpc_port={free_port()}",
-                   "--bind=127.0.0.1", f"--http_port={http}"],
-                  os.path.join(workdir, "server.log"))
+    cmd, health = ours_command(os.path.join(workdir, "idle.yaml"), free_port())
+    proc = Server(cmd, os.path.join(workdir, "server.log"))
     try:
-        wait_healthy(f"http://127.0.0.1:{http}/health", proc, 10)
+        wait_healthy(f"http://127.0.0.1:{health['http']}/health", proc, 10)
         # The stream encodes from the start; what it allocates, it has by now.
         time.sleep(settle)
         return status_kib(proc.pid)

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/net/host_port.h"
+#include "common/net/percent_decode.h"
 
 namespace rtsptest::tools::bench {
 namespace {
@@ -50,22 +51,6 @@ bool ParseRange(absl::string_view text, int* first, int* second) {
   return ParsePort(parts.second, second);
 }
 
-// "%40" -> "@"; anything that is not a valid escape stays as it is.
-std::string PercentDecode(absl::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    int value = 0;
-    if (text[i] == '%' && i + 2 < text.size() && absl::ascii_isxdigit(text[i + 1]) &&
-        absl::ascii_isxdigit(text[i + 2]) && absl::SimpleHexAtoi(text.substr(i + 1, 2), &value)) {
-      out.push_back(static_cast<char>(value));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<RtspUrl> ParseRtspUrl(absl::string_view text) {
@@ -80,8 +65,8 @@ absl::StatusOr<RtspUrl> ParseRtspUrl(absl::string_view text) {
   if (const size_t at = authority.rfind('@'); at != absl::string_view::npos) {
     const absl::string_view info = authority.substr(0, at);
     const size_t colon = info.find(':');
-    user = PercentDecode(info.substr(0, colon));
-    if (colon != absl::string_view::npos) password = PercentDecode(info.substr(colon + 1));
+    user = common::PercentDecode(info.substr(0, colon));
+    if (colon != absl::string_view::npos) password = common::PercentDecode(info.substr(colon + 1));
     authority.remove_prefix(at + 1);
   }
   absl::StatusOr<common::HostPort> host_port = common::SplitHostPort(authority);
